@@ -1,0 +1,200 @@
+//! Declarations of importable datasets: the target table, the fields read from source
+//! properties, and the geometry column.
+
+use crate::value::{CellValue, FieldError};
+
+/// An importable dataset, declared by a sector crate, e.g. `land.parcels`.
+///
+/// Invariants (checked by [`Dataset::check`] in each sector crate's tests): column names are
+/// unique, every `conflict_key` column is a declared field, and the table exists in the
+/// migrations (checked by the integration tests).
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset {
+    /// Public id, `<sector>.<dataset>`, e.g. `land.parcels`.
+    pub id: &'static str,
+    /// One line in English saying what the dataset holds.
+    pub description: &'static str,
+    /// PostgreSQL schema of the target table.
+    pub schema: &'static str,
+    /// Target table name.
+    pub table: &'static str,
+    /// Fields filled from source properties, in column order.
+    pub fields: &'static [Field],
+    /// The geometry column, if the dataset has one.
+    pub geometry: Option<GeometrySpec>,
+    /// When set, rows with the same values in these columns replace existing rows (upsert),
+    /// so re-sending the same data is harmless.
+    pub conflict_key: Option<&'static [&'static str]>,
+    /// SQL run inside the load transaction after staging is filled and before rows move into
+    /// the live table (e.g. create time partitions). It may read the temporary table
+    /// `geosector_staging`. It is a constant of the crate: no user input ever reaches it.
+    pub prepare_sql: Option<&'static str>,
+}
+
+impl Dataset {
+    /// Checks the declaration's internal consistency; sector crates call it in their tests.
+    ///
+    /// # Errors
+    /// A sentence naming the first problem found.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for column in self.columns() {
+            if !seen.insert(column) {
+                return Err(format!("{}: column {column} declared twice", self.id));
+            }
+        }
+        if let Some(key) = self.conflict_key {
+            for column in key {
+                if !self.fields.iter().any(|f| f.column == *column) {
+                    return Err(format!("{}: conflict key column {column} is not a field", self.id));
+                }
+            }
+        }
+        if !self.id.starts_with(self.schema) {
+            return Err(format!("{}: id must start with its schema {}", self.id, self.schema));
+        }
+        Ok(())
+    }
+
+    /// Every column the importer writes, in order: fields, then the geometry's columns.
+    pub fn columns(&self) -> Vec<&'static str> {
+        let mut columns: Vec<&'static str> = self.fields.iter().map(|f| f.column).collect();
+        if let Some(g) = &self.geometry {
+            columns.push(g.column);
+            columns.extend(g.source_srid_column);
+            columns.extend(g.area_column);
+        }
+        columns
+    }
+
+    /// The field whose aliases match a source property name (case-insensitive).
+    pub fn field_for_property(&self, property: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.names.iter().any(|n| n.eq_ignore_ascii_case(property)))
+    }
+}
+
+/// One attribute column filled from a source property.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Target column (English name).
+    pub column: &'static str,
+    /// Property names accepted in source files, matched case-insensitively: the English
+    /// column name first, then the standard's Vietnamese field names (e.g. `maXa`).
+    pub names: &'static [&'static str],
+    /// Value type; decides how a source value is parsed.
+    pub kind: FieldType,
+    /// Whether a feature without this property (or with null) is rejected.
+    pub required: bool,
+}
+
+impl Field {
+    /// A field declaration (a `const fn`, so sector crates can declare datasets as constants).
+    pub const fn new(column: &'static str, names: &'static [&'static str], kind: FieldType, required: bool) -> Field {
+        Field { column, names, kind, required }
+    }
+
+    /// Parses one source value into a cell of this field's type.
+    ///
+    /// # Errors
+    /// [`FieldError`] saying why the value does not fit, or that a required value is missing.
+    pub fn parse(&self, value: Option<&serde_json::Value>) -> Result<CellValue, FieldError> {
+        let cell = match value {
+            None | Some(serde_json::Value::Null) => CellValue::Null,
+            Some(v) => self.kind.parse(v)?,
+        };
+        if self.required && cell.is_null() {
+            return Err(FieldError::Missing);
+        }
+        Ok(cell)
+    }
+}
+
+/// The value types a field can have; each maps to one PostgreSQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// `text`; numbers are accepted and written as text (codes often arrive as numbers).
+    Text,
+    /// A code of fixed digit count, zero-padded when a number arrives (`70` → `00070`).
+    Code {
+        /// Number of digits.
+        digits: usize,
+    },
+    /// `integer` (int4).
+    Integer,
+    /// `double precision`; text with a decimal comma is accepted (`"123,5"`).
+    Float,
+    /// `date`: `YYYY-MM-DD` or the Vietnamese `DD/MM/YYYY`.
+    Date,
+    /// `timestamptz`: RFC 3339, or a local time without offset read as UTC+7.
+    Timestamp,
+    /// `text[]`: a JSON array of strings, or one string split on `+`, `,` or `;`
+    /// (`"ONT+CLN"`).
+    TextList,
+    /// `double precision[]`: a JSON array of numbers, or one string split like `TextList`.
+    FloatList,
+    /// `jsonb`: any JSON value, stored as given.
+    Json,
+}
+
+impl FieldType {
+    /// The PostgreSQL type name of the column.
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            FieldType::Text | FieldType::Code { .. } => "text",
+            FieldType::Integer => "integer",
+            FieldType::Float => "double precision",
+            FieldType::Date => "date",
+            FieldType::Timestamp => "timestamptz",
+            FieldType::TextList => "text[]",
+            FieldType::FloatList => "double precision[]",
+            FieldType::Json => "jsonb",
+        }
+    }
+
+    /// Parses a non-null JSON value into a cell of this type.
+    ///
+    /// # Errors
+    /// [`FieldError::Invalid`] with the reason.
+    pub fn parse(self, value: &serde_json::Value) -> Result<CellValue, FieldError> {
+        crate::value::parse(self, value)
+    }
+}
+
+/// Geometry kinds a dataset accepts; single geometries are promoted to their multi form when
+/// the column is a multi type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryKind {
+    /// `geometry(Point, 4326)`.
+    Point,
+    /// `geometry(MultiLineString, 4326)`; LineString is promoted.
+    MultiLineString,
+    /// `geometry(MultiPolygon, 4326)`; Polygon is promoted.
+    MultiPolygon,
+}
+
+impl GeometryKind {
+    /// The GeoJSON type names accepted for this kind.
+    pub fn accepts(self) -> &'static [&'static str] {
+        match self {
+            GeometryKind::Point => &["Point"],
+            GeometryKind::MultiLineString => &["LineString", "MultiLineString"],
+            GeometryKind::MultiPolygon => &["Polygon", "MultiPolygon"],
+        }
+    }
+}
+
+/// The geometry column of a dataset.
+#[derive(Debug, Clone, Copy)]
+pub struct GeometrySpec {
+    /// Column name (stored in EPSG:4326, see docs/architecture.md).
+    pub column: &'static str,
+    /// Accepted geometry kind.
+    pub kind: GeometryKind,
+    /// Whether a feature without geometry is rejected.
+    pub required: bool,
+    /// Column that records the EPSG code of the source CRS, if any.
+    pub source_srid_column: Option<&'static str>,
+    /// Column that receives the planar area in m² computed in the source projected CRS
+    /// (never on lon/lat), if any.
+    pub area_column: Option<&'static str>,
+}

@@ -1,0 +1,16 @@
+//! The shared vocabulary of geosector.
+//!
+//! Sector crates (`land`, `minerals`, `water`, `environment`) *declare* what they hold: which
+//! datasets can be imported, into which table, with which fields and geometry. Core crates
+//! (`ingest`, `store`, later `server`) *execute* those declarations. This crate has no I/O and
+//! knows nothing of PostgreSQL drivers or HTTP, so a new sector is a new crate plus migrations,
+//! with no change to the core.
+//!
+//! The key decision: a dataset is described by data ([`Dataset`], [`Field`]), not by code, so the
+//! same declaration drives import, reporting and (later) the collection registry.
+
+pub mod dataset;
+pub mod value;
+
+pub use dataset::{Dataset, Field, FieldType, GeometryKind, GeometrySpec};
+pub use value::{CellValue, FieldError};

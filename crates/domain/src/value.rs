@@ -1,0 +1,226 @@
+//! Typed cell values and the parsing of source property values into them.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::dataset::FieldType;
+
+/// One typed value of a row, ready to be written by the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellValue {
+    /// SQL NULL.
+    Null,
+    /// `text`.
+    Text(String),
+    /// `integer`.
+    Integer(i32),
+    /// `double precision`.
+    Float(f64),
+    /// `date`.
+    Date(NaiveDate),
+    /// `timestamptz`.
+    Timestamp(DateTime<FixedOffset>),
+    /// `text[]`.
+    TextList(Vec<String>),
+    /// `double precision[]`.
+    FloatList(Vec<f64>),
+    /// `jsonb`.
+    Json(serde_json::Value),
+}
+
+impl CellValue {
+    /// Whether this is SQL NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, CellValue::Null)
+    }
+}
+
+/// Why a source value does not fit its field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FieldError {
+    /// A required value is absent or null.
+    #[error("required value is missing")]
+    Missing,
+    /// The value cannot be read as the field's type.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Vietnam's civil time zone (UTC+7, no daylight saving), used for local timestamps.
+pub fn vietnam_offset() -> FixedOffset {
+    // 7 hours is within FixedOffset's ±24 h range, so this cannot fail.
+    FixedOffset::east_opt(7 * 3600).expect("7 h is within the ±24 h range of FixedOffset")
+}
+
+pub(crate) fn parse(kind: FieldType, value: &serde_json::Value) -> Result<CellValue, FieldError> {
+    use serde_json::Value as J;
+    let invalid = |why: &str| FieldError::Invalid(format!("{why}, got {}", short(value)));
+    match kind {
+        FieldType::Text => match value {
+            J::String(s) if s.trim().is_empty() => Ok(CellValue::Null),
+            J::String(s) => Ok(CellValue::Text(s.trim().to_owned())),
+            J::Number(n) => Ok(CellValue::Text(n.to_string())),
+            J::Bool(b) => Ok(CellValue::Text(b.to_string())),
+            _ => Err(invalid("expected text")),
+        },
+        FieldType::Code { digits } => {
+            let text = match value {
+                J::String(s) => s.trim().to_owned(),
+                J::Number(n) if n.is_u64() => n.to_string(),
+                _ => return Err(invalid(&format!("expected a {digits}-digit code"))),
+            };
+            if text.is_empty() {
+                return Ok(CellValue::Null);
+            }
+            if !text.bytes().all(|b| b.is_ascii_digit()) || text.len() > digits {
+                return Err(invalid(&format!("expected a {digits}-digit code")));
+            }
+            Ok(CellValue::Text(format!("{text:0>digits$}")))
+        }
+        FieldType::Integer => {
+            let n = match value {
+                J::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+                J::String(s) if s.trim().is_empty() => return Ok(CellValue::Null),
+                J::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            n.and_then(|n| i32::try_from(n).ok()).map(CellValue::Integer).ok_or_else(|| invalid("expected an integer"))
+        }
+        FieldType::Float => match value {
+            J::String(s) if s.trim().is_empty() => Ok(CellValue::Null),
+            _ => parse_float(value).map(CellValue::Float).ok_or_else(|| invalid("expected a number")),
+        },
+        FieldType::Date => match value {
+            J::String(s) if s.trim().is_empty() => Ok(CellValue::Null),
+            J::String(s) => parse_date(s.trim())
+                .map(CellValue::Date)
+                .ok_or_else(|| invalid("expected a date YYYY-MM-DD or DD/MM/YYYY")),
+            _ => Err(invalid("expected a date YYYY-MM-DD or DD/MM/YYYY")),
+        },
+        FieldType::Timestamp => match value {
+            J::String(s) if s.trim().is_empty() => Ok(CellValue::Null),
+            J::String(s) => parse_timestamp(s.trim()).map(CellValue::Timestamp).ok_or_else(|| {
+                invalid("expected a timestamp (RFC 3339, or local time YYYY-MM-DDThh:mm:ss / YYYYMMDDhhmmss)")
+            }),
+            _ => Err(invalid("expected a timestamp")),
+        },
+        FieldType::TextList => match value {
+            J::Array(items) => items
+                .iter()
+                .map(|i| match i {
+                    J::String(s) => Ok(s.trim().to_owned()),
+                    _ => Err(invalid("expected an array of strings")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(CellValue::TextList),
+            J::String(s) => Ok(CellValue::TextList(split_list(s).map(str::to_owned).collect())),
+            _ => Err(invalid("expected a list of codes")),
+        },
+        FieldType::FloatList => match value {
+            J::Array(items) => items
+                .iter()
+                .map(|i| parse_float(i).ok_or_else(|| invalid("expected an array of numbers")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(CellValue::FloatList),
+            J::String(s) => split_list(s)
+                .map(|p| parse_decimal(p).ok_or_else(|| invalid("expected a list of numbers")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(CellValue::FloatList),
+            J::Number(_) => {
+                parse_float(value).map(|f| CellValue::FloatList(vec![f])).ok_or_else(|| invalid("expected numbers"))
+            }
+            _ => Err(invalid("expected a list of numbers")),
+        },
+        FieldType::Json => Ok(CellValue::Json(value.clone())),
+    }
+}
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(['+', ';', ',']).map(str::trim).filter(|p| !p.is_empty())
+}
+
+fn parse_float(value: &serde_json::Value) -> Option<f64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => parse_decimal(s.trim()),
+        _ => None,
+    }
+    .filter(|f| f.is_finite())
+}
+
+/// Parses a decimal number, accepting a decimal comma (`"123,5"`) when no dot is present.
+fn parse_decimal(s: &str) -> Option<f64> {
+    let parsed = if s.contains(',') && !s.contains('.') {
+        s.replace(',', ".").parse::<f64>().ok()
+    } else {
+        s.parse::<f64>().ok()
+    };
+    parsed.filter(|f| f.is_finite())
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()
+}
+
+/// Parses RFC 3339, or a local Vietnamese time (`YYYY-MM-DD hh:mm[:ss]`, `YYYYMMDDhhmmss`).
+pub fn parse_timestamp(s: &str) -> Option<DateTime<FixedOffset>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t);
+    }
+    let local = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())?;
+    vietnam_offset().from_local_datetime(&local).single()
+}
+
+fn short(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn codes_are_zero_padded_and_checked() {
+        assert_eq!(parse(FieldType::Code { digits: 5 }, &json!(70)), Ok(CellValue::Text("00070".into())));
+        assert_eq!(parse(FieldType::Code { digits: 5 }, &json!("00070")), Ok(CellValue::Text("00070".into())));
+        assert!(parse(FieldType::Code { digits: 5 }, &json!("7A")).is_err());
+        assert!(parse(FieldType::Code { digits: 2 }, &json!("123")).is_err());
+    }
+
+    #[test]
+    fn decimal_comma_and_lists() {
+        assert_eq!(parse(FieldType::Float, &json!("123,5")), Ok(CellValue::Float(123.5)));
+        assert_eq!(
+            parse(FieldType::TextList, &json!("ONT+CLN")),
+            Ok(CellValue::TextList(vec!["ONT".into(), "CLN".into()]))
+        );
+        assert_eq!(parse(FieldType::FloatList, &json!("200;85,5")), Ok(CellValue::FloatList(vec![200.0, 85.5])));
+        assert!(parse(FieldType::Float, &json!("abc")).is_err());
+        assert!(parse(FieldType::Float, &json!("NaN")).is_err());
+    }
+
+    #[test]
+    fn dates_and_local_times() {
+        assert_eq!(
+            parse(FieldType::Date, &json!("15/03/2024")),
+            Ok(CellValue::Date(NaiveDate::from_ymd_opt(2024, 3, 15).unwrap()))
+        );
+        let CellValue::Timestamp(t) = parse(FieldType::Timestamp, &json!("20241105130000")).unwrap() else { panic!() };
+        assert_eq!(t.to_rfc3339(), "2024-11-05T13:00:00+07:00");
+        assert!(parse(FieldType::Date, &json!("2024-13-01")).is_err());
+    }
+
+    #[test]
+    fn integers_reject_fractions_and_overflow() {
+        assert_eq!(parse(FieldType::Integer, &json!(12.0)), Ok(CellValue::Integer(12)));
+        assert!(parse(FieldType::Integer, &json!(12.5)).is_err());
+        assert!(parse(FieldType::Integer, &json!(1e12)).is_err());
+    }
+}

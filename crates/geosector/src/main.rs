@@ -1,0 +1,223 @@
+//! The `geosector` command: a thin layer that parses the command line and calls one library
+//! function per subcommand. No SQL, route or rule lives here.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use geosector_domain::Dataset;
+use geosector_ingest::readers::Format;
+use geosector_ingest::synth::{ParcelGenerator, ParcelOptions, SynthFormat};
+use geosector_ingest::{ImportOptions, Outcome};
+
+/// geosector: Vietnam's natural-resources and environment databases in PostGIS.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// PostgreSQL URL, e.g. postgresql://user@127.0.0.1:5432/geosector.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the numbered SQL migrations not yet applied (safe to run twice or concurrently).
+    Migrate {
+        /// Read migrations from this directory instead of those built into the binary.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// List the importable datasets.
+    Datasets,
+    /// Import files into a dataset, all or nothing. Exit code: 0 accepted, 1 rejected, 2 failed.
+    Import(ImportArgs),
+    /// Check files as `import` would, and write nothing. Exit code: 0 valid, 1 rejected, 2 failed.
+    Validate(ImportArgs),
+    /// Load administrative units (and their boundaries) from a directory laid out like
+    /// shared/testdata/vietnam.
+    Reference {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// Write synthetic real-shaped cadastral parcels (VN-2000 TM-3 105°00′, EPSG:5897).
+    SampleData {
+        /// How many parcels.
+        #[arg(long, default_value_t = 1000)]
+        parcels: usize,
+        /// Seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file: .fgb, .geojson, or .geojsonl/.ndjson.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// Dataset id, e.g. land.parcels (see `geosector datasets`).
+    dataset: String,
+    /// Input files (a directory is read recursively for station files).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Source CRS: EPSG:5897, a URN or URI, CRS84, or VN2000:TM3:<central meridian>.
+    #[arg(long)]
+    crs: Option<String>,
+    /// Input format, when the extension does not tell: geojson, geojsonseq, fgb, station.
+    #[arg(long)]
+    format: Option<String>,
+    /// Replace every row of the dataset instead of appending (in the same transaction).
+    #[arg(long)]
+    replace: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+/// Every importable dataset, from every sector crate.
+fn datasets() -> impl Iterator<Item = &'static Dataset> {
+    geosector_land::DATASETS
+        .iter()
+        .chain(geosector_minerals::DATASETS)
+        .chain(geosector_water::DATASETS)
+        .chain(geosector_environment::DATASETS)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn say(text: &str) {
+    // A closed stdout (e.g. `| head`) is not an error worth failing for.
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+fn database_url(cli_url: Option<&str>) -> anyhow::Result<&str> {
+    cli_url.context("no database given: pass --database-url or set DATABASE_URL (scripts/dev-db.sh url prints one)")
+}
+
+async fn connect(url: Option<&str>) -> anyhow::Result<geosector_store::Client> {
+    let url = database_url(url)?;
+    geosector_store::connect(url).await.with_context(|| format!("database {}", geosector_store::redact_url(url)))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let url = cli.database_url.as_deref();
+    match cli.command {
+        Command::Migrate { dir } => {
+            let migrations = match dir {
+                Some(dir) => geosector_store::Migrations::from_dir(&dir)?,
+                None => geosector_store::Migrations::embedded()?,
+            };
+            let mut client = connect(url).await?;
+            let report = migrations.apply(&mut client).await?;
+            for name in &report.applied {
+                say(&format!("applied {name}"));
+            }
+            say(&format!(
+                "migrations: {} applied now, {} already applied",
+                report.applied.len(),
+                report.already_applied
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Datasets => {
+            for d in datasets() {
+                let geometry = d.geometry.map_or("no geometry".to_owned(), |g| format!("{:?}", g.kind));
+                say(&format!("{:<32} {:<14} {}", d.id, geometry, d.description));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(args) => import(url, args, false).await,
+        Command::Validate(args) => import(url, args, true).await,
+        Command::Reference { dir } => {
+            let mut client = connect(url).await?;
+            let report = geosector_ingest::reference::load_admin_units(&mut client, &dir).await?;
+            say(&format!(
+                "reference: 2025 units: {} provinces, {} communes; pre-2025 units: {} provinces, {} districts, {} communes; {} boundaries attached",
+                report.units_2025.0, report.units_2025.1, report.units_pre_2025.0, report.units_pre_2025.1, report.units_pre_2025.2, report.boundaries
+            ));
+            if !report.unmatched_boundaries.is_empty() {
+                say(&format!(
+                    "  {} boundary features matched no unit: {}",
+                    report.unmatched_boundaries.len(),
+                    report.unmatched_boundaries.join(", ")
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SampleData { parcels, seed, out } => {
+            let format = match out.extension().and_then(|e| e.to_str()) {
+                Some("fgb") => SynthFormat::FlatGeobuf,
+                Some("geojson" | "json") => SynthFormat::GeoJson,
+                Some("geojsonl" | "ndjson" | "geojsons" | "jsonl") => SynthFormat::GeoJsonSeq,
+                _ => bail!("{}: the extension must be .fgb, .geojson or .geojsonl/.ndjson", out.display()),
+            };
+            let started = std::time::Instant::now();
+            let generator = ParcelGenerator::new(ParcelOptions { count: parcels, seed, ..ParcelOptions::default() });
+            let file = std::fs::File::create(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+            geosector_ingest::synth::write_parcels(
+                &generator,
+                format,
+                std::io::BufWriter::with_capacity(1 << 20, file),
+            )
+            .with_context(|| format!("{}: cannot write", out.display()))?;
+            say(&format!(
+                "wrote {parcels} parcels (EPSG:5897, seed {seed}) to {} in {:.1} s",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let Some(dataset) = datasets().find(|d| d.id == args.dataset) else {
+        let known = datasets().map(|d| d.id).collect::<Vec<_>>().join(", ");
+        bail!("unknown dataset {} (known: {known})", args.dataset);
+    };
+    let crs = args.crs.as_deref().map(geosector_crs::Crs::parse).transpose()?;
+    let format = match args.format.as_deref() {
+        None => None,
+        Some(name) => Some(
+            Format::from_name(name)
+                .with_context(|| format!("unknown --format {name}: expected geojson, geojsonseq, fgb or station"))?,
+        ),
+    };
+    let options = ImportOptions { crs, format, replace: args.replace, dry_run, ..ImportOptions::default() };
+    let mut client = connect(url).await?;
+    let report = geosector_ingest::import(&mut client, dataset, &args.files, &options).await?;
+    say(report.to_string().trim_end());
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).with_context(|| format!("{}: cannot write the report", path.display()))?;
+    }
+    Ok(match report.outcome {
+        Outcome::Accepted => ExitCode::SUCCESS,
+        Outcome::Rejected => ExitCode::from(1),
+    })
+}

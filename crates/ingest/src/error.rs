@@ -1,0 +1,110 @@
+//! Errors of ingestion: a whole import that failed ([`ImportError`]) and one rejected feature
+//! ([`FeatureError`]), which always names the file, the feature and, where it applies, the field.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a feature comes from: file and 0-based feature index (for station files, the line).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    /// The file.
+    pub file: PathBuf,
+    /// 0-based feature index in the file (station files: 1-based line number).
+    pub index: u64,
+    /// Whether `index` is a line number.
+    #[serde(skip)]
+    pub is_line: bool,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_line {
+            write!(f, "{} line {}", self.file.display(), self.index)
+        } else {
+            write!(f, "{} feature {}", self.file.display(), self.index)
+        }
+    }
+}
+
+/// One feature that cannot be loaded, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FeatureError {
+    /// Where it is.
+    pub location: Location,
+    /// The field (source property name) or `geometry`, when the problem is in one.
+    pub field: Option<String>,
+    /// What is wrong, as a sentence fragment.
+    pub message: String,
+}
+
+impl fmt::Display for FeatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}, {field}: {}", self.location, self.message),
+            None => write!(f, "{}: {}", self.location, self.message),
+        }
+    }
+}
+
+/// An import that could not run to a verdict (as opposed to one whose data was rejected).
+/// Nothing is stored when this is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The dataset id is not known.
+    #[error("unknown dataset {0} (see `geosector datasets`)")]
+    UnknownDataset(String),
+    /// A file cannot be opened or read.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A file's format is not recognised or does not fit the dataset.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A file is not well-formed in its format (e.g. invalid JSON); the position is in `reason`.
+    #[error("{path}: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where.
+        reason: String,
+    },
+    /// The CRS given or declared is not supported.
+    #[error(transparent)]
+    Crs(#[from] geosector_crs::CrsError),
+    /// The database refused the load (e.g. a constraint); the transaction was rolled back.
+    #[error("the database refused the load, nothing was stored: {0}")]
+    Database(String),
+    /// A store error (connection, migrations).
+    #[error(transparent)]
+    Store(#[from] geosector_store::StoreError),
+}
+
+impl From<tokio_postgres::Error> for ImportError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => {
+                let mut text = db.message().to_owned();
+                if let Some(detail) = db.detail() {
+                    text.push_str(" (");
+                    text.push_str(detail);
+                    text.push(')');
+                }
+                ImportError::Database(text)
+            }
+            None => {
+                let cause = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+                ImportError::Database(format!("{e}{cause}"))
+            }
+        }
+    }
+}

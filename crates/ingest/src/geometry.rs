@@ -1,0 +1,207 @@
+//! Geometry handling of the pipeline: GeoJSON geometry objects to `geo-types` with structural
+//! checks (RFC 7946 positions, closed rings of at least four positions), the dataset's geometry
+//! kind (with single → multi promotion), and EWKB with an SRID for COPY.
+//!
+//! Z ordinates are accepted and dropped: every sector table is 2D.
+
+use geo_types::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Point, Polygon};
+use geosector_domain::GeometryKind;
+use geozero::{CoordDimensions, ToWkb};
+use serde_json::Value;
+
+/// Converts a GeoJSON geometry object. `Ok(None)` for a JSON `null` geometry.
+///
+/// # Errors
+/// A sentence saying what is wrong with the geometry object.
+pub fn from_geojson(value: &Value) -> Result<Option<Geometry<f64>>, String> {
+    let obj = match value {
+        Value::Null => return Ok(None),
+        Value::Object(o) => o,
+        other => return Err(format!("geometry must be an object or null, got {}", json_kind(other))),
+    };
+    let kind = obj.get("type").and_then(Value::as_str).ok_or("geometry has no \"type\"")?;
+    if kind == "GeometryCollection" {
+        let members =
+            obj.get("geometries").and_then(Value::as_array).ok_or("GeometryCollection has no \"geometries\" array")?;
+        let parsed = members
+            .iter()
+            .map(|m| from_geojson(m)?.ok_or_else(|| "GeometryCollection member is null".to_owned()))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Some(Geometry::GeometryCollection(geo_types::GeometryCollection(parsed))));
+    }
+    let coords = obj.get("coordinates").ok_or_else(|| format!("{kind} has no \"coordinates\""))?;
+    let geometry = match kind {
+        "Point" => Geometry::Point(Point(position(coords)?)),
+        "MultiPoint" => Geometry::MultiPoint(
+            array(coords, "MultiPoint")?.iter().map(|p| position(p).map(Point)).collect::<Result<Vec<_>, _>>()?.into(),
+        ),
+        "LineString" => Geometry::LineString(line(coords)?),
+        "MultiLineString" => {
+            Geometry::MultiLineString(MultiLineString(array(coords, kind)?.iter().map(line).collect::<Result<_, _>>()?))
+        }
+        "Polygon" => Geometry::Polygon(polygon(coords)?),
+        "MultiPolygon" => {
+            Geometry::MultiPolygon(MultiPolygon(array(coords, kind)?.iter().map(polygon).collect::<Result<_, _>>()?))
+        }
+        other => return Err(format!("unknown geometry type \"{other}\"")),
+    };
+    Ok(Some(geometry))
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn array<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<Value>, String> {
+    v.as_array().ok_or_else(|| format!("{what} coordinates must be an array, got {}", json_kind(v)))
+}
+
+fn position(v: &Value) -> Result<Coord<f64>, String> {
+    let items = array(v, "a position's")?;
+    if !(2..=3).contains(&items.len()) {
+        return Err(format!("a position must have 2 or 3 numbers, got {}", items.len()));
+    }
+    let n = |i: usize| {
+        items[i]
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| format!("position ordinate {} is not a number: {}", i, items[i]))
+    };
+    Ok(Coord { x: n(0)?, y: n(1)? })
+}
+
+fn line(v: &Value) -> Result<LineString<f64>, String> {
+    let points = array(v, "LineString")?.iter().map(position).collect::<Result<Vec<_>, _>>()?;
+    if points.len() < 2 {
+        return Err(format!("a LineString needs at least 2 positions, got {}", points.len()));
+    }
+    Ok(LineString(points))
+}
+
+fn polygon(v: &Value) -> Result<Polygon<f64>, String> {
+    let rings = array(v, "Polygon")?;
+    if rings.is_empty() {
+        return Err("a Polygon needs at least one ring".to_owned());
+    }
+    let mut parsed = Vec::with_capacity(rings.len());
+    for (i, ring) in rings.iter().enumerate() {
+        let points = array(ring, "a ring's")?.iter().map(position).collect::<Result<Vec<_>, _>>()?;
+        if points.len() < 4 {
+            return Err(format!("ring {i} has {} positions, a closed ring needs at least 4", points.len()));
+        }
+        if points.first() != points.last() {
+            return Err(format!("ring {i} is not closed (first and last positions differ)"));
+        }
+        parsed.push(LineString(points));
+    }
+    let exterior = parsed.remove(0);
+    Ok(Polygon::new(exterior, parsed))
+}
+
+/// The GeoJSON type name of a geometry.
+pub fn type_name(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) | Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+    }
+}
+
+/// Checks a geometry against the dataset's kind and promotes single to multi.
+///
+/// # Errors
+/// A sentence naming the found and the expected types, or saying the geometry is empty.
+pub fn conform(g: Geometry<f64>, kind: GeometryKind) -> Result<Geometry<f64>, String> {
+    let found = type_name(&g);
+    let converted = match (kind, g) {
+        (GeometryKind::Point, Geometry::Point(p)) => Geometry::Point(p),
+        (GeometryKind::MultiPolygon, Geometry::Polygon(p)) => Geometry::MultiPolygon(MultiPolygon(vec![p])),
+        (GeometryKind::MultiPolygon, Geometry::MultiPolygon(m)) => Geometry::MultiPolygon(m),
+        (GeometryKind::MultiLineString, Geometry::LineString(l)) => Geometry::MultiLineString(MultiLineString(vec![l])),
+        (GeometryKind::MultiLineString, Geometry::MultiLineString(m)) => Geometry::MultiLineString(m),
+        _ => {
+            return Err(format!(
+                "geometry type {found} is not accepted here, expected {}",
+                kind.accepts().join(" or ")
+            ));
+        }
+    };
+    let empty = match &converted {
+        Geometry::MultiPolygon(m) => m.0.is_empty(),
+        Geometry::MultiLineString(m) => m.0.is_empty(),
+        _ => false,
+    };
+    if empty {
+        return Err(format!("{found} is empty"));
+    }
+    Ok(converted)
+}
+
+/// Encodes a geometry as PostGIS EWKB with the given SRID.
+///
+/// # Errors
+/// The encoder's message (not expected for geometries built by this module).
+pub fn to_ewkb(g: &Geometry<f64>, srid: i32) -> Result<Vec<u8>, String> {
+    g.to_ewkb(CoordDimensions::xy(), Some(srid)).map_err(|e| e.to_string())
+}
+
+/// The first coordinate of a geometry (to report where a problem is).
+pub fn first_coord(g: &Geometry<f64>) -> Option<Coord<f64>> {
+    use geo::CoordsIter;
+    g.coords_iter().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn polygons_must_be_closed_and_long_enough() {
+        let open = json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1]]]});
+        assert!(from_geojson(&open).unwrap_err().contains("not closed"));
+        let short = json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[0,0]]]});
+        assert!(from_geojson(&short).unwrap_err().contains("at least 4"));
+        let ok = json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]});
+        assert!(from_geojson(&ok).unwrap().is_some());
+    }
+
+    #[test]
+    fn bad_positions_are_named() {
+        let s = json!({"type": "Point", "coordinates": ["1", 2]});
+        assert!(from_geojson(&s).unwrap_err().contains("not a number"));
+        let four = json!({"type": "Point", "coordinates": [1, 2, 3, 4]});
+        assert!(from_geojson(&four).unwrap_err().contains("2 or 3 numbers"));
+        assert!(from_geojson(&json!({"type": "Circle", "coordinates": []})).unwrap_err().contains("Circle"));
+        assert_eq!(from_geojson(&Value::Null), Ok(None));
+    }
+
+    #[test]
+    fn kinds_are_enforced_and_promoted() {
+        let p = from_geojson(&json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]})).unwrap().unwrap();
+        assert!(matches!(conform(p.clone(), GeometryKind::MultiPolygon), Ok(Geometry::MultiPolygon(_))));
+        let err = conform(p, GeometryKind::Point).unwrap_err();
+        assert!(err.contains("Polygon") && err.contains("expected Point"), "{err}");
+        let empty = from_geojson(&json!({"type": "MultiPolygon", "coordinates": []})).unwrap().unwrap();
+        assert!(conform(empty, GeometryKind::MultiPolygon).unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn ewkb_carries_the_srid() {
+        let g = Geometry::Point(Point::new(105.8, 21.0));
+        let wkb = to_ewkb(&g, 4326).unwrap();
+        // little-endian, type Point with the SRID flag 0x20000000, then SRID 4326
+        assert_eq!(&wkb[..9], &[1, 1, 0, 0, 0x20, 0xE6, 0x10, 0, 0]);
+    }
+}

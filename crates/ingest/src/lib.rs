@@ -1,0 +1,25 @@
+//! Loading sector datasets into PostGIS: streaming readers, a rayon row pipeline and an
+//! all-or-nothing COPY BINARY loader.
+//!
+//! Data flow: a [`readers`] module streams features from a file into a [`source::FeatureSink`];
+//! features are batched and turned into typed rows in parallel by [`rows::RowBuilder`] (property
+//! parsing, geometry checks, area in the source projected CRS, reprojection to EPSG:4326 with the
+//! one VN-2000 rule of `geosector-crs`); [`load::import`] streams the rows into a temporary
+//! staging table with `COPY (FORMAT binary)` and moves them into the live table in the same
+//! transaction only when every feature was accepted. A rejected or failed load leaves the live
+//! data exactly as it was. Memory does not grow with the file: at most a few batches are in
+//! flight.
+
+pub mod error;
+pub mod geometry;
+pub mod load;
+pub mod readers;
+pub mod reference;
+pub mod report;
+pub mod rows;
+pub mod source;
+pub mod synth;
+
+pub use error::{FeatureError, ImportError};
+pub use load::{import, ImportOptions};
+pub use report::{ImportReport, Outcome};

@@ -1,0 +1,305 @@
+//! The all-or-nothing loader.
+//!
+//! One transaction per import: rows stream into a temporary staging table with
+//! `COPY (FORMAT binary)` while a blocking task reads and checks features in rayon batches; only
+//! when every feature of every file was accepted do the rows move into the live table (append,
+//! upsert on the dataset's conflict key, or replace the whole dataset). A rejected load, a
+//! failed read, a database refusal, a crash or a kill all end in a rollback, so the live data
+//! stay exactly as they were. Memory is bounded by the batch size times the channel depth.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use geosector_crs::Crs;
+use geosector_domain::Dataset;
+use geosector_store::values::{Cell, Ewkb};
+use geosector_store::{quote_ident, table_name};
+use rayon::prelude::*;
+use tokio::sync::mpsc;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Client;
+
+use crate::error::{FeatureError, ImportError};
+use crate::readers::{self, Format};
+use crate::report::{FileSummary, ImportReport, Outcome};
+use crate::rows::{Row, RowBuilder};
+use crate::source::{FeatureSink, Flow, RawFeature, SourceInfo};
+
+/// How an import runs.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Source CRS forced by the user; overrides what files declare.
+    pub crs: Option<Crs>,
+    /// Format forced by the user; otherwise detected per file from its extension.
+    pub format: Option<Format>,
+    /// Replace the whole dataset (delete its rows) instead of appending, in the same transaction.
+    pub replace: bool,
+    /// Check everything, stage it, then roll back: nothing is written (`geosector validate`).
+    pub dry_run: bool,
+    /// Features checked per rayon batch.
+    pub batch_size: usize,
+    /// How many rejected features are kept as examples in the report.
+    pub max_examples: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions { crs: None, format: None, replace: false, dry_run: false, batch_size: 2048, max_examples: 20 }
+    }
+}
+
+/// The column holding the feature order in the staging table (for upserts, the last one wins).
+const SEQ_COLUMN: &str = "geosector_seq";
+
+enum Message {
+    FileStarted(FileSummary),
+    Batch(Vec<Result<Row, FeatureError>>),
+}
+
+/// Imports files into a dataset, all or nothing.
+///
+/// # Errors
+/// [`ImportError`] when the import cannot reach a verdict (unreadable file, malformed file,
+/// database refusal); nothing is stored then. A load whose features were rejected is not an
+/// error: it returns a report with [`Outcome::Rejected`], and nothing is stored either.
+pub async fn import(
+    client: &mut Client,
+    dataset: &'static Dataset,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let files = readers::expand(paths, options.format)?;
+    let mut plan = Vec::with_capacity(files.len());
+    for file in &files {
+        let format = match options.format {
+            Some(f) => f,
+            None => Format::detect(file)?,
+        };
+        if format == Format::StationText && dataset.geometry.is_some() {
+            return Err(ImportError::Format {
+                path: file.clone(),
+                reason: format!("station files carry no geometry and cannot be imported into {}", dataset.id),
+            });
+        }
+        plan.push((file.clone(), format));
+    }
+    if plan.is_empty() {
+        return Err(ImportError::File {
+            path: paths.first().cloned().unwrap_or_default(),
+            reason: "no input files found".into(),
+        });
+    }
+
+    let columns = dataset.columns();
+    let tx = client.transaction().await?;
+    let select_list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    tx.batch_execute(&format!(
+        "CREATE TEMP TABLE geosector_staging ON COMMIT DROP AS SELECT {select_list} FROM {} WITH NO DATA;
+         ALTER TABLE geosector_staging ADD COLUMN {SEQ_COLUMN} bigint NOT NULL",
+        table_name(dataset)
+    ))
+    .await?;
+    let types = tx
+        .prepare(&format!("SELECT {select_list}, {SEQ_COLUMN} FROM geosector_staging"))
+        .await?
+        .columns()
+        .iter()
+        .map(|c| c.type_().clone())
+        .collect::<Vec<_>>();
+    let sink =
+        tx.copy_in(&format!("COPY geosector_staging ({select_list}, {SEQ_COLUMN}) FROM STDIN (FORMAT binary)")).await?;
+    let writer = BinaryCopyInWriter::new(sink, &types);
+    futures_util::pin_mut!(writer);
+
+    // Producer: read and check on a blocking thread (rayon inside), hand rows over in batches.
+    let (sender, mut receiver) = mpsc::channel::<Message>(4);
+    let producer_options = options.clone();
+    let producer = tokio::task::spawn_blocking(move || produce(dataset, &plan, &producer_options, &sender));
+
+    let mut report = ImportReport::new(dataset.id, options.dry_run);
+    let mut seq: i64 = 0;
+    while let Some(message) = receiver.recv().await {
+        match message {
+            Message::FileStarted(summary) => report.files.push(summary),
+            Message::Batch(results) => {
+                for result in results {
+                    report.features_read += 1;
+                    if let Some(file) = report.files.last_mut() {
+                        file.features += 1;
+                    }
+                    match result {
+                        Ok(row) if report.rejected == 0 => {
+                            write_row(writer.as_mut(), dataset, row, seq).await?;
+                            seq += 1;
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            report.rejected += 1;
+                            if report.examples.len() < options.max_examples {
+                                report.examples.push(e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    match producer.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(join) => return Err(ImportError::Database(format!("the reader stopped unexpectedly: {join}"))),
+    }
+    writer.finish().await?;
+
+    if report.rejected > 0 {
+        tx.rollback().await?;
+        report.outcome = Outcome::Rejected;
+        report.elapsed_ms = started.elapsed().as_millis();
+        return Ok(report);
+    }
+    if let Some(sql) = dataset.prepare_sql {
+        tx.batch_execute(sql).await?;
+    }
+    if options.replace {
+        report.rows_replaced = tx.execute(&format!("DELETE FROM {}", table_name(dataset)), &[]).await?;
+    }
+    report.rows_written = tx.execute(&move_sql(dataset, &columns), &[]).await?;
+    if options.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    report.outcome = Outcome::Accepted;
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+/// The statement that moves staged rows into the live table: a plain insert, or an upsert on
+/// the conflict key keeping the last occurrence of a key within the load.
+fn move_sql(dataset: &Dataset, columns: &[&str]) -> String {
+    let list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    let target = table_name(dataset);
+    match dataset.conflict_key {
+        None => format!("INSERT INTO {target} ({list}) SELECT {list} FROM geosector_staging ORDER BY {SEQ_COLUMN}"),
+        Some(key) => {
+            let key_list = key.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+            let updates = columns
+                .iter()
+                .filter(|c| !key.contains(c))
+                .map(|c| format!("{0} = EXCLUDED.{0}", quote_ident(c)))
+                .chain(std::iter::once("imported_at = now()".to_owned()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "INSERT INTO {target} ({list}) SELECT {list} FROM (SELECT DISTINCT ON ({key_list}) * FROM geosector_staging ORDER BY {key_list}, {SEQ_COLUMN} DESC) AS last ON CONFLICT ({key_list}) DO UPDATE SET {updates}"
+            )
+        }
+    }
+}
+
+/// Writes one row in the order of [`Dataset::columns`], then the sequence number.
+async fn write_row(
+    writer: std::pin::Pin<&mut BinaryCopyInWriter>,
+    dataset: &Dataset,
+    row: Row,
+    seq: i64,
+) -> Result<(), ImportError> {
+    let cells: Vec<Cell<'_>> = row.cells.iter().map(Cell).collect();
+    let geometry = Ewkb(row.geometry);
+    let mut params: Vec<&(dyn ToSql + Sync)> = cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+    if let Some(spec) = dataset.geometry {
+        params.push(&geometry);
+        if spec.source_srid_column.is_some() {
+            params.push(&row.source_srid);
+        }
+        if spec.area_column.is_some() {
+            params.push(&row.area_m2);
+        }
+    }
+    params.push(&seq);
+    writer.write(&params).await?;
+    Ok(())
+}
+
+/// The blocking side: reads every file in order and checks features in rayon batches.
+fn produce(
+    dataset: &'static Dataset,
+    plan: &[(PathBuf, Format)],
+    options: &ImportOptions,
+    sender: &mpsc::Sender<Message>,
+) -> Result<(), ImportError> {
+    for (path, format) in plan {
+        let mut sink = BatchSink {
+            dataset,
+            options,
+            path,
+            sender,
+            builder: None,
+            batch: Vec::with_capacity(options.batch_size),
+            closed: false,
+        };
+        readers::read(path, *format, &mut sink)?;
+        sink.flush()?;
+        if sink.closed {
+            break;
+        }
+    }
+    Ok(())
+}
+
+struct BatchSink<'a> {
+    dataset: &'static Dataset,
+    options: &'a ImportOptions,
+    path: &'a PathBuf,
+    sender: &'a mpsc::Sender<Message>,
+    builder: Option<RowBuilder>,
+    batch: Vec<RawFeature>,
+    closed: bool,
+}
+
+impl BatchSink<'_> {
+    fn flush(&mut self) -> Result<Flow, ImportError> {
+        if self.batch.is_empty() || self.closed {
+            return Ok(if self.closed { Flow::Stop } else { Flow::Continue });
+        }
+        let Some(builder) = &self.builder else { return Ok(Flow::Continue) };
+        let batch = std::mem::take(&mut self.batch);
+        let rows: Vec<Result<Row, FeatureError>> = batch.into_par_iter().map(|f| builder.build(f)).collect();
+        if self.sender.blocking_send(Message::Batch(rows)).is_err() {
+            self.closed = true;
+            return Ok(Flow::Stop);
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+impl FeatureSink for BatchSink<'_> {
+    fn begin(&mut self, info: &SourceInfo) -> Result<(), ImportError> {
+        let crs = match (&self.options.crs, &info.declared_crs) {
+            (Some(forced), _) => forced.clone(),
+            (None, Some(declared)) => declared.clone(),
+            (None, None) => Crs::wgs84(),
+        };
+        let summary = FileSummary {
+            path: self.path.clone(),
+            crs: self.dataset.geometry.map(|_| crs.to_string()),
+            declared_crs: info.declared_crs.as_ref().map(ToString::to_string),
+            features: 0,
+        };
+        if self.sender.blocking_send(Message::FileStarted(summary)).is_err() {
+            self.closed = true;
+        }
+        self.builder = Some(RowBuilder::new(self.dataset, &crs)?);
+        Ok(())
+    }
+
+    fn feature(&mut self, feature: RawFeature) -> Result<Flow, ImportError> {
+        self.batch.push(feature);
+        if self.batch.len() >= self.options.batch_size {
+            return self.flush();
+        }
+        Ok(if self.closed { Flow::Stop } else { Flow::Continue })
+    }
+}

@@ -1,0 +1,197 @@
+//! Turning raw features into typed rows for one dataset: property lookup by the declared names,
+//! value parsing, geometry checks, planar area in the source projected CRS, and reprojection to
+//! the storage CRS (EPSG:4326) with the one VN-2000 rule. Runs in rayon workers: a
+//! [`RowBuilder`] is shared read-only between threads.
+
+use std::collections::HashMap;
+
+use geo::Area;
+use geo_types::Geometry;
+use geosector_crs::{Crs, CrsKind, Transformer};
+use geosector_domain::{CellValue, Dataset};
+use serde_json::{Map, Value};
+
+use crate::error::{FeatureError, ImportError};
+use crate::geometry;
+use crate::readers::geojson::split_feature;
+use crate::source::{RawBody, RawFeature};
+
+/// Geographic bounds every stored coordinate must fall in: mainland Vietnam and its islands,
+/// Hoàng Sa and Trường Sa included (lon 102–118° E, lat 6–24° N). A point outside is almost
+/// always a wrong CRS or swapped X/Y.
+pub const VIETNAM_BOUNDS: (f64, f64, f64, f64) = (102.0, 6.0, 118.0, 24.0);
+
+/// The SRID geometry is stored in.
+pub const STORAGE_SRID: i32 = 4326;
+
+/// One typed row, in the dataset's column order.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Values of the declared fields.
+    pub cells: Vec<CellValue>,
+    /// EWKB of the geometry in EPSG:4326 (when the dataset has geometry).
+    pub geometry: Option<Vec<u8>>,
+    /// EPSG code of the source CRS (0 for a custom zone).
+    pub source_srid: Option<i32>,
+    /// Planar area in m² in the source projected CRS.
+    pub area_m2: Option<f64>,
+}
+
+/// Builds rows of one dataset from the features of one file.
+pub struct RowBuilder {
+    dataset: &'static Dataset,
+    by_name: HashMap<String, usize>,
+    source: Option<SourceCrs>,
+}
+
+struct SourceCrs {
+    crs: Crs,
+    to_storage: Transformer,
+    /// For geographic sources: transformers into each VN-2000 TM-3 zone, for planar areas.
+    area_zones: Vec<(f64, Transformer)>,
+}
+
+impl std::fmt::Debug for RowBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowBuilder").field("dataset", &self.dataset.id).finish_non_exhaustive()
+    }
+}
+
+impl RowBuilder {
+    /// A builder for `dataset` reading coordinates in `source_crs` (ignored without geometry).
+    ///
+    /// # Errors
+    /// [`ImportError::Crs`] when a transformation cannot be set up.
+    pub fn new(dataset: &'static Dataset, source_crs: &Crs) -> Result<RowBuilder, ImportError> {
+        let mut by_name = HashMap::new();
+        for (i, field) in dataset.fields.iter().enumerate() {
+            for name in field.names {
+                by_name.entry(name.to_ascii_lowercase()).or_insert(i);
+            }
+        }
+        let source = match dataset.geometry {
+            None => None,
+            Some(_) => {
+                let storage = Crs::wgs84();
+                let setup = |e: geosector_crs::TransformError| geosector_crs::CrsError::Unsupported(e.to_string());
+                let to_storage = Transformer::new(source_crs, &storage).map_err(setup)?;
+                let mut area_zones = Vec::new();
+                if source_crs.kind == CrsKind::Geographic || source_crs.epsg == Some(3857) {
+                    for def in
+                        geosector_crs::KNOWN_CRS.iter().filter(|d| d.kind == CrsKind::Projected && d.scale == 0.9999)
+                    {
+                        let zone = Crs::from_epsg(def.epsg)?;
+                        area_zones.push((def.central_meridian, Transformer::new(&storage, &zone).map_err(setup)?));
+                    }
+                }
+                Some(SourceCrs { crs: source_crs.clone(), to_storage, area_zones })
+            }
+        };
+        Ok(RowBuilder { dataset, by_name, source })
+    }
+
+    /// Checks one feature and builds its row.
+    ///
+    /// # Errors
+    /// A [`FeatureError`] naming the feature, and the field or `geometry` at fault.
+    pub fn build(&self, raw: RawFeature) -> Result<Row, FeatureError> {
+        let location = raw.location;
+        let fail = |field: Option<&str>, message: String| FeatureError {
+            location: location.clone(),
+            field: field.map(str::to_owned),
+            message,
+        };
+        let (properties, geometry) = match raw.body {
+            RawBody::GeoJson(value) => {
+                let (properties, geometry) = split_feature(value).map_err(|m| fail(None, m))?;
+                let geometry = geometry::from_geojson(&geometry).map_err(|m| fail(Some("geometry"), m))?;
+                (properties, geometry)
+            }
+            RawBody::Decoded { properties, geometry } => (properties, geometry),
+            RawBody::Unreadable(reason) => return Err(fail(None, reason)),
+        };
+        let cells = self.cells(&properties).map_err(|(field, m)| fail(Some(&field), m))?;
+        let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None };
+        if let (Some(spec), Some(source)) = (self.dataset.geometry, &self.source) {
+            match geometry {
+                None if spec.required => return Err(fail(Some("geometry"), "geometry is missing".into())),
+                None => {}
+                Some(g) => {
+                    let g = geometry::conform(g, spec.kind).map_err(|m| fail(Some("geometry"), m))?;
+                    let (ewkb, area) =
+                        self.place(g, source, spec.area_column.is_some()).map_err(|m| fail(Some("geometry"), m))?;
+                    row.geometry = Some(ewkb);
+                    row.area_m2 = area;
+                }
+            }
+            row.source_srid = Some(source.crs.srid());
+        }
+        Ok(row)
+    }
+
+    fn cells(&self, properties: &Map<String, Value>) -> Result<Vec<CellValue>, (String, String)> {
+        let mut found: Vec<Option<(&String, &Value)>> = vec![None; self.dataset.fields.len()];
+        for (name, value) in properties {
+            if let Some(&i) = self.by_name.get(&name.to_ascii_lowercase()) {
+                // The first non-null spelling wins when a file carries two aliases.
+                if found[i].is_none_or(|(_, v)| v.is_null()) {
+                    found[i] = Some((name, value));
+                }
+            }
+        }
+        self.dataset
+            .fields
+            .iter()
+            .zip(found)
+            .map(|(field, hit)| {
+                let name = hit.map_or(field.names[0], |(n, _)| n.as_str());
+                field.parse(hit.map(|(_, v)| v)).map_err(|e| (name.to_owned(), e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Area in the source projected CRS, then reprojection and the bounds check.
+    fn place(
+        &self,
+        mut g: Geometry<f64>,
+        source: &SourceCrs,
+        want_area: bool,
+    ) -> Result<(Vec<u8>, Option<f64>), String> {
+        let source_is_planar = source.area_zones.is_empty();
+        let mut area = (want_area && source_is_planar).then(|| g.unsigned_area());
+        let source_first = geometry::first_coord(&g);
+        source.to_storage.geometry(&mut g).map_err(|e| format!("{e} from {}", source.crs))?;
+        let (min_lon, min_lat, max_lon, max_lat) = VIETNAM_BOUNDS;
+        let outside = {
+            use geo::CoordsIter;
+            g.coords_iter().find(|c| !(min_lon..=max_lon).contains(&c.x) || !(min_lat..=max_lat).contains(&c.y))
+        };
+        if let Some(c) = outside {
+            let given = source_first.map_or(String::new(), |s| format!(" (first source coordinate {}, {})", s.x, s.y));
+            return Err(format!(
+                "lies outside Vietnam after transformation from {} (lon {:.4}, lat {:.4}){given}: check the CRS (--crs) and the X/Y order",
+                source.crs, c.x, c.y
+            ));
+        }
+        if want_area && !source_is_planar {
+            area = Some(self.zone_area(&g, source)?);
+        }
+        let ewkb = geometry::to_ewkb(&g, STORAGE_SRID)?;
+        Ok((ewkb, area))
+    }
+
+    /// Planar area in the VN-2000 TM-3 zone whose central meridian is nearest to the geometry,
+    /// for sources in geographic coordinates (areas are never computed on lon/lat).
+    fn zone_area(&self, g: &Geometry<f64>, source: &SourceCrs) -> Result<f64, String> {
+        use geo::BoundingRect;
+        let lon = g.bounding_rect().map_or(105.0, |r| r.center().x);
+        let (_, zone) = source
+            .area_zones
+            .iter()
+            .min_by(|a, b| (a.0 - lon).abs().total_cmp(&(b.0 - lon).abs()))
+            .ok_or("no TM-3 zone")?;
+        let mut projected = g.clone();
+        zone.geometry(&mut projected).map_err(|e| e.to_string())?;
+        Ok(projected.unsigned_area())
+    }
+}

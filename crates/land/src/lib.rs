@@ -1,0 +1,97 @@
+//! The land (cadastre) sector: parcels and cadastral map sheets.
+//!
+//! Field names follow the cadastral database standard (TT 75/2015/TT-BTNMT, `DC_ThuaDat` and
+//! `DC_MucDichSuDung`): the English column comes first, the standard's Vietnamese names
+//! (`maXa`, `soHieuToBanDo`, `soThuTuThua`, `dienTich`, `dienTichPhapLy`, `maMucDichSuDung`)
+//! and the flattened GIS-layer names (`KyHieuMucDichSuDung`, `SoThuTuThua`) are accepted as
+//! aliases. Owners, ID numbers and certificates are **not** importable through this crate: they
+//! live in the restricted schema `land_restricted`, which no endpoint publishes.
+//!
+//! The land-use code lists of TT 08/2024/TT-BTNMT are in [`codes`]; their enforcement as
+//! import rules belongs to the ingestion rules (not yet declared here).
+
+pub mod codes;
+
+use geosector_domain::{Dataset, Field, FieldType as T, GeometryKind, GeometrySpec};
+
+/// `land.parcels`: one row per cadastral parcel (thửa đất).
+pub const PARCELS: Dataset = Dataset {
+    id: "land.parcels",
+    description: "Cadastral parcels (thửa đất) with land-use purposes and areas",
+    schema: "land",
+    table: "parcels",
+    fields: &[
+        Field::new("commune_code", &["commune_code", "maXa", "ma_xa"], T::Code { digits: 5 }, true),
+        Field::new("former_commune_code", &["former_commune_code", "maXaCu", "ma_xa_cu"], T::Code { digits: 5 }, false),
+        Field::new("sheet_number", &["sheet_number", "soHieuToBanDo", "so_to"], T::Integer, true),
+        Field::new("parcel_number", &["parcel_number", "soThuTuThua", "so_thua"], T::Text, true),
+        Field::new("former_sheet_number", &["former_sheet_number", "soHieuToBanDoCu"], T::Integer, false),
+        Field::new("former_parcel_number", &["former_parcel_number", "soThuTuThuaCu"], T::Text, false),
+        Field::new(
+            "land_use_codes",
+            &["land_use_codes", "maMucDichSuDung", "KyHieuMucDichSuDung", "loai_dat"],
+            T::TextList,
+            true,
+        ),
+        Field::new("land_use_areas_m2", &["land_use_areas_m2", "dienTichMucDichSuDung"], T::FloatList, false),
+        Field::new("declared_area_m2", &["declared_area_m2", "dienTich", "area_m2"], T::Float, false),
+        Field::new("legal_area_m2", &["legal_area_m2", "dienTichPhapLy"], T::Float, false),
+        Field::new("address", &["address", "diaChi"], T::Text, false),
+        Field::new("map_scale", &["map_scale", "tyLeBanDo"], T::Integer, false),
+        Field::new("survey_date", &["survey_date", "ngayDoDac"], T::Date, false),
+    ],
+    geometry: Some(GeometrySpec {
+        column: "geom",
+        kind: GeometryKind::MultiPolygon,
+        required: true,
+        source_srid_column: Some("source_srid"),
+        area_column: Some("computed_area_m2"),
+    }),
+    conflict_key: None,
+    prepare_sql: None,
+};
+
+/// `land.map_sheets`: cadastral map sheets (tờ bản đồ địa chính).
+pub const MAP_SHEETS: Dataset = Dataset {
+    id: "land.map_sheets",
+    description: "Cadastral map sheets (tờ bản đồ địa chính) per commune",
+    schema: "land",
+    table: "map_sheets",
+    fields: &[
+        Field::new("commune_code", &["commune_code", "maXa"], T::Code { digits: 5 }, true),
+        Field::new("former_commune_code", &["former_commune_code", "maXaCu"], T::Code { digits: 5 }, false),
+        Field::new("sheet_number", &["sheet_number", "soHieuToBanDo"], T::Integer, true),
+        Field::new("map_scale", &["map_scale", "tyLeBanDo"], T::Integer, false),
+        Field::new("survey_date", &["survey_date", "ngayDoDac"], T::Date, false),
+    ],
+    geometry: Some(GeometrySpec {
+        column: "geom",
+        kind: GeometryKind::MultiPolygon,
+        required: true,
+        source_srid_column: Some("source_srid"),
+        area_column: None,
+    }),
+    conflict_key: None,
+    prepare_sql: None,
+};
+
+/// Every importable dataset of the land sector.
+pub const DATASETS: &[Dataset] = &[PARCELS, MAP_SHEETS];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn declarations_are_consistent() {
+        for d in super::DATASETS {
+            d.check().unwrap();
+        }
+    }
+
+    #[test]
+    fn vietnamese_names_find_their_columns() {
+        let f = super::PARCELS.field_for_property("MAXA").unwrap();
+        assert_eq!(f.column, "commune_code");
+        assert_eq!(super::PARCELS.field_for_property("dienTichPhapLy").unwrap().column, "legal_area_m2");
+        assert!(super::PARCELS.field_for_property("tenChu").is_none(), "owner names are never importable here");
+    }
+}

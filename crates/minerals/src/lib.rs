@@ -1,0 +1,107 @@
+//! The geology and minerals sector: mineral-activity licences, licence areas with their corner
+//! points, and zones where mineral activity is prohibited or temporarily prohibited.
+//!
+//! Fields follow the licence records of Law 54/2024/QH15 practice as seen in provincial
+//! mineral-management systems (vietnam-brief.md §4): licence number (`soGiayPhep`), type
+//! (`loaiCapPhep`), issuing authority (`coQuanCapPhep`), dates, previous licence
+//! (`idGiayPhepLs`), corner coordinates (`toaDoX`/`toaDoY`, X = northing as written on licences).
+
+use geosector_domain::{Dataset, Field, FieldType as T, GeometryKind, GeometrySpec};
+
+/// Licence types (loại giấy phép), stored as these English codes.
+pub const LICENCE_TYPES: &[(&str, &str)] = &[
+    ("exploration", "Giấy phép thăm dò khoáng sản"),
+    ("mining", "Giấy phép khai thác khoáng sản"),
+    ("recovery", "Giấy phép khai thác tận thu khoáng sản"),
+    ("reserve_approval", "Phê duyệt trữ lượng khoáng sản"),
+    ("other", "Khác"),
+];
+
+/// `minerals.licences`: one row per licence.
+pub const LICENCES: Dataset = Dataset {
+    id: "minerals.licences",
+    description: "Mineral exploration and mining licences (giấy phép hoạt động khoáng sản)",
+    schema: "minerals",
+    table: "licences",
+    fields: &[
+        Field::new("licence_number", &["licence_number", "soGiayPhep"], T::Text, true),
+        Field::new("licence_type", &["licence_type", "loaiCapPhep"], T::Text, true),
+        Field::new("minerals", &["minerals", "loaiKhoangSan"], T::TextList, true),
+        Field::new("holder_name", &["holder_name", "tenToChuc"], T::Text, true),
+        Field::new("issuing_authority", &["issuing_authority", "coQuanCapPhep"], T::Text, true),
+        Field::new("issued_on", &["issued_on", "ngayCapPhep"], T::Date, true),
+        Field::new("valid_from", &["valid_from", "ngayBatDauHieuLuc"], T::Date, false),
+        Field::new("valid_to", &["valid_to", "ngayKetThucHieuLuc"], T::Date, false),
+        Field::new("status", &["status", "trangThai"], T::Text, false),
+        Field::new("previous_licence_number", &["previous_licence_number", "soGiayPhepTruoc"], T::Text, false),
+        Field::new("province_code", &["province_code", "maTinh"], T::Code { digits: 2 }, false),
+    ],
+    geometry: None,
+    conflict_key: Some(&["licence_number"]),
+    prepare_sql: None,
+};
+
+/// `minerals.licence_areas`: the licensed area of a licence, with the corner points as written
+/// on the licence annex (ordered; X = northing, Y = easting, in the stated source CRS).
+pub const LICENCE_AREAS: Dataset = Dataset {
+    id: "minerals.licence_areas",
+    description: "Licensed mining and exploration areas with their ordered corner points",
+    schema: "minerals",
+    table: "licence_areas",
+    fields: &[
+        Field::new("licence_number", &["licence_number", "soGiayPhep"], T::Text, true),
+        Field::new("area_name", &["area_name", "tenMo", "tenKhuVuc"], T::Text, false),
+        Field::new("declared_area_m2", &["declared_area_m2", "dienTich"], T::Float, false),
+        Field::new("corner_points", &["corner_points", "toaDoKhepGoc"], T::Json, true),
+        Field::new("commune_code", &["commune_code", "maXa"], T::Code { digits: 5 }, false),
+    ],
+    geometry: Some(GeometrySpec {
+        column: "geom",
+        kind: GeometryKind::MultiPolygon,
+        required: true,
+        source_srid_column: Some("source_srid"),
+        area_column: Some("computed_area_m2"),
+    }),
+    conflict_key: None,
+    prepare_sql: None,
+};
+
+/// `minerals.prohibited_zones`: zones where mineral activity is prohibited or temporarily
+/// prohibited (khu vực cấm / tạm thời cấm hoạt động khoáng sản).
+pub const PROHIBITED_ZONES: Dataset = Dataset {
+    id: "minerals.prohibited_zones",
+    description: "Zones prohibited or temporarily prohibited for mineral activity",
+    schema: "minerals",
+    table: "prohibited_zones",
+    fields: &[
+        Field::new("zone_code", &["zone_code", "maKhuVuc"], T::Text, true),
+        Field::new("name", &["name", "ten"], T::Text, true),
+        Field::new("zone_kind", &["zone_kind", "loaiKhuVuc"], T::Text, true),
+        Field::new("category", &["category", "nhom"], T::Text, false),
+        Field::new("decision_number", &["decision_number", "soQuyetDinh"], T::Text, false),
+        Field::new("decided_on", &["decided_on", "ngayQuyetDinh"], T::Date, false),
+        Field::new("province_code", &["province_code", "maTinh"], T::Code { digits: 2 }, false),
+    ],
+    geometry: Some(GeometrySpec {
+        column: "geom",
+        kind: GeometryKind::MultiPolygon,
+        required: true,
+        source_srid_column: Some("source_srid"),
+        area_column: None,
+    }),
+    conflict_key: None,
+    prepare_sql: None,
+};
+
+/// Every importable dataset of the minerals sector.
+pub const DATASETS: &[Dataset] = &[LICENCES, LICENCE_AREAS, PROHIBITED_ZONES];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn declarations_are_consistent() {
+        for d in super::DATASETS {
+            d.check().unwrap();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The water-resources sector: water-use permits, the works they license (intakes, wells,
+//! outfalls), monitoring stations and river basins.
+//!
+//! Permits follow Decree 54/2024/NĐ-CP practice (vietnam-brief.md §5): groundwater flow is
+//! licensed in m³/ngày đêm (m³/day), surface water in m³/s; the unit is stored beside the value.
+
+use geosector_domain::{Dataset, Field, FieldType as T, GeometryKind, GeometrySpec};
+
+const fn point(required: bool) -> Option<GeometrySpec> {
+    Some(GeometrySpec {
+        column: "geom",
+        kind: GeometryKind::Point,
+        required,
+        source_srid_column: Some("source_srid"),
+        area_column: None,
+    })
+}
+
+/// `water.permits`: water-resource permits; linked to their work by `work_code`.
+pub const PERMITS: Dataset = Dataset {
+    id: "water.permits",
+    description: "Water-resource exploitation and exploration permits",
+    schema: "water",
+    table: "permits",
+    fields: &[
+        Field::new("permit_number", &["permit_number", "soGiayPhep"], T::Text, true),
+        Field::new("permit_type", &["permit_type", "loaiGiayPhep"], T::Text, true),
+        Field::new("holder_name", &["holder_name", "tenToChuc"], T::Text, true),
+        Field::new("issuing_authority", &["issuing_authority", "coQuanCapPhep"], T::Text, true),
+        Field::new("work_code", &["work_code", "maCongTrinh"], T::Text, false),
+        Field::new("water_source", &["water_source", "nguonNuoc"], T::Text, false),
+        Field::new("purpose", &["purpose", "mucDich"], T::Text, false),
+        Field::new("max_flow", &["max_flow", "luuLuongLonNhat"], T::Float, true),
+        Field::new("flow_unit", &["flow_unit", "donViLuuLuong"], T::Text, true),
+        Field::new("valid_from", &["valid_from", "ngayHieuLuc"], T::Date, true),
+        Field::new("valid_to", &["valid_to", "ngayHetHieuLuc"], T::Date, false),
+        Field::new("status", &["status", "trangThai"], T::Text, false),
+        Field::new("previous_permit_number", &["previous_permit_number", "soGiayPhepTruoc"], T::Text, false),
+    ],
+    geometry: None,
+    conflict_key: Some(&["permit_number"]),
+    prepare_sql: None,
+};
+
+/// `water.works`: intakes, wells and outfalls.
+pub const WORKS: Dataset = Dataset {
+    id: "water.works",
+    description: "Water works: surface intakes, groundwater wells and outfalls",
+    schema: "water",
+    table: "works",
+    fields: &[
+        Field::new("work_code", &["work_code", "maCongTrinh"], T::Text, true),
+        Field::new("name", &["name", "tenCongTrinh"], T::Text, true),
+        Field::new("work_type", &["work_type", "loaiCongTrinh"], T::Text, true),
+        Field::new("commune_code", &["commune_code", "maXa"], T::Code { digits: 5 }, false),
+        Field::new("water_source", &["water_source", "nguonNuoc"], T::Text, false),
+        Field::new("aquifer", &["aquifer", "tangChuaNuoc"], T::Text, false),
+        Field::new("well_depth_m", &["well_depth_m", "chieuSauGieng"], T::Float, false),
+    ],
+    geometry: point(true),
+    conflict_key: Some(&["work_code"]),
+    prepare_sql: None,
+};
+
+/// `water.stations`: hydrological, rainfall, groundwater and water-quality stations.
+pub const STATIONS: Dataset = Dataset {
+    id: "water.stations",
+    description: "Water-resource monitoring stations",
+    schema: "water",
+    table: "stations",
+    fields: &[
+        Field::new("station_code", &["station_code", "maTram"], T::Text, true),
+        Field::new("name", &["name", "tenTram"], T::Text, true),
+        Field::new("station_type", &["station_type", "loaiTram"], T::Text, true),
+        Field::new("basin_code", &["basin_code", "maLuuVuc"], T::Text, false),
+        Field::new("river", &["river", "tenSong"], T::Text, false),
+        Field::new("operator", &["operator", "donViQuanLy"], T::Text, false),
+    ],
+    geometry: point(true),
+    conflict_key: Some(&["station_code"]),
+    prepare_sql: None,
+};
+
+/// `water.river_basins`: river basins (lưu vực sông).
+pub const RIVER_BASINS: Dataset = Dataset {
+    id: "water.river_basins",
+    description: "River basins (lưu vực sông)",
+    schema: "water",
+    table: "river_basins",
+    fields: &[
+        Field::new("basin_code", &["basin_code", "maLuuVuc"], T::Text, true),
+        Field::new("name", &["name", "tenLuuVuc"], T::Text, true),
+    ],
+    geometry: Some(GeometrySpec {
+        column: "geom",
+        kind: GeometryKind::MultiPolygon,
+        required: true,
+        source_srid_column: Some("source_srid"),
+        area_column: Some("computed_area_m2"),
+    }),
+    conflict_key: Some(&["basin_code"]),
+    prepare_sql: None,
+};
+
+/// Every importable dataset of the water sector.
+pub const DATASETS: &[Dataset] = &[PERMITS, WORKS, STATIONS, RIVER_BASINS];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn declarations_are_consistent() {
+        for d in super::DATASETS {
+            d.check().unwrap();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine with Rust to geosector running on the samples:
+# starts the private PostGIS cluster (unless DATABASE_URL is set), builds, migrates, loads the
+# reference data and every sample in data-samples/, and prints what is stored.
+#
+# Reference data: $GEOSECTOR_REFERENCE_DIR, else ../shared/testdata/vietnam when present (all of
+# Vietnam), else data-samples/reference (Hà Nội only).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export DATABASE_URL="${DATABASE_URL:-$(scripts/dev-db.sh start | tail -n 1)}"
+echo "database: $DATABASE_URL"
+
+cargo build --quiet --bin geosector
+GEOSECTOR=target/debug/geosector
+
+$GEOSECTOR migrate
+
+REF="${GEOSECTOR_REFERENCE_DIR:-}"
+if [ -z "$REF" ]; then
+  if [ -f ../shared/testdata/vietnam/admin_units_2025.csv ]; then REF=../shared/testdata/vietnam; else REF=data-samples/reference; fi
+fi
+$GEOSECTOR reference "$REF"
+
+S=data-samples
+import() { $GEOSECTOR import "$@"; }
+import land.parcels              $S/land/parcels_soc_son.fgb --replace
+$GEOSECTOR validate land.parcels $S/land/parcels_soc_son.geojson
+import land.map_sheets           $S/land/map_sheets_soc_son.geojson --replace
+import minerals.licences         $S/minerals/licences.geojson
+import minerals.licence_areas    $S/minerals/licence_areas.geojson --replace
+import minerals.prohibited_zones $S/minerals/prohibited_zones.geojson --replace
+import water.works               $S/water/works.geojson
+import water.permits             $S/water/permits.geojson
+import water.stations            $S/water/stations.geojson
+import water.river_basins        $S/water/river_basins.geojson
+import environment.stations      $S/environment/stations.geojson
+import environment.pollution_sources $S/environment/pollution_sources.geojson
+import environment.observations  $S/environment/observations | tail -n 1
+
+echo
+echo "rows per table:"
+PGOPTIONS='-c client_min_messages=warning' psql "$DATABASE_URL" -qAt -F ' ' -c "
+  SELECT format('%-40s %s', n.nspname || '.' || c.relname,
+                (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+    AND n.nspname IN ('reference', 'land', 'land_restricted', 'minerals', 'water', 'environment')
+  ORDER BY 1"
+echo
+echo "geosector has loaded the samples into $DATABASE_URL"
+echo "(the HTTP server is not built yet; see docs/ for what comes next)"
