@@ -77,11 +77,16 @@ CREATE TABLE land_restricted.certificates (
     issued_on          date NOT NULL
 );
 
--- Who holds which right on which parcel, under which certificate.
+-- Who holds which right on which parcel, under which certificate. The parcel is named by its
+-- cadastral key, not by land.parcels.id: parcels are reloaded from survey data (new ids), and a
+-- reload must never delete or orphan rights.
 CREATE TABLE land_restricted.parcel_rights (
-    parcel_id      bigint NOT NULL REFERENCES land.parcels (id) ON DELETE CASCADE,
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    commune_code   text NOT NULL CHECK (commune_code ~ '^\d{5}$'),
+    sheet_number   integer NOT NULL,
+    parcel_number  text NOT NULL,
     party_id       bigint NOT NULL REFERENCES land_restricted.parties (id),
     certificate_id bigint REFERENCES land_restricted.certificates (id),
-    share          double precision CHECK (share > 0 AND share <= 1),
-    PRIMARY KEY (parcel_id, party_id)
+    share          double precision CHECK (share > 0 AND share <= 1)
 );
+CREATE INDEX parcel_rights_key_idx ON land_restricted.parcel_rights (commune_code, sheet_number, parcel_number);

@@ -130,7 +130,8 @@ pub enum FieldType {
     /// `text[]`: a JSON array of strings, or one string split on `+`, `,` or `;`
     /// (`"ONT+CLN"`).
     TextList,
-    /// `double precision[]`: a JSON array of numbers, or one string split like `TextList`.
+    /// `double precision[]`: a JSON array of numbers, or one string split on `+` or `;` (a comma
+    /// is a decimal separator here: `"200;85,5"`).
     FloatList,
     /// `jsonb`: any JSON value, stored as given.
     Json,
@@ -144,7 +145,7 @@ impl FieldType {
             FieldType::Integer => "integer",
             FieldType::Float => "double precision",
             FieldType::Date => "date",
-            FieldType::Timestamp => "timestamptz",
+            FieldType::Timestamp => "timestamp with time zone",
             FieldType::TextList => "text[]",
             FieldType::FloatList => "double precision[]",
             FieldType::Json => "jsonb",

@@ -112,7 +112,7 @@ pub(crate) fn parse(kind: FieldType, value: &serde_json::Value) -> Result<CellVa
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(CellValue::TextList),
-            J::String(s) => Ok(CellValue::TextList(split_list(s).map(str::to_owned).collect())),
+            J::String(s) => Ok(CellValue::TextList(split_list(s, false).map(str::to_owned).collect())),
             _ => Err(invalid("expected a list of codes")),
         },
         FieldType::FloatList => match value {
@@ -121,7 +121,7 @@ pub(crate) fn parse(kind: FieldType, value: &serde_json::Value) -> Result<CellVa
                 .map(|i| parse_float(i).ok_or_else(|| invalid("expected an array of numbers")))
                 .collect::<Result<Vec<_>, _>>()
                 .map(CellValue::FloatList),
-            J::String(s) => split_list(s)
+            J::String(s) => split_list(s, true)
                 .map(|p| parse_decimal(p).ok_or_else(|| invalid("expected a list of numbers")))
                 .collect::<Result<Vec<_>, _>>()
                 .map(CellValue::FloatList),
@@ -134,8 +134,11 @@ pub(crate) fn parse(kind: FieldType, value: &serde_json::Value) -> Result<CellVa
     }
 }
 
-fn split_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(['+', ';', ',']).map(str::trim).filter(|p| !p.is_empty())
+/// Splits a list written as one string. Codes split on `+`, `;` and `,`; numbers only on `+` and
+/// `;`, because a comma in a number is the Vietnamese decimal separator.
+fn split_list(s: &str, numbers: bool) -> impl Iterator<Item = &str> {
+    let separators: &[char] = if numbers { &['+', ';'] } else { &['+', ';', ','] };
+    s.split(separators).map(str::trim).filter(|p| !p.is_empty())
 }
 
 fn parse_float(value: &serde_json::Value) -> Option<f64> {

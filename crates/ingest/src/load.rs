@@ -153,6 +153,13 @@ pub async fn import(
     }
     writer.finish().await?;
 
+    if report.features_read == 0 {
+        // An empty input is almost always a mistake, and with --replace it would wipe the dataset.
+        return Err(ImportError::Format {
+            path: files.first().cloned().unwrap_or_default(),
+            reason: "no features in the input: nothing to import".into(),
+        });
+    }
     if report.rejected > 0 {
         tx.rollback().await?;
         report.outcome = Outcome::Rejected;
@@ -279,13 +286,16 @@ impl FeatureSink for BatchSink<'_> {
     fn begin(&mut self, info: &SourceInfo) -> Result<(), ImportError> {
         let crs = match (&self.options.crs, &info.declared_crs) {
             (Some(forced), _) => forced.clone(),
-            (None, Some(declared)) => declared.clone(),
+            (None, Some(declared)) => Crs::parse(declared).map_err(|e| ImportError::Format {
+                path: self.path.clone(),
+                reason: format!("the file declares {e}; pass --crs to say which CRS its coordinates are in"),
+            })?,
             (None, None) => Crs::wgs84(),
         };
         let summary = FileSummary {
             path: self.path.clone(),
             crs: self.dataset.geometry.map(|_| crs.to_string()),
-            declared_crs: info.declared_crs.as_ref().map(ToString::to_string),
+            declared_crs: info.declared_crs.clone(),
             features: 0,
         };
         if self.sender.blocking_send(Message::FileStarted(summary)).is_err() {

@@ -77,8 +77,11 @@ impl fmt::Display for ImportReport {
             write!(f, "{}: {} features", file.path.display(), file.features)?;
             if let Some(crs) = &file.crs {
                 write!(f, ", CRS {crs}")?;
-                if file.declared_crs.as_ref().is_some_and(|d| d != crs) {
-                    write!(f, " (overriding the declared {})", file.declared_crs.as_deref().unwrap_or_default())?;
+                if let Some(declared) = &file.declared_crs {
+                    let same = geosector_crs::Crs::parse(declared).is_ok_and(|d| crs.starts_with(&d.to_string()));
+                    if !same {
+                        write!(f, " (the file declares {declared})")?;
+                    }
                 }
             }
             writeln!(f)?;

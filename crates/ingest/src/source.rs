@@ -5,7 +5,6 @@
 //! file; features come in file order with increasing `location.index`; when `feature` returns
 //! [`Flow::Stop`] the reader returns promptly without reading further.
 
-use geosector_crs::Crs;
 use serde_json::{Map, Value};
 
 use crate::error::{ImportError, Location};
@@ -13,8 +12,9 @@ use crate::error::{ImportError, Location};
 /// What a reader knows about a file before its first feature.
 #[derive(Debug, Clone, Default)]
 pub struct SourceInfo {
-    /// The CRS the file declares, if it declares one.
-    pub declared_crs: Option<Crs>,
+    /// The CRS the file declares, as written (e.g. `urn:ogc:def:crs:EPSG::5897`, `EPSG:5897`),
+    /// if it declares one. Resolved by the sink, so `--crs` can override what cannot be read.
+    pub declared_crs: Option<String>,
     /// Whether features of this file carry geometry at all (station files do not).
     pub has_geometry: bool,
 }

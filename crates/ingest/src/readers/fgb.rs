@@ -22,9 +22,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         .map_err(|e| malformed(format!("not a readable FlatGeobuf file: {e}")))?;
     let header = reader.header();
     let declared_crs = match header.crs() {
-        Some(crs) if crs.code() > 0 && crs.org().is_none_or(|o| o.eq_ignore_ascii_case("epsg")) => {
-            Some(geosector_crs::Crs::from_epsg(u32::try_from(crs.code()).unwrap_or(0))?)
-        }
+        Some(crs) if crs.code() > 0 => Some(format!("{}:{}", crs.org().unwrap_or("EPSG"), crs.code())),
         _ => None,
     };
     let has_geometry = header.geometry_type() != flatgeobuf::GeometryType::Unknown || header.columns().is_none();

@@ -117,7 +117,7 @@ impl State<'_> {
                         path: self.path.to_owned(),
                         reason: format!("crs member without properties.name: {crs}"),
                     })?;
-                Some(geosector_crs::Crs::parse(name)?)
+                Some(name.to_owned())
             }
         };
         self.sink.begin(&SourceInfo { declared_crs, has_geometry: true })

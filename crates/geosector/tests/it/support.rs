@@ -1,0 +1,218 @@
+//! Test support: a fresh database per test on the PostGIS named by `DATABASE_URL` (started by
+//! `scripts/test.sh` through `scripts/dev-db.sh`), and the `geosector` binary as a black box.
+//!
+//! Without `DATABASE_URL`, database tests are skipped locally and fail when `CI=true`.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tokio_postgres::{Client, NoTls};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+/// `shared/testdata`, beside the repository; `None` (skip) locally when it is absent.
+pub fn shared_testdata() -> Option<PathBuf> {
+    let dir = repo().join("../shared/testdata");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but ../shared/testdata is missing");
+    eprintln!("skipped: ../shared/testdata not found");
+    None
+}
+
+fn admin_url() -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but DATABASE_URL is not set: run scripts/test.sh"
+            );
+            eprintln!("skipped: DATABASE_URL is not set (scripts/test.sh sets it)");
+            None
+        }
+    }
+}
+
+/// A URL for another database on the same server.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("connect to test database");
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+/// A throwaway database, dropped at the end of the test.
+pub struct TestDb {
+    /// Its URL.
+    pub url: String,
+    name: String,
+    admin: String,
+}
+
+impl TestDb {
+    /// An empty database (no PostGIS, no migrations).
+    pub async fn empty() -> Option<TestDb> {
+        let admin = admin_url()?;
+        Some(TestDb::create(&admin, None).await)
+    }
+
+    /// A database with every migration applied (cloned from a template built once per
+    /// migration set).
+    pub async fn migrated() -> Option<TestDb> {
+        let admin = admin_url()?;
+        let template = ensure_template(&admin).await;
+        Some(TestDb::create(&admin, Some(&template)).await)
+    }
+
+    async fn create(admin: &str, template: Option<&str>) -> TestDb {
+        let name = format!("t_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), chrono_stamp());
+        let client = connect(admin).await;
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+            None => format!("CREATE DATABASE \"{name}\""),
+        };
+        // Another test may still be disconnecting from the template: retry briefly.
+        let mut tries = 0;
+        loop {
+            match client.batch_execute(&sql).await {
+                Ok(()) => break,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot create the test database: {e}"),
+            }
+        }
+        TestDb { url: with_database(admin, &name), name, admin: admin.to_owned() }
+    }
+
+    /// A client on this database.
+    pub async fn client(&self) -> Client {
+        connect(&self.url).await
+    }
+
+    /// A client on the database of a URL.
+    pub async fn client_for(url: &str) -> Client {
+        connect(url).await
+    }
+
+    /// `SELECT count(*)` of a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        self.client().await.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.expect("count").get(0)
+    }
+
+    /// Runs the `geosector` binary against this database.
+    pub fn geosector(&self, args: &[&str]) -> Run {
+        geosector(Some(&self.url), args)
+    }
+}
+
+fn chrono_stamp() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() % 1_000_000).unwrap_or(0)
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop from a separate thread with its own runtime: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let client = connect(&admin).await;
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            });
+        })
+        .join();
+    }
+}
+
+/// Builds (once, under an advisory lock) a migrated template database named after the
+/// migrations' checksums, so a change to a migration builds a new one.
+async fn ensure_template(admin: &str) -> String {
+    let migrations = geosector_store::Migrations::embedded().expect("embedded migrations");
+    let key: String = migrations.iter().map(|m| m.checksum()).collect();
+    let name = format!("geosector_tpl_{}", &sha_hex(&key)[..12]);
+    let client = connect(admin).await;
+    client.execute("SELECT pg_advisory_lock(727274)", &[]).await.expect("lock");
+    let exists =
+        client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).await.expect("query").is_some();
+    if !exists {
+        let building = format!("{name}_building");
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).await.expect("drop");
+        client.batch_execute(&format!("CREATE DATABASE \"{building}\"")).await.expect("create template");
+        {
+            let mut template = connect(&with_database(admin, &building)).await;
+            migrations.apply(&mut template).await.expect("migrate template");
+        }
+        // Rename only once every connection to it is gone.
+        let mut tries = 0;
+        while client.batch_execute(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"")).await.is_err() {
+            tries += 1;
+            assert!(tries < 100, "cannot rename the template database");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    client.execute("SELECT pg_advisory_unlock(727274)", &[]).await.expect("unlock");
+    name
+}
+
+fn sha_hex(text: &str) -> String {
+    // A tiny FNV-1a, enough to name a template (not security relevant).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// What a run of the binary produced.
+pub struct Run {
+    /// Exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for messages in assertions.
+    pub fn text(&self) -> String {
+        format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs the `geosector` binary from the repository root.
+pub fn geosector(url: Option<&str>, args: &[&str]) -> Run {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_geosector"));
+    command.args(args).current_dir(repo()).env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    if let Some(url) = url {
+        command.env("DATABASE_URL", url);
+    }
+    let Output { status, stdout, stderr } = command.output().expect("run geosector");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
