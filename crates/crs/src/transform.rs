@@ -104,7 +104,7 @@ impl Transformer {
 /// nest without unbounded generic instantiation).
 fn visit_coords(geometry: &mut Geometry<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
     fn line(l: &mut geo_types::LineString<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
-        l.0.iter_mut().for_each(|c| f(c));
+        l.0.iter_mut().for_each(f);
     }
     fn polygon(p: &mut geo_types::Polygon<f64>, f: &mut dyn FnMut(&mut Coord<f64>)) {
         p.exterior_mut(|l| line(l, f));

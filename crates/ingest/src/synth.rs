@@ -342,7 +342,8 @@ fn feature_json(p: &Parcel) -> String {
 pub fn write_parcels(generator: &ParcelGenerator, format: SynthFormat, mut out: impl Write) -> std::io::Result<()> {
     match format {
         SynthFormat::GeoJson => {
-            write!(out, "{{\"type\":\"FeatureCollection\",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{PARCEL_EPSG}\"}}}},\"features\":[\n")?;
+            write!(out, "{{\"type\":\"FeatureCollection\",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{PARCEL_EPSG}\"}}}},\"features\":[")?;
+            out.write_all(b"\n")?;
             for i in 0..generator.len() {
                 if let Some(p) = generator.parcel(i) {
                     out.write_all(feature_json(&p).as_bytes())?;
