@@ -152,6 +152,13 @@ pub async fn import(
         Err(join) => return Err(ImportError::Database(format!("the reader stopped unexpectedly: {join}"))),
     }
     writer.finish().await?;
+    tracing::info!(
+        dataset = dataset.id,
+        features = report.features_read,
+        rejected = report.rejected,
+        seconds = started.elapsed().as_secs_f64(),
+        "staged"
+    );
 
     if report.features_read == 0 {
         // An empty input is almost always a mistake, and with --replace it would wipe the dataset.
@@ -172,7 +179,14 @@ pub async fn import(
     if options.replace {
         report.rows_replaced = tx.execute(&format!("DELETE FROM {}", table_name(dataset)), &[]).await?;
     }
+    let moving = Instant::now();
     report.rows_written = tx.execute(&move_sql(dataset, &columns), &[]).await?;
+    tracing::info!(
+        dataset = dataset.id,
+        rows = report.rows_written,
+        seconds = moving.elapsed().as_secs_f64(),
+        "moved into the live table"
+    );
     if options.dry_run {
         tx.rollback().await?;
     } else {
