@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine with Rust to geosector running on the samples:
 # starts the private PostGIS cluster (unless DATABASE_URL is set), builds, migrates, loads the
-# reference data and every sample in data-samples/, and prints what is stored.
+# reference data and every sample in data-samples/, prints what is stored, and runs the server
+# on http://127.0.0.1:8080 (GEOSECTOR_BIND to change; GEOSECTOR_DEMO_NO_SERVE=1 to stop after
+# loading).
 #
 # Reference data: $GEOSECTOR_REFERENCE_DIR, else ../shared/testdata/vietnam when present (all of
 # Vietnam), else data-samples/reference (Hà Nội only).
@@ -49,4 +51,9 @@ PGOPTIONS='-c client_min_messages=warning' psql "$DATABASE_URL" -qAt -F ' ' -c "
   ORDER BY 1"
 echo
 echo "geosector has loaded the samples into $DATABASE_URL"
-echo "(the HTTP server is not built yet; see docs/ for what comes next)"
+if [ -n "${GEOSECTOR_DEMO_NO_SERVE:-}" ]; then
+  exit 0
+fi
+BIND="${GEOSECTOR_BIND:-127.0.0.1:8080}"
+echo "serving OGC API - Features on http://$BIND/ (QGIS: add an OGC API - Features connection to it; Ctrl-C stops)"
+exec $GEOSECTOR serve --bind "$BIND"

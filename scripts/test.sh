@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with Rust: installs what the tests need
-# (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh, cargo-nextest when missing), starts the
-# private PostGIS cluster unless DATABASE_URL is set, and runs every test against it.
+# (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh; GDAL's ogrinfo/ogr2ogr from Debian;
+# OWSLib and openapi-spec-validator into .geosector/venv; cargo-nextest when missing), starts
+# the private PostGIS cluster unless DATABASE_URL is set, and runs every test against it.
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh -E 'test(import)'   # extra arguments go to cargo nextest
@@ -10,6 +11,28 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export DATABASE_URL="${DATABASE_URL:-$(scripts/dev-db.sh start | tail -n 1)}"
 echo "test database server: $DATABASE_URL" >&2
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+# Real clients of the OGC API tests.
+if ! command -v ogr2ogr >/dev/null 2>&1; then
+  echo "installing gdal-bin (apt)" >&2
+  apt_install gdal-bin
+fi
+VENV=.geosector/venv
+if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator' >/dev/null 2>&1; then
+  echo "installing the Python clients into $VENV" >&2
+  if ! python3 -m venv --clear "$VENV" >&2; then
+    apt_install python3-venv
+    python3 -m venv --clear "$VENV" >&2
+  fi
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/requirements.txt >&2
+fi
+export GEOSECTOR_PYTHON="$PWD/$VENV/bin/python"
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "installing cargo-nextest" >&2

@@ -199,3 +199,28 @@ pub struct GeometrySpec {
     /// (never on lon/lat), if any.
     pub area_column: Option<&'static str>,
 }
+
+impl GeometrySpec {
+    /// The usual point column: required `geom`, source CRS in `source_srid`.
+    pub const fn point() -> GeometrySpec {
+        GeometrySpec {
+            column: "geom",
+            kind: GeometryKind::Point,
+            required: true,
+            source_srid_column: Some("source_srid"),
+            area_column: None,
+        }
+    }
+
+    /// The usual area column: required `geom`, source CRS in `source_srid`, and the planar
+    /// area in `computed_area_m2` when `with_area`.
+    pub const fn multipolygon(with_area: bool) -> GeometrySpec {
+        GeometrySpec {
+            column: "geom",
+            kind: GeometryKind::MultiPolygon,
+            required: true,
+            source_srid_column: Some("source_srid"),
+            area_column: if with_area { Some("computed_area_m2") } else { None },
+        }
+    }
+}

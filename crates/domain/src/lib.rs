@@ -9,8 +9,10 @@
 //! The key decision: a dataset is described by data ([`Dataset`], [`Field`]), not by code, so the
 //! same declaration drives import, reporting and (later) the collection registry.
 
+pub mod collection;
 pub mod dataset;
 pub mod value;
 
+pub use collection::{CollectionDecl, Property};
 pub use dataset::{Dataset, Field, FieldType, GeometryKind, GeometrySpec};
 pub use value::{CellValue, FieldError};

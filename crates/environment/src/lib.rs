@@ -6,7 +6,7 @@
 //! ingest crate's station reader. Re-sending a file is harmless: observations are upserted on
 //! (station, parameter, time).
 
-use geosector_domain::{Dataset, Field, FieldType as T, GeometryKind, GeometrySpec};
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
 
 /// Status codes of TT 10/2021: 00 measuring, 01 calibrating, 02 device error.
 pub const OBSERVATION_STATUS: &[(&str, &str)] = &[("00", "measuring"), ("01", "calibrating"), ("02", "device error")];
@@ -26,13 +26,7 @@ pub const STATIONS: Dataset = Dataset {
         Field::new("commune_code", &["commune_code", "maXa"], T::Code { digits: 5 }, false),
         Field::new("operator", &["operator", "donViQuanLy"], T::Text, false),
     ],
-    geometry: Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::Point,
-        required: true,
-        source_srid_column: Some("source_srid"),
-        area_column: None,
-    }),
+    geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["station_code"]),
     prepare_sql: None,
 };
@@ -73,19 +67,42 @@ pub const POLLUTION_SOURCES: Dataset = Dataset {
         Field::new("commune_code", &["commune_code", "maXa"], T::Code { digits: 5 }, false),
         Field::new("permit_number", &["permit_number", "soGiayPhepMoiTruong"], T::Text, false),
     ],
-    geometry: Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::Point,
-        required: true,
-        source_srid_column: Some("source_srid"),
-        area_column: None,
-    }),
+    geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["source_code"]),
     prepare_sql: None,
 };
 
 /// Every importable dataset of the environment sector.
 pub const DATASETS: &[Dataset] = &[STATIONS, OBSERVATIONS, POLLUTION_SOURCES];
+
+/// The environment sector's published collections (observations are served by the monitoring
+/// work, with their time-series shape).
+pub const COLLECTIONS: &[CollectionDecl] = &[
+    CollectionDecl {
+        id: "environment.stations",
+        dataset: &STATIONS,
+        title_vi: "Trạm quan trắc môi trường",
+        title_en: "Environmental monitoring stations",
+        description_vi: "Trạm quan trắc không khí và nước, tự động và định kỳ.",
+        description_en: "Air and water monitoring stations, automatic and manual.",
+        keywords: &["quan trắc môi trường", "không khí", "monitoring", "air quality"],
+        hidden: &[],
+        extra: &[],
+        datetime: None,
+    },
+    CollectionDecl {
+        id: "environment.pollution_sources",
+        dataset: &POLLUTION_SOURCES,
+        title_vi: "Nguồn thải",
+        title_en: "Pollution sources",
+        description_vi: "Nguồn thải: khu công nghiệp, làng nghề, bãi chôn lấp, cơ sở y tế.",
+        description_en: "Pollution sources: industrial parks, craft villages, landfills, hospitals.",
+        keywords: &["nguồn thải", "pollution sources"],
+        hidden: &[],
+        extra: &[],
+        datetime: None,
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve OGC API - Features on the published collections.
+    Serve(ServeArgs),
     /// Apply the numbered SQL migrations not yet applied (safe to run twice or concurrently).
     Migrate {
         /// Read migrations from this directory instead of those built into the binary.
@@ -58,6 +60,33 @@ enum Command {
     },
 }
 
+/// Server settings: the config file first, then GEOSECTOR_* variables and flags.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// TOML file with any of: bind, database_url, pool_size, default_limit, max_limit,
+    /// statement_timeout_ms, workers.
+    #[arg(long, env = "GEOSECTOR_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free one) [default: 127.0.0.1:8080].
+    #[arg(long, env = "GEOSECTOR_BIND")]
+    bind: Option<String>,
+    /// Database connections in the pool [default: 16].
+    #[arg(long, env = "GEOSECTOR_POOL_SIZE")]
+    pool_size: Option<usize>,
+    /// Features per page when a request gives no limit [default: 10].
+    #[arg(long, env = "GEOSECTOR_DEFAULT_LIMIT")]
+    default_limit: Option<i64>,
+    /// Largest page; larger limits are capped [default: 10000].
+    #[arg(long, env = "GEOSECTOR_MAX_LIMIT")]
+    max_limit: Option<i64>,
+    /// Statement timeout of every query in milliseconds [default: 30000].
+    #[arg(long, env = "GEOSECTOR_STATEMENT_TIMEOUT_MS")]
+    statement_timeout_ms: Option<u64>,
+    /// HTTP worker threads, 0 = one per core [default: 0].
+    #[arg(long, env = "GEOSECTOR_WORKERS")]
+    workers: Option<usize>,
+}
+
 #[derive(Debug, clap::Args)]
 struct ImportArgs {
     /// Dataset id, e.g. land.parcels (see `geosector datasets`).
@@ -88,9 +117,22 @@ fn datasets() -> impl Iterator<Item = &'static Dataset> {
         .chain(geosector_environment::DATASETS)
 }
 
+/// Every published collection, from every sector crate.
+fn collections() -> Vec<&'static geosector_domain::CollectionDecl> {
+    geosector_land::COLLECTIONS
+        .iter()
+        .chain(geosector_minerals::COLLECTIONS)
+        .chain(geosector_water::COLLECTIONS)
+        .chain(geosector_environment::COLLECTIONS)
+        .collect()
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,geosector_server=info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -127,6 +169,7 @@ async fn connect(url: Option<&str>) -> anyhow::Result<geosector_store::Client> {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = cli.database_url.as_deref();
     match cli.command {
+        Command::Serve(args) => serve(url, args).await,
         Command::Migrate { dir } => {
             let migrations = match dir {
                 Some(dir) => geosector_store::Migrations::from_dir(&dir)?,
@@ -193,6 +236,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = match &args.config {
+        Some(path) => geosector_server::ServerConfig::from_toml_file(path).map_err(anyhow::Error::msg)?,
+        None => geosector_server::ServerConfig::default(),
+    };
+    if let Some(url) = url {
+        config.database_url = Some(url.to_owned());
+    }
+    config.bind = args.bind.unwrap_or(config.bind);
+    config.pool_size = args.pool_size.unwrap_or(config.pool_size);
+    config.default_limit = args.default_limit.unwrap_or(config.default_limit);
+    config.max_limit = args.max_limit.unwrap_or(config.max_limit);
+    config.statement_timeout_ms = args.statement_timeout_ms.unwrap_or(config.statement_timeout_ms);
+    config.workers = args.workers.unwrap_or(config.workers);
+    let started = geosector_server::start(&config, &collections()).await.map_err(anyhow::Error::msg)?;
+    for addr in &started.addrs {
+        say(&format!("geosector listening on http://{addr}"));
+    }
+    started.server.await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::Result<ExitCode> {

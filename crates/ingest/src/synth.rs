@@ -229,9 +229,11 @@ impl ParcelGenerator {
             rounded
         };
         let legal = if uses.iter().any(|(c, _)| *c == "DGT" || *c == "DTL") { 0.0 } else { declared };
-        let year = 2019 + (hash(s, iu / 30, ju / 30, 23) % 6);
-        let day = 1 + hash(s, iu / 30, ju / 30, 24) % 28;
-        let month = 1 + hash(s, iu / 30, ju / 30, 25) % 12;
+        // One survey per map sheet.
+        let (si, sj) = ((i / SHEET_BLOCK) as u64, (j / SHEET_BLOCK) as u64);
+        let year = 2019 + (hash(s, si, sj, 23) % 6);
+        let day = 1 + hash(s, si, sj, 24) % 28;
+        let month = 1 + hash(s, si, sj, 25) % 12;
         Some(Parcel {
             address: format!("Thôn {}, {}", 1 + (cj / 10) * 6 + ci / 10, commune.1),
             commune,

@@ -12,7 +12,7 @@
 
 pub mod codes;
 
-use geosector_domain::{Dataset, Field, FieldType as T, GeometryKind, GeometrySpec};
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
 pub const PARCELS: Dataset = Dataset {
@@ -40,13 +40,7 @@ pub const PARCELS: Dataset = Dataset {
         Field::new("map_scale", &["map_scale", "tyLeBanDo"], T::Integer, false),
         Field::new("survey_date", &["survey_date", "ngayDoDac"], T::Date, false),
     ],
-    geometry: Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::MultiPolygon,
-        required: true,
-        source_srid_column: Some("source_srid"),
-        area_column: Some("computed_area_m2"),
-    }),
+    geometry: Some(GeometrySpec::multipolygon(true)),
     conflict_key: None,
     prepare_sql: None,
 };
@@ -64,19 +58,42 @@ pub const MAP_SHEETS: Dataset = Dataset {
         Field::new("map_scale", &["map_scale", "tyLeBanDo"], T::Integer, false),
         Field::new("survey_date", &["survey_date", "ngayDoDac"], T::Date, false),
     ],
-    geometry: Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::MultiPolygon,
-        required: true,
-        source_srid_column: Some("source_srid"),
-        area_column: None,
-    }),
+    geometry: Some(GeometrySpec::multipolygon(false)),
     conflict_key: None,
     prepare_sql: None,
 };
 
 /// Every importable dataset of the land sector.
 pub const DATASETS: &[Dataset] = &[PARCELS, MAP_SHEETS];
+
+/// The land sector's published collections. Owners and certificates are never published.
+pub const COLLECTIONS: &[CollectionDecl] = &[
+    CollectionDecl {
+        id: "land.parcels",
+        dataset: &PARCELS,
+        title_vi: "Thửa đất",
+        title_en: "Cadastral parcels",
+        description_vi: "Thửa đất địa chính: số hiệu tờ bản đồ, số thửa, mục đích sử dụng đất (TT 08/2024), diện tích.",
+        description_en:
+            "Cadastral parcels: map sheet and parcel numbers, land-use purposes (TT 08/2024 codes) and areas.",
+        keywords: &["địa chính", "thửa đất", "cadastre", "parcels", "land use"],
+        hidden: &[],
+        extra: &[("main_land_use", T::Text), ("computed_area_m2", T::Float), ("source_srid", T::Integer)],
+        datetime: Some("survey_date"),
+    },
+    CollectionDecl {
+        id: "land.map_sheets",
+        dataset: &MAP_SHEETS,
+        title_vi: "Tờ bản đồ địa chính",
+        title_en: "Cadastral map sheets",
+        description_vi: "Khung tờ bản đồ địa chính theo xã.",
+        description_en: "Frames of the cadastral map sheets of each commune.",
+        keywords: &["địa chính", "tờ bản đồ", "cadastre", "map sheets"],
+        hidden: &[],
+        extra: &[("source_srid", T::Integer)],
+        datetime: Some("survey_date"),
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 //! (`loaiCapPhep`), issuing authority (`coQuanCapPhep`), dates, previous licence
 //! (`idGiayPhepLs`), corner coordinates (`toaDoX`/`toaDoY`, X = northing as written on licences).
 
-use geosector_domain::{Dataset, Field, FieldType as T, GeometryKind, GeometrySpec};
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
 
 /// Licence types (loại giấy phép), stored as these English codes.
 pub const LICENCE_TYPES: &[(&str, &str)] = &[
@@ -55,13 +55,7 @@ pub const LICENCE_AREAS: Dataset = Dataset {
         Field::new("corner_points", &["corner_points", "toaDoKhepGoc"], T::Json, true),
         Field::new("commune_code", &["commune_code", "maXa"], T::Code { digits: 5 }, false),
     ],
-    geometry: Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::MultiPolygon,
-        required: true,
-        source_srid_column: Some("source_srid"),
-        area_column: Some("computed_area_m2"),
-    }),
+    geometry: Some(GeometrySpec::multipolygon(true)),
     conflict_key: None,
     prepare_sql: None,
 };
@@ -82,19 +76,54 @@ pub const PROHIBITED_ZONES: Dataset = Dataset {
         Field::new("decided_on", &["decided_on", "ngayQuyetDinh"], T::Date, false),
         Field::new("province_code", &["province_code", "maTinh"], T::Code { digits: 2 }, false),
     ],
-    geometry: Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::MultiPolygon,
-        required: true,
-        source_srid_column: Some("source_srid"),
-        area_column: None,
-    }),
+    geometry: Some(GeometrySpec::multipolygon(false)),
     conflict_key: None,
     prepare_sql: None,
 };
 
 /// Every importable dataset of the minerals sector.
 pub const DATASETS: &[Dataset] = &[LICENCES, LICENCE_AREAS, PROHIBITED_ZONES];
+
+/// The minerals sector's published collections.
+pub const COLLECTIONS: &[CollectionDecl] = &[
+    CollectionDecl {
+        id: "minerals.licences",
+        dataset: &LICENCES,
+        title_vi: "Giấy phép hoạt động khoáng sản",
+        title_en: "Mineral licences",
+        description_vi:
+            "Giấy phép thăm dò, khai thác khoáng sản: số giấy phép, loại, khoáng sản, tổ chức được cấp phép, thời hạn.",
+        description_en: "Mineral exploration and mining licences: number, type, minerals, holder, validity.",
+        keywords: &["khoáng sản", "giấy phép", "minerals", "licences"],
+        hidden: &[],
+        extra: &[],
+        datetime: Some("issued_on"),
+    },
+    CollectionDecl {
+        id: "minerals.licence_areas",
+        dataset: &LICENCE_AREAS,
+        title_vi: "Khu vực được cấp phép khoáng sản",
+        title_en: "Mineral licence areas",
+        description_vi: "Ranh giới khu vực được cấp phép, với tọa độ các điểm khép góc như trong giấy phép.",
+        description_en: "Licensed areas with the corner points as written on the licence.",
+        keywords: &["khoáng sản", "khu vực cấp phép", "minerals", "licence areas"],
+        hidden: &[],
+        extra: &[("computed_area_m2", T::Float), ("source_srid", T::Integer)],
+        datetime: None,
+    },
+    CollectionDecl {
+        id: "minerals.prohibited_zones",
+        dataset: &PROHIBITED_ZONES,
+        title_vi: "Khu vực cấm, tạm thời cấm hoạt động khoáng sản",
+        title_en: "Zones prohibited for mineral activity",
+        description_vi: "Khu vực cấm và tạm thời cấm hoạt động khoáng sản do UBND cấp tỉnh phê duyệt.",
+        description_en: "Zones where mineral activity is prohibited or temporarily prohibited.",
+        keywords: &["khoáng sản", "khu vực cấm", "minerals", "prohibited zones"],
+        hidden: &[],
+        extra: &[],
+        datetime: Some("decided_on"),
+    },
+];
 
 #[cfg(test)]
 mod tests {

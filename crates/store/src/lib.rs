@@ -8,9 +8,12 @@
 //! spliced.
 
 pub mod migrate;
+pub mod plan;
+pub mod registry;
 pub mod values;
 
 pub use migrate::{Migration, MigrationReport, Migrations};
+pub use registry::{Collection, Registry};
 
 pub use tokio_postgres::Client;
 use tokio_postgres::NoTls;

@@ -4,17 +4,7 @@
 //! Permits follow Decree 54/2024/NĐ-CP practice (vietnam-brief.md §5): groundwater flow is
 //! licensed in m³/ngày đêm (m³/day), surface water in m³/s; the unit is stored beside the value.
 
-use geosector_domain::{Dataset, Field, FieldType as T, GeometryKind, GeometrySpec};
-
-const fn point(required: bool) -> Option<GeometrySpec> {
-    Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::Point,
-        required,
-        source_srid_column: Some("source_srid"),
-        area_column: None,
-    })
-}
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
 
 /// `water.permits`: water-resource permits; linked to their work by `work_code`.
 pub const PERMITS: Dataset = Dataset {
@@ -57,7 +47,7 @@ pub const WORKS: Dataset = Dataset {
         Field::new("aquifer", &["aquifer", "tangChuaNuoc"], T::Text, false),
         Field::new("well_depth_m", &["well_depth_m", "chieuSauGieng"], T::Float, false),
     ],
-    geometry: point(true),
+    geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["work_code"]),
     prepare_sql: None,
 };
@@ -76,7 +66,7 @@ pub const STATIONS: Dataset = Dataset {
         Field::new("river", &["river", "tenSong"], T::Text, false),
         Field::new("operator", &["operator", "donViQuanLy"], T::Text, false),
     ],
-    geometry: point(true),
+    geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["station_code"]),
     prepare_sql: None,
 };
@@ -91,19 +81,65 @@ pub const RIVER_BASINS: Dataset = Dataset {
         Field::new("basin_code", &["basin_code", "maLuuVuc"], T::Text, true),
         Field::new("name", &["name", "tenLuuVuc"], T::Text, true),
     ],
-    geometry: Some(GeometrySpec {
-        column: "geom",
-        kind: GeometryKind::MultiPolygon,
-        required: true,
-        source_srid_column: Some("source_srid"),
-        area_column: Some("computed_area_m2"),
-    }),
+    geometry: Some(GeometrySpec::multipolygon(true)),
     conflict_key: Some(&["basin_code"]),
     prepare_sql: None,
 };
 
 /// Every importable dataset of the water sector.
 pub const DATASETS: &[Dataset] = &[PERMITS, WORKS, STATIONS, RIVER_BASINS];
+
+/// The water sector's published collections.
+pub const COLLECTIONS: &[CollectionDecl] = &[
+    CollectionDecl {
+        id: "water.permits",
+        dataset: &PERMITS,
+        title_vi: "Giấy phép tài nguyên nước",
+        title_en: "Water-resource permits",
+        description_vi: "Giấy phép khai thác, sử dụng tài nguyên nước: lưu lượng lớn nhất, nguồn nước, thời hạn.",
+        description_en: "Water exploitation permits: maximum flow, water source, validity.",
+        keywords: &["tài nguyên nước", "giấy phép", "water", "permits"],
+        hidden: &[],
+        extra: &[],
+        datetime: Some("valid_from"),
+    },
+    CollectionDecl {
+        id: "water.works",
+        dataset: &WORKS,
+        title_vi: "Công trình khai thác, xả nước",
+        title_en: "Water works",
+        description_vi: "Giếng khai thác, cửa lấy nước, cửa xả.",
+        description_en: "Wells, surface intakes and outfalls.",
+        keywords: &["tài nguyên nước", "công trình", "water", "wells"],
+        hidden: &[],
+        extra: &[],
+        datetime: None,
+    },
+    CollectionDecl {
+        id: "water.stations",
+        dataset: &STATIONS,
+        title_vi: "Trạm quan trắc tài nguyên nước",
+        title_en: "Water monitoring stations",
+        description_vi: "Trạm thủy văn, đo mưa, giếng quan trắc nước dưới đất, trạm chất lượng nước.",
+        description_en: "Hydrological, rainfall, groundwater and water-quality stations.",
+        keywords: &["tài nguyên nước", "trạm quan trắc", "water", "stations"],
+        hidden: &[],
+        extra: &[],
+        datetime: None,
+    },
+    CollectionDecl {
+        id: "water.river_basins",
+        dataset: &RIVER_BASINS,
+        title_vi: "Lưu vực sông",
+        title_en: "River basins",
+        description_vi: "Ranh giới lưu vực sông.",
+        description_en: "River basin outlines.",
+        keywords: &["lưu vực sông", "river basins"],
+        hidden: &[],
+        extra: &[("computed_area_m2", T::Float)],
+        datetime: None,
+    },
+];
 
 #[cfg(test)]
 mod tests {

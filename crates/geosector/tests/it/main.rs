@@ -2,6 +2,9 @@
 
 mod support;
 
+mod ats;
+mod clients;
+
 mod import;
 mod migrate;
 mod reference;

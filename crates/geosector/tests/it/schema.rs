@@ -104,6 +104,9 @@ async fn declared_columns_match_the_database() {
                 .unwrap()
                 .get(0);
             assert!(unique, "{}: no unique index on ({cols})", d.id);
+            // The upsert refreshes imported_at.
+            let stamped = column_type(d.schema, d.table, "imported_at").await;
+            assert_eq!(stamped.as_deref(), Some("timestamp with time zone"), "{}.imported_at", d.id);
         }
     }
 }

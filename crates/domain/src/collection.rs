@@ -1,0 +1,60 @@
+//! Declarations of published collections (OGC API - Features): which dataset a collection
+//! serves, its titles and descriptions in Vietnamese and English, its keywords, the properties it
+//! publishes and its time property. The server builds its registry from these; restricted
+//! schemas are never declared.
+
+use crate::dataset::{Dataset, FieldType};
+
+/// A published collection, declared by a sector crate.
+#[derive(Debug, Clone, Copy)]
+pub struct CollectionDecl {
+    /// Collection id in URLs, e.g. `land.parcels`.
+    pub id: &'static str,
+    /// The dataset (table, fields, geometry) it serves.
+    pub dataset: &'static Dataset,
+    /// Title in Vietnamese.
+    pub title_vi: &'static str,
+    /// Title in English.
+    pub title_en: &'static str,
+    /// Description in Vietnamese.
+    pub description_vi: &'static str,
+    /// Description in English.
+    pub description_en: &'static str,
+    /// Keywords.
+    pub keywords: &'static [&'static str],
+    /// Dataset fields not published (by column name).
+    pub hidden: &'static [&'static str],
+    /// Further published columns that are not import fields (computed or generated).
+    pub extra: &'static [(&'static str, FieldType)],
+    /// The column that gives a feature its time (for `datetime` filters), if any.
+    pub datetime: Option<&'static str>,
+}
+
+/// One published property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Property {
+    /// Name in responses (the column name).
+    pub name: &'static str,
+    /// Value type.
+    pub kind: FieldType,
+}
+
+impl CollectionDecl {
+    /// The published properties, in order: the dataset's fields less the hidden ones, then the
+    /// extra columns.
+    pub fn properties(&self) -> Vec<Property> {
+        self.dataset
+            .fields
+            .iter()
+            .filter(|f| !self.hidden.contains(&f.column))
+            .map(|f| Property { name: f.column, kind: f.kind })
+            .chain(self.extra.iter().map(|(name, kind)| Property { name, kind: *kind }))
+            .collect()
+    }
+
+    /// The type of the time property, when there is one and it is published or a field.
+    pub fn datetime_kind(&self) -> Option<FieldType> {
+        let column = self.datetime?;
+        self.properties().into_iter().find(|p| p.name == column).map(|p| p.kind)
+    }
+}

@@ -1,0 +1,82 @@
+//! API errors, mapped to HTTP once: a bad parameter is 400, an unknown collection or feature
+//! 404, a database that cannot be reached 503, anything else 500. The body is an OGC exception
+//! `{"code", "description"}`; internal details go to the log, never to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter is unknown or its value is invalid.
+    #[error("{param}: {message}")]
+    BadParameter {
+        /// The parameter's name.
+        param: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The collection or feature does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database cannot be reached now.
+    #[error("the database is unavailable")]
+    Unavailable(String),
+    /// An unexpected failure (logged with its cause).
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A bad-parameter error.
+    pub fn param(param: &str, message: impl Into<String>) -> ApiError {
+        ApiError::BadParameter { param: param.to_owned(), message: message.into() }
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if e.is_closed() {
+            return ApiError::Unavailable(e.to_string());
+        }
+        match e.code() {
+            Some(code) if *code == tokio_postgres::error::SqlState::QUERY_CANCELED => {
+                ApiError::Unavailable(format!("statement timeout: {e}"))
+            }
+            _ => ApiError::Internal(format!("{e:?}")),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let code = match self {
+            ApiError::BadParameter { .. } => "InvalidParameterValue",
+            ApiError::NotFound(_) => "NotFound",
+            ApiError::Unavailable(_) => "ServiceUnavailable",
+            ApiError::Internal(_) => "ServerError",
+        };
+        match self {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            _ => {}
+        }
+        HttpResponse::build(self.status_code())
+            .content_type("application/json")
+            .json(serde_json::json!({ "code": code, "description": self.to_string() }))
+    }
+}

@@ -1,0 +1,193 @@
+//! geosector's HTTP server: OGC API - Features (Part 1: core, GeoJSON, HTML, OpenAPI 3.0) over
+//! PostGIS.
+//!
+//! What is served comes from the collection registry (`geosector-store`), built at start from the
+//! sector crates' declarations; this crate never names a sector and never builds SQL — it parses
+//! requests into typed queries, binds their values to the registry's plans, and encodes rows.
+//! GeoJSON is streamed row by row. Every error is an OGC exception naming what was wrong.
+
+pub mod error;
+pub mod features;
+pub mod html;
+pub mod links;
+pub mod openapi;
+pub mod pages;
+pub mod params;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Service as _;
+use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use geosector_domain::CollectionDecl;
+use geosector_store::Registry;
+
+use crate::error::ApiError;
+use crate::params::Limits;
+
+/// Server settings: from a TOML file, then `GEOSECTOR_*` variables, then flags (the binary
+/// merges them in that order). Unknown keys in the file are an error.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port).
+    pub bind: String,
+    /// PostgreSQL URL.
+    pub database_url: Option<String>,
+    /// Connections in the pool.
+    pub pool_size: usize,
+    /// Features per page when the request gives no `limit`.
+    pub default_limit: i64,
+    /// Largest page; larger `limit`s are capped.
+    pub max_limit: i64,
+    /// Statement timeout of every query, in milliseconds.
+    pub statement_timeout_ms: u64,
+    /// HTTP worker threads (0 = one per core).
+    pub workers: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            database_url: None,
+            pool_size: 16,
+            default_limit: 10,
+            max_limit: 10_000,
+            statement_timeout_ms: 30_000,
+            workers: 0,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a TOML configuration file.
+    ///
+    /// # Errors
+    /// A message naming the file and the unknown key or bad value.
+    pub fn from_toml_file(path: &std::path::Path) -> Result<ServerConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Checks the values before anything starts.
+    ///
+    /// # Errors
+    /// A message naming the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.database_url.is_none() {
+            return Err("database_url: not set (flag --database-url, DATABASE_URL, or the config file)".into());
+        }
+        if self.pool_size == 0 {
+            return Err("pool_size: must be at least 1".into());
+        }
+        if self.default_limit < 1 || self.max_limit < self.default_limit {
+            return Err(format!(
+                "default_limit/max_limit: need 1 <= default_limit ({}) <= max_limit ({})",
+                self.default_limit, self.max_limit
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    /// The connection pool.
+    pub pool: Pool,
+    /// The published collections.
+    pub registry: Registry,
+    /// Page limits.
+    pub limits: Limits,
+    /// The OpenAPI document (servers added per request).
+    pub openapi: serde_json::Value,
+}
+
+/// Builds the pool with the statement timeout set on every connection.
+///
+/// # Errors
+/// A message for a URL that does not parse.
+pub fn pool(config: &ServerConfig) -> Result<Pool, String> {
+    let url = config.database_url.as_deref().ok_or("database_url: not set")?;
+    let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("database_url: {e}"))?;
+    pg.options(format!("-c statement_timeout={} -c TimeZone=UTC", config.statement_timeout_ms));
+    pg.application_name("geosector");
+    let manager =
+        Manager::from_config(pg, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(config.pool_size)
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| format!("pool: {e}"))
+}
+
+/// A started server: its bound addresses, and the future that runs it until shutdown
+/// (SIGINT/SIGTERM stop it gracefully).
+pub struct Started {
+    /// Where it listens.
+    pub addrs: Vec<std::net::SocketAddr>,
+    /// Run this to serve.
+    pub server: actix_web::dev::Server,
+}
+
+/// Loads the registry and binds the server.
+///
+/// # Errors
+/// A message when the configuration is invalid, the database cannot be reached, a declared table
+/// is missing (run `geosector migrate`), or the address cannot be bound.
+pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> Result<Started, String> {
+    config.validate()?;
+    let pool = pool(config)?;
+    let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
+    let registry = Registry::load(&client, decls)
+        .await
+        .map_err(|e| format!("loading the collections (has `geosector migrate` run?): {e}"))?;
+    drop(client);
+    let limits = Limits { default: config.default_limit, max: config.max_limit };
+    let openapi = openapi::document(&registry, limits);
+    let state = web::Data::new(AppState { pool, registry, limits, openapi });
+    let mut server = HttpServer::new(move || {
+        let cors = Cors::default()
+            .allow_any_origin()
+            .allowed_methods(["GET", "HEAD", "OPTIONS"])
+            .allow_any_header()
+            .expose_headers(["Content-Crs", "ETag"])
+            .max_age(3600);
+        App::new()
+            .app_data(state.clone())
+            .wrap(middleware::Compress::default())
+            .wrap(cors)
+            .wrap_fn(|req, srv| {
+                let started = std::time::Instant::now();
+                let (method, path) = (req.method().to_string(), req.path().to_owned());
+                let response = srv.call(req);
+                async move {
+                    let response = response.await?;
+                    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+                    Ok(response)
+                }
+            })
+            .route("/", web::get().to(pages::landing))
+            .route("/conformance", web::get().to(pages::conformance))
+            .route("/api", web::get().to(openapi::api))
+            .route("/health", web::get().to(pages::health))
+            .route("/collections", web::get().to(pages::collections))
+            .route("/collections/{collectionId}", web::get().to(pages::collection))
+            .route("/collections/{collectionId}/items", web::get().to(features::items))
+            .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
+            .default_service(web::to(not_found))
+    });
+    if config.workers > 0 {
+        server = server.workers(config.workers);
+    }
+    let server = server.shutdown_timeout(10).bind(&config.bind).map_err(|e| format!("bind {}: {e}", config.bind))?;
+    let addrs = server.addrs();
+    Ok(Started { addrs, server: server.run() })
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("no resource at {}", req.path())))
+}

@@ -1,0 +1,103 @@
+//! `/api`: the OpenAPI 3.0 document, generated at start from the collection registry, so every
+//! collection's items path lists its real parameters (its properties as filters) and the
+//! server's real `limit` default and maximum.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use crate::html;
+use crate::links::base_url;
+use crate::params::{Format, Limits};
+use crate::AppState;
+use geosector_domain::FieldType;
+use geosector_store::Registry;
+
+/// The OpenAPI 3.0 document for a registry and limits (servers are added per request).
+pub fn document(registry: &Registry, limits: Limits) -> Value {
+    let mut paths = Map::new();
+    let error = json!({ "description": "An OGC exception", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
+    let f = json!({ "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "html"] }, "description": "Response format" });
+    let simple = |summary: &str, op: &str| {
+        json!({ "get": { "summary": summary, "operationId": op, "parameters": [f.clone()],
+            "responses": { "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } }, "text/html": { "schema": { "type": "string" } } } }, "400": error.clone() } } })
+    };
+    paths.insert("/".into(), simple("Landing page", "getLandingPage"));
+    paths.insert("/conformance".into(), simple("Conformance classes", "getConformance"));
+    paths.insert("/collections".into(), simple("The collections", "getCollections"));
+    paths.insert("/api".into(), json!({ "get": { "summary": "This document", "operationId": "getApi", "responses": { "200": { "description": "OpenAPI 3.0", "content": { "application/vnd.oai.openapi+json;version=3.0": { "schema": { "type": "object" } } } } } } }));
+    paths.insert("/health".into(), json!({ "get": { "summary": "Health (database reachable)", "operationId": "getHealth", "responses": { "200": { "description": "healthy" }, "503": { "description": "the database cannot be reached" } } } }));
+    for c in registry.iter() {
+        let id = c.id();
+        let op = id.replace(['.', '-'], "_");
+        let mut parameters = vec![
+            f.clone(),
+            json!({ "name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
+                    "schema": { "type": "integer", "minimum": 1, "maximum": limits.max, "default": limits.default },
+                    "description": format!("Features per page; larger values are capped to {}", limits.max) }),
+            json!({ "name": "cursor", "in": "query", "required": false, "schema": { "type": "integer" }, "description": "Paging cursor; use the next link" }),
+        ];
+        if c.has_geometry() {
+            parameters.push(json!({ "name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
+                "schema": { "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } },
+                "description": "min lon, min lat, max lon, max lat in CRS84 (6 numbers with heights); min lon > max lon crosses the antimeridian" }));
+        }
+        if let Some(column) = c.decl.datetime {
+            parameters
+                .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
+                "description": format!("Instant or interval (a/b, ../b, a/..) on {column}") }));
+        }
+        for p in &c.properties {
+            parameters.push(json!({ "name": p.name, "in": "query", "required": false, "schema": schema_of(p.kind),
+                "description": format!("Features whose {} equals (for lists: contains) this value", p.name) }));
+        }
+        paths.insert(format!("/collections/{id}"), json!({ "get": { "summary": format!("{} / {}", c.decl.title_vi, c.decl.title_en), "operationId": format!("describe_{op}"), "parameters": [f.clone()],
+            "responses": { "200": { "description": "The collection", "content": { "application/json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
+        paths.insert(format!("/collections/{id}/items"), json!({ "get": {
+            "summary": format!("Features of {id}"), "operationId": format!("items_{op}"), "parameters": parameters,
+            "responses": { "200": { "description": "A page of features", "content": { "application/geo+json": { "schema": { "type": "object" } }, "text/html": { "schema": { "type": "string" } } } },
+                           "400": error.clone(), "404": error.clone() } } }));
+        paths.insert(format!("/collections/{id}/items/{{featureId}}"), json!({ "get": {
+            "summary": format!("One feature of {id}"), "operationId": format!("item_{op}"),
+            "parameters": [f.clone(), { "name": "featureId", "in": "path", "required": true, "schema": { "type": "integer" } }],
+            "responses": { "200": { "description": "The feature", "content": { "application/geo+json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "geosector", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "OGC API - Features for Vietnam's natural-resources and environment databases",
+                  "license": { "name": "MIT OR Apache-2.0" } },
+        "paths": paths,
+        "components": { "schemas": { "exception": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" }, "description": { "type": "string" } } } } }
+    })
+}
+
+fn schema_of(kind: FieldType) -> Value {
+    match kind {
+        FieldType::Integer => json!({ "type": "integer" }),
+        FieldType::Float | FieldType::FloatList => json!({ "type": "number" }),
+        FieldType::Date => json!({ "type": "string", "format": "date" }),
+        FieldType::Timestamp => json!({ "type": "string", "format": "date-time" }),
+        _ => json!({ "type": "string" }),
+    }
+}
+
+/// `GET /api`: the document as JSON (or a readable HTML view).
+pub async fn api(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let mut doc = state.openapi.clone();
+    doc["servers"] = json!([{ "url": base_url(&req) }]);
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let f = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().into_iter().find(|(k, _)| k == "f").map(|(_, v)| v));
+    let html_asked = matches!(crate::params::format(f.as_deref(), accept), Ok(Format::Html));
+    if html_asked {
+        let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html::page(
+            "API (OpenAPI 3.0)",
+            "/api?f=json",
+            &format!("<pre>{}</pre>", html::escape(&pretty)),
+        ));
+    }
+    HttpResponse::Ok().content_type("application/vnd.oai.openapi+json;version=3.0").body(doc.to_string())
+}

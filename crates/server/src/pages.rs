@@ -1,0 +1,154 @@
+//! The landing page, `/conformance`, `/collections` and `/collections/{id}`, in JSON and HTML.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use geosector_store::Collection;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::html;
+use crate::links::{base_url, Link};
+use crate::params::{self, Format};
+use crate::AppState;
+
+/// The conformance classes implemented.
+pub const CONFORMANCE: &[&str] = &[
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+];
+
+/// The format asked for, refusing any parameter but `f`.
+fn format_only(req: &HttpRequest) -> Result<Format, ApiError> {
+    let pairs: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))?
+        .into_inner();
+    if let Some((name, _)) = pairs.iter().find(|(k, _)| k != "f") {
+        return Err(ApiError::param(name, "unknown parameter; this resource accepts only f"));
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    params::format(pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.as_str()), accept)
+}
+
+fn respond(format: Format, json: &Value, html: impl FnOnce() -> String) -> HttpResponse {
+    match format {
+        Format::Json => HttpResponse::Ok().content_type("application/json").body(json.to_string()),
+        Format::Html => HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html()),
+    }
+}
+
+/// `GET /`.
+///
+/// # Errors
+/// 400 for a parameter other than `f`.
+pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let format = format_only(&req)?;
+    let base = base_url(&req);
+    let json = json!({
+        "title": "geosector",
+        "description": "Cơ sở dữ liệu tài nguyên và môi trường Việt Nam (đất đai, khoáng sản, tài nguyên nước, quan trắc môi trường) / Vietnam's natural-resources and environment databases",
+        "links": [
+            Link::new(&format!("{base}/"), "self", "application/json", "this document"),
+            Link::new(&format!("{base}/?f=html"), "alternate", "text/html", "this document as HTML"),
+            Link::new(&format!("{base}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition (OpenAPI 3.0)"),
+            Link::new(&format!("{base}/api?f=html"), "service-doc", "text/html", "the API documentation"),
+            Link::new(&format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
+            Link::new(&format!("{base}/collections"), "data", "application/json", "the collections"),
+        ]
+    });
+    let collections: Vec<_> = state.registry.iter().cloned().collect();
+    Ok(respond(format, &json, || html::landing(&collections)))
+}
+
+/// `GET /conformance`.
+///
+/// # Errors
+/// 400 for a parameter other than `f`.
+pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let format = format_only(&req)?;
+    Ok(respond(format, &json!({ "conformsTo": CONFORMANCE }), || html::conformance(CONFORMANCE)))
+}
+
+/// The JSON description of a collection.
+pub fn collection_json(base: &str, c: &Collection) -> Value {
+    let url = format!("{base}/collections/{}", c.id());
+    let mut extent = serde_json::Map::new();
+    if let Some(b) = c.bbox {
+        extent.insert("spatial".into(), json!({ "bbox": [b], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84" }));
+    }
+    if let Some((from, to)) = &c.interval {
+        extent.insert(
+            "temporal".into(),
+            json!({ "interval": [[from, to]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
+        );
+    }
+    let mut value = json!({
+        "id": c.id(),
+        "title": format!("{} / {}", c.decl.title_vi, c.decl.title_en),
+        "description": format!("{} / {}", c.decl.description_vi, c.decl.description_en),
+        "keywords": c.decl.keywords,
+        "itemType": "feature",
+        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "links": [
+            Link::new(&url, "self", "application/json", "this collection"),
+            Link::new(&format!("{url}?f=html"), "alternate", "text/html", "this collection as HTML"),
+            Link::new(&format!("{url}/items"), "items", "application/geo+json", "the features"),
+            Link::new(&format!("{url}/items?f=html"), "items", "text/html", "the features as HTML"),
+        ]
+    });
+    if !extent.is_empty() {
+        value["extent"] = Value::Object(extent);
+    }
+    value
+}
+
+/// `GET /collections`.
+///
+/// # Errors
+/// 400 for a parameter other than `f`.
+pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let format = format_only(&req)?;
+    let base = base_url(&req);
+    let list: Vec<Value> = state.registry.iter().map(|c| collection_json(&base, c)).collect();
+    let json = json!({
+        "links": [
+            Link::new(&format!("{base}/collections"), "self", "application/json", "the collections"),
+            Link::new(&format!("{base}/collections?f=html"), "alternate", "text/html", "the collections as HTML"),
+        ],
+        "collections": list,
+    });
+    let all: Vec<_> = state.registry.iter().cloned().collect();
+    Ok(respond(format, &json, || html::collections(&all)))
+}
+
+/// `GET /collections/{collectionId}`.
+///
+/// # Errors
+/// 404 for an unknown collection, 400 for a parameter other than `f`.
+pub async fn collection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state
+        .registry
+        .get(&path)
+        .ok_or_else(|| ApiError::NotFound(format!("collection {} not found", path.as_str())))?;
+    let format = format_only(&req)?;
+    let json = collection_json(&base_url(&req), c);
+    Ok(respond(format, &json, || html::collection(c)))
+}
+
+/// `GET /health`: 200 when the database answers, 503 otherwise.
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let ok = match state.pool.get().await {
+        Ok(client) => client.query_one("SELECT 1", &[]).await.is_ok(),
+        Err(_) => false,
+    };
+    if ok {
+        HttpResponse::Ok().json(json!({ "status": "ok", "database": "ok" }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "database": "unreachable" }))
+    }
+}

@@ -1,0 +1,283 @@
+//! Typed parsing of request parameters. Value parsers say why a value is wrong; the caller adds
+//! which parameter it was, so every 400 names the parameter ("bbox: expected 4 or 6 numbers,
+//! got 3"). Unknown parameters are refused (OGC API - Features Part 1).
+
+use geosector_domain::{CellValue, FieldType};
+use geosector_store::plan::FilterShape;
+use geosector_store::Collection;
+
+use crate::error::ApiError;
+
+/// Representation asked for by `f` or `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON (GeoJSON for features).
+    Json,
+    /// HTML.
+    Html,
+}
+
+/// Reads `f` (json, geojson, html), else the `Accept` header (HTML only when it prefers it).
+///
+/// # Errors
+/// 400 naming `f` for another value.
+pub fn format(f: Option<&str>, accept: Option<&str>) -> Result<Format, ApiError> {
+    match f {
+        Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(Format::Json),
+        Some("html" | "text/html") => Ok(Format::Html),
+        Some(other) => Err(ApiError::param("f", format!("unsupported format \"{other}\": use json or html"))),
+        None => {
+            let accept = accept.unwrap_or_default();
+            let html = accept.find("text/html");
+            let json = ["application/json", "application/geo+json"].iter().filter_map(|m| accept.find(m)).min();
+            Ok(match (html, json) {
+                (Some(h), Some(j)) if h < j => Format::Html,
+                (Some(_), None) => Format::Html,
+                _ => Format::Json,
+            })
+        }
+    }
+}
+
+/// The page-size limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Used when the request gives no `limit`.
+    pub default: i64,
+    /// Larger requests are capped to this.
+    pub max: i64,
+}
+
+/// A parsed items request.
+#[derive(Debug, Clone)]
+pub struct ItemsQuery {
+    /// bbox envelopes (two when crossing the antimeridian), `[min lon, min lat, max lon, max lat]`.
+    pub bbox: Vec<[f64; 4]>,
+    /// Lower and upper time bounds (validated text).
+    pub time: (Option<String>, Option<String>),
+    /// Property equality filters: name and validated canonical value.
+    pub filters: Vec<(&'static str, String)>,
+    /// The keyset cursor (last id of the previous page).
+    pub cursor: Option<i64>,
+    /// Page size after capping.
+    pub limit: i64,
+    /// Representation.
+    pub format: Format,
+}
+
+impl ItemsQuery {
+    /// The plan's filter shape of this query.
+    pub fn shape(&self) -> FilterShape {
+        FilterShape {
+            bbox_parts: u8::try_from(self.bbox.len()).unwrap_or(2),
+            time_from: self.time.0.is_some(),
+            time_to: self.time.1.is_some(),
+            properties: self.filters.iter().map(|(n, _)| *n).collect(),
+            cursor: self.cursor.is_some(),
+        }
+    }
+}
+
+/// Parameters every items request may carry, beside the collection's property names.
+pub const ITEMS_PARAMETERS: &[&str] = &["f", "bbox", "datetime", "limit", "cursor"];
+
+/// Parses the query pairs of an items request.
+///
+/// # Errors
+/// 400 naming the first parameter that is unknown or invalid.
+pub fn items(
+    pairs: &[(String, String)],
+    collection: &Collection,
+    limits: Limits,
+    accept: Option<&str>,
+) -> Result<ItemsQuery, ApiError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, _) in pairs {
+        if seen.contains(&name.as_str()) {
+            return Err(ApiError::param(name, "given more than once"));
+        }
+        seen.push(name);
+        if !ITEMS_PARAMETERS.contains(&name.as_str()) && collection.property(name).is_none() {
+            return Err(ApiError::param(
+                name,
+                format!(
+                    "unknown parameter; this collection accepts {} and its properties ({})",
+                    ITEMS_PARAMETERS.join(", "),
+                    collection.properties.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let bbox = match get("bbox") {
+        None => Vec::new(),
+        Some(_) if !collection.has_geometry() => {
+            return Err(ApiError::param("bbox", "this collection has no geometry"))
+        }
+        Some(v) => parse_bbox(v).map_err(|m| ApiError::param("bbox", m))?,
+    };
+    let time = match get("datetime") {
+        None => (None, None),
+        Some(v) => {
+            if collection.decl.datetime.is_none() {
+                return Err(ApiError::param("datetime", "this collection has no time property"));
+            }
+            parse_datetime(v).map_err(|m| ApiError::param("datetime", m))?
+        }
+    };
+    let limit = match get("limit") {
+        None => limits.default,
+        Some(v) => {
+            let n: i64 = v.trim().parse().map_err(|_| {
+                ApiError::param("limit", format!("expected a whole number from 1 to {}, got \"{v}\"", limits.max))
+            })?;
+            if n < 1 {
+                return Err(ApiError::param("limit", format!("must be at least 1, got {n}")));
+            }
+            n.min(limits.max)
+        }
+    };
+    let cursor = match get("cursor") {
+        None => None,
+        Some(v) => {
+            Some(v.trim().parse::<i64>().map_err(|_| ApiError::param("cursor", "not a cursor this server issued"))?)
+        }
+    };
+    let mut filters = Vec::new();
+    for property in &collection.properties {
+        if let Some(value) = get(property.name) {
+            let canonical = canonical_value(property.kind, value).map_err(|m| ApiError::param(property.name, m))?;
+            filters.push((property.name, canonical));
+        }
+    }
+    let format = format(get("f"), accept)?;
+    Ok(ItemsQuery { bbox, time, filters, cursor, limit, format })
+}
+
+/// Parses a bbox of 4 or 6 numbers in CRS84; one with min lon > max lon crosses the
+/// antimeridian and becomes two envelopes.
+///
+/// # Errors
+/// Why the text is not a usable bbox.
+pub fn parse_bbox(text: &str) -> Result<Vec<[f64; 4]>, String> {
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| format!("\"{}\" is not a number", p.trim()))
+        })
+        .collect::<Result<_, _>>()?;
+    let (x0, y0, x1, y1) = match numbers.as_slice() {
+        [a, b, c, d] => (*a, *b, *c, *d),
+        [a, b, _, d, e, _] => (*a, *b, *d, *e),
+        other => return Err(format!("expected 4 or 6 numbers, got {}", other.len())),
+    };
+    if !(-180.0..=180.0).contains(&x0) || !(-180.0..=180.0).contains(&x1) {
+        return Err("longitudes must be within -180 and 180".into());
+    }
+    if !(-90.0..=90.0).contains(&y0) || !(-90.0..=90.0).contains(&y1) {
+        return Err("latitudes must be within -90 and 90".into());
+    }
+    if y0 > y1 {
+        return Err("the lower latitude is greater than the upper one".into());
+    }
+    Ok(if x0 > x1 { vec![[x0, y0, 180.0, y1], [-180.0, y0, x1, y1]] } else { vec![[x0, y0, x1, y1]] })
+}
+
+/// Parses an instant or an interval (`a/b`, `../b`, `a/..`); each bound a date or an RFC 3339
+/// date-time.
+///
+/// # Errors
+/// Why the text is not a datetime or interval.
+pub fn parse_datetime(text: &str) -> Result<(Option<String>, Option<String>), String> {
+    let bound = |s: &str| -> Result<Option<String>, String> {
+        let s = s.trim();
+        if s.is_empty() || s == ".." {
+            return Ok(None);
+        }
+        if chrono::DateTime::parse_from_rfc3339(s).is_ok() || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+            Ok(Some(s.to_owned()))
+        } else {
+            Err(format!("\"{s}\" is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time"))
+        }
+    };
+    match text.split_once('/') {
+        None => {
+            let instant = bound(text)?.ok_or("an instant cannot be open")?;
+            Ok((Some(instant.clone()), Some(instant)))
+        }
+        Some((a, b)) => {
+            let (from, to) = (bound(a)?, bound(b)?);
+            if from.is_none() && to.is_none() {
+                return Err("an interval needs at least one bound".into());
+            }
+            Ok((from, to))
+        }
+    }
+}
+
+/// Validates a filter value against the property's type and returns its canonical text.
+fn canonical_value(kind: FieldType, text: &str) -> Result<String, String> {
+    let element = match kind {
+        FieldType::TextList => FieldType::Text,
+        FieldType::FloatList => FieldType::Float,
+        other => other,
+    };
+    if element == FieldType::Json {
+        return serde_json::from_str::<serde_json::Value>(text)
+            .map(|v| v.to_string())
+            .map_err(|e| format!("not JSON: {e}"));
+    }
+    match element.parse(&serde_json::Value::String(text.to_owned())).map_err(|e| e.to_string())? {
+        CellValue::Null => Err("empty value".into()),
+        CellValue::Text(s) => Ok(s),
+        CellValue::Integer(i) => Ok(i.to_string()),
+        CellValue::Float(f) => Ok(f.to_string()),
+        CellValue::Date(d) => Ok(d.to_string()),
+        CellValue::Timestamp(t) => Ok(t.to_rfc3339()),
+        other => Err(format!("unsupported value {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_forms() {
+        assert_eq!(parse_bbox("105,20,106,21").unwrap(), vec![[105.0, 20.0, 106.0, 21.0]]);
+        assert_eq!(parse_bbox("105,20,0,106,21,100").unwrap(), vec![[105.0, 20.0, 106.0, 21.0]]);
+        assert_eq!(parse_bbox("170,-10,-170,10").unwrap().len(), 2, "antimeridian");
+        assert!(parse_bbox("1,2,3").unwrap_err().contains("got 3"));
+        assert!(parse_bbox("a,2,3,4").unwrap_err().contains("not a number"));
+        assert!(parse_bbox("0,50,1,40").is_err());
+        assert!(parse_bbox("0,0,200,1").is_err());
+    }
+
+    #[test]
+    fn datetime_forms() {
+        assert_eq!(parse_datetime("2024-01-01").unwrap(), (Some("2024-01-01".into()), Some("2024-01-01".into())));
+        assert_eq!(parse_datetime("../2024-01-01").unwrap(), (None, Some("2024-01-01".into())));
+        assert_eq!(parse_datetime("2024-01-01T00:00:00Z/..").unwrap(), (Some("2024-01-01T00:00:00Z".into()), None));
+        assert!(parse_datetime("../..").is_err());
+        assert!(parse_datetime("yesterday").is_err());
+    }
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(format(None, Some("text/html,application/xhtml+xml")).unwrap(), Format::Html);
+        assert_eq!(format(None, Some("application/geo+json, text/html;q=0.5")).unwrap(), Format::Json);
+        assert_eq!(format(None, None).unwrap(), Format::Json);
+        assert!(format(Some("xml"), None).is_err());
+    }
+
+    #[test]
+    fn filter_values_are_validated() {
+        assert_eq!(canonical_value(FieldType::Code { digits: 5 }, "376").unwrap(), "00376");
+        assert!(canonical_value(FieldType::Integer, "1; DROP TABLE x").is_err());
+        assert_eq!(canonical_value(FieldType::TextList, "ONT").unwrap(), "ONT");
+    }
+}

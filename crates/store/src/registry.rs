@@ -1,0 +1,128 @@
+//! The collection registry: the published collections, built once at start from the sector
+//! crates' declarations, each with its spatial and temporal extent and its query plan.
+//!
+//! Only declared collections exist; a restricted schema is never declared, so it can never be
+//! reached. Extents are read at start with `ST_EstimatedExtent` (statistics, no scan) and fall
+//! back to `ST_Extent` for a table without statistics; both run under the pool's statement
+//! timeout.
+
+use std::sync::Arc;
+
+use geosector_domain::{CollectionDecl, Property};
+use tokio_postgres::Client;
+
+use crate::plan::CollectionPlan;
+use crate::{quote_ident, table_name, Result};
+
+/// A published collection.
+#[derive(Debug)]
+pub struct Collection {
+    /// Its declaration.
+    pub decl: &'static CollectionDecl,
+    /// Published properties, in order.
+    pub properties: Vec<Property>,
+    /// Spatial extent in CRS84 (`[min lon, min lat, max lon, max lat]`), when it has geometry
+    /// and rows.
+    pub bbox: Option<[f64; 4]>,
+    /// Temporal extent (RFC 3339 or dates; `None` = open), when it has a time property.
+    pub interval: Option<(Option<String>, Option<String>)>,
+    /// The SQL of its requests.
+    pub plan: CollectionPlan,
+}
+
+impl Collection {
+    /// Its id.
+    pub fn id(&self) -> &'static str {
+        self.decl.id
+    }
+
+    /// Whether it has a geometry column.
+    pub fn has_geometry(&self) -> bool {
+        self.decl.dataset.geometry.is_some()
+    }
+
+    /// A published property by name.
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+}
+
+/// Every published collection, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    collections: Vec<Arc<Collection>>,
+}
+
+impl Registry {
+    /// Builds the registry: plans every collection and reads its extents.
+    ///
+    /// # Errors
+    /// A database error (e.g. a declared table is missing: run `geosector migrate`).
+    pub async fn load(client: &Client, decls: &[&'static CollectionDecl]) -> Result<Registry> {
+        let mut collections = Vec::with_capacity(decls.len());
+        for decl in decls {
+            let properties = decl.properties();
+            let plan = CollectionPlan::new(decl, &properties);
+            let bbox = match decl.dataset.geometry {
+                Some(g) => spatial_extent(client, decl, g.column).await?,
+                None => None,
+            };
+            let interval = match decl.datetime {
+                Some(column) => {
+                    let sql = format!(
+                        "SELECT min({c})::text, max({c})::text FROM {t}",
+                        c = quote_ident(column),
+                        t = table_name(decl.dataset)
+                    );
+                    let row = client.query_one(&sql, &[]).await?;
+                    Some((row.get(0), row.get(1)))
+                }
+                None => None,
+            };
+            collections.push(Arc::new(Collection { decl, properties, bbox, interval, plan }));
+        }
+        Ok(Registry { collections })
+    }
+
+    /// The collection with this id.
+    pub fn get(&self, id: &str) -> Option<&Arc<Collection>> {
+        self.collections.iter().find(|c| c.id() == id)
+    }
+
+    /// Every collection, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Collection>> {
+        self.collections.iter()
+    }
+}
+
+async fn spatial_extent(client: &Client, decl: &CollectionDecl, column: &str) -> Result<Option<[f64; 4]>> {
+    let estimated = client
+        .query_one(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_EstimatedExtent($1, $2, $3) AS e) s",
+            &[&decl.dataset.schema, &decl.dataset.table, &column],
+        )
+        .await;
+    let row = match estimated {
+        Ok(row) if row.get::<_, Option<f64>>(0).is_some() => row,
+        // No statistics yet (a fresh or small table): scan it.
+        _ => {
+            let sql = format!(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent({}) AS e FROM {}) s",
+                quote_ident(column),
+                table_name(decl.dataset)
+            );
+            client.query_one(&sql, &[]).await?
+        }
+    };
+    Ok(
+        match (
+            row.get::<_, Option<f64>>(0),
+            row.get::<_, Option<f64>>(1),
+            row.get::<_, Option<f64>>(2),
+            row.get::<_, Option<f64>>(3),
+        ) {
+            (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+            _ => None,
+        },
+    )
+}
