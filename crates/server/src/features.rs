@@ -15,6 +15,7 @@ use geosector_store::Collection;
 use tokio_postgres::types::ToSql;
 
 use crate::error::ApiError;
+use crate::etag;
 use crate::html;
 use crate::links::{base_url, query_with, Link};
 use crate::params::{self, Format, ItemsQuery};
@@ -46,6 +47,11 @@ pub async fn items(
     let query = params::items(&pairs, &collection, state.limits, accept)?;
 
     let client = state.pool.get().await?;
+    let version = etag::data_version(&client, &collection).await?;
+    let tag = etag::tag(version, &req, query.format);
+    if etag::matches(&req, &tag) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
+    }
     let sql = collection.plan.items_sql(&query.shape());
     let statement = client.prepare_cached(&sql).await?;
     let values = bind_values(&query);
@@ -64,12 +70,10 @@ pub async fn items(
         let more = features.len() as i64 > query.limit;
         features.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
         let next = more.then(|| features.last().map(|f| page.next(f.0))).flatten();
-        return Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html::items(
-            &collection,
-            &features,
-            next.as_deref(),
-            &page.json,
-        )));
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::ETAG, tag))
+            .body(html::items(&collection, &features, next.as_deref(), &page.json)));
     }
 
     // Stream: the handler returns at once; a task reads rows and sends chunks. If the client
@@ -134,6 +138,7 @@ pub async fn items(
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"))
+        .insert_header((header::ETAG, tag))
         .streaming(body))
 }
 
@@ -217,18 +222,21 @@ pub async fn item(
     let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
     let id: i64 = feature_id.parse().map_err(|_| not_found())?;
     let client = state.pool.get().await?;
+    let version = etag::data_version(&client, &collection).await?;
+    let tag = etag::tag(version, &req, format);
+    if etag::matches(&req, &tag) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
+    }
     let statement = client.prepare_cached(&collection.plan.item_sql).await?;
     let row = client.query_opt(&statement, &[&id]).await?.ok_or_else(not_found)?;
     let (geometry, properties): (Option<String>, String) = (row.get(1), row.get(2));
     let base = base_url(&req);
     let url = format!("{base}/collections/{collection_id}/items/{id}");
     if format == Format::Html {
-        return Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html::item(
-            &collection,
-            id,
-            geometry.as_deref(),
-            &properties,
-        )));
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::ETAG, tag))
+            .body(html::item(&collection, id, geometry.as_deref(), &properties)));
     }
     let mut out = BytesMut::with_capacity(properties.len() + geometry.as_ref().map_or(0, String::len) + 512);
     write_feature(&mut out, id, geometry.as_deref(), &properties);
@@ -244,5 +252,6 @@ pub async fn item(
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"))
+        .insert_header((header::ETAG, tag))
         .body(out.freeze()))
 }

@@ -7,9 +7,11 @@
 //! GeoJSON is streamed row by row. Every error is an OGC exception naming what was wrong.
 
 pub mod error;
+pub mod etag;
 pub mod features;
 pub mod html;
 pub mod links;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod params;
@@ -103,6 +105,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The OpenAPI document (servers added per request).
     pub openapi: serde_json::Value,
+    /// Request counters and latencies.
+    pub metrics: metrics::Metrics,
 }
 
 /// Builds the pool with the statement timeout set on every connection.
@@ -148,7 +152,7 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
     drop(client);
     let limits = Limits { default: config.default_limit, max: config.max_limit };
     let openapi = openapi::document(&registry, limits);
-    let state = web::Data::new(AppState { pool, registry, limits, openapi });
+    let state = web::Data::new(AppState { pool, registry, limits, openapi, metrics: metrics::Metrics::default() });
     let mut server = HttpServer::new(move || {
         let cors = Cors::default()
             .allow_any_origin()
@@ -163,10 +167,17 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .wrap_fn(|req, srv| {
                 let started = std::time::Instant::now();
                 let (method, path) = (req.method().to_string(), req.path().to_owned());
+                let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());
+                let state = req.app_data::<web::Data<AppState>>().cloned();
                 let response = srv.call(req);
                 async move {
                     let response = response.await?;
-                    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+                    let status = response.status().as_u16();
+                    let seconds = started.elapsed().as_secs_f64();
+                    if let Some(state) = state {
+                        state.metrics.observe(&route, status, seconds);
+                    }
+                    tracing::info!(%method, %path, status, ms = seconds * 1000.0, "request");
                     Ok(response)
                 }
             })
@@ -174,6 +185,7 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .route("/conformance", web::get().to(pages::conformance))
             .route("/api", web::get().to(openapi::api))
             .route("/health", web::get().to(pages::health))
+            .route("/metrics", web::get().to(metrics_endpoint))
             .route("/collections", web::get().to(pages::collections))
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
@@ -186,6 +198,10 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
     let server = server.shutdown_timeout(10).bind(&config.bind).map_err(|e| format!("bind {}: {e}", config.bind))?;
     let addrs = server.addrs();
     Ok(Started { addrs, server: server.run() })
+}
+
+async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state.pool.status()))
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -39,6 +39,9 @@ pub struct CollectionPlan {
     property_kinds: Vec<(&'static str, FieldType)>,
     /// The statement for one feature by id (`$1` bigint).
     pub item_sql: String,
+    /// The statement for the table's data version (no parameter; one `bigint` row, or none
+    /// when the table has no version counter).
+    pub version_sql: String,
     cache: Mutex<HashMap<FilterShape, Arc<str>>>,
 }
 
@@ -59,6 +62,11 @@ impl CollectionPlan {
         let from = table_name(decl.dataset);
         let time_column = decl.datetime.zip(decl.datetime_kind()).map(|(c, k)| (quote_ident(c), k));
         let item_sql = format!("SELECT {select_list} FROM {from} WHERE id = $1");
+        let version_sql = format!(
+            "SELECT version FROM meta.table_versions WHERE schema_name = '{}' AND table_name = '{}'",
+            decl.dataset.schema.replace('\'', "''"),
+            decl.dataset.table.replace('\'', "''")
+        );
         CollectionPlan {
             select_list,
             from,
@@ -66,6 +74,7 @@ impl CollectionPlan {
             geometry_column,
             property_kinds: properties.iter().map(|p| (p.name, p.kind)).collect(),
             item_sql,
+            version_sql,
             cache: Mutex::new(HashMap::new()),
         }
     }

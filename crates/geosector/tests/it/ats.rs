@@ -280,10 +280,99 @@ async fn ogc_api_features_part1_checklist() {
     assert!(items_html.text().contains("<svg"), "a map preview of the items");
     assert!(server.get("/collections?f=html").text().contains("Thửa đất"));
 
+    // ETag and 304 on items and single features; a change of the data changes the tag.
+    for path in ["/collections/land.parcels/items?limit=5", &format!("/collections/land.parcels/items/{id}")] {
+        let first = server.get(path);
+        let tag = first.header("etag").unwrap_or_else(|| panic!("{path}: no ETag")).to_owned();
+        let again = server.get_with(path, &[("If-None-Match", &tag)]);
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.body.is_empty());
+        assert_eq!(server.get_with(path, &[("If-None-Match", "W/\"other\"")]).status, 200);
+        let html = server.get(&format!("{path}{}f=html", if path.contains('?') { '&' } else { '?' }));
+        assert_ne!(html.header("etag"), Some(tag.as_str()), "JSON and HTML differ");
+    }
+    let path = "/collections/land.parcels/items?limit=5";
+    let before = server.get(path).header("etag").unwrap().to_owned();
+    client.execute("UPDATE land.parcels SET address = address || ' ' WHERE id = $1", &[&id]).await.unwrap();
+    let after = server.get_with(path, &[("If-None-Match", &before)]);
+    assert_eq!(after.status, 200, "a changed table never answers 304 to an old tag");
+    assert_ne!(after.header("etag"), Some(before.as_str()));
+
+    // Odd input is a 400 or a 404, never a 500.
+    for path in [
+        "/collections/land.parcels/items?bbox=1e400,0,1,1",
+        "/collections/land.parcels/items?bbox=NaN,0,1,1",
+        "/collections/land.parcels/items?limit=99999999999999999999999",
+        "/collections/land.parcels/items?limit=-1",
+        "/collections/land.parcels/items?cursor=abc",
+        "/collections/land.parcels/items?datetime=2024-13-45",
+        "/collections/land.parcels/items?datetime=..%2F..",
+        "/collections/land.parcels/items?survey_date=not-a-date",
+        "/collections/land.parcels/items?commune_code=%27%3B%20DROP%20TABLE%20land.parcels%3B--",
+        "/collections/land.parcels/items?sheet_number=1%20OR%201%3D1",
+        "/collections/land.parcels/items?%ZZ=1",
+        "/collections/land.parcels/items/99999999999999999999999999",
+        "/collections/%27%20OR%201%3D1/items",
+        "/collections/land.parcels/items?f=",
+    ] {
+        let response = server.get(path);
+        assert!(matches!(response.status, 400 | 404), "{path}: {} {}", response.status, response.text());
+    }
+    let still: i64 = client.query_one("SELECT count(*) FROM land.parcels", &[]).await.unwrap().get(0);
+    assert_eq!(still, total);
+
+    // Metrics: requests by route and status, latencies, the pool.
+    let metrics = server.get("/metrics").text();
+    assert!(
+        metrics.contains("geosector_http_requests_total{route=\"/collections/{collectionId}/items\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("status=\"400\"") && metrics.contains("geosector_http_request_duration_seconds_bucket"));
+    assert!(metrics.contains("geosector_db_pool_max 4"), "{metrics}");
+
     // Health checks the database; CORS is open for web maps.
     assert_eq!(server.get("/health").json()["database"], "ok");
     let cors = server.get_with("/collections", &[("Origin", "http://example.org")]);
     assert_eq!(cors.header("access-control-allow-origin"), Some("http://example.org"));
     let gzip = server.get_with("/collections/land.parcels/items?limit=100", &[("Accept-Encoding", "gzip")]);
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    let brotli = server.get_with("/collections/land.parcels/items?limit=100", &[("Accept-Encoding", "br")]);
+    assert_eq!(brotli.header("content-encoding"), Some("br"));
+}
+
+#[tokio::test]
+async fn config_file_is_read_and_unknown_keys_refused() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("geosector.toml");
+    std::fs::write(&good, "default_limit = 3\nmax_limit = 50\nstatement_timeout_ms = 5000\n").unwrap();
+    let server = Server::start(&db, &["--config", good.to_str().unwrap()]);
+    let api = server.get("/api").json();
+    let limit = api["paths"]["/collections/land.parcels/items"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!((limit["schema"]["default"].as_i64(), limit["schema"]["maximum"].as_i64()), (Some(3), Some(50)));
+    drop(server);
+    // Flags override the file.
+    let server = Server::start(&db, &["--config", good.to_str().unwrap(), "--max-limit", "70"]);
+    let api = server.get("/api").json();
+    let limit = api["paths"]["/collections/land.parcels/items"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!(limit["schema"]["maximum"].as_i64(), Some(70));
+    drop(server);
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "max_limt = 50\n").unwrap();
+    let run = db.geosector(&["serve", "--config", bad.to_str().unwrap(), "--bind", "127.0.0.1:0"]);
+    assert_eq!(run.code, Some(2), "{}", run.text());
+    assert!(run.stderr.contains("bad.toml") && run.stderr.contains("max_limt"), "{}", run.text());
 }
