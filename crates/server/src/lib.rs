@@ -48,6 +48,10 @@ pub struct ServerConfig {
     pub statement_timeout_ms: u64,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
+    /// Parallel workers PostgreSQL may add to one request's query (`max_parallel_workers_per_gather`).
+    /// 0 by default: under concurrent requests, parallel plans spend more CPU per request and
+    /// lower throughput.
+    pub parallel_workers_per_query: u32,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +64,7 @@ impl Default for ServerConfig {
             max_limit: 10_000,
             statement_timeout_ms: 30_000,
             workers: 0,
+            parallel_workers_per_query: 0,
         }
     }
 }
@@ -116,7 +121,10 @@ pub struct AppState {
 pub fn pool(config: &ServerConfig) -> Result<Pool, String> {
     let url = config.database_url.as_deref().ok_or("database_url: not set")?;
     let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("database_url: {e}"))?;
-    pg.options(format!("-c statement_timeout={} -c TimeZone=UTC", config.statement_timeout_ms));
+    pg.options(format!(
+        "-c statement_timeout={} -c max_parallel_workers_per_gather={} -c TimeZone=UTC",
+        config.statement_timeout_ms, config.parallel_workers_per_query
+    ));
     pg.application_name("geosector");
     let manager =
         Manager::from_config(pg, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });

@@ -33,6 +33,7 @@ pub struct FilterShape {
 #[derive(Debug)]
 pub struct CollectionPlan {
     select_list: String,
+    page_columns: String,
     from: String,
     time_column: Option<(String, FieldType)>,
     geometry_column: Option<String>,
@@ -59,6 +60,11 @@ impl CollectionPlan {
         }
         props.push_str(")::text");
         let select_list = format!("id, {geometry}, {props}");
+        let page_columns = std::iter::once("id".to_owned())
+            .chain(geometry_column.iter().cloned())
+            .chain(properties.iter().map(|p| quote_ident(p.name)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let from = table_name(decl.dataset);
         let time_column = decl.datetime.zip(decl.datetime_kind()).map(|(c, k)| (quote_ident(c), k));
         let item_sql = format!("SELECT {select_list} FROM {from} WHERE id = $1");
@@ -69,6 +75,7 @@ impl CollectionPlan {
         );
         CollectionPlan {
             select_list,
+            page_columns,
             from,
             time_column,
             geometry_column,
@@ -134,7 +141,16 @@ impl CollectionPlan {
             conditions.push(format!("id > ${}::bigint", next()));
         }
         let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
-        format!("SELECT {} FROM {}{filter} ORDER BY id LIMIT ${}::bigint", self.select_list, self.from, next())
+        // The page is cut in a subquery of raw columns and serialised outside it: otherwise
+        // PostgreSQL evaluates json_build_object (costed as cheap) for every matching row before
+        // the sort, not only for the rows of the page.
+        format!(
+            "SELECT {} FROM (SELECT {} FROM {}{filter} ORDER BY id LIMIT ${}::bigint) AS page ORDER BY id",
+            self.select_list,
+            self.page_columns,
+            self.from,
+            next()
+        )
     }
 }
 
@@ -198,11 +214,15 @@ mod tests {
         assert_eq!(
             &*sql,
             "SELECT id, ST_AsGeoJSON(\"geom\", 9), json_build_object('commune_code', \"commune_code\", 'land_use_codes', \"land_use_codes\", 'survey_date', \"survey_date\")::text \
+             FROM (SELECT id, \"geom\", \"commune_code\", \"land_use_codes\", \"survey_date\" \
              FROM \"land\".\"parcels\" WHERE (ST_Intersects(\"geom\", ST_MakeEnvelope($1, $2, $3, $4, 4326)) OR ST_Intersects(\"geom\", ST_MakeEnvelope($5, $6, $7, $8, 4326))) \
-             AND \"survey_date\" >= $9::text::date AND $10::text = ANY(\"land_use_codes\") AND \"commune_code\" = $11::text::text AND id > $12::bigint ORDER BY id LIMIT $13::bigint"
+             AND \"survey_date\" >= $9::text::date AND $10::text = ANY(\"land_use_codes\") AND \"commune_code\" = $11::text::text AND id > $12::bigint ORDER BY id LIMIT $13::bigint) AS page ORDER BY id"
         );
         assert!(Arc::ptr_eq(&sql, &plan.items_sql(&shape)), "built once, then cached");
         let plain = plan.items_sql(&FilterShape::default());
-        assert!(plain.ends_with("FROM \"land\".\"parcels\" ORDER BY id LIMIT $1::bigint"), "{plain}");
+        assert!(
+            plain.ends_with("FROM \"land\".\"parcels\" ORDER BY id LIMIT $1::bigint) AS page ORDER BY id"),
+            "{plain}"
+        );
     }
 }

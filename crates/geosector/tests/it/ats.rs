@@ -376,3 +376,22 @@ async fn config_file_is_read_and_unknown_keys_refused() {
     assert_eq!(run.code, Some(2), "{}", run.text());
     assert!(run.stderr.contains("bad.toml") && run.stderr.contains("max_limt"), "{}", run.text());
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_server_gracefully() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let mut server = Server::start(&db, &[]);
+    assert_eq!(server.get("/health").status, 200);
+    let pid = server.pid().to_string();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = server.try_wait() {
+            break exit;
+        }
+        assert!(started.elapsed().as_secs() < 15, "the server did not stop within 15 s of SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(exit.success(), "{exit:?}");
+}

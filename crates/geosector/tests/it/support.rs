@@ -249,6 +249,16 @@ impl Server {
         Server { base, child }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status, if it has exited.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().expect("wait")
+    }
+
     /// GET a path (or absolute URL) with optional headers.
     pub fn get(&self, path: &str) -> Response {
         self.get_with(path, &[])
