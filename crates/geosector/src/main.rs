@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use geosector_domain::Dataset;
+use geosector::{collections, datasets};
 use geosector_ingest::readers::Format;
 use geosector_ingest::synth::{ParcelGenerator, ParcelOptions, SynthFormat};
 use geosector_ingest::{ImportOptions, Outcome};
@@ -106,25 +106,6 @@ struct ImportArgs {
     /// Also write the report as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
-}
-
-/// Every importable dataset, from every sector crate.
-fn datasets() -> impl Iterator<Item = &'static Dataset> {
-    geosector_land::DATASETS
-        .iter()
-        .chain(geosector_minerals::DATASETS)
-        .chain(geosector_water::DATASETS)
-        .chain(geosector_environment::DATASETS)
-}
-
-/// Every published collection, from every sector crate.
-fn collections() -> Vec<&'static geosector_domain::CollectionDecl> {
-    geosector_land::COLLECTIONS
-        .iter()
-        .chain(geosector_minerals::COLLECTIONS)
-        .chain(geosector_water::COLLECTIONS)
-        .chain(geosector_environment::COLLECTIONS)
-        .collect()
 }
 
 fn main() -> ExitCode {

@@ -40,9 +40,7 @@ pub async fn items(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let collection = collection(&state, &path)?;
-    let pairs: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))?
-        .into_inner();
+    let pairs: Vec<(String, String)> = params::query_pairs(&req)?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let query = params::items(&pairs, &collection, state.limits, accept)?;
 
@@ -211,14 +209,7 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let (collection_id, feature_id) = path.into_inner();
     let collection = collection(&state, &collection_id)?;
-    let pairs: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))?
-        .into_inner();
-    if let Some((name, _)) = pairs.iter().find(|(k, _)| k != "f") {
-        return Err(ApiError::param(name, "unknown parameter; a feature accepts only f"));
-    }
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let format = params::format(pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.as_str()), accept)?;
+    let format = params::format_only(&req)?;
     let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
     let id: i64 = feature_id.parse().map_err(|_| not_found())?;
     let client = state.pool.get().await?;

@@ -87,9 +87,7 @@ pub async fn api(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let mut doc = state.openapi.clone();
     doc["servers"] = json!([{ "url": base_url(&req) }]);
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let f = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.into_inner().into_iter().find(|(k, _)| k == "f").map(|(_, v)| v));
+    let f = crate::params::query_pairs(&req).ok().and_then(|q| q.into_iter().find(|(k, _)| k == "f").map(|(_, v)| v));
     let html_asked = matches!(crate::params::format(f.as_deref(), accept), Ok(Format::Html));
     if html_asked {
         let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();

@@ -1,6 +1,5 @@
 //! The landing page, `/conformance`, `/collections` and `/collections/{id}`, in JSON and HTML.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use geosector_store::Collection;
 use serde_json::{json, Value};
@@ -19,18 +18,6 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ];
 
-/// The format asked for, refusing any parameter but `f`.
-fn format_only(req: &HttpRequest) -> Result<Format, ApiError> {
-    let pairs: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))?
-        .into_inner();
-    if let Some((name, _)) = pairs.iter().find(|(k, _)| k != "f") {
-        return Err(ApiError::param(name, "unknown parameter; this resource accepts only f"));
-    }
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    params::format(pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.as_str()), accept)
-}
-
 fn respond(format: Format, json: &Value, html: impl FnOnce() -> String) -> HttpResponse {
     match format {
         Format::Json => HttpResponse::Ok().content_type("application/json").body(json.to_string()),
@@ -43,7 +30,7 @@ fn respond(format: Format, json: &Value, html: impl FnOnce() -> String) -> HttpR
 /// # Errors
 /// 400 for a parameter other than `f`.
 pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let format = format_only(&req)?;
+    let format = params::format_only(&req)?;
     let base = base_url(&req);
     let json = json!({
         "title": "geosector",
@@ -66,7 +53,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 /// # Errors
 /// 400 for a parameter other than `f`.
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let format = format_only(&req)?;
+    let format = params::format_only(&req)?;
     Ok(respond(format, &json!({ "conformsTo": CONFORMANCE }), || html::conformance(CONFORMANCE)))
 }
 
@@ -108,7 +95,7 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
 /// # Errors
 /// 400 for a parameter other than `f`.
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let format = format_only(&req)?;
+    let format = params::format_only(&req)?;
     let base = base_url(&req);
     let list: Vec<Value> = state.registry.iter().map(|c| collection_json(&base, c)).collect();
     let json = json!({
@@ -135,7 +122,7 @@ pub async fn collection(
         .registry
         .get(&path)
         .ok_or_else(|| ApiError::NotFound(format!("collection {} not found", path.as_str())))?;
-    let format = format_only(&req)?;
+    let format = params::format_only(&req)?;
     let json = collection_json(&base_url(&req), c);
     Ok(respond(format, &json, || html::collection(c)))
 }

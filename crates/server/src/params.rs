@@ -8,6 +8,29 @@ use geosector_store::Collection;
 
 use crate::error::ApiError;
 
+/// The request's query parameters as name/value pairs, in order.
+///
+/// # Errors
+/// 400 when the query string cannot be decoded.
+pub fn query_pairs(req: &actix_web::HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
+    actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(actix_web::web::Query::into_inner)
+        .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))
+}
+
+/// The representation of a resource that takes no parameter but `f`.
+///
+/// # Errors
+/// 400 naming any other parameter, or a bad `f`.
+pub fn format_only(req: &actix_web::HttpRequest) -> Result<Format, ApiError> {
+    let pairs = query_pairs(req)?;
+    if let Some((name, _)) = pairs.iter().find(|(k, _)| k != "f") {
+        return Err(ApiError::param(name, "unknown parameter; this resource accepts only f"));
+    }
+    let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
+    format(pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.as_str()), accept)
+}
+
 /// Representation asked for by `f` or `Accept`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

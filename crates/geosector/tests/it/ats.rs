@@ -340,6 +340,13 @@ async fn ogc_api_features_part1_checklist() {
     assert_eq!(brotli.header("content-encoding"), Some("br"));
 }
 
+/// The `limit` parameter of the parcels items path in `/api`.
+fn limit_parameter(server: &Server) -> Value {
+    let api = server.get("/api").json();
+    let parameters = api["paths"]["/collections/land.parcels/items"]["get"]["parameters"].as_array().unwrap().clone();
+    parameters.into_iter().find(|p| p["name"] == "limit").expect("limit parameter")
+}
+
 #[tokio::test]
 async fn config_file_is_read_and_unknown_keys_refused() {
     let Some(db) = TestDb::migrated().await else { return };
@@ -347,26 +354,12 @@ async fn config_file_is_read_and_unknown_keys_refused() {
     let good = tmp.path().join("geosector.toml");
     std::fs::write(&good, "default_limit = 3\nmax_limit = 50\nstatement_timeout_ms = 5000\n").unwrap();
     let server = Server::start(&db, &["--config", good.to_str().unwrap()]);
-    let api = server.get("/api").json();
-    let limit = api["paths"]["/collections/land.parcels/items"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "limit")
-        .unwrap()
-        .clone();
+    let limit = limit_parameter(&server);
     assert_eq!((limit["schema"]["default"].as_i64(), limit["schema"]["maximum"].as_i64()), (Some(3), Some(50)));
     drop(server);
     // Flags override the file.
     let server = Server::start(&db, &["--config", good.to_str().unwrap(), "--max-limit", "70"]);
-    let api = server.get("/api").json();
-    let limit = api["paths"]["/collections/land.parcels/items"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "limit")
-        .unwrap()
-        .clone();
+    let limit = limit_parameter(&server);
     assert_eq!(limit["schema"]["maximum"].as_i64(), Some(70));
     drop(server);
 

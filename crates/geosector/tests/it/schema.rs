@@ -6,12 +6,7 @@ use crate::support::TestDb;
 use geosector_domain::Dataset;
 
 fn datasets() -> Vec<&'static Dataset> {
-    geosector_land::DATASETS
-        .iter()
-        .chain(geosector_minerals::DATASETS)
-        .chain(geosector_water::DATASETS)
-        .chain(geosector_environment::DATASETS)
-        .collect()
+    geosector::datasets().collect()
 }
 
 #[tokio::test]
