@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod params;
+pub mod tiles;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -198,6 +199,15 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
+            .route("/tileMatrixSets", web::get().to(tiles::tile_matrix_sets))
+            .route("/tileMatrixSets/{tileMatrixSetId}", web::get().to(tiles::tile_matrix_set))
+            .route("/collections/{collectionId}/tiles", web::get().to(tiles::tilesets))
+            .route("/collections/{collectionId}/tiles/{tileMatrixSetId}", web::get().to(tiles::tileset))
+            .route("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", web::get().to(tiles::tilejson))
+            .route(
+                "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+                web::get().to(tiles::tile),
+            )
             .default_service(web::to(not_found))
     });
     if config.workers > 0 {

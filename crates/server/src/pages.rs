@@ -16,6 +16,12 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ];
 
 fn respond(format: Format, json: &Value, html: impl FnOnce() -> String) -> HttpResponse {
@@ -86,6 +92,17 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
     });
     if !extent.is_empty() {
         value["extent"] = Value::Object(extent);
+    }
+    if c.has_geometry() {
+        if let Some(links) = value["links"].as_array_mut() {
+            let tiles = Link::new(
+                &format!("{url}/tiles"),
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                "application/json",
+                "vector tiles",
+            );
+            links.push(serde_json::to_value(tiles).unwrap_or_default());
+        }
     }
     value
 }

@@ -43,6 +43,10 @@ pub struct CollectionPlan {
     /// The statement for the table's data version (no parameter; one `bigint` row, or none
     /// when the table has no version counter).
     pub version_sql: String,
+    /// The statement for one Mapbox Vector Tile of the collection (`$1` z, `$2` x, `$3` y as
+    /// integers), or `None` without geometry. One layer named after the collection; extent
+    /// 4096, buffer 64 pixels; list properties are joined with `+` (MVT values are scalars).
+    pub tile_sql: Option<String>,
     cache: Mutex<HashMap<FilterShape, Arc<str>>>,
 }
 
@@ -73,7 +77,9 @@ impl CollectionPlan {
             decl.dataset.schema.replace('\'', "''"),
             decl.dataset.table.replace('\'', "''")
         );
+        let tile_sql = geometry_column.as_ref().map(|g| tile_sql(decl.id, &from, g, properties));
         CollectionPlan {
+            tile_sql,
             select_list,
             page_columns,
             from,
@@ -152,6 +158,31 @@ impl CollectionPlan {
             next()
         )
     }
+}
+
+/// The tile statement: features whose bbox meets the tile envelope expanded by the buffer,
+/// clipped and quantised by `ST_AsMVTGeom`, encoded by `ST_AsMVT`.
+fn tile_sql(layer: &str, from: &str, geometry: &str, properties: &[Property]) -> String {
+    let mut columns = String::new();
+    for p in properties {
+        let column = quote_ident(p.name);
+        let value = match p.kind {
+            FieldType::TextList | FieldType::FloatList => format!("array_to_string({column}, '+')"),
+            FieldType::Json => format!("{column}::text"),
+            FieldType::Date | FieldType::Timestamp => format!("{column}::text"),
+            _ => column.clone(),
+        };
+        let _ = write!(columns, ", {value} AS {column}");
+    }
+    format!(
+        "WITH tile AS (SELECT ST_TileEnvelope($1::integer, $2::integer, $3::integer) AS envelope) \
+         SELECT ST_AsMVT(features, '{layer}', 4096, 'mvt_geometry', 'id') FROM ( \
+           SELECT id, ST_AsMVTGeom(ST_Transform({geometry}, 3857), tile.envelope, 4096, 64, true) AS mvt_geometry{columns} \
+           FROM {from}, tile \
+           WHERE {geometry} && ST_Transform(ST_Expand(tile.envelope, (ST_XMax(tile.envelope) - ST_XMin(tile.envelope)) * 64 / 4096), 4326) \
+         ) AS features WHERE mvt_geometry IS NOT NULL",
+        layer = layer.replace('\'', "''")
+    )
 }
 
 /// The SQL type a text parameter is cast to for a field type.

@@ -9,3 +9,4 @@ mod import;
 mod migrate;
 mod reference;
 mod schema;
+mod tiles;

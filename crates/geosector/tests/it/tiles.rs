@@ -1,0 +1,107 @@
+//! OGC API - Tiles on the samples: the tile matrix set equals the OGC definition, tileset
+//! metadata and TileJSON describe the collection, a tile decodes as MVT with the expected layer,
+//! properties and features, limits and bad coordinates answer 404 and 400, and a data change
+//! invalidates a tile's ETag.
+
+use geozero::mvt::{Message, Tile};
+use serde_json::Value;
+
+use crate::ats::load_samples;
+use crate::support::{shared_testdata, Server, TestDb};
+
+#[tokio::test]
+async fn vector_tiles_of_a_collection() {
+    let Some(db) = TestDb::migrated().await else { return };
+    load_samples(&db);
+    let server = Server::start(&db, &[]);
+    let client = db.client().await;
+
+    // The tile matrix set equals the OGC 2D-TMS definition, level by level.
+    let ours = server.get("/tileMatrixSets/WebMercatorQuad").json();
+    if let Some(testdata) = shared_testdata() {
+        let text = std::fs::read_to_string(testdata.join("ogcapi/tiles/tilematrixsets/WebMercatorQuad.json")).unwrap();
+        let official: Value = serde_json::from_str(&text).unwrap();
+        for key in ["id", "uri", "crs", "orderedAxes"] {
+            assert_eq!(ours[key], official[key], "{key}");
+        }
+        for (a, b) in ours["tileMatrices"].as_array().unwrap().iter().zip(official["tileMatrices"].as_array().unwrap())
+        {
+            assert_eq!(a["id"], b["id"]);
+            assert_eq!(a["matrixWidth"], b["matrixWidth"]);
+            assert_eq!(a["tileWidth"], b["tileWidth"]);
+            let (x, y) = (a["scaleDenominator"].as_f64().unwrap(), b["scaleDenominator"].as_f64().unwrap());
+            assert!((x / y - 1.0).abs() < 1e-9, "level {}: {x} vs {y}", a["id"]);
+        }
+    }
+    assert_eq!(server.get("/tileMatrixSets").json()["tileMatrixSets"][0]["id"], "WebMercatorQuad");
+    let conformance = server.get("/conformance").json().to_string();
+    assert!(conformance.contains("ogcapi-tiles-1/1.0/conf/mvt") && conformance.contains("conf/tileset"));
+
+    // The collection links to its tilesets; the tileset has limits covering the data.
+    let collection = server.get("/collections/land.parcels").json();
+    assert!(collection["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"));
+    assert_eq!(server.get("/collections/land.parcels/tiles").json()["tilesets"][0]["dataType"], "vector");
+    let tileset = server.get("/collections/land.parcels/tiles/WebMercatorQuad").json();
+    let z16 =
+        tileset["tileMatrixSetLimits"].as_array().unwrap().iter().find(|l| l["tileMatrix"] == "16").unwrap().clone();
+    let (col, row) = (z16["minTileCol"].as_i64().unwrap() + 1, z16["minTileRow"].as_i64().unwrap() + 1);
+    let tilejson = server.get("/collections/land.parcels/tiles/WebMercatorQuad/tilejson.json").json();
+    assert_eq!(tilejson["tilejson"], "3.0.0");
+    assert_eq!(tilejson["vector_layers"][0]["id"], "land.parcels");
+    assert!(tilejson["tiles"][0].as_str().unwrap().ends_with("/tiles/WebMercatorQuad/{z}/{y}/{x}"));
+    assert_eq!(tilejson["bounds"].as_array().unwrap().len(), 4);
+
+    // A tile decodes with the layer, its properties and the features PostGIS finds there.
+    let path = format!("/collections/land.parcels/tiles/WebMercatorQuad/16/{row}/{col}");
+    let response = server.get(&path);
+    assert_eq!(response.status, 200, "{path}");
+    assert_eq!(response.header("content-type"), Some("application/vnd.mapbox-vector-tile"));
+    let tile = Tile::decode(response.body.as_slice()).expect("an MVT");
+    assert_eq!(tile.layers.len(), 1);
+    let layer = &tile.layers[0];
+    assert_eq!(layer.name, "land.parcels");
+    assert_eq!(layer.extent, Some(4096));
+    for key in ["main_land_use", "land_use_codes", "parcel_number", "commune_code"] {
+        assert!(layer.keys.iter().any(|k| k == key), "no {key} in {:?}", layer.keys);
+    }
+    let (col32, row32) = (i32::try_from(col).unwrap(), i32::try_from(row).unwrap());
+    let row_counts = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE ST_Intersects(geom, ST_Transform(ST_TileEnvelope(16, $1, $2), 4326))),
+                    count(*) FILTER (WHERE geom && ST_Transform(ST_Expand(ST_TileEnvelope(16, $1, $2), 611.5 * 64 / 4096 * 4), 4326))
+             FROM land.parcels",
+            &[&col32, &row32],
+        )
+        .await
+        .unwrap();
+    let (inside, near): (i64, i64) = (row_counts.get(0), row_counts.get(1));
+    let features = layer.features.len() as i64;
+    assert!(inside > 0 && features >= inside && features <= near, "{features} features, {inside} inside, {near} near");
+    let ids: Vec<u64> = layer.features.iter().filter_map(|f| f.id).collect();
+    assert_eq!(ids.len(), layer.features.len(), "every feature carries its id");
+
+    // Limits and bad coordinates.
+    assert_eq!(server.get("/collections/land.parcels/tiles/WebMercatorQuad/16/0/0").status, 404);
+    assert_eq!(server.get("/collections/land.parcels/tiles/WebMercatorQuad/30/0/0").status, 404);
+    assert_eq!(server.get("/collections/land.parcels/tiles/OtherQuad/16/0/0").status, 404);
+    assert_eq!(server.get("/collections/minerals.licences/tiles").status, 404, "no geometry, no tiles");
+    let bad = server.get("/collections/land.parcels/tiles/WebMercatorQuad/abc/0/0");
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["description"].as_str().unwrap().starts_with("tileMatrix:"));
+    assert_eq!(server.get(&format!("{path}?filter=x")).status, 400);
+
+    // A change of the data changes the tile's ETag at once.
+    let tag = response.header("etag").unwrap().to_owned();
+    assert_eq!(server.get_with(&path, &[("If-None-Match", &tag)]).status, 304);
+    client
+        .execute("UPDATE land.parcels SET address = 'đổi' WHERE id = $1", &[&i64::try_from(ids[0]).unwrap()])
+        .await
+        .unwrap();
+    let after = server.get_with(&path, &[("If-None-Match", &tag)]);
+    assert_eq!(after.status, 200);
+    assert_ne!(after.header("etag"), Some(tag.as_str()));
+}
