@@ -22,6 +22,16 @@ pub async fn data_version(client: &Object, collection: &Collection) -> Result<i6
     Ok(client.query_opt(&statement, &[]).await?.map_or(0, |row| row.get(0)))
 }
 
+/// Brings the collection's extent up to the data version (recomputed only after a change).
+///
+/// # Errors
+/// A database error.
+pub async fn refresh_extent(client: &Object, collection: &Collection) -> Result<(i64, Option<[f64; 4]>), ApiError> {
+    let version = data_version(client, collection).await?;
+    let bbox = collection.extent_at(client, version).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((version, bbox))
+}
+
 /// The ETag of a response: FNV-1a over the version, the path and query, and the format.
 pub fn tag(version: i64, req: &HttpRequest, format: Format) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

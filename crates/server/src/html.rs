@@ -56,7 +56,7 @@ pub fn conformance(classes: &[&str]) -> String {
 }
 
 fn bbox_text(c: &Collection) -> String {
-    c.bbox.map_or("—".to_owned(), |b| format!("{:.5}, {:.5}, {:.5}, {:.5}", b[0], b[1], b[2], b[3]))
+    c.bbox().map_or("—".to_owned(), |b| format!("{:.5}, {:.5}, {:.5}, {:.5}", b[0], b[1], b[2], b[3]))
 }
 
 /// The list of collections.

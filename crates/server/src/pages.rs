@@ -5,6 +5,7 @@ use geosector_store::Collection;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::etag;
 use crate::html;
 use crate::links::{base_url, Link};
 use crate::params::{self, Format};
@@ -67,7 +68,7 @@ pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 pub fn collection_json(base: &str, c: &Collection) -> Value {
     let url = format!("{base}/collections/{}", c.id());
     let mut extent = serde_json::Map::new();
-    if let Some(b) = c.bbox {
+    if let Some(b) = c.bbox() {
         extent.insert("spatial".into(), json!({ "bbox": [b], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84" }));
     }
     if let Some((from, to)) = &c.interval {
@@ -114,6 +115,11 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
     let base = base_url(&req);
+    let client = state.pool.get().await?;
+    for c in state.registry.iter() {
+        etag::refresh_extent(&client, c).await?;
+    }
+    drop(client);
     let list: Vec<Value> = state.registry.iter().map(|c| collection_json(&base, c)).collect();
     let json = json!({
         "links": [
@@ -140,6 +146,7 @@ pub async fn collection(
         .get(&path)
         .ok_or_else(|| ApiError::NotFound(format!("collection {} not found", path.as_str())))?;
     let format = params::format_only(&req)?;
+    etag::refresh_extent(&state.pool.get().await?, c).await?;
     let json = collection_json(&base_url(&req), c);
     Ok(respond(format, &json, || html::collection(c)))
 }

@@ -58,16 +58,12 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u64, u64) {
     (x as u64, y as u64)
 }
 
-/// The tile ranges covering a collection's extent: (z, min col, max col, min row, max row).
-fn limits(c: &Collection) -> Vec<(u32, u64, u64, u64, u64)> {
-    let Some([x0, y0, x1, y1]) = c.bbox else { return Vec::new() };
-    (0..=MAX_ZOOM)
-        .map(|z| {
-            let (c0, r1) = tile_of(x0, y0, z);
-            let (c1, r0) = tile_of(x1, y1, z);
-            (z, c0, c1, r0, r1)
-        })
-        .collect()
+/// The tile range covering an extent at zoom z: (min col, max col, min row, max row).
+fn limits_at(bbox: [f64; 4], z: u32) -> (u64, u64, u64, u64) {
+    let [x0, y0, x1, y1] = bbox;
+    let (c0, r1) = tile_of(x0, y0, z);
+    let (c1, r0) = tile_of(x1, y1, z);
+    (c0, c1, r0, r1)
 }
 
 fn with_geometry(state: &AppState, id: &str) -> Result<std::sync::Arc<Collection>, ApiError> {
@@ -153,10 +149,17 @@ pub async fn tileset(
     check_tms(&tms)?;
     let base = base_url(&req);
     let url = format!("{base}/collections/{id}/tiles/{TMS}");
-    let limits: Vec<Value> = limits(&c)
-        .into_iter()
-        .map(|(z, c0, c1, r0, r1)| json!({ "tileMatrix": z.to_string(), "minTileRow": r0, "maxTileRow": r1, "minTileCol": c0, "maxTileCol": c1 }))
-        .collect();
+    let (_, bbox) = etag::refresh_extent(&state.pool.get().await?, &c).await?;
+    let limits: Vec<Value> = bbox
+        .map(|bbox| {
+            (0..=MAX_ZOOM)
+                .map(|z| {
+                    let (c0, c1, r0, r1) = limits_at(bbox, z);
+                    json!({ "tileMatrix": z.to_string(), "minTileRow": r0, "maxTileRow": r1, "minTileCol": c0, "maxTileCol": c1 })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(json_response(&json!({
         "title": format!("{} / {}", c.decl.title_vi, c.decl.title_en),
         "dataType": "vector",
@@ -220,7 +223,8 @@ pub async fn tilejson(
         "minzoom": 0, "maxzoom": MAX_ZOOM,
         "vector_layers": [{ "id": id, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM, "description": c.decl.description_en }],
     });
-    if let Some([x0, y0, x1, y1]) = c.bbox {
+    let (_, bbox) = etag::refresh_extent(&state.pool.get().await?, &c).await?;
+    if let Some([x0, y0, x1, y1]) = bbox {
         doc["bounds"] = json!([x0, y0, x1, y1]);
         doc["center"] = json!([(x0 + x1) / 2.0, (y0 + y1) / 2.0, 14]);
     }
@@ -250,13 +254,13 @@ pub async fn tile(
     let (z, row, col) = (number("tileMatrix", &z)?, number("tileRow", &row)?, number("tileCol", &col)?);
     let outside = || ApiError::NotFound(format!("tile {z}/{row}/{col} is outside the limits of {id}"));
     let z32 = u32::try_from(z).ok().filter(|z| *z <= MAX_ZOOM).ok_or_else(outside)?;
-    let (_, c0, c1, r0, r1) = limits(&c).into_iter().find(|l| l.0 == z32).ok_or_else(outside)?;
+    let sql = c.plan.tile_sql.as_deref().ok_or_else(outside)?;
+    let client = state.pool.get().await?;
+    let (version, bbox) = etag::refresh_extent(&client, &c).await?;
+    let (c0, c1, r0, r1) = limits_at(bbox.ok_or_else(outside)?, z32);
     if !(c0..=c1).contains(&col) || !(r0..=r1).contains(&row) {
         return Err(outside());
     }
-    let sql = c.plan.tile_sql.as_deref().ok_or_else(outside)?;
-    let client = state.pool.get().await?;
-    let version = etag::data_version(&client, &c).await?;
     let tag = etag::tag(version, &req, Format::Json);
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());

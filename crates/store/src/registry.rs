@@ -21,9 +21,9 @@ pub struct Collection {
     pub decl: &'static CollectionDecl,
     /// Published properties, in order.
     pub properties: Vec<Property>,
-    /// Spatial extent in CRS84 (`[min lon, min lat, max lon, max lat]`), when it has geometry
-    /// and rows.
-    pub bbox: Option<[f64; 4]>,
+    /// Spatial extent in CRS84 (`[min lon, min lat, max lon, max lat]`) and the data version it
+    /// was computed at; refreshed when the data change (see [`Collection::extent_at`]).
+    extent: std::sync::RwLock<(i64, Option<[f64; 4]>)>,
     /// Temporal extent (RFC 3339 or dates; `None` = open), when it has a time property.
     pub interval: Option<(Option<String>, Option<String>)>,
     /// The SQL of its requests.
@@ -45,6 +45,29 @@ impl Collection {
     pub fn property(&self, name: &str) -> Option<&Property> {
         self.properties.iter().find(|p| p.name == name)
     }
+
+    /// The spatial extent last computed, in CRS84 (`None` without geometry or rows).
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        self.extent.read().unwrap_or_else(std::sync::PoisonError::into_inner).1
+    }
+
+    /// The spatial extent at a data version: the stored one when the version is the same, else
+    /// recomputed exactly with `ST_Extent` (statistics may lag behind a fresh import).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn extent_at(&self, client: &Client, version: i64) -> Result<Option<[f64; 4]>> {
+        let (known, bbox) = *self.extent.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known == version {
+            return Ok(bbox);
+        }
+        let bbox = match self.decl.dataset.geometry {
+            Some(g) => exact_extent(client, self.decl, g.column).await?,
+            None => None,
+        };
+        *self.extent.write().unwrap_or_else(std::sync::PoisonError::into_inner) = (version, bbox);
+        Ok(bbox)
+    }
 }
 
 /// Every published collection, by id.
@@ -63,6 +86,7 @@ impl Registry {
         for decl in decls {
             let properties = decl.properties();
             let plan = CollectionPlan::new(decl, &properties);
+            let version = client.query_opt(&plan.version_sql, &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
             let bbox = match decl.dataset.geometry {
                 Some(g) => spatial_extent(client, decl, g.column).await?,
                 None => None,
@@ -79,7 +103,8 @@ impl Registry {
                 }
                 None => None,
             };
-            collections.push(Arc::new(Collection { decl, properties, bbox, interval, plan }));
+            let extent = std::sync::RwLock::new((version, bbox));
+            collections.push(Arc::new(Collection { decl, properties, extent, interval, plan }));
         }
         Ok(Registry { collections })
     }
@@ -102,27 +127,31 @@ async fn spatial_extent(client: &Client, decl: &CollectionDecl, column: &str) ->
             &[&decl.dataset.schema, &decl.dataset.table, &column],
         )
         .await;
-    let row = match estimated {
-        Ok(row) if row.get::<_, Option<f64>>(0).is_some() => row,
+    match estimated {
+        Ok(row) if row.get::<_, Option<f64>>(0).is_some() => Ok(four(&row)),
         // No statistics yet (a fresh or small table): scan it.
-        _ => {
-            let sql = format!(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent({}) AS e FROM {}) s",
-                quote_ident(column),
-                table_name(decl.dataset)
-            );
-            client.query_one(&sql, &[]).await?
-        }
-    };
-    Ok(
-        match (
-            row.get::<_, Option<f64>>(0),
-            row.get::<_, Option<f64>>(1),
-            row.get::<_, Option<f64>>(2),
-            row.get::<_, Option<f64>>(3),
-        ) {
-            (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
-            _ => None,
-        },
-    )
+        _ => exact_extent(client, decl, column).await,
+    }
+}
+
+/// The exact extent (`ST_Extent`: one scan of the table).
+async fn exact_extent(client: &Client, decl: &CollectionDecl, column: &str) -> Result<Option<[f64; 4]>> {
+    let sql = format!(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent({}) AS e FROM {}) s",
+        quote_ident(column),
+        table_name(decl.dataset)
+    );
+    Ok(four(&client.query_one(&sql, &[]).await?))
+}
+
+fn four(row: &tokio_postgres::Row) -> Option<[f64; 4]> {
+    match (
+        row.get::<_, Option<f64>>(0),
+        row.get::<_, Option<f64>>(1),
+        row.get::<_, Option<f64>>(2),
+        row.get::<_, Option<f64>>(3),
+    ) {
+        (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+        _ => None,
+    }
 }

@@ -104,4 +104,25 @@ async fn vector_tiles_of_a_collection() {
     let after = server.get_with(&path, &[("If-None-Match", &tag)]);
     assert_eq!(after.status, 200);
     assert_ne!(after.header("etag"), Some(tag.as_str()));
+
+    // An import in a new area (Hồ Chí Minh City) is served at once: the extent follows the data.
+    let tmp = tempfile::tempdir().unwrap();
+    let far = tmp.path().join("hcm.geojson");
+    std::fs::write(
+        &far,
+        r#"{"type":"Feature","properties":{"maXa":"26734","soHieuToBanDo":1,"soThuTuThua":"1","maMucDichSuDung":"ODT"},"geometry":{"type":"Polygon","coordinates":[[[106.7000,10.7800],[106.7004,10.7800],[106.7004,10.7804],[106.7000,10.7800]]]}}"#,
+    )
+    .unwrap();
+    let run = db.geosector(&["import", "land.parcels", far.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let bbox = server.get("/collections/land.parcels").json()["extent"]["spatial"]["bbox"][0].clone();
+    assert!(bbox[1].as_f64().unwrap() < 10.79, "the extent grew south: {bbox}");
+    let (x, y) = (106.7002_f64, 10.7802_f64);
+    let n = f64::from(1u32 << 16);
+    let tile_col = ((x + 180.0) / 360.0 * n).floor();
+    let lat = y.to_radians();
+    let tile_row = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    let far_tile = server.get(&format!("/collections/land.parcels/tiles/WebMercatorQuad/16/{tile_row}/{tile_col}"));
+    assert_eq!(far_tile.status, 200, "the new area's tile is inside the limits now");
+    assert_eq!(Tile::decode(far_tile.body.as_slice()).unwrap().layers[0].features.len(), 1);
 }
