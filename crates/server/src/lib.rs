@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod params;
+pub mod tilecache;
 pub mod tiles;
 
 use std::str::FromStr;
@@ -53,6 +54,8 @@ pub struct ServerConfig {
     /// 0 by default: under concurrent requests, parallel plans spend more CPU per request and
     /// lower throughput.
     pub parallel_workers_per_query: u32,
+    /// Size of the in-memory tile cache in MiB (0 turns it off).
+    pub tile_cache_mb: usize,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             statement_timeout_ms: 30_000,
             workers: 0,
             parallel_workers_per_query: 0,
+            tile_cache_mb: 256,
         }
     }
 }
@@ -113,6 +117,8 @@ pub struct AppState {
     pub openapi: serde_json::Value,
     /// Request counters and latencies.
     pub metrics: metrics::Metrics,
+    /// Rendered tiles, kept exact against the data.
+    pub tiles: tilecache::TileCache,
 }
 
 /// Builds the pool with the statement timeout set on every connection.
@@ -161,7 +167,14 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
     drop(client);
     let limits = Limits { default: config.default_limit, max: config.max_limit };
     let openapi = openapi::document(&registry, limits);
-    let state = web::Data::new(AppState { pool, registry, limits, openapi, metrics: metrics::Metrics::default() });
+    let state = web::Data::new(AppState {
+        pool,
+        registry,
+        limits,
+        openapi,
+        metrics: metrics::Metrics::default(),
+        tiles: tilecache::TileCache::new(config.tile_cache_mb * 1024 * 1024),
+    });
     let mut server = HttpServer::new(move || {
         let cors = Cors::default()
             .allow_any_origin()

@@ -9,6 +9,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
 use geosector_domain::FieldType;
 use geosector_store::Collection;
 use serde_json::{json, Value};
@@ -17,6 +18,7 @@ use crate::error::ApiError;
 use crate::etag;
 use crate::links::{base_url, Link};
 use crate::params::{self, Format};
+use crate::tilecache;
 use crate::AppState;
 
 /// Media type of Mapbox Vector Tiles.
@@ -265,14 +267,46 @@ pub async fn tile(
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
-    let statement = client.prepare_cached(sql).await?;
-    let (z, x, y) = (i32::try_from(z32).unwrap_or(0), i32::try_from(col).unwrap_or(0), i32::try_from(row).unwrap_or(0));
-    let bytes: Option<Vec<u8>> = client.query_one(&statement, &[&z, &x, &y]).await?.get(0);
-    let bytes = bytes.unwrap_or_default();
-    if bytes.is_empty() {
-        return Ok(HttpResponse::NoContent().insert_header((header::ETAG, tag)).finish());
+    // Bring the cache up to the data version: drop exactly the tiles the changes met.
+    match state.tiles.version(c.id()) {
+        Some(known) if known == version => {}
+        Some(known) => {
+            let statement = client.prepare_cached(&c.plan.changes_sql).await?;
+            let rows = client.query(&statement, &[&known, &version]).await?;
+            let extents: Vec<tilecache::Extent> = rows
+                .iter()
+                .map(|r| match (r.get(1), r.get(2), r.get(3), r.get(4)) {
+                    (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+                    _ => None,
+                })
+                .collect();
+            state.tiles.advance(c.id(), version, &extents);
+        }
+        None => state.tiles.advance(c.id(), version, &[]),
     }
-    Ok(HttpResponse::Ok().content_type(MVT).insert_header((header::ETAG, tag)).body(bytes))
+    let (bytes, cache) = match state.tiles.get(c.id(), z32, col, row) {
+        Some(hit) => (hit, "hit"),
+        None => {
+            let statement = client.prepare_cached(sql).await?;
+            let (z, x, y) =
+                (i32::try_from(z32).unwrap_or(0), i32::try_from(col).unwrap_or(0), i32::try_from(row).unwrap_or(0));
+            let rendered: Option<Vec<u8>> = client.query_one(&statement, &[&z, &x, &y]).await?.get(0);
+            let rendered = Bytes::from(rendered.unwrap_or_default());
+            state.tiles.put(c.id(), version, z32, col, row, rendered.clone());
+            (rendered, "miss")
+        }
+    };
+    if bytes.is_empty() {
+        return Ok(HttpResponse::NoContent()
+            .insert_header((header::ETAG, tag))
+            .insert_header(("X-Tile-Cache", cache))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(MVT)
+        .insert_header((header::ETAG, tag))
+        .insert_header(("X-Tile-Cache", cache))
+        .body(bytes))
 }
 
 #[cfg(test)]

@@ -47,6 +47,9 @@ pub struct CollectionPlan {
     /// integers), or `None` without geometry. One layer named after the collection; extent
     /// 4096, buffer 64 pixels; list properties are joined with `+` (MVT values are scalars).
     pub tile_sql: Option<String>,
+    /// The statement for the extents changed between two data versions (`$1` exclusive, `$2`
+    /// inclusive, bigint): one row per change with its version and bbox (NULLs = everything).
+    pub changes_sql: String,
     cache: Mutex<HashMap<FilterShape, Arc<str>>>,
 }
 
@@ -78,8 +81,15 @@ impl CollectionPlan {
             decl.dataset.table.replace('\'', "''")
         );
         let tile_sql = geometry_column.as_ref().map(|g| tile_sql(decl.id, &from, g, properties));
+        let changes_sql = format!(
+            "SELECT version, ST_XMin(extent), ST_YMin(extent), ST_XMax(extent), ST_YMax(extent) FROM meta.changed_extents \
+             WHERE schema_name = '{}' AND table_name = '{}' AND version > $1 AND version <= $2 ORDER BY version",
+            decl.dataset.schema.replace('\'', "''"),
+            decl.dataset.table.replace('\'', "''")
+        );
         CollectionPlan {
             tile_sql,
+            changes_sql,
             select_list,
             page_columns,
             from,

@@ -105,8 +105,43 @@ async fn vector_tiles_of_a_collection() {
     assert_eq!(after.status, 200);
     assert_ne!(after.header("etag"), Some(tag.as_str()));
 
-    // An import in a new area (Hồ Chí Minh City) is served at once: the extent follows the data.
+    // The tile cache: repeated tiles are hits; an import drops exactly the tiles it touches.
+    let corner = |order: &'static str| {
+        let client = &client;
+        async move {
+            let row = client
+                .query_one(&format!("SELECT ST_X(p), ST_Y(p), ST_AsGeoJSON(g) FROM (SELECT ST_PointOnSurface(geom) p, geom g FROM land.parcels ORDER BY id {order} LIMIT 1) s"), &[])
+                .await
+                .unwrap();
+            (row.get::<_, f64>(0), row.get::<_, f64>(1), row.get::<_, String>(2))
+        }
+    };
+    let (sw_lon, sw_lat, sw_geometry) = corner("ASC").await;
+    let (ne_lon, ne_lat, _) = corner("DESC").await;
+    let (near, far) = (tile_path(18, sw_lon, sw_lat), tile_path(18, ne_lon, ne_lat));
+    assert_ne!(near, far);
+    for p in [&near, &far] {
+        assert_eq!(server.get(p).status, 200, "{p}");
+        assert_eq!(server.get(p).header("x-tile-cache"), Some("hit"), "{p}");
+    }
     let tmp = tempfile::tempdir().unwrap();
+    let change = tmp.path().join("change.geojson");
+    std::fs::write(
+        &change,
+        format!(r#"{{"type":"Feature","properties":{{"maXa":"00376","soHieuToBanDo":1,"soThuTuThua":"mới","maMucDichSuDung":"ONT"}},"geometry":{sw_geometry}}}"#),
+    )
+    .unwrap();
+    let run = db.geosector(&["import", "land.parcels", change.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let fresh = server.get(&near);
+    assert_eq!(fresh.header("x-tile-cache"), Some("miss"), "the imported area's tile was dropped");
+    let tile = Tile::decode(fresh.body.as_slice()).unwrap();
+    let layer = &tile.layers[0];
+    let values: Vec<&str> = layer.values.iter().filter_map(|v| v.string_value.as_deref()).collect();
+    assert!(values.contains(&"mới"), "the next request returns the new data");
+    assert_eq!(server.get(&far).header("x-tile-cache"), Some("hit"), "a tile the import did not touch stays cached");
+
+    // An import in a new area (Hồ Chí Minh City) is served at once: the extent follows the data.
     let far = tmp.path().join("hcm.geojson");
     std::fs::write(
         &far,
@@ -117,12 +152,16 @@ async fn vector_tiles_of_a_collection() {
     assert_eq!(run.code, Some(0), "{}", run.text());
     let bbox = server.get("/collections/land.parcels").json()["extent"]["spatial"]["bbox"][0].clone();
     assert!(bbox[1].as_f64().unwrap() < 10.79, "the extent grew south: {bbox}");
-    let (x, y) = (106.7002_f64, 10.7802_f64);
-    let n = f64::from(1u32 << 16);
-    let tile_col = ((x + 180.0) / 360.0 * n).floor();
-    let lat = y.to_radians();
-    let tile_row = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
-    let far_tile = server.get(&format!("/collections/land.parcels/tiles/WebMercatorQuad/16/{tile_row}/{tile_col}"));
+    let far_tile = server.get(&tile_path(16, 106.7002, 10.7802));
     assert_eq!(far_tile.status, 200, "the new area's tile is inside the limits now");
     assert_eq!(Tile::decode(far_tile.body.as_slice()).unwrap().layers[0].features.len(), 1);
+}
+
+/// The parcels tile holding a lon/lat point at zoom z.
+fn tile_path(z: u32, lon: f64, lat: f64) -> String {
+    let n = f64::from(1u32 << z);
+    let col = ((lon + 180.0) / 360.0 * n).floor();
+    let lat = lat.to_radians();
+    let row = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    format!("/collections/land.parcels/tiles/WebMercatorQuad/{z}/{row}/{col}")
 }
