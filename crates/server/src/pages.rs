@@ -115,9 +115,15 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
     let base = base_url(&req);
+    // One query for every data version; extents are recomputed only where data changed.
     let client = state.pool.get().await?;
+    let statement = client.prepare_cached("SELECT schema_name, table_name, version FROM meta.table_versions").await?;
+    let versions: std::collections::HashMap<(String, String), i64> =
+        client.query(&statement, &[]).await?.iter().map(|r| ((r.get(0), r.get(1)), r.get(2))).collect();
     for c in state.registry.iter() {
-        etag::refresh_extent(&client, c).await?;
+        let key = (c.decl.dataset.schema.to_owned(), c.decl.dataset.table.to_owned());
+        let version = versions.get(&key).copied().unwrap_or(0);
+        c.extent_at(&client, version).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     drop(client);
     let list: Vec<Value> = state.registry.iter().map(|c| collection_json(&base, c)).collect();
