@@ -88,6 +88,20 @@ fn check_tms(tms: &str) -> Result<(), ApiError> {
     }
 }
 
+/// What the tileset metadata and TileJSON handlers share: checks (only `f`, a collection with
+/// geometry, the served tile matrix set), the base URL, and the extent at the current data.
+async fn tileset_request(
+    state: &AppState,
+    req: &HttpRequest,
+    (id, tms): (String, String),
+) -> Result<(String, std::sync::Arc<Collection>, String, Option<[f64; 4]>), ApiError> {
+    params::format_only(req)?;
+    let c = with_geometry(state, &id)?;
+    check_tms(&tms)?;
+    let (_, bbox) = etag::refresh_extent(&state.pool.get().await?, &c).await?;
+    Ok((id, c, base_url(req), bbox))
+}
+
 /// `GET /tileMatrixSets`.
 ///
 /// # Errors
@@ -145,13 +159,8 @@ pub async fn tileset(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    params::format_only(&req)?;
-    let (id, tms) = path.into_inner();
-    let c = with_geometry(&state, &id)?;
-    check_tms(&tms)?;
-    let base = base_url(&req);
+    let (id, c, base, bbox) = tileset_request(&state, &req, path.into_inner()).await?;
     let url = format!("{base}/collections/{id}/tiles/{TMS}");
-    let (_, bbox) = etag::refresh_extent(&state.pool.get().await?, &c).await?;
     let limits: Vec<Value> = bbox
         .map(|bbox| {
             (0..=MAX_ZOOM)
@@ -211,11 +220,7 @@ pub async fn tilejson(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    params::format_only(&req)?;
-    let (id, tms) = path.into_inner();
-    let c = with_geometry(&state, &id)?;
-    check_tms(&tms)?;
-    let base = base_url(&req);
+    let (id, c, base, bbox) = tileset_request(&state, &req, path.into_inner()).await?;
     let fields: serde_json::Map<String, Value> = fields(&c).into_iter().map(|(k, v)| (k, v["type"].clone())).collect();
     let mut doc = json!({
         "tilejson": "3.0.0",
@@ -225,7 +230,6 @@ pub async fn tilejson(
         "minzoom": 0, "maxzoom": MAX_ZOOM,
         "vector_layers": [{ "id": id, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM, "description": c.decl.description_en }],
     });
-    let (_, bbox) = etag::refresh_extent(&state.pool.get().await?, &c).await?;
     if let Some([x0, y0, x1, y1]) = bbox {
         doc["bounds"] = json!([x0, y0, x1, y1]);
         doc["center"] = json!([(x0 + x1) / 2.0, (y0 + y1) / 2.0, 14]);
