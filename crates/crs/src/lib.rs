@@ -13,7 +13,7 @@
 pub mod table;
 pub mod transform;
 
-pub use table::{lookup, parse_crs_name, CrsDef, CrsKind, KNOWN_CRS, TOWGS84_EPSG_6960};
+pub use table::{lookup, nearest_tm3_zone, parse_crs_name, tm3_zones, CrsDef, CrsKind, KNOWN_CRS, TOWGS84_EPSG_6960};
 pub use transform::{TransformError, Transformer};
 
 use std::fmt;
@@ -57,9 +57,7 @@ impl Crs {
                 "VN-2000 TM-3 central meridian {central_meridian}° is outside 102°–110° E"
             )));
         }
-        if let Some(def) = KNOWN_CRS.iter().find(|d| {
-            d.kind == CrsKind::Projected && d.scale == 0.9999 && (d.central_meridian - central_meridian).abs() < 1e-9
-        }) {
+        if let Some(def) = table::tm3_zones().find(|d| (d.central_meridian - central_meridian).abs() < 1e-9) {
             return Crs::from_epsg(def.epsg);
         }
         Ok(Crs {
@@ -90,19 +88,6 @@ impl Crs {
     /// The SRID recorded for data in this CRS (0 for a custom zone without an EPSG code).
     pub fn srid(&self) -> i32 {
         self.epsg.and_then(|c| i32::try_from(c).ok()).unwrap_or(0)
-    }
-
-    /// The nearest provincial VN-2000 TM-3 zone for a longitude: used to compute planar areas of
-    /// data delivered in geographic coordinates (areas are never computed on lon/lat).
-    pub fn nearest_tm3(lon: f64) -> Crs {
-        let def = KNOWN_CRS
-            .iter()
-            .filter(|d| d.kind == CrsKind::Projected && d.scale == 0.9999)
-            .min_by(|a, b| (a.central_meridian - lon).abs().total_cmp(&(b.central_meridian - lon).abs()));
-        match def {
-            Some(d) => Crs::from_epsg(d.epsg).unwrap_or_else(|_| unreachable!("taken from the table")),
-            None => unreachable!("the table has TM-3 zones"),
-        }
     }
 }
 

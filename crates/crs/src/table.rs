@@ -95,6 +95,19 @@ pub const KNOWN_CRS: &[CrsDef] = &[
     tm(9218, "VN-2000 / TM-3 108-30", 108.5, 0.9999),
 ];
 
+/// The provincial VN-2000 3° TM zones (k = 0.9999) of the table.
+pub fn tm3_zones() -> impl Iterator<Item = &'static CrsDef> {
+    KNOWN_CRS.iter().filter(|d| d.kind == CrsKind::Projected && d.scale == 0.9999)
+}
+
+/// The TM-3 zone whose central meridian is nearest to a longitude: where planar areas of data
+/// delivered in geographic coordinates are taken (areas are never computed on lon/lat).
+pub fn nearest_tm3_zone(lon: f64) -> &'static CrsDef {
+    tm3_zones()
+        .min_by(|a, b| (a.central_meridian - lon).abs().total_cmp(&(b.central_meridian - lon).abs()))
+        .unwrap_or_else(|| unreachable!("the table has TM-3 zones"))
+}
+
 /// The table entry for an EPSG code.
 pub fn lookup(epsg: u32) -> Option<&'static CrsDef> {
     KNOWN_CRS.iter().find(|d| d.epsg == epsg)
@@ -135,6 +148,15 @@ mod tests {
         assert_eq!(parse_crs_name("http://www.opengis.net/def/crs/OGC/1.3/CRS84"), Some(4326));
         assert_eq!(parse_crs_name("urn:ogc:def:crs:OGC:1.3:CRS84"), Some(4326));
         assert_eq!(parse_crs_name("nonsense"), None);
+    }
+
+    #[test]
+    fn nearest_zone_by_central_meridian() {
+        assert_eq!(nearest_tm3_zone(105.10).epsg, 5897, "105°00′");
+        assert_eq!(nearest_tm3_zone(105.85).epsg, 9210, "Hoàn Kiếm is nearer 105°45′ than 105°00′");
+        assert_eq!(nearest_tm3_zone(106.70).epsg, 9213, "HCM City: 106°30′ is nearer than 107°00′");
+        assert_eq!(nearest_tm3_zone(100.0).epsg, 5896, "west of the table: the westmost zone");
+        assert_eq!(tm3_zones().count(), 18);
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub enum ImportError {
     /// The database refused the load (e.g. a constraint); the transaction was rolled back.
     #[error("the database refused the load, nothing was stored: {0}")]
     Database(String),
+    /// The reading task stopped without a verdict (a bug); the transaction was rolled back.
+    #[error("the reader stopped unexpectedly, nothing was stored: {0}")]
+    ReaderStopped(String),
     /// A store error (connection, migrations).
     #[error(transparent)]
     Store(#[from] geosector_store::StoreError),

@@ -149,7 +149,7 @@ pub async fn import(
     match producer.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(e),
-        Err(join) => return Err(ImportError::Database(format!("the reader stopped unexpectedly: {join}"))),
+        Err(join) => return Err(ImportError::ReaderStopped(join.to_string())),
     }
     writer.finish().await?;
     tracing::info!(

@@ -277,7 +277,7 @@ async fn attach_boundaries(
             }
         }
     }
-    reader.await.map_err(|e| ImportError::Database(format!("boundary reader stopped: {e}")))??;
+    reader.await.map_err(|e| ImportError::ReaderStopped(format!("{}: {e}", file.display())))??;
     Ok(())
 }
 

@@ -47,8 +47,9 @@ pub struct RowBuilder {
 struct SourceCrs {
     crs: Crs,
     to_storage: Transformer,
-    /// For geographic sources: transformers into each VN-2000 TM-3 zone, for planar areas.
-    area_zones: Vec<(f64, Transformer)>,
+    /// For geographic sources: transformers into each VN-2000 TM-3 zone (by EPSG code), for
+    /// planar areas.
+    area_zones: Vec<(u32, Transformer)>,
 }
 
 impl std::fmt::Debug for RowBuilder {
@@ -77,11 +78,9 @@ impl RowBuilder {
                 let to_storage = Transformer::new(source_crs, &storage).map_err(setup)?;
                 let mut area_zones = Vec::new();
                 if source_crs.kind == CrsKind::Geographic || source_crs.epsg == Some(3857) {
-                    for def in
-                        geosector_crs::KNOWN_CRS.iter().filter(|d| d.kind == CrsKind::Projected && d.scale == 0.9999)
-                    {
+                    for def in geosector_crs::tm3_zones() {
                         let zone = Crs::from_epsg(def.epsg)?;
-                        area_zones.push((def.central_meridian, Transformer::new(&storage, &zone).map_err(setup)?));
+                        area_zones.push((def.epsg, Transformer::new(&storage, &zone).map_err(setup)?));
                     }
                 }
                 Some(SourceCrs { crs: source_crs.clone(), to_storage, area_zones })
@@ -185,11 +184,8 @@ impl RowBuilder {
     fn zone_area(&self, g: &Geometry<f64>, source: &SourceCrs) -> Result<f64, String> {
         use geo::BoundingRect;
         let lon = g.bounding_rect().map_or(105.0, |r| r.center().x);
-        let (_, zone) = source
-            .area_zones
-            .iter()
-            .min_by(|a, b| (a.0 - lon).abs().total_cmp(&(b.0 - lon).abs()))
-            .ok_or("no TM-3 zone")?;
+        let nearest = geosector_crs::nearest_tm3_zone(lon).epsg;
+        let (_, zone) = source.area_zones.iter().find(|(epsg, _)| *epsg == nearest).ok_or("no TM-3 zone")?;
         let mut projected = g.clone();
         zone.geometry(&mut projected).map_err(|e| e.to_string())?;
         Ok(projected.unsigned_area())

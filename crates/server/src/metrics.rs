@@ -27,9 +27,11 @@ impl Metrics {
     /// Records one request.
     pub fn observe(&self, route: &str, status: u16, seconds: f64) {
         let mut routes = self.routes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let stats = routes
-            .entry(route.to_owned())
-            .or_insert_with(|| RouteStats { buckets: vec![0; BUCKETS.len()], ..RouteStats::default() });
+        // Allocate the route's key only the first time it is seen, not on every request.
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteStats { buckets: vec![0; BUCKETS.len()], ..RouteStats::default() });
+        }
+        let Some(stats) = routes.get_mut(route) else { return };
         *stats.by_status.entry(status).or_default() += 1;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
