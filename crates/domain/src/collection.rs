@@ -28,6 +28,49 @@ pub struct CollectionDecl {
     pub extra: &'static [(&'static str, FieldType)],
     /// The column that gives a feature its time (for `datetime` filters), if any.
     pub datetime: Option<&'static str>,
+    /// How its features are drawn in vector tiles.
+    pub tiles: TileDecl,
+}
+
+/// How a collection is drawn in vector tiles.
+///
+/// Tiles stay lean: they carry the properties a map styles and labels with, and every feature
+/// its id, so a click can fetch the full record from the items endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct TileDecl {
+    /// The published properties tiles carry (`None`: all of them).
+    pub properties: Option<&'static [&'static str]>,
+    /// The lowest zoom at which features are drawn one by one. Below it the layer is drawn from
+    /// its overview, or not at all.
+    pub detail_min_zoom: u8,
+    /// A generalised representation for the zooms below `detail_min_zoom`.
+    pub overview: Option<Overview>,
+}
+
+impl TileDecl {
+    /// Every property, every feature at every zoom (sub-pixel features are still dropped).
+    pub const ALL: TileDecl = TileDecl { properties: None, detail_min_zoom: 0, overview: None };
+}
+
+/// A generalised tile layer: square cells of a fixed fraction of a tile, one row per cell and
+/// zoom, kept up to date with the data by the database (see the migration that creates it).
+///
+/// The table has the columns `zoom smallint`, `cell_x integer`, `cell_y integer` (cell indexes
+/// counted like tile columns and rows, [`Overview::CELLS_PER_TILE`] per tile side) and the
+/// properties listed here.
+#[derive(Debug, Clone, Copy)]
+pub struct Overview {
+    /// Schema of the cell table.
+    pub schema: &'static str,
+    /// Name of the cell table.
+    pub table: &'static str,
+    /// Properties of a cell (column names and types).
+    pub properties: &'static [(&'static str, FieldType)],
+}
+
+impl Overview {
+    /// Cells along one side of a tile: 64, i.e. 4 pixels of a 256-pixel tile.
+    pub const CELLS_PER_TILE: u32 = 64;
 }
 
 /// One published property.

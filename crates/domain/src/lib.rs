@@ -13,6 +13,6 @@ pub mod collection;
 pub mod dataset;
 pub mod value;
 
-pub use collection::{CollectionDecl, Property};
+pub use collection::{CollectionDecl, Overview, Property, TileDecl};
 pub use dataset::{Dataset, Field, FieldType, GeometryKind, GeometrySpec};
 pub use value::{CellValue, FieldError};

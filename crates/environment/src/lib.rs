@@ -89,6 +89,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[],
         datetime: None,
+        tiles: geosector_domain::TileDecl::ALL,
     },
     CollectionDecl {
         id: "environment.pollution_sources",
@@ -101,6 +102,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[],
         datetime: None,
+        tiles: geosector_domain::TileDecl::ALL,
     },
 ];
 

@@ -12,7 +12,7 @@
 
 pub mod codes;
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, Overview, TileDecl};
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
 pub const PARCELS: Dataset = Dataset {
@@ -63,6 +63,27 @@ pub const MAP_SHEETS: Dataset = Dataset {
     prepare_sql: None,
 };
 
+/// Parcels in vector tiles: one by one from zoom 14 (a parcel of 20 m is then about 8 pixels),
+/// with the properties a map colours and labels by; below zoom 14, where a tile would hold
+/// tens of thousands of sub-pixel parcels, land-use cells (`land.parcel_cells`, migration 0008):
+/// squares of 4 pixels coloured by the land use covering most of the parcels' area in them.
+pub const PARCEL_TILES: TileDecl = TileDecl {
+    properties: Some(&[
+        "commune_code",
+        "sheet_number",
+        "parcel_number",
+        "main_land_use",
+        "land_use_codes",
+        "legal_area_m2",
+    ]),
+    detail_min_zoom: 14,
+    overview: Some(Overview {
+        schema: "land",
+        table: "parcel_cells",
+        properties: &[("main_land_use", T::Text), ("parcels", T::Integer), ("area_m2", T::Float)],
+    }),
+};
+
 /// Every importable dataset of the land sector.
 pub const DATASETS: &[Dataset] = &[PARCELS, MAP_SHEETS];
 
@@ -80,6 +101,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[("main_land_use", T::Text), ("computed_area_m2", T::Float), ("source_srid", T::Integer)],
         datetime: Some("survey_date"),
+        tiles: PARCEL_TILES,
     },
     CollectionDecl {
         id: "land.map_sheets",
@@ -92,6 +114,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[("source_srid", T::Integer)],
         datetime: Some("survey_date"),
+        tiles: geosector_domain::TileDecl::ALL,
     },
 ];
 

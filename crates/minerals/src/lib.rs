@@ -98,6 +98,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[],
         datetime: Some("issued_on"),
+        tiles: geosector_domain::TileDecl::ALL,
     },
     CollectionDecl {
         id: "minerals.licence_areas",
@@ -110,6 +111,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[("computed_area_m2", T::Float), ("source_srid", T::Integer)],
         datetime: None,
+        tiles: geosector_domain::TileDecl::ALL,
     },
     CollectionDecl {
         id: "minerals.prohibited_zones",
@@ -122,6 +124,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[],
         datetime: Some("decided_on"),
+        tiles: geosector_domain::TileDecl::ALL,
     },
 ];
 

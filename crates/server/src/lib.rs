@@ -6,6 +6,7 @@
 //! requests into typed queries, binds their values to the registry's plans, and encodes rows.
 //! GeoJSON is streamed row by row. Every error is an OGC exception naming what was wrong.
 
+pub mod changes;
 pub mod error;
 pub mod etag;
 pub mod features;
@@ -56,6 +57,9 @@ pub struct ServerConfig {
     pub parallel_workers_per_query: u32,
     /// Size of the in-memory tile cache in MiB (0 turns it off).
     pub tile_cache_mb: usize,
+    /// Largest tile served with its properties, in KiB: a larger one is served with ids only
+    /// and reported (`Geosector-Tile-Reduced` header and a warning in the log).
+    pub max_tile_kb: usize,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +74,7 @@ impl Default for ServerConfig {
             workers: 0,
             parallel_workers_per_query: 0,
             tile_cache_mb: 256,
+            max_tile_kb: 500,
         }
     }
 }
@@ -119,6 +124,26 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Rendered tiles, kept exact against the data.
     pub tiles: tilecache::TileCache,
+    /// Data versions pushed by PostgreSQL.
+    pub feed: std::sync::Arc<changes::ChangeFeed>,
+    /// The tile size cap, in bytes.
+    pub max_tile_bytes: usize,
+}
+
+/// The connection settings of every server connection: the statement timeout, parallel
+/// workers, UTC, and no JIT (compiling a tile's query costs more than running it).
+///
+/// # Errors
+/// A message for a URL that does not parse.
+pub fn pg_config(config: &ServerConfig) -> Result<tokio_postgres::Config, String> {
+    let url = config.database_url.as_deref().ok_or("database_url: not set")?;
+    let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("database_url: {e}"))?;
+    pg.options(format!(
+        "-c statement_timeout={} -c max_parallel_workers_per_gather={} -c TimeZone=UTC -c jit=off",
+        config.statement_timeout_ms, config.parallel_workers_per_query
+    ));
+    pg.application_name("geosector");
+    Ok(pg)
 }
 
 /// Builds the pool with the statement timeout set on every connection.
@@ -126,13 +151,7 @@ pub struct AppState {
 /// # Errors
 /// A message for a URL that does not parse.
 pub fn pool(config: &ServerConfig) -> Result<Pool, String> {
-    let url = config.database_url.as_deref().ok_or("database_url: not set")?;
-    let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("database_url: {e}"))?;
-    pg.options(format!(
-        "-c statement_timeout={} -c max_parallel_workers_per_gather={} -c TimeZone=UTC",
-        config.statement_timeout_ms, config.parallel_workers_per_query
-    ));
-    pg.application_name("geosector");
+    let pg = pg_config(config)?;
     let manager =
         Manager::from_config(pg, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
@@ -165,6 +184,8 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
         .await
         .map_err(|e| format!("loading the collections (has `geosector migrate` run?): {e}"))?;
     drop(client);
+    let feed = std::sync::Arc::new(changes::ChangeFeed::new(registry.iter().map(|c| c.table_key().to_owned())));
+    tokio::spawn(std::sync::Arc::clone(&feed).run(pg_config(config)?));
     let limits = Limits { default: config.default_limit, max: config.max_limit };
     let openapi = openapi::document(&registry, limits);
     let state = web::Data::new(AppState {
@@ -174,6 +195,8 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
         openapi,
         metrics: metrics::Metrics::default(),
         tiles: tilecache::TileCache::new(config.tile_cache_mb * 1024 * 1024),
+        feed: std::sync::Arc::clone(&feed),
+        max_tile_bytes: config.max_tile_kb * 1024,
     });
     let mut server = HttpServer::new(move || {
         let cors = Cors::default()
@@ -232,7 +255,15 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
 }
 
 async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state.pool.status()))
+    use std::fmt::Write as _;
+    let mut body = state.metrics.render(&state.pool.status());
+    body.push_str("# HELP geosector_change_feed_live Whether data-change notifications are received (1) or versions are read per request (0).\n# TYPE geosector_change_feed_live gauge\n");
+    let _ = writeln!(body, "geosector_change_feed_live {}", u8::from(state.feed.is_live()));
+    body.push_str("# HELP geosector_data_version Data version of each published table, as the change feed last heard.\n# TYPE geosector_data_version gauge\n");
+    for (table, version) in state.feed.snapshot() {
+        let _ = writeln!(body, "geosector_data_version{{table=\"{table}\"}} {version}");
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -1,16 +1,106 @@
 //! The in-memory tile cache: tiles by collection and z/x/y, bounded in bytes (oldest out first),
-//! and kept exact against the data. Every tile request reads the table's data version (one tiny
-//! query); when it moved, the changes since the cache's version are read from
-//! `meta.changed_extents` (migration 0007) and exactly the cached tiles meeting a changed extent
-//! — at every zoom, buffer included — are dropped. A change without a recorded extent (or a
-//! TRUNCATE) drops the collection's tiles.
+//! and kept exact against the data. When a collection's data version moves (pushed by the change
+//! feed, or read from the database while the feed is down), the changes since the cache's
+//! version are read from `meta.changed_extents` (migration 0007) and exactly the cached tiles
+//! meeting a changed extent — at every zoom, buffer included — are dropped. A change without a
+//! recorded extent (or a TRUNCATE) drops the collection's tiles.
+//!
+//! A cached tile keeps its gzip and brotli encodings once a client asked for them, so a hit never
+//! compresses again. The byte bound counts the uncompressed tiles (the encodings are smaller).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 
-type Key = (String, u32, u64, u64);
+/// A rendered tile and what is known of it.
+#[derive(Debug, Default)]
+pub struct CachedTile {
+    /// The MVT bytes (empty: no feature there).
+    pub mvt: Bytes,
+    /// Why the tile is lighter than the full one, when the size cap made it so.
+    pub reduced: Option<String>,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+/// A content coding a client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// No compression.
+    Identity,
+    /// gzip (RFC 1952).
+    Gzip,
+    /// Brotli (RFC 7932).
+    Brotli,
+}
+
+impl Coding {
+    /// The best coding an `Accept-Encoding` header allows (brotli, then gzip); q=0 refuses.
+    pub fn negotiate(accept: Option<&str>) -> Coding {
+        let Some(accept) = accept else { return Coding::Identity };
+        let allowed = |name: &str| {
+            accept.split(',').any(|part| {
+                let mut it = part.split(';');
+                let token = it.next().unwrap_or("").trim();
+                let refused =
+                    it.any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().ok() == Some(0.0)));
+                (token.eq_ignore_ascii_case(name) || token == "*") && !refused
+            })
+        };
+        if allowed("br") {
+            Coding::Brotli
+        } else if allowed("gzip") {
+            Coding::Gzip
+        } else {
+            Coding::Identity
+        }
+    }
+
+    /// The `Content-Encoding` value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+}
+
+impl CachedTile {
+    /// A tile as rendered.
+    pub fn new(mvt: Bytes, reduced: Option<String>) -> CachedTile {
+        CachedTile { mvt, reduced, ..CachedTile::default() }
+    }
+
+    /// The tile in a coding, compressed once and kept.
+    pub fn encoded(&self, coding: Coding) -> Bytes {
+        match coding {
+            Coding::Identity => self.mvt.clone(),
+            Coding::Gzip => self.gzip.get_or_init(|| gzip(&self.mvt)).clone(),
+            Coding::Brotli => self.brotli.get_or_init(|| brotli(&self.mvt)).clone(),
+        }
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    Bytes::from(encoder.finish().unwrap_or_default())
+}
+
+fn brotli(bytes: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 4, 22);
+        let _ = writer.write_all(bytes);
+    }
+    Bytes::from(out)
+}
+
+type Key = (&'static str, u32, u64, u64);
 
 /// The cache.
 pub struct TileCache {
@@ -20,10 +110,10 @@ pub struct TileCache {
 
 #[derive(Default)]
 struct Inner {
-    tiles: HashMap<Key, Bytes>,
+    tiles: HashMap<Key, Arc<CachedTile>>,
     order: VecDeque<Key>,
     bytes: usize,
-    versions: HashMap<String, i64>,
+    versions: HashMap<&'static str, i64>,
 }
 
 /// A change's extent, `[min lon, min lat, max lon, max lat]`; `None` means everything.
@@ -45,51 +135,51 @@ impl TileCache {
     }
 
     /// Brings a collection to `version`, dropping the tiles that meet any of `changes`.
-    pub fn advance(&self, collection: &str, version: i64, changes: &[Extent]) {
+    pub fn advance(&self, collection: &'static str, version: i64, changes: &[Extent]) {
         let mut inner = self.lock();
         let everything = changes.is_empty() || changes.iter().any(Option::is_none);
         let boxes: Vec<[f64; 4]> = changes.iter().flatten().copied().collect();
         let doomed: Vec<Key> = inner
             .tiles
             .keys()
-            .filter(|(c, z, x, y)| c == collection && (everything || boxes.iter().any(|b| meets(*z, *x, *y, b))))
+            .filter(|(c, z, x, y)| *c == collection && (everything || boxes.iter().any(|b| meets(*z, *x, *y, b))))
             .cloned()
             .collect();
         for key in doomed {
-            if let Some(bytes) = inner.tiles.remove(&key) {
-                inner.bytes -= bytes.len();
+            if let Some(tile) = inner.tiles.remove(&key) {
+                inner.bytes -= tile.mvt.len();
             }
         }
         let Inner { order, tiles, .. } = &mut *inner;
         order.retain(|k| tiles.contains_key(k));
-        inner.versions.insert(collection.to_owned(), version);
+        inner.versions.insert(collection, version);
     }
 
     /// A cached tile.
-    pub fn get(&self, collection: &str, z: u32, x: u64, y: u64) -> Option<Bytes> {
-        self.lock().tiles.get(&(collection.to_owned(), z, x, y)).cloned()
+    pub fn get(&self, collection: &'static str, z: u32, x: u64, y: u64) -> Option<Arc<CachedTile>> {
+        self.lock().tiles.get(&(collection, z, x, y)).cloned()
     }
 
     /// Stores a tile rendered at `version`, unless the cache moved on meanwhile.
-    pub fn put(&self, collection: &str, version: i64, z: u32, x: u64, y: u64, tile: Bytes) {
-        if tile.len() > self.max_bytes {
+    pub fn put(&self, collection: &'static str, version: i64, z: u32, x: u64, y: u64, tile: Arc<CachedTile>) {
+        if tile.mvt.len() > self.max_bytes {
             return;
         }
         let mut inner = self.lock();
         if inner.versions.get(collection) != Some(&version) {
             return;
         }
-        let key = (collection.to_owned(), z, x, y);
-        if let Some(old) = inner.tiles.insert(key.clone(), tile.clone()) {
-            inner.bytes -= old.len();
+        let key = (collection, z, x, y);
+        if let Some(old) = inner.tiles.insert(key, tile.clone()) {
+            inner.bytes -= old.mvt.len();
         } else {
             inner.order.push_back(key);
         }
-        inner.bytes += tile.len();
+        inner.bytes += tile.mvt.len();
         while inner.bytes > self.max_bytes {
             let Some(oldest) = inner.order.pop_front() else { break };
-            if let Some(bytes) = inner.tiles.remove(&oldest) {
-                inner.bytes -= bytes.len();
+            if let Some(tile) = inner.tiles.remove(&oldest) {
+                inner.bytes -= tile.mvt.len();
             }
         }
     }
@@ -110,21 +200,50 @@ fn meets(z: u32, x: u64, y: u64, b: &[f64; 4]) -> bool {
 mod tests {
     use super::*;
 
+    fn tile(bytes: &'static [u8]) -> Arc<CachedTile> {
+        Arc::new(CachedTile::new(Bytes::from_static(bytes), None))
+    }
+
+    #[test]
+    fn codings_are_negotiated_and_round_trip() {
+        assert_eq!(Coding::negotiate(None), Coding::Identity);
+        assert_eq!(Coding::negotiate(Some("gzip, deflate, br")), Coding::Brotli);
+        assert_eq!(Coding::negotiate(Some("gzip;q=1.0, br;q=0")), Coding::Gzip);
+        assert_eq!(Coding::negotiate(Some("identity")), Coding::Identity);
+        let body: Vec<u8> = (0..10_000u32).flat_map(|i| (i % 97).to_le_bytes()).collect();
+        let cached = CachedTile::new(Bytes::from(body.clone()), None);
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&cached.encoded(Coding::Gzip)[..]), &mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, body);
+        let mut unbrotli = Vec::new();
+        std::io::Read::read_to_end(
+            &mut brotli::Decompressor::new(&cached.encoded(Coding::Brotli)[..], 4096),
+            &mut unbrotli,
+        )
+        .unwrap();
+        assert_eq!(unbrotli, body);
+    }
+
     #[test]
     fn changes_drop_exactly_the_tiles_they_meet() {
         let cache = TileCache::new(1 << 20);
         cache.advance("c", 1, &[]);
         // Two z16 tiles in Hà Nội, far apart, and a z10 tile holding both.
-        cache.put("c", 1, 16, 52037, 28808, Bytes::from_static(b"near"));
-        cache.put("c", 1, 16, 52100, 28900, Bytes::from_static(b"far"));
-        cache.put("c", 1, 10, 813, 450, Bytes::from_static(b"low"));
+        cache.put("c", 1, 16, 52037, 28808, tile(b"near"));
+        cache.put("c", 1, 16, 52100, 28900, tile(b"far"));
+        cache.put("c", 1, 10, 813, 450, tile(b"low"));
         let change = [105.8504, 21.2458, 105.8506, 21.2460];
         assert!(meets(16, 52037, 28808, &change));
         cache.advance("c", 2, &[Some(change)]);
         assert!(cache.get("c", 16, 52037, 28808).is_none(), "the changed tile is dropped");
         assert!(cache.get("c", 10, 813, 450).is_none(), "at every zoom");
-        assert_eq!(cache.get("c", 16, 52100, 28900).as_deref(), Some(&b"far"[..]), "others stay");
-        cache.put("c", 1, 16, 1, 1, Bytes::from_static(b"stale"));
+        assert_eq!(
+            cache.get("c", 16, 52100, 28900).map(|t| t.mvt.clone()),
+            Some(Bytes::from_static(b"far")),
+            "others stay"
+        );
+        cache.put("c", 1, 16, 1, 1, tile(b"stale"));
         assert!(cache.get("c", 16, 1, 1).is_none(), "a tile rendered at an old version is not stored");
         cache.advance("c", 3, &[None]);
         assert!(cache.get("c", 16, 52100, 28900).is_none(), "TRUNCATE drops everything");
@@ -135,7 +254,7 @@ mod tests {
         let cache = TileCache::new(10);
         cache.advance("c", 1, &[]);
         for i in 0..5 {
-            cache.put("c", 1, 5, i, 0, Bytes::from_static(b"xxxx"));
+            cache.put("c", 1, 5, i, 0, tile(b"xxxx"));
         }
         let kept = (0..5).filter(|i| cache.get("c", 5, *i, 0).is_some()).count();
         assert_eq!(kept, 2, "10 bytes hold two 4-byte tiles; the oldest went first");

@@ -18,8 +18,9 @@ use crate::error::ApiError;
 use crate::etag;
 use crate::links::{base_url, Link};
 use crate::params::{self, Format};
-use crate::tilecache;
+use crate::tilecache::{self, CachedTile, Coding};
 use crate::AppState;
+use std::sync::Arc;
 
 /// Media type of Mapbox Vector Tiles.
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -177,7 +178,7 @@ pub async fn tileset(
         "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
         "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
         "tileMatrixSetLimits": limits,
-        "layers": [{ "id": id, "dataType": "vector", "geometryDimension": geometry_dimension(&c), "minTileMatrix": "0", "maxTileMatrix": MAX_ZOOM.to_string(),
+        "layers": [{ "id": id, "dataType": "vector", "geometryDimension": geometry_dimension(&c), "minTileMatrix": min_zoom(&c).to_string(), "maxTileMatrix": MAX_ZOOM.to_string(),
                      "propertiesSchema": { "type": "object", "properties": fields(&c) } }],
         "links": [
             Link::new(&url, "self", "application/json", "this tileset"),
@@ -197,18 +198,32 @@ fn geometry_dimension(c: &Collection) -> u8 {
     }
 }
 
-/// Property types as tiles carry them (lists joined with `+`, dates as text).
+/// Property types as tiles carry them (lists joined with `+`, dates as text): the declared tile
+/// properties, and those of the overview cells at the zooms below the detail.
 fn fields(c: &Collection) -> serde_json::Map<String, Value> {
-    c.properties
+    let overview = c.decl.tiles.overview.map_or(&[][..], |o| o.properties);
+    c.plan
+        .tile_properties
         .iter()
-        .map(|p| {
-            let kind = match p.kind {
+        .map(|p| (p.name, p.kind))
+        .chain(overview.iter().copied())
+        .map(|(name, kind)| {
+            let kind = match kind {
                 FieldType::Integer | FieldType::Float => "number",
                 _ => "string",
             };
-            (p.name.to_owned(), json!({ "type": kind }))
+            (name.to_owned(), json!({ "type": kind }))
         })
         .collect()
+}
+
+/// The lowest zoom with features: 0 with an overview, else the first detailed zoom.
+fn min_zoom(c: &Collection) -> u32 {
+    if c.decl.tiles.overview.is_some() {
+        0
+    } else {
+        u32::from(c.decl.tiles.detail_min_zoom)
+    }
 }
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json`: TileJSON 3.0.
@@ -228,7 +243,7 @@ pub async fn tilejson(
         "description": format!("{} / {}", c.decl.title_vi, c.decl.title_en),
         "tiles": [format!("{base}/collections/{id}/tiles/{TMS}/{{z}}/{{y}}/{{x}}")],
         "minzoom": 0, "maxzoom": MAX_ZOOM,
-        "vector_layers": [{ "id": id, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM, "description": c.decl.description_en }],
+        "vector_layers": [{ "id": id, "fields": fields, "minzoom": min_zoom(&c), "maxzoom": MAX_ZOOM, "description": c.decl.description_en }],
     });
     if let Some([x0, y0, x1, y1]) = bbox {
         doc["bounds"] = json!([x0, y0, x1, y1]);
@@ -241,7 +256,7 @@ pub async fn tilejson(
 ///
 /// # Errors
 /// 404 for an unknown collection or tile matrix set and for a tile outside the limits; 400 for
-/// tile coordinates that are not numbers; 503 when the database is down.
+/// tile coordinates that are not numbers or for a query parameter; 503 when the database is down.
 pub async fn tile(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -254,27 +269,95 @@ pub async fn tile(
     if let Some((name, _)) = pairs.first() {
         return Err(ApiError::param(name, "unknown parameter; a tile takes none"));
     }
-    let number = |name: &str, v: &str| {
-        v.parse::<u64>().map_err(|_| ApiError::param(name, format!("expected a whole number, got \"{v}\"")))
-    };
-    let (z, row, col) = (number("tileMatrix", &z)?, number("tileRow", &row)?, number("tileCol", &col)?);
-    let outside = || ApiError::NotFound(format!("tile {z}/{row}/{col} is outside the limits of {id}"));
-    let z32 = u32::try_from(z).ok().filter(|z| *z <= MAX_ZOOM).ok_or_else(outside)?;
-    let sql = c.plan.tile_sql.as_deref().ok_or_else(outside)?;
-    let client = state.pool.get().await?;
-    let (version, bbox) = etag::refresh_extent(&client, &c).await?;
-    let (c0, c1, r0, r1) = limits_at(bbox.ok_or_else(outside)?, z32);
-    if !(c0..=c1).contains(&col) || !(r0..=r1).contains(&row) {
-        return Err(outside());
+    let (z, row, col) = tile_coordinates(&z, &row, &col)?;
+    let mut db = Db::new(&state);
+    let layer = current_layer(&mut db, &c).await?;
+    if !layer.covers(z, col, row) {
+        return Err(ApiError::NotFound(format!("tile {z}/{row}/{col} is outside the limits of {id}")));
     }
-    let tag = etag::tag(version, &req, Format::Json);
+    let tag = etag::tag(layer.version, &req, Format::Json);
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
+    let (tile, cache) = layer_tile(&mut db, &c, layer.version, (z, col, row)).await?;
+    Ok(tile_response(&req, tag, &[(c.id(), tile)], cache))
+}
+
+/// Validated tile coordinates (z within the served levels; row and column are checked against
+/// the limits by the caller).
+fn tile_coordinates(z: &str, row: &str, col: &str) -> Result<(u32, u64, u64), ApiError> {
+    let number = |name: &str, v: &str| {
+        v.parse::<u64>().map_err(|_| ApiError::param(name, format!("expected a whole number, got \"{v}\"")))
+    };
+    let (z, row, col) = (number("tileMatrix", z)?, number("tileRow", row)?, number("tileCol", col)?);
+    let z = u32::try_from(z)
+        .ok()
+        .filter(|z| *z <= MAX_ZOOM)
+        .ok_or_else(|| ApiError::NotFound(format!("tile matrix {z} is not in {TMS} (0 to {MAX_ZOOM})")))?;
+    Ok((z, row, col))
+}
+
+/// A pooled connection taken only when a request needs the database (a cache hit with the change
+/// feed live needs none).
+struct Db<'a> {
+    state: &'a AppState,
+    client: Option<deadpool_postgres::Object>,
+}
+
+impl<'a> Db<'a> {
+    fn new(state: &'a AppState) -> Db<'a> {
+        Db { state, client: None }
+    }
+
+    async fn client(&mut self) -> Result<&deadpool_postgres::Object, ApiError> {
+        if self.client.is_none() {
+            self.client = Some(self.state.pool.get().await?);
+        }
+        self.client.as_ref().ok_or_else(|| ApiError::Internal("no connection".into()))
+    }
+}
+
+/// A collection's data version and extent as of now.
+struct LayerNow {
+    version: i64,
+    bbox: Option<[f64; 4]>,
+}
+
+impl LayerNow {
+    fn covers(&self, z: u32, col: u64, row: u64) -> bool {
+        self.bbox.is_some_and(|bbox| {
+            let (c0, c1, r0, r1) = limits_at(bbox, z);
+            (c0..=c1).contains(&col) && (r0..=r1).contains(&row)
+        })
+    }
+}
+
+/// The version from the change feed when it is live (and the extent known at it), else both
+/// from the database.
+async fn current_layer(db: &mut Db<'_>, c: &Collection) -> Result<LayerNow, ApiError> {
+    if let Some(version) = db.state.feed.version(c.table_key()) {
+        if let Some(bbox) = c.extent_if_current(version) {
+            return Ok(LayerNow { version, bbox });
+        }
+    }
+    let (version, bbox) = etag::refresh_extent(db.client().await?, c).await?;
+    Ok(LayerNow { version, bbox })
+}
+
+/// One collection's layer of a tile at a data version: from the cache, or rendered (and cached).
+/// Returns the tile and whether it was a cache hit.
+async fn layer_tile(
+    db: &mut Db<'_>,
+    c: &Collection,
+    version: i64,
+    (z, col, row): (u32, u64, u64),
+) -> Result<(Arc<CachedTile>, &'static str), ApiError> {
+    let tiles = &db.state.tiles;
     // Bring the cache up to the data version: drop exactly the tiles the changes met.
-    match state.tiles.version(c.id()) {
+    match tiles.version(c.id()) {
         Some(known) if known == version => {}
         Some(known) => {
+            let client = db.client().await?;
             let statement = client.prepare_cached(&c.plan.changes_sql).await?;
             let rows = client.query(&statement, &[&known, &version]).await?;
             let extents: Vec<tilecache::Extent> = rows
@@ -284,33 +367,130 @@ pub async fn tile(
                     _ => None,
                 })
                 .collect();
-            state.tiles.advance(c.id(), version, &extents);
+            tiles.advance(c.id(), version, &extents);
         }
-        None => state.tiles.advance(c.id(), version, &[]),
+        None => tiles.advance(c.id(), version, &[]),
     }
-    let (bytes, cache) = match state.tiles.get(c.id(), z32, col, row) {
-        Some(hit) => (hit, "hit"),
-        None => {
-            let statement = client.prepare_cached(sql).await?;
-            let (z, x, y) =
-                (i32::try_from(z32).unwrap_or(0), i32::try_from(col).unwrap_or(0), i32::try_from(row).unwrap_or(0));
-            let rendered: Option<Vec<u8>> = client.query_one(&statement, &[&z, &x, &y]).await?.get(0);
-            let rendered = Bytes::from(rendered.unwrap_or_default());
-            state.tiles.put(c.id(), version, z32, col, row, rendered.clone());
-            (rendered, "miss")
+    if let Some(hit) = tiles.get(c.id(), z, col, row) {
+        return Ok((hit, "hit"));
+    }
+    let detail = z >= u32::from(c.decl.tiles.detail_min_zoom);
+    let sql = if detail { c.plan.tile_sql.as_deref() } else { c.plan.overview_sql.as_deref() };
+    let max_bytes = db.state.max_tile_bytes;
+    let mut rendered = match sql {
+        Some(sql) => render(db.client().await?, sql, (z, col, row)).await?,
+        None => Bytes::new(),
+    };
+    let mut reduced = None;
+    if rendered.len() > max_bytes && detail {
+        // Over the cap: the same features with their ids only (a click still finds the record).
+        let full = rendered.len();
+        if let Some(lean) = c.plan.tile_sql_ids_only.as_deref() {
+            rendered = render(db.client().await?, lean, (z, col, row)).await?;
+        }
+        let note = format!(
+            "tile {}/{z}/{row}/{col} was {full} bytes, over the {max_bytes}-byte cap: served without properties ({} bytes)",
+            c.id(),
+            rendered.len()
+        );
+        tracing::warn!(
+            collection = c.id(),
+            z,
+            row,
+            col,
+            full,
+            served = rendered.len(),
+            cap = max_bytes,
+            "tile over the size cap"
+        );
+        reduced = Some(note);
+    }
+    if rendered.len() > max_bytes {
+        tracing::error!(
+            collection = c.id(),
+            z,
+            row,
+            col,
+            bytes = rendered.len(),
+            cap = max_bytes,
+            "tile still over the size cap"
+        );
+        let note = reduced.get_or_insert_with(String::new);
+        note.push_str("; still over the cap");
+    }
+    let tile = Arc::new(CachedTile::new(rendered, reduced));
+    tiles.put(c.id(), version, z, col, row, Arc::clone(&tile));
+    Ok((tile, "miss"))
+}
+
+/// Runs a tile statement. If the request is dropped (the client went away) while PostgreSQL is
+/// still rendering, the query is cancelled rather than left to finish for nobody.
+async fn render(
+    client: &deadpool_postgres::Object,
+    sql: &str,
+    (z, col, row): (u32, u64, u64),
+) -> Result<Bytes, ApiError> {
+    let statement = client.prepare_cached(sql).await?;
+    let (z, x, y) = (i32::try_from(z).unwrap_or(0), i32::try_from(col).unwrap_or(0), i32::try_from(row).unwrap_or(0));
+    let guard = CancelOnDrop(Some(client.cancel_token()));
+    let rendered: Option<Vec<u8>> = client.query_one(&statement, &[&z, &x, &y]).await?.get(0);
+    guard.disarm();
+    Ok(Bytes::from(rendered.unwrap_or_default()))
+}
+
+/// Cancels the connection's running query when dropped armed.
+struct CancelOnDrop(Option<tokio_postgres::CancelToken>);
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(token) = self.0.take() {
+            tracing::info!("client went away: cancelling its tile query");
+            tokio::spawn(async move {
+                let _ = token.cancel_query(tokio_postgres::NoTls).await;
+            });
+        }
+    }
+}
+
+/// The response for the layers of one tile: concatenated MVT layers (a tile is a list of
+/// layers, so concatenating tiles merges them), compressed as the client accepts, 204 when no
+/// layer has a feature. Reports a size-capped layer in `Geosector-Tile-Reduced`.
+fn tile_response(req: &HttpRequest, tag: String, layers: &[(&str, Arc<CachedTile>)], cache: &str) -> HttpResponse {
+    let accept = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let coding = Coding::negotiate(accept);
+    let notes: Vec<&str> = layers.iter().filter_map(|(_, t)| t.reduced.as_deref()).collect();
+    let mut response =
+        if layers.iter().all(|(_, t)| t.mvt.is_empty()) { HttpResponse::NoContent() } else { HttpResponse::Ok() };
+    response.insert_header((header::ETAG, tag)).insert_header(("X-Tile-Cache", cache.to_owned()));
+    response.insert_header((header::VARY, "Accept-Encoding"));
+    if !notes.is_empty() {
+        response.insert_header(("Geosector-Tile-Reduced", notes.join(" | ")));
+    }
+    if layers.iter().all(|(_, t)| t.mvt.is_empty()) {
+        return response.finish();
+    }
+    response.content_type(MVT);
+    let body = match layers {
+        [(_, only)] => only.encoded(coding),
+        many if coding == Coding::Identity => {
+            Bytes::from(many.iter().flat_map(|(_, t)| t.mvt.iter().copied()).collect::<Vec<u8>>())
+        }
+        many => {
+            let merged =
+                CachedTile::new(many.iter().flat_map(|(_, t)| t.mvt.iter().copied()).collect::<Vec<u8>>().into(), None);
+            merged.encoded(coding)
         }
     };
-    if bytes.is_empty() {
-        return Ok(HttpResponse::NoContent()
-            .insert_header((header::ETAG, tag))
-            .insert_header(("X-Tile-Cache", cache))
-            .finish());
+    if let Some(value) = coding.header() {
+        response.insert_header((header::CONTENT_ENCODING, value));
     }
-    Ok(HttpResponse::Ok()
-        .content_type(MVT)
-        .insert_header((header::ETAG, tag))
-        .insert_header(("X-Tile-Cache", cache))
-        .body(bytes))
+    response.body(body)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use geosector_domain::{CollectionDecl, FieldType, Property};
+use geosector_domain::{CollectionDecl, FieldType, GeometryKind, GeometrySpec, Overview, Property};
 
 use crate::{quote_ident, table_name};
 
@@ -43,10 +43,17 @@ pub struct CollectionPlan {
     /// The statement for the table's data version (no parameter; one `bigint` row, or none
     /// when the table has no version counter).
     pub version_sql: String,
-    /// The statement for one Mapbox Vector Tile of the collection (`$1` z, `$2` x, `$3` y as
-    /// integers), or `None` without geometry. One layer named after the collection; extent
-    /// 4096, buffer 64 pixels; list properties are joined with `+` (MVT values are scalars).
+    /// The statement for one Mapbox Vector Tile of the collection drawn feature by feature
+    /// (`$1` z, `$2` x, `$3` y as integers), or `None` without geometry. One layer named after
+    /// the collection; extent 4096, buffer 64 units; list properties are joined with `+` (MVT
+    /// values are scalars).
     pub tile_sql: Option<String>,
+    /// The tile statement without properties (features and ids only), for tiles over the size cap.
+    pub tile_sql_ids_only: Option<String>,
+    /// The statement for a tile of the collection's overview (same parameters), when it has one.
+    pub overview_sql: Option<String>,
+    /// The properties its tiles carry.
+    pub tile_properties: Vec<Property>,
     /// The statement for the extents changed between two data versions (`$1` exclusive, `$2`
     /// inclusive, bigint): one row per change with its version and bbox (NULLs = everything).
     pub changes_sql: String,
@@ -80,7 +87,13 @@ impl CollectionPlan {
             decl.dataset.schema.replace('\'', "''"),
             decl.dataset.table.replace('\'', "''")
         );
-        let tile_sql = geometry_column.as_ref().map(|g| tile_sql(decl.id, &from, g, properties));
+        let tile_properties: Vec<Property> = match decl.tiles.properties {
+            Some(names) => properties.iter().filter(|p| names.contains(&p.name)).copied().collect(),
+            None => properties.to_vec(),
+        };
+        let tile_sql_ids_only = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &[]));
+        let tile_sql = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &tile_properties));
+        let overview_sql = decl.tiles.overview.as_ref().map(|o| overview_sql(decl.id, o));
         let changes_sql = format!(
             "SELECT version, ST_XMin(extent), ST_YMin(extent), ST_XMax(extent), ST_YMax(extent) FROM meta.changed_extents \
              WHERE schema_name = '{}' AND table_name = '{}' AND version > $1 AND version <= $2 ORDER BY version",
@@ -89,6 +102,9 @@ impl CollectionPlan {
         );
         CollectionPlan {
             tile_sql,
+            overview_sql,
+            tile_sql_ids_only,
+            tile_properties,
             changes_sql,
             select_list,
             page_columns,
@@ -170,29 +186,92 @@ impl CollectionPlan {
     }
 }
 
-/// The tile statement: features whose bbox meets the tile envelope expanded by the buffer,
-/// clipped and quantised by `ST_AsMVTGeom`, encoded by `ST_AsMVT`.
-fn tile_sql(layer: &str, from: &str, geometry: &str, properties: &[Property]) -> String {
+/// The tile statement of a layer drawn feature by feature (`$1` z, `$2` x, `$3` y).
+///
+/// Cheaper than the usual `ST_AsMVTGeom(ST_Transform(geom, 3857), ...)` for every feature:
+/// - candidates come from the lon/lat GiST index with the tile's box (buffer included) computed
+///   by the inverse Mercator formulas, so no PROJ call at all;
+/// - geometries are read already in Web Mercator with clockwise rings (`geom_3857`, migration
+///   0008), and a feature whose box lies inside the tile is only scaled into tile coordinates
+///   and snapped to the integer grid — the y flip turns its rings the way MVT wants; only the
+///   features crossing the tile's edge go through `ST_AsMVTGeom`'s clipping;
+/// - polygons and lines smaller than a pixel (of a 256-pixel tile) are left out, and below zoom
+///   12 simplified to half a pixel first.
+fn tile_sql(layer: &str, from: &str, geometry: &GeometrySpec, properties: &[Property]) -> String {
+    let (kind, geom) = (geometry.kind, quote_ident(geometry.column));
+    // Migration 0008 keeps the Web Mercator twin of each geometry column next to it.
+    let mercator = quote_ident(&format!("{}_3857", geometry.column));
+    let mut raw = String::new();
     let mut columns = String::new();
     for p in properties {
         let column = quote_ident(p.name);
-        let value = match p.kind {
-            FieldType::TextList | FieldType::FloatList => format!("array_to_string({column}, '+')"),
-            FieldType::Json => format!("{column}::text"),
-            FieldType::Date | FieldType::Timestamp => format!("{column}::text"),
-            _ => column.clone(),
-        };
-        let _ = write!(columns, ", {value} AS {column}");
+        let _ = write!(raw, ", {column}");
+        let _ = write!(columns, ", {} AS {column}", tile_value(&column, p.kind));
     }
+    let (subpixel, simplified) = if kind == GeometryKind::Point {
+        (String::new(), mercator.clone())
+    } else {
+        (
+            format!(
+                " AND (ST_XMax({mercator}) - ST_XMin({mercator}) >= tile.pixel OR ST_YMax({mercator}) - ST_YMin({mercator}) >= tile.pixel)"
+            ),
+            format!("CASE WHEN $1::integer < 12 THEN ST_Simplify({mercator}, tile.pixel / 2, true) ELSE {mercator} END"),
+        )
+    };
     format!(
-        "WITH tile AS (SELECT ST_TileEnvelope($1::integer, $2::integer, $3::integer) AS envelope) \
+        "WITH tile AS ( \
+           SELECT e AS envelope, 4096 / w AS scale, ST_XMin(e) AS x0, ST_YMax(e) AS y1, w / 256 AS pixel, \
+                  ST_MakeEnvelope(degrees((ST_XMin(e) - m) / {R}), degrees(atan(sinh((ST_YMin(e) - m) / {R}))), \
+                                  degrees((ST_XMax(e) + m) / {R}), degrees(atan(sinh((ST_YMax(e) + m) / {R}))), 4326) AS search \
+           FROM (SELECT e, ST_XMax(e) - ST_XMin(e) AS w, (ST_XMax(e) - ST_XMin(e)) * 64 / 4096 AS m \
+                 FROM (SELECT ST_TileEnvelope($1::integer, $2::integer, $3::integer) AS e) AS t) AS s) \
          SELECT ST_AsMVT(features, '{layer}', 4096, 'mvt_geometry', 'id') FROM ( \
-           SELECT id, ST_AsMVTGeom(ST_Transform({geometry}, 3857), tile.envelope, 4096, 64, true) AS mvt_geometry{columns} \
-           FROM {from}, tile \
-           WHERE {geometry} && ST_Transform(ST_Expand(tile.envelope, (ST_XMax(tile.envelope) - ST_XMin(tile.envelope)) * 64 / 4096), 4326) \
-         ) AS features WHERE mvt_geometry IS NOT NULL",
+           SELECT id, CASE WHEN g @ tile.envelope \
+                           THEN ST_SnapToGrid(ST_Affine(g, tile.scale, 0, 0, -tile.scale, -tile.x0 * tile.scale, tile.y1 * tile.scale), 1) \
+                           ELSE ST_AsMVTGeom(g, tile.envelope, 4096, 64, true) END AS mvt_geometry{columns} \
+           FROM (SELECT id, {simplified} AS g{raw} FROM {from}, tile WHERE {geom} && tile.search{subpixel}) AS candidates, tile \
+         ) AS features WHERE mvt_geometry IS NOT NULL AND NOT ST_IsEmpty(mvt_geometry)",
+        R = EARTH_RADIUS,
         layer = layer.replace('\'', "''")
     )
+}
+
+/// Radius of the Web Mercator sphere, in metres.
+const EARTH_RADIUS: &str = "6378137.0";
+
+/// The tile statement of an overview (`$1` z, `$2` x, `$3` y): the cells of the tile, as squares
+/// built in tile coordinates (cells never cross a tile edge), rings counter-clockwise in those
+/// y-down coordinates as MVT wants.
+fn overview_sql(layer: &str, overview: &Overview) -> String {
+    let size = 4096 / Overview::CELLS_PER_TILE;
+    let n = Overview::CELLS_PER_TILE;
+    let mut columns = String::new();
+    for (name, kind) in overview.properties {
+        let column = quote_ident(name);
+        let _ = write!(columns, ", {} AS {column}", tile_value(&column, *kind));
+    }
+    format!(
+        "SELECT ST_AsMVT(cells, '{layer}', 4096, 'mvt_geometry') FROM ( \
+           SELECT ST_ForcePolygonCCW(ST_MakeEnvelope((cell_x - $2::integer * {n}) * {size}, (cell_y - $3::integer * {n}) * {size}, \
+                                                     (cell_x - $2::integer * {n} + 1) * {size}, (cell_y - $3::integer * {n} + 1) * {size})) AS mvt_geometry{columns} \
+           FROM {schema}.{table} \
+           WHERE zoom = $1::integer AND cell_x BETWEEN $2::integer * {n} AND $2::integer * {n} + {last} \
+             AND cell_y BETWEEN $3::integer * {n} AND $3::integer * {n} + {last}) AS cells",
+        layer = layer.replace('\'', "''"),
+        schema = quote_ident(overview.schema),
+        table = quote_ident(overview.table),
+        last = n - 1,
+    )
+}
+
+/// A property as a tile value: MVT values are scalars, so lists are joined with `+`, and dates
+/// and JSON become text.
+fn tile_value(column: &str, kind: FieldType) -> String {
+    match kind {
+        FieldType::TextList | FieldType::FloatList => format!("array_to_string({column}, '+')"),
+        FieldType::Json | FieldType::Date | FieldType::Timestamp => format!("{column}::text"),
+        _ => column.to_owned(),
+    }
 }
 
 /// The SQL type a text parameter is cast to for a field type.
@@ -239,7 +318,41 @@ mod tests {
         hidden: &[],
         extra: &[],
         datetime: Some("survey_date"),
+        tiles: geosector_domain::TileDecl::ALL,
     };
+
+    #[test]
+    fn tiles_carry_the_declared_properties_and_bind_only_the_tile() {
+        const LEAN: CollectionDecl = CollectionDecl {
+            tiles: geosector_domain::TileDecl {
+                properties: Some(&["land_use_codes"]),
+                detail_min_zoom: 14,
+                overview: Some(Overview {
+                    schema: "land",
+                    table: "parcel_cells",
+                    properties: &[("main_land_use", FieldType::Text)],
+                }),
+            },
+            ..DECL
+        };
+        let plan = CollectionPlan::new(&LEAN, &LEAN.properties());
+        assert_eq!(plan.tile_properties.iter().map(|p| p.name).collect::<Vec<_>>(), ["land_use_codes"]);
+        let tile = plan.tile_sql.as_deref().unwrap();
+        let overview = plan.overview_sql.as_deref().unwrap();
+        for sql in [tile, overview] {
+            eprintln!("{sql}");
+            let placeholders: std::collections::BTreeSet<&str> =
+                sql.match_indices('$').map(|(i, _)| &sql[i..i + 2]).collect();
+            assert_eq!(placeholders.into_iter().collect::<Vec<_>>(), ["$1", "$2", "$3"]);
+        }
+        assert!(tile.contains("array_to_string(\"land_use_codes\", '+') AS \"land_use_codes\""));
+        assert!(!tile.contains("survey_date") && !tile.contains("ST_Transform"), "no other property, no PROJ");
+        assert!(tile.contains("FROM \"land\".\"parcels\", tile WHERE \"geom\" && tile.search"));
+        assert!(
+            overview.contains("FROM \"land\".\"parcel_cells\"")
+                && overview.contains("\"main_land_use\" AS \"main_land_use\"")
+        );
+    }
 
     #[test]
     fn every_value_is_a_parameter() {

@@ -28,6 +28,7 @@ pub struct Collection {
     pub interval: Option<(Option<String>, Option<String>)>,
     /// The SQL of its requests.
     pub plan: CollectionPlan,
+    table_key: String,
 }
 
 impl Collection {
@@ -49,6 +50,17 @@ impl Collection {
     /// The spatial extent last computed, in CRS84 (`None` without geometry or rows).
     pub fn bbox(&self) -> Option<[f64; 4]> {
         self.extent.read().unwrap_or_else(std::sync::PoisonError::into_inner).1
+    }
+
+    /// Its table as `schema.table` (the change feed's key).
+    pub fn table_key(&self) -> &str {
+        &self.table_key
+    }
+
+    /// The stored extent, when it was computed at this data version.
+    pub fn extent_if_current(&self, version: i64) -> Option<Option<[f64; 4]>> {
+        let (known, bbox) = *self.extent.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (known == version).then_some(bbox)
     }
 
     /// The spatial extent at a data version: the stored one when the version is the same, else
@@ -104,7 +116,8 @@ impl Registry {
                 None => None,
             };
             let extent = std::sync::RwLock::new((version, bbox));
-            collections.push(Arc::new(Collection { decl, properties, extent, interval, plan }));
+            let table_key = format!("{}.{}", decl.dataset.schema, decl.dataset.table);
+            collections.push(Arc::new(Collection { decl, properties, extent, interval, plan, table_key }));
         }
         Ok(Registry { collections })
     }

@@ -102,6 +102,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[],
         datetime: Some("valid_from"),
+        tiles: geosector_domain::TileDecl::ALL,
     },
     CollectionDecl {
         id: "water.works",
@@ -114,6 +115,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[],
         datetime: None,
+        tiles: geosector_domain::TileDecl::ALL,
     },
     CollectionDecl {
         id: "water.stations",
@@ -126,6 +128,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[],
         datetime: None,
+        tiles: geosector_domain::TileDecl::ALL,
     },
     CollectionDecl {
         id: "water.river_basins",
@@ -138,6 +141,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[("computed_area_m2", T::Float)],
         datetime: None,
+        tiles: geosector_domain::TileDecl::ALL,
     },
 ];
 
