@@ -46,6 +46,9 @@ enum Command {
         /// The directory.
         dir: PathBuf,
     },
+    /// Vector tiles: `seed` pre-renders tiles into a running server's cache.
+    #[command(subcommand)]
+    Tiles(TilesCommand),
     /// Write synthetic real-shaped cadastral parcels (VN-2000 TM-3 105°00′, EPSG:5897).
     SampleData {
         /// How many parcels.
@@ -57,6 +60,29 @@ enum Command {
         /// Output file: .fgb, .geojson, or .geojsonl/.ndjson.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+/// Subcommands of `geosector tiles`.
+#[derive(Debug, Subcommand)]
+enum TilesCommand {
+    /// Request every tile of a zoom range over a bbox from a running server, so they are cached.
+    Seed {
+        /// The server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Collections to seed (comma-separated); default: the dataset tiles of every collection.
+        #[arg(long, value_delimiter = ',')]
+        collections: Vec<String>,
+        /// min lon,min lat,max lon,max lat.
+        #[arg(long, value_delimiter = ',', required = true, allow_negative_numbers = true)]
+        bbox: Vec<f64>,
+        /// Zoom range, e.g. 8-14 (or one zoom).
+        #[arg(long, default_value = "0-14")]
+        zoom: String,
+        /// Parallel requests.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
     },
 }
 
@@ -194,6 +220,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Tiles(TilesCommand::Seed { url, collections, bbox, zoom, concurrency }) => {
+            let zooms = match zoom.split_once('-') {
+                Some((a, b)) => (a.trim().parse::<u32>(), b.trim().parse::<u32>()),
+                None => (zoom.trim().parse::<u32>(), zoom.trim().parse::<u32>()),
+            };
+            let (Ok(z0), Ok(z1)) = zooms else { bail!("--zoom: expected a range such as 8-14, got {zoom}") };
+            let bbox: [f64; 4] = bbox.try_into().map_err(|_| anyhow::anyhow!("--bbox: expected four numbers"))?;
+            let options = geosector_server::seed::SeedOptions {
+                base_url: url,
+                collections,
+                bbox,
+                zooms: (z0, z1),
+                concurrency,
+                progress: true,
+            };
+            let started = std::time::Instant::now();
+            let report = tokio::task::spawn_blocking(move || geosector_server::seed::seed(&options))
+                .await?
+                .map_err(|e| anyhow::anyhow!(e))?;
+            say(&format!(
+                "seeded {} tiles in {:.1} s: {} rendered, {} already cached, {} empty, {} outside the data, {} failed ({:.1} MB)",
+                report.requested,
+                started.elapsed().as_secs_f64(),
+                report.rendered,
+                report.cached,
+                report.empty,
+                report.outside,
+                report.failed,
+                report.bytes as f64 / 1e6
+            ));
+            Ok(if report.failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::SampleData { parcels, seed, out } => {
             let format = match out.extension().and_then(|e| e.to_str()) {

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod params;
+pub mod seed;
 pub mod tilecache;
 pub mod tiles;
 
@@ -237,6 +238,10 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
             .route("/tileMatrixSets", web::get().to(tiles::tile_matrix_sets))
             .route("/tileMatrixSets/{tileMatrixSetId}", web::get().to(tiles::tile_matrix_set))
+            .route("/tiles", web::get().to(tiles::dataset_tilesets))
+            .route("/tiles/{tileMatrixSetId}", web::get().to(tiles::dataset_tileset))
+            .route("/tiles/{tileMatrixSetId}/tilejson.json", web::get().to(tiles::dataset_tilejson))
+            .route("/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", web::get().to(tiles::dataset_tile))
             .route("/collections/{collectionId}/tiles", web::get().to(tiles::tilesets))
             .route("/collections/{collectionId}/tiles/{tileMatrixSetId}", web::get().to(tiles::tileset))
             .route("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", web::get().to(tiles::tilejson))

@@ -22,6 +22,8 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/collections-selection",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ];
 
@@ -49,6 +51,8 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
             Link::new(&format!("{base}/api?f=html"), "service-doc", "text/html", "the API documentation"),
             Link::new(&format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
             Link::new(&format!("{base}/collections"), "data", "application/json", "the collections"),
+            Link::new(&format!("{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json", "vector tiles of every collection"),
+            Link::new(&format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "application/json", "tile matrix sets"),
         ]
     });
     let collections: Vec<_> = state.registry.iter().cloned().collect();

@@ -62,7 +62,7 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u64, u64) {
 }
 
 /// The tile range covering an extent at zoom z: (min col, max col, min row, max row).
-fn limits_at(bbox: [f64; 4], z: u32) -> (u64, u64, u64, u64) {
+pub fn limits_at(bbox: [f64; 4], z: u32) -> (u64, u64, u64, u64) {
     let [x0, y0, x1, y1] = bbox;
     let (c0, r1) = tile_of(x0, y0, z);
     let (c1, r0) = tile_of(x1, y1, z);
@@ -89,20 +89,6 @@ fn check_tms(tms: &str) -> Result<(), ApiError> {
     }
 }
 
-/// What the tileset metadata and TileJSON handlers share: checks (only `f`, a collection with
-/// geometry, the served tile matrix set), the base URL, and the extent at the current data.
-async fn tileset_request(
-    state: &AppState,
-    req: &HttpRequest,
-    (id, tms): (String, String),
-) -> Result<(String, std::sync::Arc<Collection>, String, Option<[f64; 4]>), ApiError> {
-    params::format_only(req)?;
-    let c = with_geometry(state, &id)?;
-    check_tms(&tms)?;
-    let (_, bbox) = etag::refresh_extent(&state.pool.get().await?, &c).await?;
-    Ok((id, c, base_url(req), bbox))
-}
-
 /// `GET /tileMatrixSets`.
 ///
 /// # Errors
@@ -127,67 +113,150 @@ pub async fn tile_matrix_set(req: HttpRequest, path: web::Path<String>) -> Resul
     Ok(json_response(&web_mercator_quad()))
 }
 
-/// `GET /collections/{collectionId}/tiles`: the tileset list.
-///
-/// # Errors
-/// 404 for an unknown collection or one without geometry.
-pub async fn tilesets(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    params::format_only(&req)?;
-    let c = with_geometry(&state, &path)?;
-    let base = base_url(&req);
-    let url = format!("{base}/collections/{}/tiles/{TMS}", c.id());
-    Ok(json_response(&json!({ "tilesets": [{
-        "title": format!("{} / {}", c.decl.title_vi, c.decl.title_en), "dataType": "vector",
-        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-        "links": [
-            Link::new(&url, "self", "application/json", "tileset metadata"),
-            Link::new(&format!("{base}/tileMatrixSets/{TMS}"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "application/json", "tile matrix set"),
-        ]
-    }]})))
+/// A tileset: one collection's (`/collections/{id}/tiles/WebMercatorQuad`), or the dataset's,
+/// several collections as layers of one tile (`/tiles/WebMercatorQuad?collections=...`).
+struct Tileset {
+    /// The tileset's URL, without query.
+    url: String,
+    /// The query the tile URLs carry (`?collections=...`), or empty.
+    query: String,
+    title: String,
+    /// The layers with their extents at the current data.
+    layers: Vec<(Arc<Collection>, Option<[f64; 4]>)>,
 }
 
-/// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}`: tileset metadata.
-///
-/// # Errors
-/// 404 for an unknown collection, one without geometry, or another tile matrix set.
-pub async fn tileset(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, c, base, bbox) = tileset_request(&state, &req, path.into_inner()).await?;
-    let url = format!("{base}/collections/{id}/tiles/{TMS}");
-    let limits: Vec<Value> = bbox
-        .map(|bbox| {
-            (0..=MAX_ZOOM)
-                .map(|z| {
-                    let (c0, c1, r0, r1) = limits_at(bbox, z);
-                    json!({ "tileMatrix": z.to_string(), "minTileRow": r0, "maxTileRow": r1, "minTileCol": c0, "maxTileCol": c1 })
-                })
-                .collect()
+impl Tileset {
+    /// One collection's tileset.
+    async fn of_collection(state: &AppState, req: &HttpRequest, id: &str) -> Result<Tileset, ApiError> {
+        let c = with_geometry(state, id)?;
+        let mut db = Db::new(state);
+        let bbox = current_layer(&mut db, &c).await?.bbox;
+        Ok(Tileset {
+            url: format!("{}/collections/{id}/tiles/{TMS}", base_url(req)),
+            query: String::new(),
+            title: format!("{} / {}", c.decl.title_vi, c.decl.title_en),
+            layers: vec![(c, bbox)],
         })
-        .unwrap_or_default();
-    Ok(json_response(&json!({
-        "title": format!("{} / {}", c.decl.title_vi, c.decl.title_en),
-        "dataType": "vector",
-        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-        "tileMatrixSetLimits": limits,
-        "layers": [{ "id": id, "dataType": "vector", "geometryDimension": geometry_dimension(&c), "minTileMatrix": min_zoom(&c).to_string(), "maxTileMatrix": MAX_ZOOM.to_string(),
-                     "propertiesSchema": { "type": "object", "properties": fields(&c) } }],
-        "links": [
-            Link::new(&url, "self", "application/json", "this tileset"),
-            Link::new(&format!("{base}/tileMatrixSets/{TMS}"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "application/json", "tile matrix set"),
-            Link::new(&format!("{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"), "item", MVT, "tiles"),
-            Link::new(&format!("{url}/tilejson.json"), "describedby", "application/json", "TileJSON 3.0"),
-            Link::new(&format!("{base}/collections/{id}"), "collection", "application/json", "the collection"),
-        ]
-    })))
+    }
+
+    /// The dataset's tileset over the chosen collections.
+    async fn of_dataset(state: &AppState, req: &HttpRequest, chosen: &[Arc<Collection>]) -> Result<Tileset, ApiError> {
+        let mut db = Db::new(state);
+        let mut layers = Vec::with_capacity(chosen.len());
+        for c in chosen {
+            layers.push((Arc::clone(c), current_layer(&mut db, c).await?.bbox));
+        }
+        let all = state.registry.iter().filter(|c| c.has_geometry()).count();
+        let query = if chosen.len() == all {
+            String::new()
+        } else {
+            format!("?collections={}", chosen.iter().map(|c| c.id()).collect::<Vec<_>>().join(","))
+        };
+        Ok(Tileset {
+            url: format!("{}/tiles/{TMS}", base_url(req)),
+            query,
+            title: "geosector: mọi lớp dữ liệu / all layers".to_owned(),
+            layers,
+        })
+    }
+
+    /// The union of the layers' extents.
+    fn bbox(&self) -> Option<[f64; 4]> {
+        self.layers
+            .iter()
+            .filter_map(|(_, b)| *b)
+            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+    }
+
+    /// Tileset metadata (OGC API - Tiles, TileSet with `tileMatrixSetLimits`).
+    fn metadata(&self, base: &str) -> Value {
+        let limits: Vec<Value> = self
+            .bbox()
+            .map(|bbox| {
+                (0..=MAX_ZOOM)
+                    .map(|z| {
+                        let (c0, c1, r0, r1) = limits_at(bbox, z);
+                        json!({ "tileMatrix": z.to_string(), "minTileRow": r0, "maxTileRow": r1, "minTileCol": c0, "maxTileCol": c1 })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let layers: Vec<Value> = self
+            .layers
+            .iter()
+            .map(|(c, _)| {
+                json!({ "id": c.id(), "title": format!("{} / {}", c.decl.title_vi, c.decl.title_en), "dataType": "vector",
+                        "geometryDimension": geometry_dimension(c), "minTileMatrix": min_zoom(c).to_string(),
+                        "maxTileMatrix": MAX_ZOOM.to_string(), "propertiesSchema": { "type": "object", "properties": fields(c) } })
+            })
+            .collect();
+        let (url, query) = (&self.url, &self.query);
+        let mut links = vec![
+            Link::new(&format!("{url}{query}"), "self", "application/json", "this tileset"),
+            Link::new(
+                &format!("{base}/tileMatrixSets/{TMS}"),
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                "application/json",
+                "tile matrix set",
+            ),
+            Link::new(&format!("{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}{query}"), "item", MVT, "tiles"),
+            Link::new(&format!("{url}/tilejson.json{query}"), "describedby", "application/json", "TileJSON 3.0"),
+        ];
+        if let [(c, _)] = self.layers.as_slice() {
+            links.push(Link::new(
+                &format!("{base}/collections/{}", c.id()),
+                "collection",
+                "application/json",
+                "the collection",
+            ));
+        }
+        json!({
+            "title": self.title, "dataType": "vector",
+            "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+            "tileMatrixSetLimits": limits, "layers": layers, "links": links,
+        })
+    }
+
+    /// TileJSON 3.0.
+    fn tilejson(&self) -> Value {
+        let layers: Vec<Value> = self
+            .layers
+            .iter()
+            .map(|(c, _)| {
+                let fields: serde_json::Map<String, Value> = fields(c).into_iter().map(|(k, v)| (k, v["type"].clone())).collect();
+                json!({ "id": c.id(), "fields": fields, "minzoom": min_zoom(c), "maxzoom": MAX_ZOOM, "description": c.decl.description_en })
+            })
+            .collect();
+        let minzoom = self.layers.iter().map(|(c, _)| min_zoom(c)).min().unwrap_or(0);
+        let name = match self.layers.as_slice() {
+            [(c, _)] => c.id().to_owned(),
+            _ => "geosector".to_owned(),
+        };
+        let mut doc = json!({
+            "tilejson": "3.0.0", "name": name, "description": self.title,
+            "tiles": [format!("{}/{{z}}/{{y}}/{{x}}{}", self.url, self.query)],
+            "minzoom": minzoom, "maxzoom": MAX_ZOOM, "vector_layers": layers,
+        });
+        if let Some([x0, y0, x1, y1]) = self.bbox() {
+            doc["bounds"] = json!([x0, y0, x1, y1]);
+            doc["center"] = json!([(x0 + x1) / 2.0, (y0 + y1) / 2.0, 14]);
+        }
+        doc
+    }
+
+    /// The list with this one tileset (`/tiles`, `/collections/{id}/tiles`).
+    fn list(&self, base: &str) -> Value {
+        json!({ "tilesets": [{
+            "title": self.title, "dataType": "vector",
+            "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+            "links": [
+                Link::new(&format!("{}{}", self.url, self.query), "self", "application/json", "tileset metadata"),
+                Link::new(&format!("{base}/tileMatrixSets/{TMS}"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "application/json", "tile matrix set"),
+            ]
+        }]})
+    }
 }
 
 fn geometry_dimension(c: &Collection) -> u8 {
@@ -226,6 +295,36 @@ fn min_zoom(c: &Collection) -> u32 {
     }
 }
 
+/// `GET /collections/{collectionId}/tiles`: the tileset list.
+///
+/// # Errors
+/// 404 for an unknown collection or one without geometry.
+pub async fn tilesets(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    params::format_only(&req)?;
+    let tileset = Tileset::of_collection(&state, &req, &path).await?;
+    Ok(json_response(&tileset.list(&base_url(&req))))
+}
+
+/// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}`: tileset metadata.
+///
+/// # Errors
+/// 404 for an unknown collection, one without geometry, or another tile matrix set.
+pub async fn tileset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, tms) = path.into_inner();
+    params::format_only(&req)?;
+    check_tms(&tms)?;
+    let tileset = Tileset::of_collection(&state, &req, &id).await?;
+    Ok(json_response(&tileset.metadata(&base_url(&req))))
+}
+
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json`: TileJSON 3.0.
 ///
 /// # Errors
@@ -235,21 +334,120 @@ pub async fn tilejson(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, c, base, bbox) = tileset_request(&state, &req, path.into_inner()).await?;
-    let fields: serde_json::Map<String, Value> = fields(&c).into_iter().map(|(k, v)| (k, v["type"].clone())).collect();
-    let mut doc = json!({
-        "tilejson": "3.0.0",
-        "name": id,
-        "description": format!("{} / {}", c.decl.title_vi, c.decl.title_en),
-        "tiles": [format!("{base}/collections/{id}/tiles/{TMS}/{{z}}/{{y}}/{{x}}")],
-        "minzoom": 0, "maxzoom": MAX_ZOOM,
-        "vector_layers": [{ "id": id, "fields": fields, "minzoom": min_zoom(&c), "maxzoom": MAX_ZOOM, "description": c.decl.description_en }],
-    });
-    if let Some([x0, y0, x1, y1]) = bbox {
-        doc["bounds"] = json!([x0, y0, x1, y1]);
-        doc["center"] = json!([(x0 + x1) / 2.0, (y0 + y1) / 2.0, 14]);
+    let (id, tms) = path.into_inner();
+    params::format_only(&req)?;
+    check_tms(&tms)?;
+    let tileset = Tileset::of_collection(&state, &req, &id).await?;
+    Ok(json_response(&tileset.tilejson()))
+}
+
+/// The collections a dataset-level request chose with `collections` (comma-separated ids; all
+/// with geometry when absent). Any other parameter but `f` is refused.
+fn chosen_collections(state: &AppState, req: &HttpRequest, allow_f: bool) -> Result<Vec<Arc<Collection>>, ApiError> {
+    let pairs = params::query_pairs(req)?;
+    if let Some((name, _)) = pairs.iter().find(|(k, _)| k != "collections" && !(allow_f && k == "f")) {
+        return Err(ApiError::param(name, "unknown parameter; dataset tiles accept only collections"));
     }
-    Ok(json_response(&doc))
+    let Some((_, list)) = pairs.iter().find(|(k, _)| k == "collections") else {
+        return Ok(state.registry.iter().filter(|c| c.has_geometry()).cloned().collect());
+    };
+    let mut chosen: Vec<Arc<Collection>> = Vec::new();
+    for id in list.split(',').map(str::trim) {
+        let c = state
+            .registry
+            .get(id)
+            .filter(|c| c.has_geometry())
+            .ok_or_else(|| ApiError::param("collections", format!("no collection with geometry named \"{id}\"")))?;
+        if !chosen.iter().any(|k| k.id() == c.id()) {
+            chosen.push(Arc::clone(c));
+        }
+    }
+    Ok(chosen)
+}
+
+/// `GET /tiles`: the dataset's tileset list.
+///
+/// # Errors
+/// 400 for a parameter other than `f` and `collections`, or an unknown collection.
+pub async fn dataset_tilesets(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let chosen = chosen_collections(&state, &req, true)?;
+    let tileset = Tileset::of_dataset(&state, &req, &chosen).await?;
+    Ok(json_response(&tileset.list(&base_url(&req))))
+}
+
+/// `GET /tiles/{tileMatrixSetId}`: the dataset tileset's metadata.
+///
+/// # Errors
+/// 404 for another tile matrix set; 400 for an unknown parameter or collection.
+pub async fn dataset_tileset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    check_tms(&path)?;
+    let chosen = chosen_collections(&state, &req, true)?;
+    let tileset = Tileset::of_dataset(&state, &req, &chosen).await?;
+    Ok(json_response(&tileset.metadata(&base_url(&req))))
+}
+
+/// `GET /tiles/{tileMatrixSetId}/tilejson.json`: TileJSON 3.0 of the dataset tileset.
+///
+/// # Errors
+/// 404 for another tile matrix set; 400 for an unknown parameter or collection.
+pub async fn dataset_tilejson(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    check_tms(&path)?;
+    let chosen = chosen_collections(&state, &req, true)?;
+    let tileset = Tileset::of_dataset(&state, &req, &chosen).await?;
+    Ok(json_response(&tileset.tilejson()))
+}
+
+/// `GET /tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`: one tile with a layer per
+/// chosen collection that has data there (`collections`, default all with geometry).
+///
+/// # Errors
+/// 404 for another tile matrix set or a tile outside every chosen collection's limits; 400 for
+/// bad coordinates, an unknown parameter or collection.
+pub async fn dataset_tile(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (tms, z, row, col) = path.into_inner();
+    check_tms(&tms)?;
+    let chosen = chosen_collections(&state, &req, false)?;
+    let (z, row, col) = tile_coordinates(&z, &row, &col)?;
+    let mut db = Db::new(&state);
+    let mut covering = Vec::with_capacity(chosen.len());
+    // One tag over every chosen layer's version (FNV-1a), plus the path and query.
+    let mut combined: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in &chosen {
+        let layer = current_layer(&mut db, c).await?;
+        combined = (combined ^ layer.version.unsigned_abs()).wrapping_mul(0x0100_0000_01b3);
+        if layer.covers(z, col, row) {
+            covering.push((c, layer.version));
+        }
+    }
+    if covering.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "tile {z}/{row}/{col} is outside the limits of every chosen collection"
+        )));
+    }
+    let tag = etag::tag(i64::from_ne_bytes(combined.to_ne_bytes()), &req, Format::Json);
+    if etag::matches(&req, &tag) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
+    }
+    let mut layers = Vec::with_capacity(covering.len());
+    let mut all_hits = true;
+    for (c, version) in covering {
+        let (tile, cache) = layer_tile(&mut db, c, version, (z, col, row)).await?;
+        all_hits &= cache == "hit";
+        layers.push((c.id(), tile));
+    }
+    Ok(tile_response(&req, tag, &layers, if all_hits { "hit" } else { "miss" }))
 }
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`.

@@ -23,7 +23,7 @@ fn tool(name: &str) -> Option<PathBuf> {
     found
 }
 
-fn python() -> Option<PathBuf> {
+pub fn python() -> Option<PathBuf> {
     let venv = repo().join(".geosector/venv/bin/python");
     let candidate = std::env::var_os("GEOSECTOR_PYTHON").map(PathBuf::from).unwrap_or(venv);
     if candidate.is_file() {
@@ -37,7 +37,7 @@ fn python() -> Option<PathBuf> {
     None
 }
 
-fn run(command: &mut Command) -> String {
+pub fn run(command: &mut Command) -> String {
     let output = command.output().expect("run client");
     let text = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{command:?} failed:\n{text}");

@@ -259,6 +259,34 @@ impl Server {
         self.child.try_wait().expect("wait")
     }
 
+    /// Waits (at most 5 s) until the server's change feed has heard of the table's current data
+    /// version, as PostgreSQL pushes it at commit: after that, every request sees the change.
+    pub async fn wait_for_version(&self, client: &Client, table: &str) {
+        let (schema, name) = table.split_once('.').expect("schema.table");
+        let version: i64 = client
+            .query_one(
+                "SELECT version FROM meta.table_versions WHERE schema_name = $1 AND table_name = $2",
+                &[&schema, &name],
+            )
+            .await
+            .expect("version")
+            .get(0);
+        let line = format!("geosector_data_version{{table=\"{table}\"}} ");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let metrics = self.get("/metrics").text();
+            let seen = metrics.lines().find_map(|l| l.strip_prefix(&line)).and_then(|v| v.trim().parse::<i64>().ok());
+            if seen.is_some_and(|seen| seen >= version) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the change feed never reported {table} version {version}: {seen:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// GET a path (or absolute URL) with optional headers.
     pub fn get(&self, path: &str) -> Response {
         self.get_with(path, &[])

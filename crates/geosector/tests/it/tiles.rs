@@ -7,7 +7,7 @@ use geozero::mvt::{Message, Tile};
 use serde_json::Value;
 
 use crate::ats::load_samples;
-use crate::support::{shared_testdata, Server, TestDb};
+use crate::support::{repo, shared_testdata, Server, TestDb};
 
 #[tokio::test]
 async fn vector_tiles_of_a_collection() {
@@ -101,6 +101,7 @@ async fn vector_tiles_of_a_collection() {
         .execute("UPDATE land.parcels SET address = 'đổi' WHERE id = $1", &[&i64::try_from(ids[0]).unwrap()])
         .await
         .unwrap();
+    server.wait_for_version(&client, "land.parcels").await;
     let after = server.get_with(&path, &[("If-None-Match", &tag)]);
     assert_eq!(after.status, 200);
     assert_ne!(after.header("etag"), Some(tag.as_str()));
@@ -133,6 +134,7 @@ async fn vector_tiles_of_a_collection() {
     .unwrap();
     let run = db.geosector(&["import", "land.parcels", change.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.text());
+    server.wait_for_version(&client, "land.parcels").await;
     let fresh = server.get(&near);
     assert_eq!(fresh.header("x-tile-cache"), Some("miss"), "the imported area's tile was dropped");
     let tile = Tile::decode(fresh.body.as_slice()).unwrap();
@@ -150,6 +152,7 @@ async fn vector_tiles_of_a_collection() {
     .unwrap();
     let run = db.geosector(&["import", "land.parcels", far.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.text());
+    server.wait_for_version(&client, "land.parcels").await;
     let bbox = server.get("/collections/land.parcels").json()["extent"]["spatial"]["bbox"][0].clone();
     assert!(bbox[1].as_f64().unwrap() < 10.79, "the extent grew south: {bbox}");
     let far_tile = server.get(&tile_path(16, 106.7002, 10.7802));
@@ -164,4 +167,173 @@ fn tile_path(z: u32, lon: f64, lat: f64) -> String {
     let lat = lat.to_radians();
     let row = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
     format!("/collections/land.parcels/tiles/WebMercatorQuad/{z}/{row}/{col}")
+}
+
+/// Every integer value of a property over the features of an MVT layer.
+fn integer_values(layer: &geozero::mvt::tile::Layer, key: &str) -> Vec<i64> {
+    let Some(k) = layer.keys.iter().position(|k| k == key) else { return Vec::new() };
+    layer
+        .features
+        .iter()
+        .filter_map(|f| f.tags.chunks(2).find(|t| t[0] as usize == k).map(|t| &layer.values[t[1] as usize]))
+        .filter_map(|v| v.int_value.or(v.sint_value).or(v.uint_value.and_then(|u| i64::try_from(u).ok())))
+        .collect()
+}
+
+#[tokio::test]
+async fn overviews_dataset_tiles_compression_and_schemas() {
+    let Some(db) = TestDb::migrated().await else { return };
+    load_samples(&db);
+    let server = Server::start(&db, &[]);
+    let client = db.client().await;
+    let parcels: i64 = client.query_one("SELECT count(*) FROM land.parcels", &[]).await.unwrap().get(0);
+
+    // Below zoom 14 parcels come as land-use cells: every parcel is counted in exactly one cell.
+    let tileset = server.get("/collections/land.parcels/tiles/WebMercatorQuad").json();
+    assert_eq!(tileset["layers"][0]["minTileMatrix"], "0", "the overview draws every zoom");
+    for z in [10, 13] {
+        let limits = tileset["tileMatrixSetLimits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["tileMatrix"].as_str() == Some(z.to_string().as_str()))
+            .unwrap()
+            .clone();
+        let (mut counted, mut cells, mut uses) = (0, 0, std::collections::BTreeSet::new());
+        for row in limits["minTileRow"].as_u64().unwrap()..=limits["maxTileRow"].as_u64().unwrap() {
+            for col in limits["minTileCol"].as_u64().unwrap()..=limits["maxTileCol"].as_u64().unwrap() {
+                let response = server.get(&format!("/collections/land.parcels/tiles/WebMercatorQuad/{z}/{row}/{col}"));
+                if response.status == 204 {
+                    continue;
+                }
+                assert_eq!(response.status, 200);
+                assert!(response.body.len() < 500 * 1024, "z{z} tile of {} bytes", response.body.len());
+                let tile = Tile::decode(response.body.as_slice()).unwrap();
+                let layer = &tile.layers[0];
+                assert_eq!(layer.name, "land.parcels");
+                assert!(layer.keys.iter().any(|k| k == "main_land_use"), "{:?}", layer.keys);
+                counted += integer_values(layer, "parcels").iter().sum::<i64>();
+                cells += layer.features.len();
+                uses.extend(layer.values.iter().filter_map(|v| v.string_value.clone()));
+            }
+        }
+        assert_eq!(counted, parcels, "z{z}: the cells count every parcel once");
+        assert!(cells > 1 && uses.len() > 1, "z{z}: {cells} cells, land uses {uses:?}");
+    }
+    // The cells follow the data: deleting parcels removes them from the overview.
+    let removed = client.execute("DELETE FROM land.parcels WHERE main_land_use = 'ONT'", &[]).await.unwrap();
+    assert!(removed > 0);
+    let left: i64 = client
+        .query_one("SELECT coalesce(sum(parcels), 0)::bigint FROM land.parcel_cells WHERE zoom = 10", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, parcels - i64::try_from(removed).unwrap());
+    server.wait_for_version(&client, "land.parcels").await;
+
+    // `geosector tiles seed` fills the server's cache: the seeded tiles are hits afterwards.
+    let extent = server.get("/collections/land.parcels").json()["extent"]["spatial"]["bbox"][0].clone();
+    let bbox = extent.as_array().unwrap().iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+    let run = db.geosector(&[
+        "tiles",
+        "seed",
+        "--url",
+        &server.base,
+        "--collections",
+        "land.parcels",
+        "--bbox",
+        &bbox,
+        "--zoom",
+        "12-15",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.text().contains(" 0 failed") && run.text().contains("seeded "), "{}", run.text());
+    let (x0, y0) = (extent[0].as_f64().unwrap(), extent[1].as_f64().unwrap());
+    assert_eq!(server.get(&tile_path(15, x0, y0)).header("x-tile-cache"), Some("hit"), "{}", run.text());
+    let bad = db.geosector(&["tiles", "seed", "--url", &server.base, "--bbox", "106,21,105,22"]);
+    assert_eq!(bad.code, Some(2));
+    assert!(bad.text().contains("--bbox"), "{}", bad.text());
+
+    // Dataset tiles: one tile, a layer per chosen collection with data there.
+    let (lon, lat): (f64, f64) = {
+        let row = client
+            .query_one("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM land.map_sheets ORDER BY id LIMIT 1) s", &[])
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    let path = tile_path(15, lon, lat).replace("/collections/land.parcels/tiles", "/tiles");
+    let both = server.get(&format!("{path}?collections=land.parcels,land.map_sheets"));
+    assert_eq!(both.status, 200, "{path}");
+    let names: Vec<String> = Tile::decode(both.body.as_slice()).unwrap().layers.into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["land.parcels", "land.map_sheets"]);
+    let one = server.get(&format!("{path}?collections=land.map_sheets"));
+    assert_eq!(Tile::decode(one.body.as_slice()).unwrap().layers.len(), 1);
+    let unknown = server.get(&format!("{path}?collections=land.parcels,land.owners"));
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.json()["description"].as_str().unwrap().starts_with("collections:"), "{}", unknown.text());
+    assert_eq!(server.get(&format!("{path}?filter=x")).status, 400);
+    assert_eq!(server.get("/tiles/WebMercatorQuad/15/0/0").status, 404);
+    let tilejson = server.get("/tiles/WebMercatorQuad/tilejson.json?collections=land.parcels,water.stations").json();
+    assert!(tilejson["tiles"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("/tiles/WebMercatorQuad/{z}/{y}/{x}?collections=land.parcels,water.stations"));
+    let ids: Vec<&str> =
+        tilejson["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["land.parcels", "water.stations"]);
+    let landing = server.get("/").json().to_string();
+    assert!(landing.contains("/tiles\"") || landing.contains("/tiles?"), "the landing page links the dataset tiles");
+
+    // TileJSON 3.0.0: the members the specification requires, with their types.
+    for doc in [tilejson, server.get("/collections/water.stations/tiles/WebMercatorQuad/tilejson.json").json()] {
+        assert_eq!(doc["tilejson"], "3.0.0");
+        assert!(doc["tiles"].as_array().is_some_and(|t| !t.is_empty() && t.iter().all(Value::is_string)));
+        for layer in doc["vector_layers"].as_array().unwrap() {
+            assert!(layer["id"].is_string() && layer["fields"].is_object(), "{layer}");
+            assert!(layer["fields"].as_object().unwrap().values().all(Value::is_string), "{layer}");
+        }
+        let zooms = (doc["minzoom"].as_u64().unwrap(), doc["maxzoom"].as_u64().unwrap());
+        assert!(zooms.0 <= zooms.1 && zooms.1 <= 30);
+        // bounds and center are optional (a collection without rows has none)
+        if doc["name"] == "geosector" || doc["bounds"].is_array() {
+            let bounds: Vec<f64> = doc["bounds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            assert!(bounds.len() == 4 && bounds[0] <= bounds[2] && bounds[1] <= bounds[3]);
+            assert_eq!(doc["center"].as_array().unwrap().len(), 3);
+        }
+    }
+
+    // Compression is negotiated; a cached tile is compressed once and decodes to the same bytes.
+    let plain = server.get(&path);
+    for (accept, coding) in [("gzip", "gzip"), ("br;q=1, gzip;q=0.5", "br"), ("identity", "")] {
+        let r = server.get_with(&path, &[("Accept-Encoding", accept)]);
+        assert!(r.header("vary").is_some_and(|v| v.contains("Accept-Encoding")), "{:?}", r.header("vary"));
+        let decoded = match coding {
+            "gzip" => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(r.body.as_slice()), &mut out).unwrap();
+                out
+            }
+            "br" => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut brotli::Decompressor::new(r.body.as_slice(), 4096), &mut out).unwrap();
+                out
+            }
+            _ => r.body.clone(),
+        };
+        assert_eq!(r.header("content-encoding").unwrap_or(""), coding, "{accept}");
+        assert_eq!(decoded, plain.body, "{accept}");
+    }
+
+    // The documents validate against the OGC API - Tiles 1.0 schemas.
+    if let (Some(testdata), Some(python)) = (shared_testdata(), crate::clients::python()) {
+        let out = crate::clients::run(std::process::Command::new(python).args([
+            repo().join("tests/clients/tiles_schema_check.py").to_str().unwrap(),
+            testdata.join("ogcapi/tiles/ogcapi-tiles-1.bundled.json").to_str().unwrap(),
+            &server.base,
+        ]));
+        let report: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert!(report["checked"].as_array().unwrap().len() >= 9, "{report}");
+        assert_eq!(report["errors"], serde_json::json!([]), "{report}");
+    }
 }
