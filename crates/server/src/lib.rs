@@ -15,8 +15,10 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod params;
+pub mod style;
 pub mod tilecache;
 pub mod tiles;
+pub mod viewer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -221,6 +223,10 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
                 "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
                 web::get().to(tiles::tile),
             )
+            .route("/styles", web::get().to(style::styles))
+            .route("/styles/{styleId}", web::get().to(style::style))
+            .route("/map", web::get().to(viewer::map))
+            .route("/map/assets/{name}", web::get().to(viewer::asset))
             .default_service(web::to(not_found))
     });
     if config.workers > 0 {
