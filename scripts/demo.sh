@@ -3,7 +3,7 @@
 # starts the private PostGIS cluster (unless DATABASE_URL is set), builds, migrates, loads the
 # reference data and every sample in data-samples/, prints what is stored, and runs the server
 # on http://127.0.0.1:8080 (GEOSECTOR_BIND to change; GEOSECTOR_DEMO_NO_SERVE=1 to stop after
-# loading).
+# loading). The map viewer is at /map.
 #
 # Reference data: $GEOSECTOR_REFERENCE_DIR, else ../shared/testdata/vietnam when present (all of
 # Vietnam), else data-samples/reference (Hà Nội only).
@@ -13,6 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DATABASE_URL="${DATABASE_URL:-$(scripts/dev-db.sh start | tail -n 1)}"
 echo "database: $DATABASE_URL"
 
+scripts/web.sh   # MapLibre GL JS for the map viewer, embedded by the build
 cargo build --quiet --bin geosector
 GEOSECTOR=target/debug/geosector
 
@@ -55,5 +56,5 @@ if [ -n "${GEOSECTOR_DEMO_NO_SERVE:-}" ]; then
   exit 0
 fi
 BIND="${GEOSECTOR_BIND:-127.0.0.1:8080}"
-echo "serving OGC API - Features on http://$BIND/ (QGIS: add an OGC API - Features connection to it; Ctrl-C stops)"
+echo "serving OGC API - Features on http://$BIND/ and the map viewer on http://$BIND/map (QGIS: add an OGC API - Features connection to it; Ctrl-C stops)"
 exec $GEOSECTOR serve --bind "$BIND"

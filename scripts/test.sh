@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with Rust: installs what the tests need
 # (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh; GDAL's ogrinfo/ogr2ogr from Debian;
-# OWSLib and openapi-spec-validator into .geosector/venv; cargo-nextest when missing), starts
+# OWSLib and openapi-spec-validator into .geosector/venv; Debian's chromium and, through
+# scripts/web.sh, MapLibre GL JS and playwright-core into web/node_modules for the map viewer test;
+# cargo-nextest when missing), starts
 # the private PostGIS cluster unless DATABASE_URL is set, and runs every test against it.
 #
 #   scripts/test.sh                 # everything
@@ -33,6 +35,14 @@ if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator' >/dev/null 2>
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/requirements.txt >&2
 fi
 export GEOSECTOR_PYTHON="$PWD/$VENV/bin/python"
+
+# The map viewer: MapLibre GL JS (embedded by the build, so before any cargo command) and the
+# browser test's driver, then Debian's Chromium (never a browser download).
+scripts/web.sh
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing chromium (apt)" >&2
+  apt_install chromium
+fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "installing cargo-nextest" >&2

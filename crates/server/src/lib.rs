@@ -17,8 +17,10 @@ pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod seed;
+pub mod style;
 pub mod tilecache;
 pub mod tiles;
+pub mod viewer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -249,6 +251,10 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
                 "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
                 web::get().to(tiles::tile),
             )
+            .route("/styles", web::get().to(style::styles))
+            .route("/styles/{styleId}", web::get().to(style::style))
+            .route("/map", web::get().to(viewer::map))
+            .route("/map/assets/{name}", web::get().to(viewer::asset))
             .default_service(web::to(not_found))
     });
     if config.workers > 0 {

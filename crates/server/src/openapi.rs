@@ -27,6 +27,13 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
     paths.insert("/collections".into(), simple("The collections", "getCollections"));
     paths.insert("/api".into(), json!({ "get": { "summary": "This document", "operationId": "getApi", "responses": { "200": { "description": "OpenAPI 3.0", "content": { "application/vnd.oai.openapi+json;version=3.0": { "schema": { "type": "object" } } } } } } }));
     paths.insert("/health".into(), json!({ "get": { "summary": "Health (database reachable)", "operationId": "getHealth", "responses": { "200": { "description": "healthy" }, "503": { "description": "the database cannot be reached" } } } }));
+    paths.insert("/styles".into(), json!({ "get": { "summary": "MapLibre styles, one per sector", "operationId": "getStyles", "responses": { "200": { "description": "The styles", "content": { "application/json": { "schema": { "type": "object" } } } }, "400": error.clone() } } }));
+    paths.insert("/styles/{styleId}".into(), json!({ "get": { "summary": "A sector's MapLibre style (v8)", "operationId": "getStyle",
+        "parameters": [{ "name": "styleId", "in": "path", "required": true, "schema": { "type": "string" }, "description": "A sector: land, minerals, water, environment" }],
+        "responses": { "200": { "description": "The style", "content": { "application/vnd.mapbox.style+json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
+    paths.insert("/map".into(), json!({ "get": { "summary": "Map viewer (HTML)", "operationId": "getMap",
+        "parameters": [{ "name": "lang", "in": "query", "required": false, "schema": { "type": "string", "enum": ["vi", "en"], "default": "vi" }, "description": "Language of the viewer" }],
+        "responses": { "200": { "description": "The viewer", "content": { "text/html": { "schema": { "type": "string" } } } }, "400": error.clone() } } }));
     for c in registry.iter() {
         let id = c.id();
         let op = id.replace(['.', '-'], "_");

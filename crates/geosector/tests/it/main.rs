@@ -10,3 +10,4 @@ mod migrate;
 mod reference;
 mod schema;
 mod tiles;
+mod viewer;

@@ -1,0 +1,251 @@
+//! The map viewer at `/map`: a page of our own (HTML and `viewer.js`, no framework) drawing every
+//! sector's style with MapLibre GL JS, with a layer list, feature info on click and parcel
+//! numbers, in Vietnamese (`?lang=vi`, the default) or English (`?lang=en`).
+//!
+//! MapLibre is served from inside the binary (`/map/assets/maplibre-gl.js` and `.css`, embedded by
+//! `build.rs` from `web/node_modules`, installed by `scripts/web.sh`): the page makes no request
+//! outside this server, so it works on closed government networks. A binary built before
+//! `scripts/web.sh` ran answers those assets with a 503 saying so.
+
+use std::fmt::Write as _;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::html::escape;
+use crate::params;
+use crate::style::{sector_of, sector_titles, sectors};
+use crate::AppState;
+
+/// MapLibre GL JS as embedded at build time.
+#[derive(Debug, Clone, Copy)]
+pub struct Maplibre {
+    /// `dist/maplibre-gl.js`.
+    pub js: &'static [u8],
+    /// `dist/maplibre-gl.css`.
+    pub css: &'static [u8],
+    /// The package version (cache-busting query of the asset URLs).
+    pub version: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/maplibre.rs"));
+
+/// The viewer's own script.
+pub const VIEWER_JS: &str = include_str!("viewer.js");
+const VIEWER_JS_HASH: u64 = fnv1a(VIEWER_JS.as_bytes());
+
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
+/// The language of the viewer's labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Vietnamese (the default).
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Reads `lang` (`vi` or `en`; absent = `vi`).
+    ///
+    /// # Errors
+    /// A message for any other value.
+    pub fn parse(value: Option<&str>) -> Result<Lang, String> {
+        match value {
+            None | Some("vi") => Ok(Lang::Vi),
+            Some("en") => Ok(Lang::En),
+            Some(other) => Err(format!("expected vi or en, got {other:?}")),
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The text in this language of a (Vietnamese, English) pair.
+    pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The viewer's interface texts (Vietnamese, English). The script gets them in the page's
+/// configuration, so all its words are here.
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("title", "Bản đồ tài nguyên và môi trường", "Natural resources and environment map"),
+    ("layers", "Lớp bản đồ", "Layers"),
+    (
+        "legend",
+        "Chú giải mục đích sử dụng đất (màu của geosector, không phải chú giải chính thức)",
+        "Land-use legend (geosector's colours, not the official legend)",
+    ),
+    ("parcelNumbers", "Số thửa (từ mức 17)", "Parcel numbers (from zoom 17)"),
+    ("home", "Trang chủ", "Home"),
+    ("properties", "Thuộc tính", "Properties"),
+    ("loading", "Đang tải bản ghi đầy đủ…", "Loading the full record…"),
+    ("fromTile", "Thuộc tính trong ô bản đồ", "Properties from the tile"),
+    ("fullRecord", "Bản ghi đầy đủ", "Full record"),
+    ("cell", "Ô tổng hợp (mức thu nhỏ)", "Generalised cell (low zoom)"),
+    (
+        "noMaplibre",
+        "Máy chủ được xây dựng khi chưa có MapLibre: chạy scripts/web.sh rồi xây dựng lại.",
+        "The server was built without MapLibre: run scripts/web.sh, then rebuild.",
+    ),
+    ("styleError", "Không tải được kiểu bản đồ", "Cannot load the map style"),
+    ("noData", "Chưa có dữ liệu", "No data yet"),
+];
+
+/// `GET /map`: the viewer page.
+///
+/// # Errors
+/// 400 for a parameter other than `lang`, or a `lang` other than `vi` / `en`.
+pub async fn map(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let mut lang = None;
+    for (name, value) in params::query_pairs(&req)? {
+        match name.as_str() {
+            "lang" if lang.is_none() => lang = Some(value),
+            "lang" => return Err(ApiError::param("lang", "given more than once")),
+            _ => return Err(ApiError::param(&name, "unknown parameter; the map accepts only lang (vi or en)")),
+        }
+    }
+    let lang = Lang::parse(lang.as_deref()).map_err(|m| ApiError::param("lang", m))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(page(&state, lang)))
+}
+
+fn text(lang: Lang, key: &str) -> &'static str {
+    TEXTS.iter().find(|(k, _, _)| *k == key).map_or("", |(_, vi, en)| lang.pick(vi, en))
+}
+
+fn page(state: &AppState, lang: Lang) -> String {
+    let version = MAPLIBRE.map_or("missing", |m| m.version);
+    let mut panel = String::new();
+    let mut config_sectors = Vec::new();
+    for sector in sectors(state) {
+        let (vi, en) = sector_titles(sector);
+        let _ = write!(panel, "<fieldset><legend>{}</legend>", escape(lang.pick(vi, en)));
+        let mut collections = Vec::new();
+        for c in state.registry.iter().filter(|c| c.has_geometry() && sector_of(c.decl.id) == sector) {
+            let (first, second) = match lang {
+                Lang::Vi => (c.decl.title_vi, c.decl.title_en),
+                Lang::En => (c.decl.title_en, c.decl.title_vi),
+            };
+            let _ = write!(
+                panel,
+                "<label><input type=\"checkbox\" checked data-collection=\"{id}\"> {first} <span class=\"other\">{second}</span></label>",
+                id = escape(c.id()),
+                first = escape(first),
+                second = escape(second),
+            );
+            collections.push(json!({ "id": c.id(), "title_vi": c.decl.title_vi, "title_en": c.decl.title_en }));
+        }
+        panel.push_str("</fieldset>");
+        config_sectors.push(json!({ "id": sector, "title_vi": vi, "title_en": en, "collections": collections }));
+    }
+    let texts: serde_json::Map<String, serde_json::Value> =
+        TEXTS.iter().map(|(k, vi, en)| ((*k).to_owned(), json!(lang.pick(vi, en)))).collect();
+    let config =
+        json!({ "lang": lang.code(), "sectors": config_sectors, "texts": texts, "maplibre": MAPLIBRE.is_some() });
+    // `</` cannot appear inside the script element.
+    let config = config.to_string().replace("</", "<\\/");
+    let other = match lang {
+        Lang::Vi => "<a href=\"?lang=en\" data-lang=\"en\">English</a>",
+        Lang::En => "<a href=\"?lang=vi\" data-lang=\"vi\">Tiếng Việt</a>",
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} — geosector</title><link rel=\"icon\" href=\"data:,\">\
+         <link rel=\"stylesheet\" href=\"/map/assets/maplibre-gl.css?v={version}\">\
+         <style>html,body{{margin:0;height:100%;font-family:system-ui,sans-serif}}#map{{position:absolute;inset:0 0 0 20rem}}\
+         #panel{{position:absolute;top:0;bottom:0;left:0;width:20rem;box-sizing:border-box;overflow:auto;padding:.75rem;background:#fff;border-right:1px solid #ccc;font-size:.9rem}}\
+         #panel h1{{font-size:1.05rem;margin:0 0 .5rem}}#panel nav a{{margin-right:.75rem}}fieldset{{border:1px solid #ddd;margin:.5rem 0;padding:.25rem .5rem}}\
+         label{{display:block;margin:.2rem 0}}.other{{color:#666;font-size:.85em}}#status{{color:#a00}}\
+         .swatch{{display:inline-block;width:.9em;height:.9em;border:1px solid #888;vertical-align:middle;margin-right:.25em}}\
+         .legend-group{{margin:.25rem 0}}.legend-group span.code{{margin-right:.5em;white-space:nowrap}}\
+         .popup table{{border-collapse:collapse;font-size:.8rem}}.popup td,.popup th{{border-bottom:1px solid #eee;padding:.1rem .3rem;text-align:left;vertical-align:top}}\
+         .popup h2{{font-size:.9rem;margin:0 0 .25rem}}.popup .note{{color:#666;font-size:.75rem}}.popup{{max-height:20rem;overflow:auto}}\
+         #labels{{position:absolute;inset:0;pointer-events:none;overflow:hidden}}\
+         #labels span{{position:absolute;transform:translate(-50%,-50%);font-size:11px;color:#222;text-shadow:0 0 2px #fff,0 0 2px #fff}}\
+         @media (max-width:40rem){{#map{{inset:12rem 0 0 0}}#panel{{bottom:auto;height:12rem;width:100%}}}}</style></head>\
+         <body><aside id=\"panel\"><h1>{title}</h1><nav><a href=\"/\">{home}</a>{other}</nav><p id=\"status\" role=\"status\"></p>\
+         <h2 style=\"font-size:1rem\">{layers}</h2>{panel}\
+         <label><input type=\"checkbox\" checked id=\"parcel-numbers\"> {numbers}</label>\
+         <details open id=\"legend\"><summary>{legend}</summary></details></aside>\
+         <div id=\"map\"></div><div id=\"labels\"></div>\
+         <script id=\"geosector-config\" type=\"application/json\">{config}</script>\
+         <script src=\"/map/assets/maplibre-gl.js?v={version}\"></script>\
+         <script src=\"/map/assets/viewer.js?v={hash:016x}\"></script></body></html>",
+        code = lang.code(),
+        title = escape(text(lang, "title")),
+        home = escape(text(lang, "home")),
+        layers = escape(text(lang, "layers")),
+        numbers = escape(text(lang, "parcelNumbers")),
+        legend = escape(text(lang, "legend")),
+        version = escape(version),
+        hash = VIEWER_JS_HASH,
+    )
+}
+
+/// `GET /map/assets/{name}`: MapLibre's script and stylesheet and the viewer's script, cached
+/// for a year (their URLs change with their content).
+///
+/// # Errors
+/// 404 for another name; 503 for MapLibre when the binary was built before `scripts/web.sh`.
+pub async fn asset(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let name = path.into_inner();
+    let (body, content_type): (&'static [u8], &str) = match name.as_str() {
+        "viewer.js" => (VIEWER_JS.as_bytes(), "text/javascript; charset=utf-8"),
+        "maplibre-gl.js" | "maplibre-gl.css" => {
+            let Some(m) = MAPLIBRE else {
+                // Not an outage of the database: say exactly what the operator must do.
+                return Ok(HttpResponse::ServiceUnavailable().json(json!({
+                    "code": "ServiceUnavailable",
+                    "description": format!("{name} is not in this build of geosector: run scripts/web.sh (installs MapLibre GL JS into web/node_modules), then rebuild"),
+                })));
+            };
+            if name.ends_with(".js") {
+                (m.js, "text/javascript; charset=utf-8")
+            } else {
+                (m.css, "text/css; charset=utf-8")
+            }
+        }
+        _ => return Err(ApiError::NotFound(format!("no map asset {name}"))),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lang_defaults_to_vietnamese_and_refuses_others() {
+        assert_eq!(Lang::parse(None), Ok(Lang::Vi));
+        assert_eq!(Lang::parse(Some("en")), Ok(Lang::En));
+        assert!(Lang::parse(Some("fr")).unwrap_err().contains("vi or en"));
+        for (key, vi, en) in TEXTS {
+            assert!(!vi.is_empty() && !en.is_empty(), "{key}");
+        }
+    }
+}
