@@ -430,6 +430,7 @@ mod tests {
         hidden: &[],
         extra: &[],
         datetime: None,
+        tiles: geosector_domain::TileDecl::ALL,
     };
 
     #[test]

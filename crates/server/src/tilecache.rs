@@ -134,9 +134,14 @@ impl TileCache {
         self.lock().versions.get(collection).copied()
     }
 
-    /// Brings a collection to `version`, dropping the tiles that meet any of `changes`.
+    /// Brings a collection to `version`, dropping the tiles that meet any of `changes`. A no-op
+    /// when the cache is already there: concurrent requests that saw the same change advance
+    /// once, and tiles rendered at the new version by the first stay.
     pub fn advance(&self, collection: &'static str, version: i64, changes: &[Extent]) {
         let mut inner = self.lock();
+        if inner.versions.get(collection).is_some_and(|known| *known >= version) {
+            return;
+        }
         let everything = changes.is_empty() || changes.iter().any(Option::is_none);
         let boxes: Vec<[f64; 4]> = changes.iter().flatten().copied().collect();
         let doomed: Vec<Key> = inner
@@ -242,6 +247,12 @@ mod tests {
             cache.get("c", 16, 52100, 28900).map(|t| t.mvt.clone()),
             Some(Bytes::from_static(b"far")),
             "others stay"
+        );
+        cache.put("c", 2, 16, 52037, 28808, tile(b"new"));
+        cache.advance("c", 2, &[Some(change)]);
+        assert!(
+            cache.get("c", 16, 52037, 28808).is_some(),
+            "a second request advancing to the same version drops nothing"
         );
         cache.put("c", 1, 16, 1, 1, tile(b"stale"));
         assert!(cache.get("c", 16, 1, 1).is_none(), "a tile rendered at an old version is not stored");
