@@ -8,7 +8,8 @@
 #
 # Starts our server twice — :8080 with its tile cache, :8082 with `tile_cache_mb = 0` (every
 # tile rendered: "cold") — and Martin cached (:3000) and uncached (:3001), then runs
-# ../shared/tools/peer-bench.sh --only tiles with 2 wrk threads, ROUNDS times (default 3).
+# ../shared/tools/peer-bench.sh --only tiles with 2 wrk threads, ROUNDS times (default 3), after
+# requesting every bench tile once from both cached servers.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 T=../shared/tools
@@ -30,6 +31,13 @@ start_ours 8080
 start_ours 8082 --config "$RUN/ours-nocache.toml"
 DATABASE_URL="$B" $T/run-peers.sh start martin martin-nocache
 pid() { pgrep -f "geosector.*--bind 127.0.0.1:$1" | head -1; }
+# "Cached" means warm caches on both sides: request every bench tile once from each cached server
+# (ours through `geosector tiles seed` would need a bbox; the exact tile list is fairer).
+echo "warming the caches (480 tiles each)" >&2
+psql -X -At -F ' ' -d "$B" -c "SELECT z, x, y FROM public.bench_tiles ORDER BY n" | while read -r z x y; do
+  curl -s -o /dev/null "http://127.0.0.1:8080/collections/land.parcels/tiles/WebMercatorQuad/$z/$y/$x"
+  curl -s -o /dev/null "http://127.0.0.1:3000/parcels/$z/$x/$y"
+done
 TILES='/collections/land.parcels/tiles/WebMercatorQuad/{z}/{y}/{x}'
 for r in $(seq "$ROUNDS"); do
   echo "== round $r" >&2
