@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod params;
+pub mod peer;
 pub mod seed;
 pub mod style;
 pub mod tilecache;
@@ -257,6 +258,7 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .route("/map/assets/{name}", web::get().to(viewer::asset))
             .default_service(web::to(not_found))
     });
+    server = server.on_connect(peer::on_connect);
     if config.workers > 0 {
         server = server.workers(config.workers);
     }

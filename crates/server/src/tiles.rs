@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::etag;
 use crate::links::{base_url, Link};
 use crate::params::{self, Format};
+use crate::peer::PeerSocket;
 use crate::tilecache::{self, CachedTile, Coding};
 use crate::AppState;
 use std::sync::Arc;
@@ -129,7 +130,7 @@ impl Tileset {
     /// One collection's tileset.
     async fn of_collection(state: &AppState, req: &HttpRequest, id: &str) -> Result<Tileset, ApiError> {
         let c = with_geometry(state, id)?;
-        let mut db = Db::new(state);
+        let mut db = Db::new(state, req);
         let bbox = current_layer(&mut db, &c).await?.bbox;
         Ok(Tileset {
             url: format!("{}/collections/{id}/tiles/{TMS}", base_url(req)),
@@ -141,7 +142,7 @@ impl Tileset {
 
     /// The dataset's tileset over the chosen collections.
     async fn of_dataset(state: &AppState, req: &HttpRequest, chosen: &[Arc<Collection>]) -> Result<Tileset, ApiError> {
-        let mut db = Db::new(state);
+        let mut db = Db::new(state, req);
         let mut layers = Vec::with_capacity(chosen.len());
         for c in chosen {
             layers.push((Arc::clone(c), current_layer(&mut db, c).await?.bbox));
@@ -420,7 +421,7 @@ pub async fn dataset_tile(
     check_tms(&tms)?;
     let chosen = chosen_collections(&state, &req, false)?;
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
-    let mut db = Db::new(&state);
+    let mut db = Db::new(&state, &req);
     let mut covering = Vec::with_capacity(chosen.len());
     // One tag over every chosen layer's version (FNV-1a), plus the path and query.
     let mut combined: u64 = 0xcbf2_9ce4_8422_2325;
@@ -468,7 +469,7 @@ pub async fn tile(
         return Err(ApiError::param(name, "unknown parameter; a tile takes none"));
     }
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
-    let mut db = Db::new(&state);
+    let mut db = Db::new(&state, &req);
     let layer = current_layer(&mut db, &c).await?;
     if !layer.covers(z, col, row) {
         return Err(ApiError::NotFound(format!("tile {z}/{row}/{col} is outside the limits of {id}")));
@@ -500,11 +501,13 @@ fn tile_coordinates(z: &str, row: &str, col: &str) -> Result<(u32, u64, u64), Ap
 struct Db<'a> {
     state: &'a AppState,
     client: Option<deadpool_postgres::Object>,
+    /// The requesting client's connection, watched while a tile renders.
+    peer: Option<PeerSocket>,
 }
 
 impl<'a> Db<'a> {
-    fn new(state: &'a AppState) -> Db<'a> {
-        Db { state, client: None }
+    fn new(state: &'a AppState, req: &HttpRequest) -> Db<'a> {
+        Db { state, client: None, peer: PeerSocket::of(req) }
     }
 
     async fn client(&mut self) -> Result<&deadpool_postgres::Object, ApiError> {
@@ -576,7 +579,7 @@ async fn layer_tile(
     let sql = if detail { c.plan.tile_sql.as_deref() } else { c.plan.overview_sql.as_deref() };
     let max_bytes = db.state.max_tile_bytes;
     let mut rendered = match sql {
-        Some(sql) => render(db.client().await?, sql, (z, col, row)).await?,
+        Some(sql) => render(db, sql, (z, col, row)).await?,
         None => Bytes::new(),
     };
     let mut reduced = None;
@@ -584,7 +587,7 @@ async fn layer_tile(
         // Over the cap: the same features with their ids only (a click still finds the record).
         let full = rendered.len();
         if let Some(lean) = c.plan.tile_sql_ids_only.as_deref() {
-            rendered = render(db.client().await?, lean, (z, col, row)).await?;
+            rendered = render(db, lean, (z, col, row)).await?;
         }
         let note = format!(
             "tile {}/{z}/{row}/{col} was {full} bytes, over the {max_bytes}-byte cap: served without properties ({} bytes)",
@@ -621,17 +624,27 @@ async fn layer_tile(
     Ok((tile, "miss"))
 }
 
-/// Runs a tile statement. If the request is dropped (the client went away) while PostgreSQL is
-/// still rendering, the query is cancelled rather than left to finish for nobody.
-async fn render(
-    client: &deadpool_postgres::Object,
-    sql: &str,
-    (z, col, row): (u32, u64, u64),
-) -> Result<Bytes, ApiError> {
+/// Runs a tile statement. If the client goes away (or the request is dropped) while PostgreSQL
+/// is still rendering, the query is cancelled rather than left to finish for nobody.
+async fn render(db: &mut Db<'_>, sql: &str, (z, col, row): (u32, u64, u64)) -> Result<Bytes, ApiError> {
+    let peer = db.peer.clone();
+    let client = db.client().await?;
     let statement = client.prepare_cached(sql).await?;
     let (z, x, y) = (i32::try_from(z).unwrap_or(0), i32::try_from(col).unwrap_or(0), i32::try_from(row).unwrap_or(0));
     let guard = CancelOnDrop(Some(client.cancel_token()));
-    let rendered: Option<Vec<u8>> = client.query_one(&statement, &[&z, &x, &y]).await?.get(0);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&z, &x, &y];
+    let query = client.query_one(&statement, &params);
+    let result = match peer {
+        Some(peer) => tokio::select! {
+            result = query => result,
+            () = peer.closed() => {
+                // The guard, dropped armed, cancels the query.
+                return Err(ApiError::Unavailable("the client closed the connection; its tile query was cancelled".into()));
+            }
+        },
+        None => query.await,
+    };
+    let rendered: Option<Vec<u8>> = result?.get(0);
     guard.disarm();
     Ok(Bytes::from(rendered.unwrap_or_default()))
 }

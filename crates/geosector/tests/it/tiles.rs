@@ -337,3 +337,66 @@ async fn overviews_dataset_tiles_compression_and_schemas() {
         assert_eq!(report["errors"], serde_json::json!([]), "{report}");
     }
 }
+
+#[tokio::test]
+async fn size_cap_is_reported_and_abandoned_renders_are_cancelled() {
+    let Some(db) = TestDb::migrated().await else { return };
+    load_samples(&db);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("geosector.toml");
+    std::fs::write(&config, "max_tile_kb = 1\n").unwrap();
+    let server = Server::start(&db, &["--config", config.to_str().unwrap()]);
+    let client = db.client().await;
+
+    // A parcel tile over the 1 KiB cap: the same features, ids and geometry only, and said so.
+    let (lon, lat): (f64, f64) = {
+        let row = client
+            .query_one(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Centroid(ST_Extent(geom)::geometry) p FROM land.parcels) s",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    let path = tile_path(15, lon, lat);
+    let reduced = server.get(&path);
+    assert_eq!(reduced.status, 200, "{path}");
+    let note = reduced.header("geosector-tile-reduced").unwrap_or_else(|| panic!("no report: {:?}", reduced.headers));
+    assert!(note.contains("over the 1024-byte cap") && note.contains("without properties"), "{note}");
+    let layer = Tile::decode(reduced.body.as_slice()).unwrap().layers.remove(0);
+    assert!(
+        layer.keys.is_empty() && layer.features.len() > 1,
+        "{} keys, {} features",
+        layer.keys.len(),
+        layer.features.len()
+    );
+    assert!(layer.features.iter().all(|f| f.id.is_some()), "a click still finds the record");
+    let full = Server::start(&db, &[]);
+    let whole = Tile::decode(full.get(&path).body.as_slice()).unwrap().layers.remove(0);
+    assert_eq!(whole.features.len(), layer.features.len(), "no feature dropped, only properties");
+
+    // A client that goes away while PostgreSQL renders its tile: the query is cancelled, not left
+    // to run for nobody. The parcels are locked so the render waits; then the client hangs up.
+    let other = tile_path(16, lon, lat);
+    assert_eq!(server.get("/collections/land.parcels/tiles/WebMercatorQuad").status, 200);
+    let locker = db.client().await;
+    locker.batch_execute("BEGIN; LOCK TABLE land.parcels IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geosector' AND wait_event_type = 'Lock' AND datname = current_database()";
+    let base = server.base.strip_prefix("http://").unwrap().to_owned();
+    let mut socket = std::net::TcpStream::connect(&base).unwrap();
+    std::io::Write::write_all(&mut socket, format!("GET {other} HTTP/1.1\r\nHost: {base}\r\n\r\n").as_bytes()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while client.query_one(waiting, &[]).await.unwrap().get::<_, i64>(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the tile query never waited on the lock");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(socket);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while client.query_one(waiting, &[]).await.unwrap().get::<_, i64>(0) > 0 {
+        assert!(std::time::Instant::now() < deadline, "the abandoned tile query was not cancelled");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(server.get(&other).status, 200, "the server serves on");
+}
