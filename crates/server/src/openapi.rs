@@ -34,6 +34,7 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
     paths.insert("/map".into(), json!({ "get": { "summary": "Map viewer (HTML)", "operationId": "getMap",
         "parameters": [{ "name": "lang", "in": "query", "required": false, "schema": { "type": "string", "enum": ["vi", "en"], "default": "vi" }, "description": "Language of the viewer" }],
         "responses": { "200": { "description": "The viewer", "content": { "text/html": { "schema": { "type": "string" } } } }, "400": error.clone() } } }));
+    tile_paths(&mut paths, registry, &error);
     for c in registry.iter() {
         let id = c.id();
         let op = id.replace(['.', '-'], "_");
@@ -105,4 +106,73 @@ pub async fn api(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         ));
     }
     HttpResponse::Ok().content_type("application/vnd.oai.openapi+json;version=3.0").body(doc.to_string())
+}
+
+/// The OGC API - Tiles paths: tile matrix sets, the dataset tileset, and each collection's.
+fn tile_paths(paths: &mut Map<String, Value>, registry: &Registry, error: &Value) {
+    let json_ok = |what: &str| json!({ "200": { "description": what, "content": { "application/json": { "schema": { "type": "object" } } } }, "400": error, "404": error });
+    let path_param =
+        |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } });
+    let tile_params = || {
+        vec![
+            json!({ "name": "tileMatrixSetId", "in": "path", "required": true, "schema": { "type": "string", "enum": ["WebMercatorQuad"] } }),
+            json!({ "name": "tileMatrix", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": crate::tiles::MAX_ZOOM } }),
+            json!({ "name": "tileRow", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }),
+            json!({ "name": "tileCol", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }),
+        ]
+    };
+    let tile_ok = json!({
+        "200": { "description": "A Mapbox Vector Tile (gzip or brotli when accepted); Geosector-Tile-Reduced reports a tile served without properties over the size cap",
+                 "content": { crate::tiles::MVT: { "schema": { "type": "string", "format": "binary" } } } },
+        "204": { "description": "No feature in this tile" }, "304": { "description": "Not modified (ETag)" }, "400": error, "404": error });
+    let collections = json!({ "name": "collections", "in": "query", "required": false, "style": "form", "explode": false,
+        "schema": { "type": "array", "items": { "type": "string" } }, "description": "The collections to draw as layers, in order (default: all with geometry)" });
+    paths.insert("/tileMatrixSets".into(), json!({ "get": { "summary": "Tile matrix sets", "operationId": "getTileMatrixSets", "responses": json_ok("The tile matrix sets") } }));
+    paths.insert(
+        "/tileMatrixSets/{tileMatrixSetId}".into(),
+        json!({ "get": { "summary": "A tile matrix set (OGC 2D-TMS 2.0)", "operationId": "getTileMatrixSet",
+        "parameters": [path_param("tileMatrixSetId")], "responses": json_ok("The tile matrix set") } }),
+    );
+    paths.insert(
+        "/tiles".into(),
+        json!({ "get": { "summary": "Vector tilesets of the dataset", "operationId": "getDatasetTilesets",
+        "parameters": [collections], "responses": json_ok("The tileset list") } }),
+    );
+    paths.insert(
+        "/tiles/{tileMatrixSetId}".into(),
+        json!({ "get": { "summary": "The dataset tileset's metadata", "operationId": "getDatasetTileset",
+        "parameters": [path_param("tileMatrixSetId"), collections], "responses": json_ok("Tileset metadata") } }),
+    );
+    paths.insert(
+        "/tiles/{tileMatrixSetId}/tilejson.json".into(),
+        json!({ "get": { "summary": "The dataset tileset as TileJSON 3.0", "operationId": "getDatasetTileJson",
+        "parameters": [path_param("tileMatrixSetId"), collections], "responses": json_ok("TileJSON 3.0") } }),
+    );
+    let mut with_collections = tile_params();
+    with_collections.push(collections);
+    paths.insert(
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}".into(),
+        json!({ "get": { "summary": "A tile with a layer per chosen collection",
+        "operationId": "getDatasetTile", "parameters": with_collections, "responses": tile_ok } }),
+    );
+    for c in registry.iter().filter(|c| c.has_geometry()) {
+        let id = c.id();
+        let op = id.replace(['.', '-'], "_");
+        paths.insert(format!("/collections/{id}/tiles"), json!({ "get": { "summary": format!("Vector tilesets of {id}"), "operationId": format!("tilesets_{op}"), "responses": json_ok("The tileset list") } }));
+        paths.insert(
+            format!("/collections/{id}/tiles/{{tileMatrixSetId}}"),
+            json!({ "get": { "summary": format!("Tileset metadata of {id}"), "operationId": format!("tileset_{op}"),
+            "parameters": [path_param("tileMatrixSetId")], "responses": json_ok("Tileset metadata") } }),
+        );
+        paths.insert(
+            format!("/collections/{id}/tiles/{{tileMatrixSetId}}/tilejson.json"),
+            json!({ "get": { "summary": format!("TileJSON 3.0 of {id}"), "operationId": format!("tilejson_{op}"),
+            "parameters": [path_param("tileMatrixSetId")], "responses": json_ok("TileJSON 3.0") } }),
+        );
+        paths.insert(
+            format!("/collections/{id}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"),
+            json!({ "get": { "summary": format!("A vector tile of {id}"),
+            "operationId": format!("tile_{op}"), "parameters": tile_params(), "responses": tile_ok } }),
+        );
+    }
 }

@@ -282,6 +282,14 @@ async fn overviews_dataset_tiles_compression_and_schemas() {
     let ids: Vec<&str> =
         tilejson["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["land.parcels", "water.stations"]);
+    let api = server.get("/api").json();
+    for path in [
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "/collections/land.parcels/tiles/{tileMatrixSetId}/tilejson.json",
+        "/tileMatrixSets",
+    ] {
+        assert!(api["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
     let landing = server.get("/").json().to_string();
     assert!(landing.contains("/tiles\"") || landing.contains("/tiles?"), "the landing page links the dataset tiles");
 
