@@ -310,6 +310,18 @@ pub async fn tilesets(
     Ok(json_response(&tileset.list(&base_url(&req))))
 }
 
+/// The checks of a collection's tileset request (only `f`, the served tile matrix set), then the
+/// tileset.
+async fn collection_tileset(
+    state: &AppState,
+    req: &HttpRequest,
+    (id, tms): (String, String),
+) -> Result<Tileset, ApiError> {
+    params::format_only(req)?;
+    check_tms(&tms)?;
+    Tileset::of_collection(state, req, &id).await
+}
+
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}`: tileset metadata.
 ///
 /// # Errors
@@ -319,10 +331,7 @@ pub async fn tileset(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, tms) = path.into_inner();
-    params::format_only(&req)?;
-    check_tms(&tms)?;
-    let tileset = Tileset::of_collection(&state, &req, &id).await?;
+    let tileset = collection_tileset(&state, &req, path.into_inner()).await?;
     Ok(json_response(&tileset.metadata(&base_url(&req))))
 }
 
@@ -335,10 +344,7 @@ pub async fn tilejson(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, tms) = path.into_inner();
-    params::format_only(&req)?;
-    check_tms(&tms)?;
-    let tileset = Tileset::of_collection(&state, &req, &id).await?;
+    let tileset = collection_tileset(&state, &req, path.into_inner()).await?;
     Ok(json_response(&tileset.tilejson()))
 }
 
@@ -366,13 +372,18 @@ fn chosen_collections(state: &AppState, req: &HttpRequest, allow_f: bool) -> Res
     Ok(chosen)
 }
 
+/// The dataset tileset over the collections the request chose.
+async fn dataset_tileset_of(state: &AppState, req: &HttpRequest) -> Result<Tileset, ApiError> {
+    let chosen = chosen_collections(state, req, true)?;
+    Tileset::of_dataset(state, req, &chosen).await
+}
+
 /// `GET /tiles`: the dataset's tileset list.
 ///
 /// # Errors
 /// 400 for a parameter other than `f` and `collections`, or an unknown collection.
 pub async fn dataset_tilesets(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let chosen = chosen_collections(&state, &req, true)?;
-    let tileset = Tileset::of_dataset(&state, &req, &chosen).await?;
+    let tileset = dataset_tileset_of(&state, &req).await?;
     Ok(json_response(&tileset.list(&base_url(&req))))
 }
 
@@ -386,8 +397,7 @@ pub async fn dataset_tileset(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     check_tms(&path)?;
-    let chosen = chosen_collections(&state, &req, true)?;
-    let tileset = Tileset::of_dataset(&state, &req, &chosen).await?;
+    let tileset = dataset_tileset_of(&state, &req).await?;
     Ok(json_response(&tileset.metadata(&base_url(&req))))
 }
 
@@ -401,8 +411,7 @@ pub async fn dataset_tilejson(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     check_tms(&path)?;
-    let chosen = chosen_collections(&state, &req, true)?;
-    let tileset = Tileset::of_dataset(&state, &req, &chosen).await?;
+    let tileset = dataset_tileset_of(&state, &req).await?;
     Ok(json_response(&tileset.tilejson()))
 }
 
