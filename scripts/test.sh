@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with Rust: installs what the tests need
-# (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh; GDAL's ogrinfo/ogr2ogr from Debian;
-# OWSLib and openapi-spec-validator into .geosector/venv; Debian's chromium and, through
+# (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh; GDAL's ogrinfo/ogr2ogr and PROJ's cs2cs
+# from Debian; OWSLib, openapi-spec-validator and pyogrio (a GDAL with OGC API - Features Part 2)
+# into .geosector/venv; Debian's chromium and, through
 # scripts/web.sh, MapLibre GL JS and playwright-core into web/node_modules for the map viewer test;
 # cargo-nextest when missing), starts
 # the private PostGIS cluster unless DATABASE_URL is set, and runs every test against it.
@@ -25,8 +26,13 @@ if ! command -v ogr2ogr >/dev/null 2>&1; then
   echo "installing gdal-bin (apt)" >&2
   apt_install gdal-bin
 fi
+# PROJ's own answers for the CRS round-trip tests (the same PROJ strings as the server's).
+if ! command -v cs2cs >/dev/null 2>&1; then
+  echo "installing proj-bin (apt)" >&2
+  apt_install proj-bin
+fi
 VENV=.geosector/venv
-if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator, pyogrio' >/dev/null 2>&1; then
   echo "installing the Python clients into $VENV" >&2
   if ! python3 -m venv --clear "$VENV" >&2; then
     apt_install python3-venv

@@ -10,10 +10,15 @@
 //!
 //! This crate is pure Rust (proj4rs): no C PROJ library is needed.
 
+pub mod ogc;
 pub mod table;
 pub mod transform;
 
-pub use table::{lookup, nearest_tm3_zone, parse_crs_name, tm3_zones, CrsDef, CrsKind, KNOWN_CRS, TOWGS84_EPSG_6960};
+pub use ogc::{ApiCrs, CRS84_URI};
+pub use table::{
+    lookup, nearest_tm3_zone, parse_crs_name, tm3_zones, AxisOrder, CrsDef, CrsKind, KNOWN_CRS, RULE_SRID_BASE,
+    TOWGS84_EPSG_6960,
+};
 pub use transform::{TransformError, Transformer};
 
 use std::fmt;
@@ -106,4 +111,8 @@ pub enum CrsError {
     /// The CRS is not known or not supported.
     #[error("unsupported CRS {0} (supported: EPSG:4326, CRS84, 3857, 4756, 3405, 3406, 5896–5899, 9205–9218, VN2000:TM3:<central meridian>)")]
     Unsupported(String),
+    /// An OGC API CRS identifier that is malformed or names a CRS this server does not offer
+    /// (the text says which and how to name one).
+    #[error("{0}")]
+    NotOffered(String),
 }

@@ -10,6 +10,9 @@
 pub const TOWGS84_EPSG_6960: &str =
     "+towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278";
 
+/// Added to an EPSG code to make its [`CrsDef::rule_srid`].
+pub const RULE_SRID_BASE: i32 = 900_000;
+
 /// Whether a CRS is geographic (degrees) or projected (metres).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrsKind {
@@ -17,6 +20,20 @@ pub enum CrsKind {
     Geographic,
     /// Easting/northing in metres.
     Projected,
+}
+
+/// The order of the two horizontal axes as the EPSG definition of a CRS gives them.
+///
+/// geosector's own coordinates are always x = east (easting or longitude), y = north; this is
+/// what an OGC API must follow when a client names the CRS by its EPSG URI (OGC API - Features
+/// Part 2): EPSG:4326 and EPSG:4756 are latitude first, every projected CRS of the table is
+/// easting first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AxisOrder {
+    /// Easting (or longitude) first.
+    EastNorth,
+    /// Latitude (or northing) first.
+    NorthEast,
 }
 
 /// One entry of the built-in table.
@@ -28,6 +45,9 @@ pub struct CrsDef {
     pub name: &'static str,
     /// Geographic or projected.
     pub kind: CrsKind,
+    /// Axis order of the EPSG definition (EPSG dataset v10.076, coordinate systems 6422 for the
+    /// geographic CRSs, 4400 for the VN-2000 projected ones, 4499 for Web Mercator).
+    pub axes: AxisOrder,
     /// Central meridian in decimal degrees (projected VN-2000 only; 0 otherwise).
     pub central_meridian: f64,
     /// Scale factor at the central meridian (projected VN-2000 only; 0 otherwise).
@@ -45,6 +65,15 @@ impl CrsDef {
         }
     }
 
+    /// The SRID of the `spatial_ref_sys` row that carries this entry's PROJ string and nothing
+    /// else (no authority, no WKT; migration `0010_crs_rule_srids.sql`): `ST_Transform(geom,
+    /// rule_srid)` makes PostGIS hand PROJ exactly [`CrsDef::proj`], so VN-2000 goes through the
+    /// EPSG:6960 parameters, where `ST_Transform(geom, 5897)` would let PROJ pick an operation by
+    /// the EPSG code.
+    pub fn rule_srid(&self) -> i32 {
+        RULE_SRID_BASE + i32::try_from(self.epsg).unwrap_or(0)
+    }
+
     /// Whether this is a VN-2000 CRS.
     pub fn is_vn2000(&self) -> bool {
         self.name.starts_with("VN-2000")
@@ -59,20 +88,35 @@ pub fn tm_proj(central_meridian: f64, scale: f64) -> String {
 }
 
 const fn tm(epsg: u32, name: &'static str, central_meridian: f64, scale: f64) -> CrsDef {
-    CrsDef { epsg, name, kind: CrsKind::Projected, central_meridian, scale }
+    CrsDef { epsg, name, kind: CrsKind::Projected, axes: AxisOrder::EastNorth, central_meridian, scale }
 }
 
 /// Every CRS geosector knows by EPSG code.
 pub const KNOWN_CRS: &[CrsDef] = &[
-    CrsDef { epsg: 4326, name: "WGS 84", kind: CrsKind::Geographic, central_meridian: 0.0, scale: 0.0 },
+    CrsDef {
+        epsg: 4326,
+        name: "WGS 84",
+        kind: CrsKind::Geographic,
+        axes: AxisOrder::NorthEast,
+        central_meridian: 0.0,
+        scale: 0.0,
+    },
     CrsDef {
         epsg: 3857,
         name: "WGS 84 / Pseudo-Mercator",
         kind: CrsKind::Projected,
+        axes: AxisOrder::EastNorth,
         central_meridian: 0.0,
         scale: 0.0,
     },
-    CrsDef { epsg: 4756, name: "VN-2000", kind: CrsKind::Geographic, central_meridian: 0.0, scale: 0.0 },
+    CrsDef {
+        epsg: 4756,
+        name: "VN-2000",
+        kind: CrsKind::Geographic,
+        axes: AxisOrder::NorthEast,
+        central_meridian: 0.0,
+        scale: 0.0,
+    },
     tm(3405, "VN-2000 / UTM zone 48N", 105.0, 0.9996),
     tm(3406, "VN-2000 / UTM zone 49N", 111.0, 0.9996),
     tm(5896, "VN-2000 / TM-3 zone 481", 102.0, 0.9999),
@@ -165,5 +209,13 @@ mod tests {
             assert!(def.proj().contains(TOWGS84_EPSG_6960), "{}", def.epsg);
         }
         assert_eq!(KNOWN_CRS.iter().filter(|d| (9205..=9218).contains(&d.epsg)).count(), 14);
+    }
+
+    #[test]
+    fn geographic_crs_are_latitude_first_projected_easting_first() {
+        for def in KNOWN_CRS {
+            let expected = if def.kind == CrsKind::Geographic { AxisOrder::NorthEast } else { AxisOrder::EastNorth };
+            assert_eq!(def.axes, expected, "EPSG:{}", def.epsg);
+        }
     }
 }

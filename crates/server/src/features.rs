@@ -11,13 +11,15 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::{pin_mut, StreamExt};
+use geosector_crs::ApiCrs;
 use geosector_store::Collection;
 use tokio_postgres::types::ToSql;
 
+use crate::crs;
 use crate::error::ApiError;
 use crate::etag;
 use crate::html;
-use crate::links::{base_url, query_with, Link};
+use crate::links::{base_url, encode, query_with, Link};
 use crate::params::{self, Format, ItemsQuery};
 use crate::AppState;
 
@@ -135,14 +137,14 @@ pub async fn items(
     let body = futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
-        .insert_header(("Content-Crs", "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"))
+        .insert_header(("Content-Crs", crs::content_crs(query.crs.output)))
         .insert_header((header::ETAG, tag))
         .streaming(body))
 }
 
-/// The bound values of an items statement, in the plan's order.
+/// The bound values of an items statement, in the plan's order (the CRS values lead).
 fn bind_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Send>> {
-    let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+    let mut values = query.crs.leading_values(query.shape().crs);
     for envelope in &query.bbox {
         for v in envelope {
             values.push(Box::new(*v));
@@ -209,7 +211,7 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let (collection_id, feature_id) = path.into_inner();
     let collection = collection(&state, &collection_id)?;
-    let format = params::format_only(&req)?;
+    let (format, output) = crs::feature_params(&req, &collection)?;
     let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
     let id: i64 = feature_id.parse().map_err(|_| not_found())?;
     let client = state.pool.get().await?;
@@ -218,8 +220,13 @@ pub async fn item(
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
-    let statement = client.prepare_cached(&collection.plan.item_sql).await?;
-    let row = client.query_opt(&statement, &[&id]).await?.ok_or_else(not_found)?;
+    let request_crs = crs::RequestCrs { output, bbox_polygon: None };
+    let shape = request_crs.shape(format);
+    let statement = client.prepare_cached(collection.plan.item_sql_in(shape)).await?;
+    let mut values = request_crs.leading_values(shape);
+    values.push(Box::new(id));
+    let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
+    let row = client.query_opt(&statement, &values).await?.ok_or_else(not_found)?;
     let (geometry, properties): (Option<String>, String) = (row.get(1), row.get(2));
     let base = base_url(&req);
     let url = format!("{base}/collections/{collection_id}/items/{id}");
@@ -232,8 +239,12 @@ pub async fn item(
     let mut out = BytesMut::with_capacity(properties.len() + geometry.as_ref().map_or(0, String::len) + 512);
     write_feature(&mut out, id, geometry.as_deref(), &properties);
     out.truncate(out.len() - 1);
+    let self_url = match output {
+        ApiCrs::Crs84 => url.clone(),
+        other => format!("{url}?crs={}", encode(&other.uri())),
+    };
     let links = vec![
-        Link::new(&url, "self", GEOJSON, "this feature"),
+        Link::new(&self_url, "self", GEOJSON, "this feature"),
         Link::new(&format!("{url}?f=html"), "alternate", "text/html", "this feature as HTML"),
         Link::new(&format!("{base}/collections/{collection_id}"), "collection", "application/json", "the collection"),
     ];
@@ -242,7 +253,7 @@ pub async fn item(
     out.put_u8(b'}');
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
-        .insert_header(("Content-Crs", "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"))
+        .insert_header(("Content-Crs", crs::content_crs(output)))
         .insert_header((header::ETAG, tag))
         .body(out.freeze()))
 }

@@ -7,6 +7,7 @@
 //! GeoJSON is streamed row by row. Every error is an OGC exception naming what was wrong.
 
 pub mod changes;
+pub mod crs;
 pub mod error;
 pub mod etag;
 pub mod features;

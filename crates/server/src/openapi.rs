@@ -55,6 +55,8 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
                 .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
                 "description": format!("Instant or interval (a/b, ../b, a/..) on {column}") }));
         }
+        parameters.push(crate::crs::openapi_crs_parameter(c));
+        parameters.extend(crate::crs::openapi_bbox_crs_parameter(c));
         for p in &c.properties {
             parameters.push(json!({ "name": p.name, "in": "query", "required": false, "schema": schema_of(p.kind),
                 "description": format!("Features whose {} equals (for lists: contains) this value", p.name) }));
@@ -63,12 +65,12 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
             "responses": { "200": { "description": "The collection", "content": { "application/json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
         paths.insert(format!("/collections/{id}/items"), json!({ "get": {
             "summary": format!("Features of {id}"), "operationId": format!("items_{op}"), "parameters": parameters,
-            "responses": { "200": { "description": "A page of features", "content": { "application/geo+json": { "schema": { "type": "object" } }, "text/html": { "schema": { "type": "string" } } } },
+            "responses": { "200": { "description": "A page of features", "headers": crate::crs::openapi_content_crs_header(), "content": { "application/geo+json": { "schema": { "type": "object" } }, "text/html": { "schema": { "type": "string" } } } },
                            "400": error.clone(), "404": error.clone() } } }));
         paths.insert(format!("/collections/{id}/items/{{featureId}}"), json!({ "get": {
             "summary": format!("One feature of {id}"), "operationId": format!("item_{op}"),
-            "parameters": [f.clone(), { "name": "featureId", "in": "path", "required": true, "schema": { "type": "integer" } }],
-            "responses": { "200": { "description": "The feature", "content": { "application/geo+json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
+            "parameters": [f.clone(), { "name": "featureId", "in": "path", "required": true, "schema": { "type": "integer" } }, crate::crs::openapi_crs_parameter(c)],
+            "responses": { "200": { "description": "The feature", "headers": crate::crs::openapi_content_crs_header(), "content": { "application/geo+json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
     }
     json!({
         "openapi": "3.0.3",

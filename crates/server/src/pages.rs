@@ -17,6 +17,7 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    crate::crs::CONFORMANCE,
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
@@ -87,7 +88,6 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
         "description": format!("{} / {}", c.decl.description_vi, c.decl.description_en),
         "keywords": c.decl.keywords,
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
         "links": [
             Link::new(&url, "self", "application/json", "this collection"),
             Link::new(&format!("{url}?f=html"), "alternate", "text/html", "this collection as HTML"),
@@ -97,6 +97,11 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
     });
     if !extent.is_empty() {
         value["extent"] = Value::Object(extent);
+    }
+    let (crs, storage_crs) = crate::crs::collection_members(c);
+    value["crs"] = crs;
+    if let Some(storage_crs) = storage_crs {
+        value["storageCrs"] = storage_crs;
     }
     if c.has_geometry() {
         if let Some(links) = value["links"].as_array_mut() {
@@ -130,8 +135,17 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
         c.extent_at(&client, version).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     drop(client);
-    let list: Vec<Value> = state.registry.iter().map(|c| collection_json(&base, c)).collect();
+    let mut list: Vec<Value> = state.registry.iter().map(|c| collection_json(&base, c)).collect();
+    // OGC API - Features Part 2: the CRSs every collection with geometry offers are listed once
+    // at the top and referenced as "#/crs".
+    let global_crs = crate::crs::all_uris();
+    for value in &mut list {
+        if value["crs"].as_array().is_some_and(|l| l.len() == global_crs.len()) {
+            value["crs"] = json!(["#/crs"]);
+        }
+    }
     let json = json!({
+        "crs": global_crs,
         "links": [
             Link::new(&format!("{base}/collections"), "self", "application/json", "the collections"),
             Link::new(&format!("{base}/collections?f=html"), "alternate", "text/html", "the collections as HTML"),

@@ -86,6 +86,8 @@ pub struct ItemsQuery {
     pub limit: i64,
     /// Representation.
     pub format: Format,
+    /// Output CRS and bbox CRS (OGC API - Features Part 2).
+    pub crs: crate::crs::RequestCrs,
 }
 
 impl ItemsQuery {
@@ -97,12 +99,13 @@ impl ItemsQuery {
             time_to: self.time.1.is_some(),
             properties: self.filters.iter().map(|(n, _)| *n).collect(),
             cursor: self.cursor.is_some(),
+            crs: self.crs.shape(self.format),
         }
     }
 }
 
 /// Parameters every items request may carry, beside the collection's property names.
-pub const ITEMS_PARAMETERS: &[&str] = &["f", "bbox", "datetime", "limit", "cursor"];
+pub const ITEMS_PARAMETERS: &[&str] = &["f", "bbox", "datetime", "limit", "cursor", "crs", "bbox-crs"];
 
 /// Parses the query pairs of an items request.
 ///
@@ -132,12 +135,21 @@ pub fn items(
         }
     }
     let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let mut crs =
+        crate::crs::RequestCrs { output: crate::crs::parse("crs", get("crs"), collection)?, bbox_polygon: None };
+    let bbox_crs = crate::crs::parse("bbox-crs", get("bbox-crs"), collection)?;
     let bbox = match get("bbox") {
         None => Vec::new(),
         Some(_) if !collection.has_geometry() => {
             return Err(ApiError::param("bbox", "this collection has no geometry"))
         }
-        Some(v) => parse_bbox(v).map_err(|m| ApiError::param("bbox", m))?,
+        Some(v) => match crate::crs::bbox(v, bbox_crs).map_err(|m| ApiError::param("bbox", m))? {
+            crate::crs::StoredBbox::Envelopes(envelopes) => envelopes,
+            crate::crs::StoredBbox::Polygon(wkb) => {
+                crs.bbox_polygon = Some(wkb);
+                Vec::new()
+            }
+        },
     };
     let time = match get("datetime") {
         None => (None, None),
@@ -174,7 +186,7 @@ pub fn items(
         }
     }
     let format = format(get("f"), accept)?;
-    Ok(ItemsQuery { bbox, time, filters, cursor, limit, format })
+    Ok(ItemsQuery { bbox, time, filters, cursor, limit, format, crs })
 }
 
 /// Parses a bbox of 4 or 6 numbers in CRS84; one with min lon > max lon crosses the

@@ -10,6 +10,7 @@
 pub mod migrate;
 pub mod plan;
 pub mod registry;
+pub mod reproject;
 pub mod values;
 
 pub use migrate::{Migration, MigrationReport, Migrations};

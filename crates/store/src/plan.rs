@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use geosector_domain::{CollectionDecl, FieldType, GeometryKind, GeometrySpec, Overview, Property};
 
+use crate::reproject::CrsShape;
 use crate::{quote_ident, table_name};
 
 /// Which optional filters a request uses; one statement per distinct value.
@@ -27,19 +28,23 @@ pub struct FilterShape {
     pub properties: Vec<&'static str>,
     /// A keyset cursor.
     pub cursor: bool,
+    /// Output CRS and bbox CRS (OGC API - Features Part 2); see [`crate::reproject`].
+    pub crs: CrsShape,
 }
 
 /// The SQL of one collection.
 #[derive(Debug)]
 pub struct CollectionPlan {
-    select_list: String,
+    properties_sql: String,
     page_columns: String,
     from: String,
     time_column: Option<(String, FieldType)>,
     geometry_column: Option<String>,
     property_kinds: Vec<(&'static str, FieldType)>,
-    /// The statement for one feature by id (`$1` bigint).
+    /// The statement for one feature by id (`$1` bigint), in CRS84.
     pub item_sql: String,
+    /// The statement for one feature in another CRS, by output shape (see [`Self::item_sql_in`]).
+    item_sql_reprojected: [String; 3],
     /// The statement for the table's data version (no parameter; one `bigint` row, or none
     /// when the table has no version counter).
     pub version_sql: String,
@@ -64,7 +69,6 @@ impl CollectionPlan {
     /// Plans a collection. Pure: no database.
     pub fn new(decl: &CollectionDecl, properties: &[Property]) -> CollectionPlan {
         let geometry_column = decl.dataset.geometry.map(|g| quote_ident(g.column));
-        let geometry = geometry_column.as_ref().map_or("NULL::text".to_owned(), |g| format!("ST_AsGeoJSON({g}, 9)"));
         let mut props = String::from("json_build_object(");
         for (i, p) in properties.iter().enumerate() {
             if i > 0 {
@@ -73,7 +77,7 @@ impl CollectionPlan {
             let _ = write!(props, "'{}', {}", p.name.replace('\'', "''"), quote_ident(p.name));
         }
         props.push_str(")::text");
-        let select_list = format!("id, {geometry}, {props}");
+        let list = |crs: CrsShape| select_list(geometry_column.as_deref(), &props, crs);
         let page_columns = std::iter::once("id".to_owned())
             .chain(geometry_column.iter().cloned())
             .chain(properties.iter().map(|p| quote_ident(p.name)))
@@ -81,7 +85,11 @@ impl CollectionPlan {
             .join(", ");
         let from = table_name(decl.dataset);
         let time_column = decl.datetime.zip(decl.datetime_kind()).map(|(c, k)| (quote_ident(c), k));
-        let item_sql = format!("SELECT {select_list} FROM {from} WHERE id = $1");
+        let item_sql = format!("SELECT {} FROM {from} WHERE id = $1", list(CrsShape::default()));
+        let item_sql_reprojected = [(false, true), (true, false), (true, true)].map(|(transform, flip)| {
+            let crs = CrsShape { transform, flip, bbox_polygon: false };
+            format!("SELECT {} FROM {from} WHERE id = ${}", list(crs), crs.leading_parameters() + 1)
+        });
         let version_sql = format!(
             "SELECT version FROM meta.table_versions WHERE schema_name = '{}' AND table_name = '{}'",
             decl.dataset.schema.replace('\'', "''"),
@@ -106,19 +114,32 @@ impl CollectionPlan {
             tile_sql_ids_only,
             tile_properties,
             changes_sql,
-            select_list,
+            properties_sql: props,
             page_columns,
             from,
             time_column,
             geometry_column,
             property_kinds: properties.iter().map(|p| (p.name, p.kind)).collect(),
             item_sql,
+            item_sql_reprojected,
             version_sql,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The items statement for a filter shape. Parameters, in order: the bbox envelopes (4 each:
+    /// The statement for one feature with an output CRS shape (its bbox part is ignored):
+    /// the rule SRID first when transforming (`$1` integer), then the id (bigint).
+    pub fn item_sql_in(&self, crs: CrsShape) -> &str {
+        match (crs.transform, crs.flip) {
+            (false, false) => &self.item_sql,
+            (false, true) => &self.item_sql_reprojected[0],
+            (true, false) => &self.item_sql_reprojected[1],
+            (true, true) => &self.item_sql_reprojected[2],
+        }
+    }
+
+    /// The items statement for a filter shape. Parameters, in order: the CRS part's leading
+    /// values (see [`crate::reproject`]), the bbox envelopes (4 each:
     /// min lon, min lat, max lon, max lat), the time bounds (as text, cast to the column's
     /// type after validation), the property values (as text, likewise), the cursor (bigint), the row limit (bigint).
     pub fn items_sql(&self, shape: &FilterShape) -> Arc<str> {
@@ -132,7 +153,7 @@ impl CollectionPlan {
     }
 
     fn build(&self, shape: &FilterShape) -> String {
-        let mut n = 0;
+        let mut n = shape.crs.leading_parameters();
         let mut next = || {
             n += 1;
             n
@@ -148,6 +169,9 @@ impl CollectionPlan {
                     .collect();
                 conditions.push(format!("({})", envelopes.join(" OR ")));
             }
+        }
+        if let Some(condition) = self.geometry_column.as_deref().and_then(|g| shape.crs.bbox_condition(g)) {
+            conditions.push(condition);
         }
         if let Some((column, kind)) = &self.time_column {
             let cast = cast_of(*kind);
@@ -178,12 +202,19 @@ impl CollectionPlan {
         // the sort, not only for the rows of the page.
         format!(
             "SELECT {} FROM (SELECT {} FROM {}{filter} ORDER BY id LIMIT ${}::bigint) AS page ORDER BY id",
-            self.select_list,
+            select_list(self.geometry_column.as_deref(), &self.properties_sql, shape.crs),
             self.page_columns,
             self.from,
             next()
         )
     }
+}
+
+/// The select list of features: id, GeoJSON geometry in the shape's CRS (NULL without a
+/// geometry column), properties as JSON text.
+fn select_list(geometry_column: Option<&str>, properties: &str, crs: CrsShape) -> String {
+    let geometry = geometry_column.map_or("NULL::text".to_owned(), |g| crs.geometry_json(g));
+    format!("id, {geometry}, {properties}")
 }
 
 /// The tile statement of a layer drawn feature by feature (`$1` z, `$2` x, `$3` y).
@@ -367,6 +398,7 @@ mod tests {
             time_to: false,
             properties: vec!["land_use_codes", "commune_code"],
             cursor: true,
+            crs: CrsShape::default(),
         };
         let sql = plan.items_sql(&shape);
         assert_eq!(
@@ -382,5 +414,27 @@ mod tests {
             plain.ends_with("FROM \"land\".\"parcels\" ORDER BY id LIMIT $1::bigint) AS page ORDER BY id"),
             "{plain}"
         );
+    }
+
+    #[test]
+    fn crs_values_lead_and_the_rest_follow() {
+        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let crs = CrsShape { transform: true, flip: false, bbox_polygon: true };
+        let sql = plan.items_sql(&FilterShape { cursor: true, crs, ..FilterShape::default() });
+        assert!(sql.starts_with("SELECT id, ST_AsGeoJSON(ST_Transform(\"geom\", $1::integer), 9, 0), "), "{sql}");
+        assert!(
+            sql.contains("WHERE ST_Intersects(\"geom\", ST_GeomFromWKB($2::bytea, 4326)) AND id > $3::bigint ORDER BY id LIMIT $4::bigint"),
+            "{sql}"
+        );
+        let flipped = plan.items_sql(&FilterShape {
+            bbox_parts: 1,
+            crs: CrsShape { flip: true, ..CrsShape::default() },
+            ..FilterShape::default()
+        });
+        assert!(flipped.starts_with("SELECT id, ST_AsGeoJSON(ST_FlipCoordinates(\"geom\"), 9), "), "{flipped}");
+        assert!(flipped.contains("ST_MakeEnvelope($1, $2, $3, $4, 4326)"), "{flipped}");
+        assert_eq!(plan.item_sql_in(CrsShape::default()), plan.item_sql);
+        assert!(plan.item_sql_in(crs).ends_with("WHERE id = $2"), "{}", plan.item_sql_in(crs));
+        assert!(plan.item_sql_in(CrsShape { flip: true, ..CrsShape::default() }).ends_with("WHERE id = $1"));
     }
 }

@@ -4,6 +4,7 @@ mod support;
 
 mod ats;
 mod clients;
+mod crs;
 
 mod import;
 mod migrate;
