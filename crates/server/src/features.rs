@@ -41,6 +41,10 @@ pub async fn items(
 ) -> Result<HttpResponse, ApiError> {
     let collection = collection(&state, &path)?;
     let pairs: Vec<(String, String)> = params::query_pairs(&req)?;
+    if crate::cql::applies(&pairs) {
+        // filter, sortby, properties: planned per request (OGC API - Features Part 3).
+        return crate::cql::items(state, req, collection, pairs).await;
+    }
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let query = params::items(&pairs, &collection, state.limits, accept)?;
 
@@ -161,7 +165,7 @@ fn bind_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Send>> {
     values
 }
 
-fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
+pub(crate) fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
     out.put_slice(b"{\"type\":\"Feature\",\"id\":");
     out.put_slice(id.to_string().as_bytes());
     out.put_slice(b",\"geometry\":");

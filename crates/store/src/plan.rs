@@ -14,6 +14,9 @@ use geosector_domain::{CollectionDecl, FieldType, GeometryKind, GeometrySpec, Ov
 
 use crate::{quote_ident, table_name};
 
+mod query;
+pub use query::QuerySpec;
+
 /// Which optional filters a request uses; one statement per distinct value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FilterShape {
@@ -269,7 +272,7 @@ fn overview_sql(layer: &str, overview: &Overview) -> String {
 fn tile_value(column: &str, kind: FieldType) -> String {
     match kind {
         FieldType::TextList | FieldType::FloatList => format!("array_to_string({column}, '+')"),
-        FieldType::Json | FieldType::Date | FieldType::Timestamp => format!("{column}::text"),
+        FieldType::Json | FieldType::Date | FieldType::Timestamp | FieldType::UtcTimestamp => format!("{column}::text"),
         _ => column.to_owned(),
     }
 }
@@ -281,7 +284,8 @@ fn cast_of(kind: FieldType) -> &'static str {
         FieldType::Integer => "integer",
         FieldType::Float => "float8",
         FieldType::Date => "date",
-        FieldType::Timestamp => "timestamptz",
+        FieldType::Timestamp | FieldType::UtcTimestamp => "timestamptz",
+        FieldType::Boolean => "boolean",
         FieldType::TextList => "text[]",
         FieldType::FloatList => "float8[]",
         FieldType::Json => "jsonb",
@@ -307,7 +311,7 @@ mod tests {
         conflict_key: None,
         prepare_sql: None,
     };
-    const DECL: CollectionDecl = CollectionDecl {
+    pub(super) const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",
         dataset: &DATASET,
         title_vi: "",
