@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::ats::load_samples;
 use crate::support::{repo, Server, TestDb};
 
-fn tool(name: &str) -> Option<PathBuf> {
+pub fn tool(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()));
     if found.is_none() {

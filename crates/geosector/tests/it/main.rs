@@ -4,6 +4,7 @@ mod support;
 
 mod ats;
 mod clients;
+mod filter;
 
 mod import;
 mod migrate;
