@@ -271,6 +271,11 @@ async fn filters_on_sector_data_sortby_properties_and_crs() {
     assert!(!expected.is_empty(), "the example selects something");
     assert_eq!(ids(&page), expected);
 
+    assert_eq!(page["numberMatched"], expected.len(), "a first page holding every match counts them");
+    let html = server.get(&format!("/collections/land.parcels/items?limit=5&f=html&filter={}", enc(&filter)));
+    assert_eq!(html.status, 200);
+    assert!(html.header("content-type").unwrap().starts_with("text/html") && html.text().contains("cursor="));
+
     // Keyset paging keeps the filter: following next links gives the same features.
     let mut seen = Vec::new();
     let mut url = format!("/collections/land.parcels/items?limit=7&filter={}", enc(&filter));
