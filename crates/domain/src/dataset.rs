@@ -127,6 +127,11 @@ pub enum FieldType {
     Date,
     /// `timestamptz`: RFC 3339, or a local time without offset read as UTC+7.
     Timestamp,
+    /// `timestamptz`: RFC 3339, or a time without offset read as UTC (for data made outside
+    /// Vietnam, such as the OGC conformance datasets).
+    UtcTimestamp,
+    /// `boolean`: a JSON boolean, or `true`/`false`/`1`/`0` as text.
+    Boolean,
     /// `text[]`: a JSON array of strings, or one string split on `+`, `,` or `;`
     /// (`"ONT+CLN"`).
     TextList,
@@ -145,7 +150,8 @@ impl FieldType {
             FieldType::Integer => "integer",
             FieldType::Float => "double precision",
             FieldType::Date => "date",
-            FieldType::Timestamp => "timestamp with time zone",
+            FieldType::Timestamp | FieldType::UtcTimestamp => "timestamp with time zone",
+            FieldType::Boolean => "boolean",
             FieldType::TextList => "text[]",
             FieldType::FloatList => "double precision[]",
             FieldType::Json => "jsonb",
@@ -191,6 +197,10 @@ pub struct GeometrySpec {
     pub column: &'static str,
     /// Accepted geometry kind.
     pub kind: GeometryKind,
+    /// Whether every coordinate must lie in Vietnam after reprojection (the import's sanity
+    /// check against a wrong CRS or swapped axes). Only test datasets covering the world, such
+    /// as the OGC conformance data, turn it off.
+    pub in_vietnam: bool,
     /// Whether a feature without geometry is rejected.
     pub required: bool,
     /// Column that records the EPSG code of the source CRS, if any.
@@ -206,6 +216,7 @@ impl GeometrySpec {
         GeometrySpec {
             column: "geom",
             kind: GeometryKind::Point,
+            in_vietnam: true,
             required: true,
             source_srid_column: Some("source_srid"),
             area_column: None,
@@ -218,6 +229,7 @@ impl GeometrySpec {
         GeometrySpec {
             column: "geom",
             kind: GeometryKind::MultiPolygon,
+            in_vietnam: true,
             required: true,
             source_srid_column: Some("source_srid"),
             area_column: if with_area { Some("computed_area_m2") } else { None },

@@ -19,6 +19,8 @@ pub enum CellValue {
     Date(NaiveDate),
     /// `timestamptz`.
     Timestamp(DateTime<FixedOffset>),
+    /// `boolean`.
+    Boolean(bool),
     /// `text[]`.
     TextList(Vec<String>),
     /// `double precision[]`.
@@ -103,6 +105,25 @@ pub(crate) fn parse(kind: FieldType, value: &serde_json::Value) -> Result<CellVa
             }),
             _ => Err(invalid("expected a timestamp")),
         },
+        FieldType::UtcTimestamp => match value {
+            J::String(s) if s.trim().is_empty() => Ok(CellValue::Null),
+            J::String(s) => parse_utc_timestamp(s.trim())
+                .map(CellValue::Timestamp)
+                .ok_or_else(|| invalid("expected a timestamp (RFC 3339, or YYYY-MM-DDThh:mm:ss in UTC)")),
+            _ => Err(invalid("expected a timestamp")),
+        },
+        FieldType::Boolean => match value {
+            J::Bool(b) => Ok(CellValue::Boolean(*b)),
+            J::String(s) if s.trim().is_empty() => Ok(CellValue::Null),
+            J::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(CellValue::Boolean(true)),
+                "false" | "0" => Ok(CellValue::Boolean(false)),
+                _ => Err(invalid("expected true or false")),
+            },
+            J::Number(n) if n.as_i64() == Some(1) => Ok(CellValue::Boolean(true)),
+            J::Number(n) if n.as_i64() == Some(0) => Ok(CellValue::Boolean(false)),
+            _ => Err(invalid("expected true or false")),
+        },
         FieldType::TextList => match value {
             J::Array(items) => items
                 .iter()
@@ -175,6 +196,17 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<FixedOffset>> {
     vietnam_offset().from_local_datetime(&local).single()
 }
 
+/// Parses RFC 3339, or a time without offset (`YYYY-MM-DDThh:mm[:ss]`) read as UTC.
+pub fn parse_utc_timestamp(s: &str) -> Option<DateTime<FixedOffset>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t);
+    }
+    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())?;
+    Some(naive.and_utc().fixed_offset())
+}
+
 fn short(value: &serde_json::Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 40 {
@@ -218,6 +250,17 @@ mod tests {
         let CellValue::Timestamp(t) = parse(FieldType::Timestamp, &json!("20241105130000")).unwrap() else { panic!() };
         assert_eq!(t.to_rfc3339(), "2024-11-05T13:00:00+07:00");
         assert!(parse(FieldType::Date, &json!("2024-13-01")).is_err());
+    }
+
+    #[test]
+    fn utc_times_and_booleans() {
+        let CellValue::Timestamp(t) = parse(FieldType::UtcTimestamp, &json!("2022-04-16T10:13:19")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.to_rfc3339(), "2022-04-16T10:13:19+00:00");
+        assert_eq!(parse(FieldType::Boolean, &json!(true)), Ok(CellValue::Boolean(true)));
+        assert_eq!(parse(FieldType::Boolean, &json!("false")), Ok(CellValue::Boolean(false)));
+        assert!(parse(FieldType::Boolean, &json!("maybe")).is_err());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The catalogue of sectors: the one place that names every sector crate, so the CLI (and the
 //! test suite) get every importable dataset and every published collection from one list. A new
 //! sector crate is added here and nowhere else in the core.
+//!
+//! The OGC CQL2 conformance datasets (`geosector-conformance`) join the catalogue only when
+//! `GEOSECTOR_CONFORMANCE_DATASETS=1` is set; they exist for the test suite.
 
 use geosector_domain::{CollectionDecl, Dataset};
 
@@ -11,6 +14,12 @@ pub fn datasets() -> impl Iterator<Item = &'static Dataset> {
         .chain(geosector_minerals::DATASETS)
         .chain(geosector_water::DATASETS)
         .chain(geosector_environment::DATASETS)
+        .chain(if conformance() { geosector_conformance::DATASETS } else { &[] })
+}
+
+/// Whether the OGC conformance datasets are switched on (`GEOSECTOR_CONFORMANCE_DATASETS=1`).
+pub fn conformance() -> bool {
+    geosector_conformance::enabled()
 }
 
 /// Every published collection, from every sector crate.
@@ -20,5 +29,6 @@ pub fn collections() -> Vec<&'static CollectionDecl> {
         .chain(geosector_minerals::COLLECTIONS)
         .chain(geosector_water::COLLECTIONS)
         .chain(geosector_environment::COLLECTIONS)
+        .chain(if conformance() { geosector_conformance::COLLECTIONS } else { &[] })
         .collect()
 }

@@ -117,8 +117,9 @@ impl RowBuilder {
                 None => {}
                 Some(g) => {
                     let g = geometry::conform(g, spec.kind).map_err(|m| fail(Some("geometry"), m))?;
-                    let (ewkb, area) =
-                        self.place(g, source, spec.area_column.is_some()).map_err(|m| fail(Some("geometry"), m))?;
+                    let (ewkb, area) = self
+                        .place(g, source, spec.area_column.is_some(), spec.in_vietnam)
+                        .map_err(|m| fail(Some("geometry"), m))?;
                     row.geometry = Some(ewkb);
                     row.area_m2 = area;
                 }
@@ -149,21 +150,25 @@ impl RowBuilder {
             .collect()
     }
 
-    /// Area in the source projected CRS, then reprojection and the bounds check.
+    /// Area in the source projected CRS, then reprojection and the bounds check (Vietnam, unless
+    /// the dataset covers the world).
     fn place(
         &self,
         mut g: Geometry<f64>,
         source: &SourceCrs,
         want_area: bool,
+        in_vietnam: bool,
     ) -> Result<(Vec<u8>, Option<f64>), String> {
         let source_is_planar = source.area_zones.is_empty();
         let mut area = (want_area && source_is_planar).then(|| g.unsigned_area());
         let source_first = geometry::first_coord(&g);
         source.to_storage.geometry(&mut g).map_err(|e| format!("{e} from {}", source.crs))?;
         let (min_lon, min_lat, max_lon, max_lat) = VIETNAM_BOUNDS;
-        let outside = {
+        let outside = if in_vietnam {
             use geo::CoordsIter;
             g.coords_iter().find(|c| !(min_lon..=max_lon).contains(&c.x) || !(min_lat..=max_lat).contains(&c.y))
+        } else {
+            None
         };
         if let Some(c) = outside {
             let given = source_first.map_or(String::new(), |s| format!(" (first source coordinate {}, {})", s.x, s.y));

@@ -43,6 +43,10 @@ pub async fn items(
 ) -> Result<HttpResponse, ApiError> {
     let collection = collection(&state, &path)?;
     let pairs: Vec<(String, String)> = params::query_pairs(&req)?;
+    if crate::cql::applies(&pairs) {
+        // filter, sortby, properties: planned per request (OGC API - Features Part 3).
+        return crate::cql::items(state, req, collection, pairs).await;
+    }
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let query = params::items(&pairs, &collection, state.limits, accept)?;
 
@@ -144,6 +148,17 @@ pub async fn items(
 
 /// The bound values of an items statement, in the plan's order (the CRS values lead).
 fn bind_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    let mut values = shape_values(query);
+    if let Some(cursor) = query.cursor {
+        values.push(Box::new(cursor));
+    }
+    values.push(Box::new(query.limit + 1));
+    values
+}
+
+/// The values of a request's shape, in the plan's order: the CRS values, the bbox envelopes, the
+/// time bounds, the property values (what a per-request statement binds before its own).
+pub(crate) fn shape_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Send>> {
     let mut values = query.crs.leading_values(query.shape().crs);
     for envelope in &query.bbox {
         for v in envelope {
@@ -156,14 +171,10 @@ fn bind_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Send>> {
     for (_, value) in &query.filters {
         values.push(Box::new(value.clone()));
     }
-    if let Some(cursor) = query.cursor {
-        values.push(Box::new(cursor));
-    }
-    values.push(Box::new(query.limit + 1));
     values
 }
 
-fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
+pub(crate) fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
     out.put_slice(b"{\"type\":\"Feature\",\"id\":");
     out.put_slice(id.to_string().as_bytes());
     out.put_slice(b",\"geometry\":");

@@ -1,5 +1,5 @@
-//! geosector's HTTP server: OGC API - Features (Part 1: core, GeoJSON, HTML, OpenAPI 3.0) over
-//! PostGIS.
+//! geosector's HTTP server: OGC API - Features (Part 1: core, GeoJSON, HTML, OpenAPI 3.0; Part
+//! 3: CQL2 filtering) over PostGIS.
 //!
 //! What is served comes from the collection registry (`geosector-store`), built at start from the
 //! sector crates' declarations; this crate never names a sector and never builds SQL — it parses
@@ -7,6 +7,7 @@
 //! GeoJSON is streamed row by row. Every error is an OGC exception naming what was wrong.
 
 pub mod changes;
+pub mod cql;
 pub mod crs;
 pub mod error;
 pub mod etag;
@@ -240,6 +241,8 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
+            .route("/collections/{collectionId}/queryables", web::get().to(cql::queryables))
+            .route("/collections/{collectionId}/sortables", web::get().to(cql::sortables))
             .route("/tileMatrixSets", web::get().to(tiles::tile_matrix_sets))
             .route("/tileMatrixSets/{tileMatrixSetId}", web::get().to(tiles::tile_matrix_set))
             .route("/tiles", web::get().to(tiles::dataset_tilesets))

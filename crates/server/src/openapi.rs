@@ -61,6 +61,10 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
             parameters.push(json!({ "name": p.name, "in": "query", "required": false, "schema": schema_of(p.kind),
                 "description": format!("Features whose {} equals (for lists: contains) this value", p.name) }));
         }
+        parameters.extend(crate::cql::openapi_parameters(c));
+        for (path, item) in crate::cql::openapi_paths(c, &error) {
+            paths.insert(path, item);
+        }
         paths.insert(format!("/collections/{id}"), json!({ "get": { "summary": format!("{} / {}", c.decl.title_vi, c.decl.title_en), "operationId": format!("describe_{op}"), "parameters": [f.clone()],
             "responses": { "200": { "description": "The collection", "content": { "application/json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
         paths.insert(format!("/collections/{id}/items"), json!({ "get": {
@@ -87,7 +91,8 @@ fn schema_of(kind: FieldType) -> Value {
         FieldType::Integer => json!({ "type": "integer" }),
         FieldType::Float | FieldType::FloatList => json!({ "type": "number" }),
         FieldType::Date => json!({ "type": "string", "format": "date" }),
-        FieldType::Timestamp => json!({ "type": "string", "format": "date-time" }),
+        FieldType::Timestamp | FieldType::UtcTimestamp => json!({ "type": "string", "format": "date-time" }),
+        FieldType::Boolean => json!({ "type": "boolean" }),
         _ => json!({ "type": "string" }),
     }
 }

@@ -66,7 +66,8 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 /// 400 for a parameter other than `f`.
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
-    Ok(respond(format, &json!({ "conformsTo": CONFORMANCE }), || html::conformance(CONFORMANCE)))
+    let classes: Vec<&str> = CONFORMANCE.iter().chain(crate::cql::CONFORMANCE).copied().collect();
+    Ok(respond(format, &json!({ "conformsTo": classes }), || html::conformance(&classes)))
 }
 
 /// The JSON description of a collection.
@@ -102,6 +103,11 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
     value["crs"] = crs;
     if let Some(storage_crs) = storage_crs {
         value["storageCrs"] = storage_crs;
+    }
+    if let Some(links) = value["links"].as_array_mut() {
+        links.extend(
+            crate::cql::collection_links(&url).into_iter().map(|l| serde_json::to_value(l).unwrap_or_default()),
+        );
     }
     if c.has_geometry() {
         if let Some(links) = value["links"].as_array_mut() {

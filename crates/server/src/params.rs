@@ -273,6 +273,7 @@ fn canonical_value(kind: FieldType, text: &str) -> Result<String, String> {
         CellValue::Float(f) => Ok(f.to_string()),
         CellValue::Date(d) => Ok(d.to_string()),
         CellValue::Timestamp(t) => Ok(t.to_rfc3339()),
+        CellValue::Boolean(b) => Ok(b.to_string()),
         other => Err(format!("unsupported value {other:?}")),
     }
 }

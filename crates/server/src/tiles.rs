@@ -280,6 +280,7 @@ fn fields(c: &Collection) -> serde_json::Map<String, Value> {
         .map(|(name, kind)| {
             let kind = match kind {
                 FieldType::Integer | FieldType::Float => "number",
+                FieldType::Boolean => "boolean",
                 _ => "string",
             };
             (name.to_owned(), json!({ "type": kind }))
@@ -474,9 +475,7 @@ pub async fn tile(
     let c = with_geometry(&state, &id)?;
     check_tms(&tms)?;
     let pairs = params::query_pairs(&req)?;
-    if let Some((name, _)) = pairs.first() {
-        return Err(ApiError::param(name, "unknown parameter; a tile takes none"));
-    }
+    let filter = crate::cql::tile_filter(&c, &pairs).await?;
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
     let mut db = Db::new(&state, &req);
     let layer = current_layer(&mut db, &c).await?;
@@ -486,6 +485,11 @@ pub async fn tile(
     let tag = etag::tag(layer.version, &req, Format::Json);
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
+    }
+    if let Some(filter) = &filter {
+        // A filtered tile is one client's view: rendered for it, never cached.
+        let tile = crate::cql::render_tile(db.client().await?, &c, filter, (z, col, row), state.max_tile_bytes).await?;
+        return Ok(tile_response(&req, tag, &[(c.id(), tile)], "bypass"));
     }
     let (tile, cache) = layer_tile(&mut db, &c, layer.version, (z, col, row)).await?;
     Ok(tile_response(&req, tag, &[(c.id(), tile)], cache))

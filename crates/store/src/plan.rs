@@ -15,6 +15,9 @@ use geosector_domain::{CollectionDecl, FieldType, GeometryKind, GeometrySpec, Ov
 use crate::reproject::CrsShape;
 use crate::{quote_ident, table_name};
 
+mod query;
+pub use query::QuerySpec;
+
 /// Which optional filters a request uses; one statement per distinct value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FilterShape {
@@ -153,46 +156,12 @@ impl CollectionPlan {
     }
 
     fn build(&self, shape: &FilterShape) -> String {
-        let mut n = shape.crs.leading_parameters();
+        let mut n = 0;
+        let mut conditions = self.shape_conditions(shape, &mut n);
         let mut next = || {
             n += 1;
             n
         };
-        let mut conditions: Vec<String> = Vec::new();
-        if shape.bbox_parts > 0 {
-            if let Some(g) = &self.geometry_column {
-                let envelopes: Vec<String> = (0..shape.bbox_parts)
-                    .map(|_| {
-                        let (a, b, c, d) = (next(), next(), next(), next());
-                        format!("ST_Intersects({g}, ST_MakeEnvelope(${a}, ${b}, ${c}, ${d}, 4326))")
-                    })
-                    .collect();
-                conditions.push(format!("({})", envelopes.join(" OR ")));
-            }
-        }
-        if let Some(condition) = self.geometry_column.as_deref().and_then(|g| shape.crs.bbox_condition(g)) {
-            conditions.push(condition);
-        }
-        if let Some((column, kind)) = &self.time_column {
-            let cast = cast_of(*kind);
-            if shape.time_from {
-                conditions.push(format!("{column} >= ${}::text::{cast}", next()));
-            }
-            if shape.time_to {
-                conditions.push(format!("{column} <= ${}::text::{cast}", next()));
-            }
-        }
-        for name in &shape.properties {
-            let Some((_, kind)) = self.property_kinds.iter().find(|(p, _)| p == name) else { continue };
-            let column = quote_ident(name);
-            let i = next();
-            conditions.push(match kind {
-                FieldType::TextList => format!("${i}::text = ANY({column})"),
-                FieldType::FloatList => format!("${i}::text::float8 = ANY({column})"),
-                FieldType::Json => format!("{column} = ${i}::text::jsonb"),
-                other => format!("{column} = ${i}::text::{}", cast_of(*other)),
-            });
-        }
         if shape.cursor {
             conditions.push(format!("id > ${}::bigint", next()));
         }
@@ -304,7 +273,7 @@ fn overview_sql(layer: &str, overview: &Overview) -> String {
 fn tile_value(column: &str, kind: FieldType) -> String {
     match kind {
         FieldType::TextList | FieldType::FloatList => format!("array_to_string({column}, '+')"),
-        FieldType::Json | FieldType::Date | FieldType::Timestamp => format!("{column}::text"),
+        FieldType::Json | FieldType::Date | FieldType::Timestamp | FieldType::UtcTimestamp => format!("{column}::text"),
         _ => column.to_owned(),
     }
 }
@@ -316,7 +285,8 @@ fn cast_of(kind: FieldType) -> &'static str {
         FieldType::Integer => "integer",
         FieldType::Float => "float8",
         FieldType::Date => "date",
-        FieldType::Timestamp => "timestamptz",
+        FieldType::Timestamp | FieldType::UtcTimestamp => "timestamptz",
+        FieldType::Boolean => "boolean",
         FieldType::TextList => "text[]",
         FieldType::FloatList => "float8[]",
         FieldType::Json => "jsonb",
@@ -342,7 +312,7 @@ mod tests {
         conflict_key: None,
         prepare_sql: None,
     };
-    const DECL: CollectionDecl = CollectionDecl {
+    pub(super) const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",
         dataset: &DATASET,
         title_vi: "",

@@ -28,6 +28,8 @@ pub struct Collection {
     pub interval: Option<(Option<String>, Option<String>)>,
     /// The SQL of its requests.
     pub plan: CollectionPlan,
+    /// What a CQL2 filter may name (its properties and geometry), mapped to columns.
+    pub queryables: geosector_filter::Queryables,
     table_key: String,
 }
 
@@ -117,7 +119,8 @@ impl Registry {
             };
             let extent = std::sync::RwLock::new((version, bbox));
             let table_key = format!("{}.{}", decl.dataset.schema, decl.dataset.table);
-            collections.push(Arc::new(Collection { decl, properties, extent, interval, plan, table_key }));
+            let queryables = geosector_filter::Queryables::new(&properties, decl.dataset.geometry.as_ref());
+            collections.push(Arc::new(Collection { decl, properties, extent, interval, plan, queryables, table_key }));
         }
         Ok(Registry { collections })
     }

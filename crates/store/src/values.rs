@@ -24,6 +24,7 @@ impl ToSql for Cell<'_> {
             CellValue::Float(v) => v.to_sql(ty, out),
             CellValue::Date(v) => v.to_sql(ty, out),
             CellValue::Timestamp(v) => v.to_sql(ty, out),
+            CellValue::Boolean(v) => v.to_sql(ty, out),
             CellValue::TextList(v) => v.to_sql(ty, out),
             CellValue::FloatList(v) => v.to_sql(ty, out),
             CellValue::Json(v) => postgres_types::Json(v).to_sql(ty, out),

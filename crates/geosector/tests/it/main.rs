@@ -5,6 +5,7 @@ mod support;
 mod ats;
 mod clients;
 mod crs;
+mod filter;
 
 mod import;
 mod migrate;

@@ -6,7 +6,12 @@ use crate::support::TestDb;
 use geosector_domain::Dataset;
 
 fn datasets() -> Vec<&'static Dataset> {
-    geosector::datasets().collect()
+    // The OGC conformance datasets are checked too, whether or not they are switched on.
+    let mut all: Vec<&'static Dataset> = geosector::datasets().collect();
+    all.extend(
+        geosector_conformance::DATASETS.iter().filter(|d| !all.iter().any(|a| a.id == d.id)).collect::<Vec<_>>(),
+    );
+    all
 }
 
 #[tokio::test]

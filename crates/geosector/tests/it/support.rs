@@ -124,6 +124,11 @@ impl TestDb {
     pub fn geosector(&self, args: &[&str]) -> Run {
         geosector(Some(&self.url), args)
     }
+
+    /// Runs the `geosector` binary against this database with extra environment variables.
+    pub fn geosector_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        geosector_with(Some(&self.url), args, env)
+    }
 }
 
 fn chrono_stamp() -> u128 {
@@ -204,8 +209,14 @@ impl Run {
 
 /// Runs the `geosector` binary from the repository root.
 pub fn geosector(url: Option<&str>, args: &[&str]) -> Run {
+    geosector_with(url, args, &[])
+}
+
+/// Runs the `geosector` binary from the repository root with extra environment variables.
+pub fn geosector_with(url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_geosector"));
     command.args(args).current_dir(repo()).env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    command.envs(env.iter().copied());
     if let Some(url) = url {
         command.env("DATABASE_URL", url);
     }
@@ -227,14 +238,21 @@ pub struct Server {
 impl Server {
     /// Starts the server on this database and waits until it listens.
     pub fn start(db: &TestDb, extra: &[&str]) -> Server {
+        Server::start_env(db, extra, &[])
+    }
+
+    /// Starts the server with extra environment variables (`GEOSECTOR_TEST_LOG` in the test's
+    /// environment sets the server's `RUST_LOG`, `warn` by default).
+    pub fn start_env(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> Server {
         use std::io::BufRead;
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_geosector"));
         command
+            .envs(env.iter().copied())
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2", "--pool-size", "4"])
             .args(extra)
             .current_dir(repo())
             .env("DATABASE_URL", &db.url)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("GEOSECTOR_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
         let mut child = command.spawn().expect("start geosector serve");

@@ -1,0 +1,212 @@
+//! Per-request statements, for what cannot be planned once: items with a CQL2 filter, a
+//! `sortby` or a property selection, and tiles with a filter.
+//!
+//! The statement text is built from the plan's declared identifiers, the translated filter
+//! (whose literals are placeholders, see `geosector-filter`) and the sortables' quoted columns;
+//! values are still all bound. Such statements are prepared unnamed per request, never cached,
+//! so one-off filters do not fill the per-connection statement cache.
+//!
+//! Parameters, in order: the shape's (bbox envelopes, time bounds, property values, as in
+//! [`CollectionPlan::items_sql`]), the filter's (from [`CollectionPlan::filter_first`]), then
+//! the keyset cursor (bigint, without `sortby`) or the offset (bigint, with `sortby`), then the
+//! row limit (bigint).
+
+use std::fmt::Write as _;
+
+use super::{cast_of, CollectionPlan, FilterShape};
+use crate::quote_ident;
+use geosector_domain::FieldType;
+
+/// What a request adds to its collection's plan.
+#[derive(Debug, Clone, Copy)]
+pub struct QuerySpec<'a> {
+    /// bbox, datetime, property equality and cursor, as for the cached statements.
+    pub shape: &'a FilterShape,
+    /// A translated CQL2 condition, its placeholders numbered from
+    /// [`CollectionPlan::filter_first`].
+    pub filter: Option<&'a str>,
+    /// How many values the filter binds.
+    pub filter_values: usize,
+    /// Sort keys: quoted column and whether descending. Empty: by id, with the keyset cursor;
+    /// otherwise the page is cut by offset (and `id` breaks ties).
+    pub sort: &'a [(String, bool)],
+    /// The published properties to return (`None`: all of them).
+    pub properties: Option<&'a [&'static str]>,
+}
+
+/// The marker after which a tile statement's candidate condition starts.
+const TILE_WHERE: &str = ", tile WHERE ";
+
+impl CollectionPlan {
+    /// The conditions of a shape (bbox, time, properties), numbering placeholders from `$1`;
+    /// the same order as [`CollectionPlan::items_sql`].
+    pub(super) fn shape_conditions(&self, shape: &FilterShape, n: &mut usize) -> Vec<String> {
+        // The CRS values (rule SRID, bbox polygon) lead every statement.
+        *n += shape.crs.leading_parameters();
+        let mut next = || {
+            *n += 1;
+            *n
+        };
+        let mut conditions = Vec::new();
+        if shape.bbox_parts > 0 {
+            if let Some(g) = &self.geometry_column {
+                let envelopes: Vec<String> = (0..shape.bbox_parts)
+                    .map(|_| {
+                        let (a, b, c, d) = (next(), next(), next(), next());
+                        format!("ST_Intersects({g}, ST_MakeEnvelope(${a}, ${b}, ${c}, ${d}, 4326))")
+                    })
+                    .collect();
+                conditions.push(format!("({})", envelopes.join(" OR ")));
+            }
+        }
+        if let Some(condition) = self.geometry_column.as_deref().and_then(|g| shape.crs.bbox_condition(g)) {
+            conditions.push(condition);
+        }
+        if let Some((column, kind)) = &self.time_column {
+            let cast = cast_of(*kind);
+            if shape.time_from {
+                conditions.push(format!("{column} >= ${}::text::{cast}", next()));
+            }
+            if shape.time_to {
+                conditions.push(format!("{column} <= ${}::text::{cast}", next()));
+            }
+        }
+        for name in &shape.properties {
+            let Some((_, kind)) = self.property_kinds.iter().find(|(p, _)| p == name) else { continue };
+            let column = quote_ident(name);
+            let i = next();
+            conditions.push(match kind {
+                FieldType::TextList => format!("${i}::text = ANY({column})"),
+                FieldType::FloatList => format!("${i}::text::float8 = ANY({column})"),
+                FieldType::Json => format!("{column} = ${i}::text::jsonb"),
+                other => format!("{column} = ${i}::text::{}", cast_of(*other)),
+            });
+        }
+        conditions
+    }
+
+    /// The number of the filter's first placeholder for a shape.
+    pub fn filter_first(&self, shape: &FilterShape) -> usize {
+        let mut n = 0;
+        let _ = self.shape_conditions(shape, &mut n);
+        n + 1
+    }
+
+    /// The items statement of one request (see the module's parameter order).
+    pub fn query_sql(&self, spec: &QuerySpec<'_>) -> String {
+        let mut n = 0;
+        let mut conditions = self.shape_conditions(spec.shape, &mut n);
+        if let Some(filter) = spec.filter {
+            conditions.push(filter.to_owned());
+            n += spec.filter_values;
+        }
+        let keyset = spec.sort.is_empty();
+        if keyset && spec.shape.cursor {
+            n += 1;
+            conditions.push(format!("id > ${n}::bigint"));
+        }
+        let offset = (!keyset).then(|| {
+            n += 1;
+            n
+        });
+        let limit = n + 1;
+        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let (select_list, mut page_columns) = match spec.properties {
+            None => (
+                super::select_list(self.geometry_column.as_deref(), &self.properties_sql, spec.shape.crs),
+                self.page_columns.clone(),
+            ),
+            Some(names) => {
+                let geometry =
+                    self.geometry_column.as_ref().map_or("NULL::text".to_owned(), |g| spec.shape.crs.geometry_json(g));
+                let mut object = String::from("json_build_object(");
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        object.push_str(", ");
+                    }
+                    let _ = write!(object, "'{}', {}", name.replace('\'', "''"), quote_ident(name));
+                }
+                object.push_str(")::text");
+                let columns = std::iter::once("id".to_owned())
+                    .chain(self.geometry_column.iter().cloned())
+                    .chain(names.iter().map(|p| quote_ident(p)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (format!("id, {geometry}, {object}"), columns)
+            }
+        };
+        let mut order = String::new();
+        for (column, descending) in spec.sort {
+            if !page_columns.split(", ").any(|c| c == column) {
+                page_columns.push_str(", ");
+                page_columns.push_str(column);
+            }
+            let _ = write!(order, "{column} {}, ", if *descending { "DESC" } else { "ASC" });
+        }
+        order.push_str("id");
+        let offset = offset.map_or(String::new(), |o| format!(" OFFSET ${o}::bigint"));
+        format!(
+            "SELECT {select_list} FROM (SELECT {page_columns} FROM {}{filter} ORDER BY {order} LIMIT ${limit}::bigint{offset}) AS page ORDER BY {order}",
+            self.from
+        )
+    }
+
+    /// The tile statement with a filter on the candidates (placeholders `$1`–`$3` are z/x/y,
+    /// the filter's start at `$4`), drawn feature by feature at every zoom; `ids_only` for the
+    /// variant without properties. `None` without geometry.
+    pub fn tile_sql_filtered(&self, condition: &str, ids_only: bool) -> Option<String> {
+        let base = if ids_only { self.tile_sql_ids_only.as_deref()? } else { self.tile_sql.as_deref()? };
+        base.contains(TILE_WHERE).then(|| base.replacen(TILE_WHERE, &format!("{TILE_WHERE}{condition} AND "), 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::DECL;
+    use super::*;
+
+    #[test]
+    fn filter_sort_and_selection_are_placed_with_their_parameters() {
+        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let shape = FilterShape { bbox_parts: 1, properties: vec!["commune_code"], ..FilterShape::default() };
+        assert_eq!(plan.filter_first(&shape), 6);
+        let sort = [("\"survey_date\"".to_owned(), true)];
+        let sql = plan.query_sql(&QuerySpec {
+            shape: &shape,
+            filter: Some("(\"commune_code\" = $6::text AND $7::bigint > 0)"),
+            filter_values: 2,
+            sort: &sort,
+            properties: Some(&["commune_code"]),
+        });
+        assert_eq!(
+            sql,
+            "SELECT id, ST_AsGeoJSON(\"geom\", 9), json_build_object('commune_code', \"commune_code\")::text \
+             FROM (SELECT id, \"geom\", \"commune_code\", \"survey_date\" FROM \"land\".\"parcels\" \
+             WHERE (ST_Intersects(\"geom\", ST_MakeEnvelope($1, $2, $3, $4, 4326))) AND \"commune_code\" = $5::text::text \
+             AND (\"commune_code\" = $6::text AND $7::bigint > 0) \
+             ORDER BY \"survey_date\" DESC, id LIMIT $9::bigint OFFSET $8::bigint) AS page ORDER BY \"survey_date\" DESC, id"
+        );
+        let keyset = FilterShape { cursor: true, ..FilterShape::default() };
+        let sql = plan.query_sql(&QuerySpec {
+            shape: &keyset,
+            filter: Some("($1::text = \"commune_code\")"),
+            filter_values: 1,
+            sort: &[],
+            properties: None,
+        });
+        assert!(
+            sql.contains("WHERE ($1::text = \"commune_code\") AND id > $2::bigint ORDER BY id LIMIT $3::bigint)"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn tiles_take_the_filter_on_their_candidates() {
+        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let sql = plan.tile_sql_filtered("(\"commune_code\" = $4::text)", false).unwrap();
+        assert!(sql.contains(
+            "FROM \"land\".\"parcels\", tile WHERE (\"commune_code\" = $4::text) AND \"geom\" && tile.search"
+        ));
+        assert!(plan.tile_sql_filtered("TRUE", true).is_some());
+    }
+}
