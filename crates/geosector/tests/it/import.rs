@@ -114,36 +114,6 @@ async fn every_sample_loads_with_its_row_count() {
 }
 
 #[tokio::test]
-async fn station_files_load_and_reimport_is_harmless() {
-    let Some(db) = TestDb::migrated().await else { return };
-    let dir = "data-samples/environment/observations";
-    let run = db.geosector(&["import", "environment.observations", dir]);
-    assert_eq!(run.code, Some(0), "{}", run.text());
-    let first = db.count("environment.observations").await;
-    assert_eq!(first, 10_032, "8 stations, a week of hourly files, six files missing, 8 or 6 lines each");
-    let run = db.geosector(&["import", "environment.observations", dir]);
-    assert_eq!(run.code, Some(0), "{}", run.text());
-    assert_eq!(db.count("environment.observations").await, first, "re-sending files upserts");
-    let client = db.client().await;
-    let row = client
-        .query_one(
-            "SELECT count(*) FILTER (WHERE status = '01'), count(*) FILTER (WHERE status = '02'),
-                    min(observed_at) = '2026-11-02 00:00:00+07'::timestamptz,
-                    count(DISTINCT tableoid) >= 1, count(*) FILTER (WHERE parameter = 'PM2,5')
-             FROM environment.observations",
-            &[],
-        )
-        .await
-        .unwrap();
-    assert!(row.get::<_, i64>(0) > 0 && row.get::<_, i64>(1) > 0, "calibration and error rows are kept");
-    assert!(row.get::<_, bool>(2), "times are local (UTC+7)");
-    assert!(row.get::<_, i64>(4) > 0);
-    let in_default: i64 =
-        client.query_one("SELECT count(*) FROM environment.observations_default", &[]).await.unwrap().get(0);
-    assert_eq!(in_default, 0, "monthly partitions are created before rows arrive");
-}
-
-#[tokio::test]
 async fn bad_input_names_the_problem_and_stores_nothing() {
     let Some(db) = TestDb::migrated().await else { return };
     // Something stored first, which no failed import may touch.

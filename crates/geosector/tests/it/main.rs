@@ -7,6 +7,7 @@ mod clients;
 
 mod import;
 mod migrate;
+mod monitoring;
 mod reference;
 mod schema;
 mod tiles;
