@@ -79,7 +79,7 @@ async fn every_sample_loads_with_its_row_count() {
         ("water.permits", "data-samples/water/permits.geojson", 6),
         ("water.stations", "data-samples/water/stations.geojson", 4),
         ("water.river_basins", "data-samples/water/river_basins.geojson", 2),
-        ("environment.stations", "data-samples/environment/stations.geojson", 8),
+        ("environment.stations", "data-samples/environment/stations.geojson", 28),
         ("environment.pollution_sources", "data-samples/environment/pollution_sources.geojson", 5),
     ];
     for (dataset, file, rows) in cases {
