@@ -14,6 +14,7 @@ import json
 import math
 import os
 import random
+import shutil
 from datetime import datetime, timedelta
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -182,25 +183,63 @@ def water():
 
 
 AIR = [
-    # code, name, commune, lon, lat, pm25 base
-    ("HN_KK_NguyenVanCu", "Trạm quan trắc không khí tự động 556 Nguyễn Văn Cừ", "00145", 105.8775, 21.0475, 38),
-    ("HN_KK_HangDau", "Trạm quan trắc không khí tự động Hàng Đậu", "00070", 105.8470, 21.0430, 42),
-    ("HN_KK_KimLien", "Trạm quan trắc không khí tự động Kim Liên", "00226", 105.8360, 21.0080, 40),
-    ("HN_KK_MinhKhai", "Trạm quan trắc không khí tự động Minh Khai (Bắc Từ Liêm)", "00602", 105.7450, 21.0540, 45),
-    ("HN_KK_ThanhCong", "Trạm quan trắc không khí tự động Thành Công", "00235", 105.8150, 21.0200, 36),
-    ("HN_KK_SocSon", "Trạm quan trắc không khí tự động Sóc Sơn", "00376", 105.8480, 21.2500, 30),
+    # code, name, province, commune, lon, lat, pm25 base
+    ("HN_KK_NguyenVanCu", "Trạm quan trắc không khí tự động 556 Nguyễn Văn Cừ", "01", "00145", 105.8775, 21.0475, 38),
+    ("HN_KK_HangDau", "Trạm quan trắc không khí tự động Hàng Đậu", "01", "00070", 105.8470, 21.0430, 42),
+    ("HN_KK_KimLien", "Trạm quan trắc không khí tự động Kim Liên", "01", "00226", 105.8360, 21.0080, 40),
+    ("HN_KK_MinhKhai", "Trạm quan trắc không khí tự động Minh Khai (Bắc Từ Liêm)", "01", "00602", 105.7450, 21.0540, 45),
+    ("HN_KK_ThanhCong", "Trạm quan trắc không khí tự động Thành Công", "01", "00235", 105.8150, 21.0200, 36),
+    ("HN_KK_SocSon", "Trạm quan trắc không khí tự động Sóc Sơn", "01", "00376", 105.8480, 21.2500, 30),
+    ("HN_KK_HoanKiem", "Trạm quan trắc không khí tự động Hoàn Kiếm", "01", None, 105.8530, 21.0290, 41),
+    ("HN_KK_TayMo", "Trạm quan trắc không khí tự động Tây Mỗ", "01", None, 105.7490, 21.0050, 43),
+    ("HN_KK_DaiHocVietNhat", "Trạm quan trắc không khí tự động Mỹ Đình", "01", None, 105.7640, 21.0240, 39),
+    ("HN_KK_HaDong", "Trạm quan trắc không khí tự động Hà Đông", "01", None, 105.7800, 20.9720, 44),
+    ("HN_KK_LongBien", "Trạm quan trắc không khí tự động Long Biên", "01", None, 105.8920, 21.0470, 40),
+    ("HN_KK_GiaLam", "Trạm quan trắc không khí tự động Gia Lâm", "01", None, 105.9380, 21.0280, 37),
+    ("BN_KK_TuSon", "Trạm quan trắc không khí tự động Từ Sơn", "24", None, 105.9570, 21.1180, 47),
+    ("BN_KK_QueVo", "Trạm quan trắc không khí tự động KCN Quế Võ", "24", None, 106.1530, 21.1420, 50),
+    ("BN_KK_SuoiHoa", "Trạm quan trắc không khí tự động Suối Hoa", "24", None, 106.0740, 21.1830, 42),
+    ("BN_KK_BacGiang", "Trạm quan trắc không khí tự động Bắc Giang", "24", None, 106.1960, 21.2730, 35),
 ]
 WATER = [
-    ("HN_NM_NhueHaDong", "Trạm quan trắc nước mặt tự động sông Nhuệ - Hà Đông", "09556", 105.7780, 20.9700),
-    ("HN_NM_ToLichKimGiang", "Trạm quan trắc nước mặt tự động sông Tô Lịch - Kim Giang", "00331", 105.8120, 20.9880),
+    # automatic surface-water stations: code, name, province, commune, lon, lat
+    ("HN_NM_NhueHaDong", "Trạm quan trắc nước mặt tự động sông Nhuệ - Hà Đông", "01", "09556", 105.7780, 20.9700),
+    ("HN_NM_ToLichKimGiang", "Trạm quan trắc nước mặt tự động sông Tô Lịch - Kim Giang", "01", "00331", 105.8120, 20.9880),
+    ("BN_NM_CauDapCau", "Trạm quan trắc nước mặt tự động sông Cầu - Đáp Cầu", "24", None, 106.0980, 21.2050),
+    ("BN_NM_NguHuyenKhe", "Trạm quan trắc nước mặt tự động sông Ngũ Huyện Khê", "24", None, 105.9420, 21.1350),
 ]
+MANUAL = [
+    # manual surface-water sampling sites: code, name, province, lon, lat, pollution level 0..1
+    ("HN_DK_HoTay", "Điểm quan trắc định kỳ Hồ Tây", "01", 105.8190, 21.0560, 0.15),
+    ("HN_DK_SongHongLongBien", "Điểm quan trắc định kỳ sông Hồng - cầu Long Biên", "01", 105.8600, 21.0430, 0.2),
+    ("HN_DK_SongDayBaThuoc", "Điểm quan trắc định kỳ sông Đáy - Ba Thá", "01", 105.6900, 20.8000, 0.35),
+    ("HN_DK_SongNhueCauDien", "Điểm quan trắc định kỳ sông Nhuệ - Cầu Diễn", "01", 105.7640, 21.0380, 0.75),
+    ("HN_DK_SongTichXuanMai", "Điểm quan trắc định kỳ sông Tích - Xuân Mai", "01", 105.5800, 20.9000, 0.25),
+    ("HN_DK_HoGuom", "Điểm quan trắc định kỳ hồ Hoàn Kiếm", "01", 105.8523, 21.0285, 0.3),
+    ("BN_DK_SongCauPhuLang", "Điểm quan trắc định kỳ sông Cầu - Phù Lãng", "24", 106.2000, 21.1600, 0.2),
+    ("BN_DK_SongDuongCauDuong", "Điểm quan trắc định kỳ sông Đuống - cầu Đuống", "24", 105.9300, 21.0700, 0.3),
+]
+
+HN_OPERATOR = "Sở Nông nghiệp và Môi trường Hà Nội"
+BN_OPERATOR = "Sở Nông nghiệp và Môi trường Bắc Ninh"
+# A month of hourly station files, local time (UTC+7): 16 Oct 2026 00:00 .. 14 Nov 2026 23:00,
+# across a month boundary (two observation partitions).
+MONTH_START = datetime(2026, 10, 16, 0, 0, 0)
+MONTH_HOURS = 30 * 24
+
+
+def station_feature(code, name, medium, mode, province, commune, lon, lat):
+    props = {"maTram": code, "tenTram": name, "moiTruong": medium, "phuongThuc": mode, "maTinh": province,
+             "donViQuanLy": HN_OPERATOR if province == "01" else BN_OPERATOR}
+    if commune:
+        props["maXa"] = commune
+    return feature(props, {"type": "Point", "coordinates": [lon, lat]})
 
 
 def environment(rng):
-    feats = [feature({"maTram": c, "tenTram": n, "moiTruong": "air", "phuongThuc": "automatic", "maTinh": "01", "maXa": x, "donViQuanLy": "Sở Nông nghiệp và Môi trường Hà Nội"},
-                     {"type": "Point", "coordinates": [lon, lat]}) for c, n, x, lon, lat, _ in AIR]
-    feats += [feature({"maTram": c, "tenTram": n, "moiTruong": "surface_water", "phuongThuc": "automatic", "maTinh": "01", "maXa": x, "donViQuanLy": "Sở Nông nghiệp và Môi trường Hà Nội"},
-                      {"type": "Point", "coordinates": [lon, lat]}) for c, n, x, lon, lat in WATER]
+    feats = [station_feature(c, n, "air", "automatic", p, x, lon, lat) for c, n, p, x, lon, lat, _ in AIR]
+    feats += [station_feature(c, n, "surface_water", "automatic", p, x, lon, lat) for c, n, p, x, lon, lat in WATER]
+    feats += [station_feature(c, n, "surface_water", "manual", p, None, lon, lat) for c, n, p, lon, lat, _ in MANUAL]
     write("environment/stations.geojson", feats)
 
     sources = [
@@ -213,37 +252,77 @@ def environment(rng):
     write("environment/pollution_sources.geojson", [feature({"maNguonThai": c, "ten": n, "loaiNguonThai": t, "nganhNghe": i, "maXa": x, "soGiayPhepMoiTruong": p},
                                                             {"type": "Point", "coordinates": [lon, lat]}) for c, n, t, i, x, p, (lon, lat) in sources])
 
-    # A week of hourly TT 10/2021 station files, local time (UTC+7): 2026-11-02 00:00 .. 11-08 23:00.
-    start = datetime(2026, 11, 2, 0, 0, 0)
     out = os.path.join(ROOT, "environment", "observations")
-    for hour in range(7 * 24):
-        t = start + timedelta(hours=hour)
+    shutil.rmtree(out, ignore_errors=True)
+    for hour in range(MONTH_HOURS):
+        t = MONTH_START + timedelta(hours=hour)
         ts = t.strftime("%Y%m%d%H%M%S")
         rush = 1.0 + 0.45 * math.exp(-((t.hour - 8) ** 2) / 6) + 0.55 * math.exp(-((t.hour - 19) ** 2) / 8)
-        weather = 1.0 + 0.5 * math.sin(hour / 24 * 2 * math.pi / 3.5)
-        for code, _, _, _, _, base in AIR:
+        # Weather: a few multi-day swings, and a stagnant, polluted spell around 5-8 November.
+        weather = 1.0 + 0.45 * math.sin(hour / 24 * 2 * math.pi / 4.5) + 1.6 * math.exp(-((hour - 21 * 24) ** 2) / (2 * 40 ** 2))
+        for code, _, province, _, _, _, base in AIR:
             if code == "HN_KK_MinhKhai" and 50 <= hour < 56:
                 continue  # transmission gap: six hourly files never arrived
+            if code == "BN_KK_SuoiHoa" and 400 <= hour < 448:
+                continue  # a two-day outage
             status = "00"
             if code == "HN_KK_KimLien" and t.hour == 9 and t.weekday() == 2:
                 status = "01"  # weekly calibration, Wednesday 09:00
+            if code == "BN_KK_QueVo" and 300 <= hour < 304:
+                status = "01"  # a four-hour calibration period
             if code == "HN_KK_ThanhCong" and 120 <= hour < 124:
                 status = "02"  # device error
             pm25 = max(3.0, base * rush * weather * rng.uniform(0.85, 1.15))
+            # Bắc Ninh reports CO in mg/Nm3 (converted on import); Hà Nội in µg/Nm3.
+            co = 900 + 700 * rush * weather * rng.uniform(0.8, 1.2)
+            co_line = ("CO", co / 1000, "mg/Nm3") if province == "24" else ("CO", co, "µg/Nm3")
             lines = [
                 ("PM2,5", pm25, "µg/Nm3"), ("PM10", pm25 * rng.uniform(1.4, 1.8), "µg/Nm3"),
                 ("NO2", 20 + 25 * rush * rng.uniform(0.8, 1.2), "µg/Nm3"), ("SO2", 8 + 6 * rng.uniform(0.5, 1.5), "µg/Nm3"),
-                ("CO", 900 + 700 * rush * rng.uniform(0.8, 1.2), "µg/Nm3"),
+                co_line,
                 ("O3", max(2.0, 15 + 60 * max(0.0, math.sin((t.hour - 7) / 12 * math.pi)) * rng.uniform(0.8, 1.2)), "µg/Nm3"),
-                ("Temp", 22 + 5 * math.sin((t.hour - 9) / 24 * 2 * math.pi) + rng.uniform(-0.5, 0.5), "°C"),
-                ("RH", 75 - 15 * math.sin((t.hour - 9) / 24 * 2 * math.pi) + rng.uniform(-3, 3), "%"),
             ]
             write_station_file(out, code, ts, lines, status)
-        for code, *_ in WATER:
+        for code, _, province, *_ in WATER:
+            dirty = 1.6 if code in ("HN_NM_ToLichKimGiang", "BN_NM_NguHuyenKhe") else 1.0
             lines = [("pH", 7.1 + rng.uniform(-0.2, 0.2), "-"), ("Temp", 24 + rng.uniform(-1, 1), "°C"),
-                     ("DO", 2.5 + rng.uniform(-0.8, 0.8), "mg/L"), ("COD", 48 + rng.uniform(-10, 10), "mg/L"),
-                     ("TSS", 60 + rng.uniform(-15, 15), "mg/L"), ("NH4", 8 + rng.uniform(-2, 2), "mg/L")]
+                     ("DO", max(0.3, 4.5 / dirty + rng.uniform(-0.8, 0.8)), "mg/L"), ("COD", 30 * dirty + rng.uniform(-8, 8), "mg/L"),
+                     ("TSS", 50 + rng.uniform(-15, 15), "mg/L"), ("NH4", 3 * dirty + rng.uniform(-1, 1), "mg/L")]
             write_station_file(out, code, ts, lines, "00")
+
+    # Malformed input, as a feed delivers it now and then.
+    # 1. A file whose second line lost its tab-separated layout and whose PM10 is "N/A".
+    ts = "20261105100000"
+    with open(os.path.join(out, "HN_KK_HangDau", f"HN_KK_HangDau_{ts}.txt"), "w", encoding="utf-8", newline="\r\n") as f:
+        f.write(f"PM2,5\t61.20\tµg/Nm3\t{ts}\t00\n")
+        f.write(f"PM10 98.40 µg/Nm3 {ts} 00\n")
+        f.write(f"PM10\tN/A\tµg/Nm3\t{ts}\t00\n")
+        f.write(f"NO2\t48.10\tµg/Nm3\t{ts}\t00\n")
+    # 2. A file named without its seconds (not <station>_<YYYYMMDDhhmmss>.txt).
+    with open(os.path.join(out, "BN_KK_TuSon", "BN_KK_TuSon_202611011000.txt"), "w", encoding="utf-8", newline="\r\n") as f:
+        f.write("PM2,5\t55.00\tµg/Nm3\t20261101100000\t00\n")
+    # 3. An empty file (an interrupted upload).
+    open(os.path.join(out, "HN_KK_SocSon", "HN_KK_SocSon_20261110140000.txt"), "w").close()
+
+    # Manual sampling campaigns: every site sampled weekly, every group of QĐ 1460.
+    rows = ["station,parameter,value,unit,sampled_at"]
+    for week in range(4):
+        for code, _, _, _, _, level in MANUAL:
+            t = (MONTH_START + timedelta(days=3 + 7 * week, hours=9 + rng.randint(0, 3))).strftime("%Y-%m-%d %H:%M")
+            def j(x, spread=0.15):
+                return x * rng.uniform(1 - spread, 1 + spread)
+            values = [
+                ("pH", 7.0 + rng.uniform(-0.4, 0.5), ""), ("Temp", j(25, 0.05), "°C"),
+                ("DO", max(0.5, j(7.0 - 5.5 * level)), "mg/L"), ("BOD5", j(3 + 30 * level), "mg/L"),
+                ("COD", j(8 + 60 * level), "mg/L"), ("N-NH4", j(0.08 + 6 * level ** 2), "mg/L"),
+                ("N-NO3", j(0.8 + 3 * level), "mg/L"), ("P-PO4", j(0.05 + 0.6 * level), "mg/L"),
+                ("As", j(2 + 8 * level), "µg/L"), ("Pb", j(3 + 15 * level), "µg/L"), ("Cd", j(0.5 + 2 * level), "µg/L"),
+                ("Coliform", j(800 + 12000 * level, 0.3), "MPN/100mL"),
+            ]
+            for name, value, unit in values:
+                rows.append(f"{code},{name},{value:.3f},{unit},{t}")
+    with open(os.path.join(ROOT, "environment", "campaign_2026_10.csv"), "w", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
 
 
 def write_station_file(out, code, ts, lines, status):

@@ -39,7 +39,8 @@ import water.stations            $S/water/stations.geojson
 import water.river_basins        $S/water/river_basins.geojson
 import environment.stations      $S/environment/stations.geojson
 import environment.pollution_sources $S/environment/pollution_sources.geojson
-import environment.observations  $S/environment/observations | tail -n 1
+import environment.observations  $S/environment/observations --skip-rejected | tail -n 1
+import environment.observations  $S/environment/campaign_2026_10.csv | tail -n 1
 
 echo
 echo "rows per table:"

@@ -3,10 +3,22 @@
 //!
 //! Observations arrive as TT 10/2021/TT-BTNMT station text files (one file per station and
 //! measurement time; `parameter TAB value TAB unit TAB YYYYMMDDhhmmss TAB status`), read by the
-//! ingest crate's station reader. Re-sending a file is harmless: observations are upserted on
-//! (station, parameter, time).
+//! ingest crate's station reader, or as CSV from manual sampling campaigns. Re-sending a file is
+//! harmless: observations are upserted on (station, parameter, time).
+//!
+//! The index methods are pure functions here: VN_AQI of QĐ 1459/QĐ-TCMT with NowCast in [`aqi`],
+//! VN_WQI of QĐ 1460/QĐ-TCMT in [`wqi`], parameter symbols and units in [`parameters`], and the
+//! overridable settings in [`config`]. The ingest crate runs them after each import over the
+//! station-hours the import touched and stores the results in the tables of migration 0011.
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
+pub mod aqi;
+pub mod config;
+pub mod parameters;
+pub mod wqi;
+
+pub use config::IndexConfig;
+
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, TileDecl};
 
 /// Status codes of TT 10/2021: 00 measuring, 01 calibrating, 02 device error.
 pub const OBSERVATION_STATUS: &[(&str, &str)] = &[("00", "measuring"), ("01", "calibrating"), ("02", "device error")];
@@ -38,12 +50,13 @@ pub const OBSERVATIONS: Dataset = Dataset {
     schema: "environment",
     table: "observations",
     fields: &[
-        Field::new("station_code", &["station_code", "maTram"], T::Text, true),
+        Field::new("station_code", &["station_code", "maTram", "station", "station_id"], T::Text, true),
         Field::new("parameter", &["parameter", "thongSo"], T::Text, true),
         Field::new("value", &["value", "giaTri"], T::Float, true),
         Field::new("unit", &["unit", "donVi"], T::Text, false),
-        Field::new("observed_at", &["observed_at", "thoiGian"], T::Timestamp, true),
-        Field::new("status", &["status", "trangThai"], T::Text, true),
+        Field::new("observed_at", &["observed_at", "thoiGian", "sampled_at", "time"], T::Timestamp, true),
+        // Manual samples carry no status: the importer fills in 00.
+        Field::new("status", &["status", "trangThai"], T::Text, false),
         Field::new("source_file", &["source_file"], T::Text, false),
     ],
     geometry: None,
@@ -75,8 +88,96 @@ pub const POLLUTION_SOURCES: Dataset = Dataset {
 /// Every importable dataset of the environment sector.
 pub const DATASETS: &[Dataset] = &[STATIONS, OBSERVATIONS, POLLUTION_SOURCES];
 
-/// The environment sector's published collections (observations are served by the monitoring
-/// work, with their time-series shape).
+/// `environment.aqi_hourly`: hourly VN_AQI per station (computed, not importable).
+pub const AQI_HOURLY: Dataset = Dataset {
+    id: "environment.aqi_hourly",
+    description: "Hourly VN_AQI per station (QĐ 1459/QĐ-TCMT), computed after each import",
+    schema: "environment",
+    table: "aqi_hourly",
+    fields: &[
+        Field::new("station_code", &["station_code"], T::Text, true),
+        Field::new("observed_at", &["observed_at"], T::Timestamp, true),
+        Field::new("aqi", &["aqi"], T::Integer, true),
+        Field::new("level", &["level"], T::Text, true),
+        Field::new("colour", &["colour"], T::Text, true),
+        Field::new("dominant", &["dominant"], T::Text, true),
+        Field::new("si_pm25", &["si_pm25"], T::Float, false),
+        Field::new("si_pm10", &["si_pm10"], T::Float, false),
+        Field::new("si_o3", &["si_o3"], T::Float, false),
+        Field::new("si_no2", &["si_no2"], T::Float, false),
+        Field::new("si_so2", &["si_so2"], T::Float, false),
+        Field::new("si_co", &["si_co"], T::Float, false),
+    ],
+    geometry: None,
+    conflict_key: Some(&["station_code", "observed_at"]),
+    prepare_sql: None,
+};
+
+/// `environment.aqi_daily`: daily VN_AQI per station and local day.
+pub const AQI_DAILY: Dataset = Dataset {
+    id: "environment.aqi_daily",
+    description: "Daily VN_AQI per station and local day (QĐ 1459/QĐ-TCMT), computed after each import",
+    schema: "environment",
+    table: "aqi_daily",
+    fields: &[
+        Field::new("station_code", &["station_code"], T::Text, true),
+        Field::new("day", &["day"], T::Date, true),
+        Field::new("aqi", &["aqi"], T::Integer, true),
+        Field::new("level", &["level"], T::Text, true),
+        Field::new("colour", &["colour"], T::Text, true),
+        Field::new("dominant", &["dominant"], T::Text, true),
+        Field::new("si_pm25", &["si_pm25"], T::Float, false),
+        Field::new("si_pm10", &["si_pm10"], T::Float, false),
+        Field::new("si_o3", &["si_o3"], T::Float, false),
+        Field::new("si_no2", &["si_no2"], T::Float, false),
+        Field::new("si_so2", &["si_so2"], T::Float, false),
+        Field::new("si_co", &["si_co"], T::Float, false),
+    ],
+    geometry: None,
+    conflict_key: Some(&["station_code", "day"]),
+    prepare_sql: None,
+};
+
+/// `environment.wqi`: VN_WQI per water sample (one station, one time).
+pub const WQI: Dataset = Dataset {
+    id: "environment.wqi",
+    description: "VN_WQI per water sample (QĐ 1460/QĐ-TCMT), computed after each import",
+    schema: "environment",
+    table: "wqi",
+    fields: &[
+        Field::new("station_code", &["station_code"], T::Text, true),
+        Field::new("observed_at", &["observed_at"], T::Timestamp, true),
+        Field::new("wqi", &["wqi"], T::Integer, true),
+        Field::new("level", &["level"], T::Text, true),
+        Field::new("colour", &["colour"], T::Text, true),
+        Field::new("wqi_i", &["wqi_i"], T::Float, false),
+        Field::new("wqi_ii", &["wqi_ii"], T::Float, false),
+        Field::new("wqi_iii", &["wqi_iii"], T::Float, false),
+        Field::new("wqi_iv", &["wqi_iv"], T::Float, false),
+        Field::new("wqi_v", &["wqi_v"], T::Float, false),
+    ],
+    geometry: None,
+    conflict_key: Some(&["station_code", "observed_at"]),
+    prepare_sql: None,
+};
+
+/// The latest indices of a station: columns of `environment.stations` kept by the importer.
+const STATION_INDEX_COLUMNS: &[(&str, T)] = &[
+    ("aqi", T::Integer),
+    ("aqi_level", T::Text),
+    ("aqi_colour", T::Text),
+    ("aqi_at", T::Timestamp),
+    ("wqi", T::Integer),
+    ("wqi_level", T::Text),
+    ("wqi_colour", T::Text),
+    ("wqi_at", T::Timestamp),
+];
+
+const TIME_SERIES: TileDecl = TileDecl::ALL;
+
+/// The environment sector's published collections. Stations carry their latest AQI/WQI, level
+/// and colour (tiles are styled by `aqi_colour`); observations and the index tables are
+/// collections without geometry, filtered by `datetime`, `station_code` and `parameter`.
 pub const COLLECTIONS: &[CollectionDecl] = &[
     CollectionDecl {
         id: "environment.stations",
@@ -87,9 +188,61 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         description_en: "Air and water monitoring stations, automatic and manual.",
         keywords: &["quan trắc môi trường", "không khí", "monitoring", "air quality"],
         hidden: &[],
-        extra: &[],
+        extra: STATION_INDEX_COLUMNS,
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+    },
+    CollectionDecl {
+        id: "environment.observations",
+        dataset: &OBSERVATIONS,
+        title_vi: "Số liệu quan trắc",
+        title_en: "Monitoring observations",
+        description_vi: "Giá trị quan trắc theo trạm, thông số và thời gian (TT 10/2021/TT-BTNMT).",
+        description_en: "Measured values by station, parameter and time (TT 10/2021/TT-BTNMT).",
+        keywords: &["quan trắc", "observations", "time series"],
+        hidden: &[],
+        extra: &[],
+        datetime: Some("observed_at"),
+        tiles: TIME_SERIES,
+    },
+    CollectionDecl {
+        id: "environment.aqi_hourly",
+        dataset: &AQI_HOURLY,
+        title_vi: "VN_AQI giờ",
+        title_en: "Hourly VN_AQI",
+        description_vi: "Chỉ số chất lượng không khí giờ theo QĐ 1459/QĐ-TCMT (NowCast cho bụi).",
+        description_en: "Hourly air-quality index per QĐ 1459/QĐ-TCMT (NowCast for PM).",
+        keywords: &["VN_AQI", "AQI", "chất lượng không khí"],
+        hidden: &[],
+        extra: &[],
+        datetime: Some("observed_at"),
+        tiles: TIME_SERIES,
+    },
+    CollectionDecl {
+        id: "environment.aqi_daily",
+        dataset: &AQI_DAILY,
+        title_vi: "VN_AQI ngày",
+        title_en: "Daily VN_AQI",
+        description_vi: "Chỉ số chất lượng không khí ngày theo QĐ 1459/QĐ-TCMT.",
+        description_en: "Daily air-quality index per QĐ 1459/QĐ-TCMT.",
+        keywords: &["VN_AQI", "AQI", "chất lượng không khí"],
+        hidden: &[],
+        extra: &[],
+        datetime: Some("day"),
+        tiles: TIME_SERIES,
+    },
+    CollectionDecl {
+        id: "environment.wqi",
+        dataset: &WQI,
+        title_vi: "VN_WQI",
+        title_en: "VN_WQI",
+        description_vi: "Chỉ số chất lượng nước mặt theo QĐ 1460/QĐ-TCMT, theo mẫu.",
+        description_en: "Surface-water quality index per QĐ 1460/QĐ-TCMT, per sample.",
+        keywords: &["VN_WQI", "WQI", "chất lượng nước"],
+        hidden: &[],
+        extra: &[],
+        datetime: Some("observed_at"),
+        tiles: TIME_SERIES,
     },
     CollectionDecl {
         id: "environment.pollution_sources",
@@ -110,7 +263,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
 mod tests {
     #[test]
     fn declarations_are_consistent() {
-        for d in super::DATASETS {
+        for d in super::DATASETS.iter().chain([&super::AQI_HOURLY, &super::AQI_DAILY, &super::WQI]) {
             d.check().unwrap();
         }
     }

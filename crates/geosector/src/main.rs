@@ -123,7 +123,7 @@ struct ImportArgs {
     /// Source CRS: EPSG:5897, a URN or URI, CRS84, or VN2000:TM3:<central meridian>.
     #[arg(long)]
     crs: Option<String>,
-    /// Input format, when the extension does not tell: geojson, geojsonseq, fgb, station.
+    /// Input format, when the extension does not tell: geojson, geojsonseq, fgb, station, csv.
     #[arg(long)]
     format: Option<String>,
     /// Replace every row of the dataset instead of appending (in the same transaction).
@@ -132,6 +132,13 @@ struct ImportArgs {
     /// Also write the report as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Store the accepted features and report the rejected lines and unreadable files, instead
+    /// of storing nothing (station feeds). Exit code 0 when something was stored.
+    #[arg(long)]
+    skip_rejected: bool,
+    /// TOML file overriding VN_AQI / VN_WQI breakpoints and rules (docs/monitoring.md).
+    #[arg(long, env = "GEOSECTOR_INDEX_CONFIG")]
+    index_config: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -307,14 +314,26 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         bail!("unknown dataset {} (known: {known})", args.dataset);
     };
     let crs = args.crs.as_deref().map(geosector_crs::Crs::parse).transpose()?;
-    let format = match args.format.as_deref() {
-        None => None,
-        Some(name) => Some(
-            Format::from_name(name)
-                .with_context(|| format!("unknown --format {name}: expected geojson, geojsonseq, fgb or station"))?,
-        ),
+    let format =
+        match args.format.as_deref() {
+            None => None,
+            Some(name) => Some(Format::from_name(name).with_context(|| {
+                format!("unknown --format {name}: expected geojson, geojsonseq, fgb, station or csv")
+            })?),
+        };
+    let indices = match &args.index_config {
+        Some(path) => geosector_environment::IndexConfig::from_file(path).map_err(anyhow::Error::msg)?,
+        None => geosector_environment::IndexConfig::default(),
     };
-    let options = ImportOptions { crs, format, replace: args.replace, dry_run, ..ImportOptions::default() };
+    let options = ImportOptions {
+        crs,
+        format,
+        replace: args.replace,
+        dry_run,
+        skip_rejected: args.skip_rejected,
+        indices,
+        ..ImportOptions::default()
+    };
     let mut client = connect(url).await?;
     let report = geosector_ingest::import(&mut client, dataset, &args.files, &options).await?;
     say(report.to_string().trim_end());
@@ -323,7 +342,7 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         std::fs::write(path, json).with_context(|| format!("{}: cannot write the report", path.display()))?;
     }
     Ok(match report.outcome {
-        Outcome::Accepted => ExitCode::SUCCESS,
+        Outcome::Accepted | Outcome::Partial => ExitCode::SUCCESS,
         Outcome::Rejected => ExitCode::from(1),
     })
 }

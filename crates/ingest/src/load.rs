@@ -6,8 +6,13 @@
 //! upsert on the dataset's conflict key, or replace the whole dataset). A rejected load, a
 //! failed read, a database refusal, a crash or a kill all end in a rollback, so the live data
 //! stay exactly as they were. Memory is bounded by the batch size times the channel depth.
+//!
+//! With [`ImportOptions::skip_rejected`] (station feeds) the accepted features are stored and the
+//! rejected ones, and unreadable files, are reported. An observations import also recomputes
+//! the VN_AQI / VN_WQI it touched before committing (see [`crate::monitoring`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use geosector_crs::Crs;
@@ -21,6 +26,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
 use crate::error::{FeatureError, ImportError};
+use crate::monitoring::{self, ObservationCheck};
 use crate::readers::{self, Format};
 use crate::report::{FileSummary, ImportReport, Outcome};
 use crate::rows::{Row, RowBuilder};
@@ -41,11 +47,26 @@ pub struct ImportOptions {
     pub batch_size: usize,
     /// How many rejected features are kept as examples in the report.
     pub max_examples: usize,
+    /// Store the accepted features and report the rejected ones (and unreadable files) instead
+    /// of storing nothing: for feeds of station files, where one bad file must not hold back the
+    /// others. The load is still one transaction.
+    pub skip_rejected: bool,
+    /// VN_AQI / VN_WQI settings for the index refresh after an observations import.
+    pub indices: geosector_environment::IndexConfig,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { crs: None, format: None, replace: false, dry_run: false, batch_size: 2048, max_examples: 20 }
+        ImportOptions {
+            crs: None,
+            format: None,
+            replace: false,
+            dry_run: false,
+            batch_size: 2048,
+            max_examples: 20,
+            skip_rejected: false,
+            indices: geosector_environment::IndexConfig::default(),
+        }
     }
 }
 
@@ -55,6 +76,8 @@ const SEQ_COLUMN: &str = "geosector_seq";
 enum Message {
     FileStarted(FileSummary),
     Batch(Vec<Result<Row, FeatureError>>),
+    /// A file that could not be read at all (only with `skip_rejected`).
+    FileRejected(FeatureError),
 }
 
 /// Imports files into a dataset, all or nothing.
@@ -77,10 +100,10 @@ pub async fn import(
             Some(f) => f,
             None => Format::detect(file)?,
         };
-        if format == Format::StationText && dataset.geometry.is_some() {
+        if matches!(format, Format::StationText | Format::Csv) && dataset.geometry.is_some() {
             return Err(ImportError::Format {
                 path: file.clone(),
-                reason: format!("station files carry no geometry and cannot be imported into {}", dataset.id),
+                reason: format!("station and CSV files carry no geometry and cannot be imported into {}", dataset.id),
             });
         }
         plan.push((file.clone(), format));
@@ -101,6 +124,8 @@ pub async fn import(
         table_name(dataset)
     ))
     .await?;
+    // Before COPY starts: the connection runs nothing else until COPY ends.
+    let check = ObservationCheck::prepare(&tx, dataset).await?.map(Arc::new);
     let types = tx
         .prepare(&format!("SELECT {select_list}, {SEQ_COLUMN} FROM geosector_staging"))
         .await?
@@ -116,13 +141,20 @@ pub async fn import(
     // Producer: read and check on a blocking thread (rayon inside), hand rows over in batches.
     let (sender, mut receiver) = mpsc::channel::<Message>(4);
     let producer_options = options.clone();
-    let producer = tokio::task::spawn_blocking(move || produce(dataset, &plan, &producer_options, &sender));
+    let producer = tokio::task::spawn_blocking(move || produce(dataset, &plan, &producer_options, check, &sender));
 
     let mut report = ImportReport::new(dataset.id, options.dry_run);
     let mut seq: i64 = 0;
     while let Some(message) = receiver.recv().await {
         match message {
             Message::FileStarted(summary) => report.files.push(summary),
+            Message::FileRejected(e) => {
+                report.rejected += 1;
+                report.files_rejected += 1;
+                if report.examples.len() < options.max_examples {
+                    report.examples.push(e);
+                }
+            }
             Message::Batch(results) => {
                 for result in results {
                     report.features_read += 1;
@@ -130,7 +162,7 @@ pub async fn import(
                         file.features += 1;
                     }
                     match result {
-                        Ok(row) if report.rejected == 0 => {
+                        Ok(row) if report.rejected == 0 || options.skip_rejected => {
                             write_row(writer.as_mut(), dataset, row, seq).await?;
                             seq += 1;
                         }
@@ -160,14 +192,14 @@ pub async fn import(
         "staged"
     );
 
-    if report.features_read == 0 {
+    if report.features_read == 0 && report.rejected == 0 {
         // An empty input is almost always a mistake, and with --replace it would wipe the dataset.
         return Err(ImportError::Format {
             path: files.first().cloned().unwrap_or_default(),
             reason: "no features in the input: nothing to import".into(),
         });
     }
-    if report.rejected > 0 {
+    if report.rejected > 0 && (!options.skip_rejected || seq == 0) {
         tx.rollback().await?;
         report.outcome = Outcome::Rejected;
         report.elapsed_ms = started.elapsed().as_millis();
@@ -187,12 +219,18 @@ pub async fn import(
         seconds = moving.elapsed().as_secs_f64(),
         "moved into the live table"
     );
+    if monitoring::is_observations(dataset) && !options.dry_run {
+        let computing = Instant::now();
+        let refreshed = monitoring::refresh_indices(&tx, &options.indices).await?;
+        tracing::info!(?refreshed, seconds = computing.elapsed().as_secs_f64(), "indices refreshed");
+        report.indices = Some(refreshed);
+    }
     if options.dry_run {
         tx.rollback().await?;
     } else {
         tx.commit().await?;
     }
-    report.outcome = Outcome::Accepted;
+    report.outcome = if report.rejected > 0 { Outcome::Partial } else { Outcome::Accepted };
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }
@@ -249,6 +287,7 @@ fn produce(
     dataset: &'static Dataset,
     plan: &[(PathBuf, Format)],
     options: &ImportOptions,
+    check: Option<Arc<ObservationCheck>>,
     sender: &mpsc::Sender<Message>,
 ) -> Result<(), ImportError> {
     for (path, format) in plan {
@@ -257,11 +296,36 @@ fn produce(
             options,
             path,
             sender,
+            check: check.clone(),
             builder: None,
             batch: Vec::with_capacity(options.batch_size),
             closed: false,
         };
-        readers::read(path, *format, &mut sink)?;
+        match readers::read(path, *format, &mut sink) {
+            Ok(()) => {}
+            Err(e @ (ImportError::File { .. } | ImportError::Format { .. } | ImportError::Malformed { .. }))
+                if options.skip_rejected =>
+            {
+                // The whole file is reported; what it yielded before the problem is dropped.
+                sink.batch.clear();
+                let reason = match e {
+                    ImportError::File { reason, .. }
+                    | ImportError::Format { reason, .. }
+                    | ImportError::Malformed { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                let rejected = FeatureError {
+                    location: crate::error::Location { file: path.clone(), index: 0, is_line: false },
+                    field: None,
+                    message: format!("file rejected: {reason}"),
+                };
+                if sender.blocking_send(Message::FileRejected(rejected)).is_err() {
+                    break;
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
         sink.flush()?;
         if sink.closed {
             break;
@@ -275,6 +339,7 @@ struct BatchSink<'a> {
     options: &'a ImportOptions,
     path: &'a PathBuf,
     sender: &'a mpsc::Sender<Message>,
+    check: Option<Arc<ObservationCheck>>,
     builder: Option<RowBuilder>,
     batch: Vec<RawFeature>,
     closed: bool,
@@ -315,7 +380,7 @@ impl FeatureSink for BatchSink<'_> {
         if self.sender.blocking_send(Message::FileStarted(summary)).is_err() {
             self.closed = true;
         }
-        self.builder = Some(RowBuilder::new(self.dataset, &crs)?);
+        self.builder = Some(RowBuilder::new(self.dataset, &crs)?.with_check(self.check.clone()));
         Ok(())
     }
 

@@ -14,6 +14,9 @@ pub enum Outcome {
     Accepted,
     /// At least one feature was rejected; nothing was stored.
     Rejected,
+    /// Some features (or files) were rejected and reported, the others stored
+    /// (`--skip-rejected`).
+    Partial,
 }
 
 /// One input file.
@@ -46,8 +49,12 @@ pub struct ImportReport {
     pub rows_written: u64,
     /// Rows deleted first because of `--replace`.
     pub rows_replaced: u64,
-    /// Features rejected.
+    /// Features rejected (with `--skip-rejected`, files that could not be read count here too).
     pub rejected: u64,
+    /// Files rejected as a whole (`--skip-rejected`).
+    pub files_rejected: u64,
+    /// The indices recomputed after an observations import.
+    pub indices: Option<crate::monitoring::IndexRefresh>,
     /// The first rejected features.
     pub examples: Vec<FeatureError>,
     /// Wall time in milliseconds.
@@ -65,6 +72,8 @@ impl ImportReport {
             rows_written: 0,
             rows_replaced: 0,
             rejected: 0,
+            files_rejected: 0,
+            indices: None,
             examples: Vec::new(),
             elapsed_ms: 0,
         }
@@ -103,6 +112,23 @@ impl fmt::Display for ImportReport {
             (Outcome::Accepted, true) => {
                 writeln!(f, "{}: valid: {} features checked, nothing written", self.dataset, self.features_read)?
             }
+            (Outcome::Partial, dry_run) => {
+                writeln!(
+                    f,
+                    "{}: partly accepted: {} rows {}; {} features and {} files rejected:",
+                    self.dataset,
+                    self.rows_written,
+                    if dry_run { "would be written" } else { "written" },
+                    self.rejected - self.files_rejected,
+                    self.files_rejected
+                )?;
+                for e in &self.examples {
+                    writeln!(f, "  {e}")?;
+                }
+                if self.rejected as usize > self.examples.len() {
+                    writeln!(f, "  … and {} more", self.rejected as usize - self.examples.len())?;
+                }
+            }
             (Outcome::Rejected, _) => {
                 writeln!(
                     f,
@@ -116,6 +142,13 @@ impl fmt::Display for ImportReport {
                     writeln!(f, "  … and {} more", self.rejected as usize - self.examples.len())?;
                 }
             }
+        }
+        if let Some(i) = &self.indices {
+            writeln!(
+                f,
+                "indices: {} stations, {} hourly and {} daily VN_AQI, {} VN_WQI values written",
+                i.stations, i.aqi_hours, i.aqi_days, i.wqi_samples
+            )?;
         }
         Ok(())
     }

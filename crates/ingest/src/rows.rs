@@ -42,6 +42,7 @@ pub struct RowBuilder {
     dataset: &'static Dataset,
     by_name: HashMap<String, usize>,
     source: Option<SourceCrs>,
+    check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>,
 }
 
 struct SourceCrs {
@@ -86,7 +87,14 @@ impl RowBuilder {
                 Some(SourceCrs { crs: source_crs.clone(), to_storage, area_zones })
             }
         };
-        Ok(RowBuilder { dataset, by_name, source })
+        Ok(RowBuilder { dataset, by_name, source, check: None })
+    }
+
+    /// Adds the dataset-specific checks and normalisation of observations.
+    #[must_use]
+    pub fn with_check(mut self, check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>) -> RowBuilder {
+        self.check = check;
+        self
     }
 
     /// Checks one feature and builds its row.
@@ -108,8 +116,12 @@ impl RowBuilder {
             }
             RawBody::Decoded { properties, geometry } => (properties, geometry),
             RawBody::Unreadable(reason) => return Err(fail(None, reason)),
+            RawBody::Invalid { field, reason } => return Err(fail(Some(&field), reason)),
         };
-        let cells = self.cells(&properties).map_err(|(field, m)| fail(Some(&field), m))?;
+        let mut cells = self.cells(&properties).map_err(|(field, m)| fail(Some(&field), m))?;
+        if let Some(check) = &self.check {
+            check.check(&mut cells).map_err(|(field, m)| fail(Some(&field), m))?;
+        }
         let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None };
         if let (Some(spec), Some(source)) = (self.dataset.geometry, &self.source) {
             match geometry {

@@ -43,6 +43,14 @@ pub enum RawBody {
     /// The reader could not make a feature of this record (e.g. a station-file line with the
     /// wrong number of columns); the reason is reported as this feature's error.
     Unreadable(String),
+    /// The reader found one field of this record wrong (e.g. a station-file line whose time is
+    /// not the file's); reported as this feature's error on that field.
+    Invalid {
+        /// The field.
+        field: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Whether a reader should go on.

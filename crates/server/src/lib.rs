@@ -23,6 +23,7 @@ pub mod seed;
 pub mod style;
 pub mod tilecache;
 pub mod tiles;
+pub mod timeseries;
 pub mod viewer;
 
 use std::str::FromStr;
@@ -193,7 +194,8 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
     let feed = std::sync::Arc::new(changes::ChangeFeed::new(registry.iter().map(|c| c.table_key().to_owned())));
     tokio::spawn(std::sync::Arc::clone(&feed).run(pg_config(config)?));
     let limits = Limits { default: config.default_limit, max: config.max_limit };
-    let openapi = openapi::document(&registry, limits);
+    let mut openapi = openapi::document(&registry, limits);
+    timeseries::document(&mut openapi, &registry);
     let state = web::Data::new(AppState {
         pool,
         registry,
@@ -240,6 +242,10 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .route("/collections", web::get().to(pages::collections))
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
+            .route(
+                "/collections/environment.stations/items/{featureId}/timeseries",
+                web::get().to(timeseries::timeseries),
+            )
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
             .route("/collections/{collectionId}/queryables", web::get().to(cql::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(cql::sortables))

@@ -314,8 +314,13 @@ async fn filters_on_sector_data_sortby_properties_and_crs() {
             .unwrap()
             .len()
     };
-    let all: i64 = client.query_one("SELECT count(*) FROM environment.stations", &[]).await.unwrap().get(0);
-    assert_eq!(stations("ACCENTI(operator) LIKE ACCENTI('%Ha Noi')") as i64, all);
+    let in_ha_noi: i64 = client
+        .query_one("SELECT count(*) FROM environment.stations WHERE operator LIKE '%Hà Nội'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(in_ha_noi > 0);
+    assert_eq!(stations("ACCENTI(operator) LIKE ACCENTI('%Ha Noi')") as i64, in_ha_noi);
     assert_eq!(stations("ACCENTI(name) LIKE ACCENTI('%Hang Dau')"), 1);
     assert_eq!(stations("ACCENTI(CASEI(name)) LIKE ACCENTI(CASEI('%HÀNG ĐẬU%'))"), 1);
     assert_eq!(stations("name LIKE '%Hang Dau%'"), 0, "without ACCENTI accents count");

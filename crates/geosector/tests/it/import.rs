@@ -79,7 +79,7 @@ async fn every_sample_loads_with_its_row_count() {
         ("water.permits", "data-samples/water/permits.geojson", 6),
         ("water.stations", "data-samples/water/stations.geojson", 4),
         ("water.river_basins", "data-samples/water/river_basins.geojson", 2),
-        ("environment.stations", "data-samples/environment/stations.geojson", 8),
+        ("environment.stations", "data-samples/environment/stations.geojson", 28),
         ("environment.pollution_sources", "data-samples/environment/pollution_sources.geojson", 5),
     ];
     for (dataset, file, rows) in cases {
@@ -111,36 +111,6 @@ async fn every_sample_loads_with_its_row_count() {
         .unwrap();
     assert_eq!(row.get::<_, i32>(0), 4);
     assert!(row.get::<_, bool>(1) && row.get::<_, bool>(2));
-}
-
-#[tokio::test]
-async fn station_files_load_and_reimport_is_harmless() {
-    let Some(db) = TestDb::migrated().await else { return };
-    let dir = "data-samples/environment/observations";
-    let run = db.geosector(&["import", "environment.observations", dir]);
-    assert_eq!(run.code, Some(0), "{}", run.text());
-    let first = db.count("environment.observations").await;
-    assert_eq!(first, 10_032, "8 stations, a week of hourly files, six files missing, 8 or 6 lines each");
-    let run = db.geosector(&["import", "environment.observations", dir]);
-    assert_eq!(run.code, Some(0), "{}", run.text());
-    assert_eq!(db.count("environment.observations").await, first, "re-sending files upserts");
-    let client = db.client().await;
-    let row = client
-        .query_one(
-            "SELECT count(*) FILTER (WHERE status = '01'), count(*) FILTER (WHERE status = '02'),
-                    min(observed_at) = '2026-11-02 00:00:00+07'::timestamptz,
-                    count(DISTINCT tableoid) >= 1, count(*) FILTER (WHERE parameter = 'PM2,5')
-             FROM environment.observations",
-            &[],
-        )
-        .await
-        .unwrap();
-    assert!(row.get::<_, i64>(0) > 0 && row.get::<_, i64>(1) > 0, "calibration and error rows are kept");
-    assert!(row.get::<_, bool>(2), "times are local (UTC+7)");
-    assert!(row.get::<_, i64>(4) > 0);
-    let in_default: i64 =
-        client.query_one("SELECT count(*) FROM environment.observations_default", &[]).await.unwrap().get(0);
-    assert_eq!(in_default, 0, "monthly partitions are created before rows arrive");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod filter;
 
 mod import;
 mod migrate;
+mod monitoring;
 mod reference;
 mod schema;
 mod tiles;

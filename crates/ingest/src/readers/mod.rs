@@ -1,6 +1,7 @@
 //! Streaming readers, one module per format. Each pushes features into a
 //! [`FeatureSink`](crate::source::FeatureSink) and keeps its invariants (see [`crate::source`]).
 
+pub mod csv;
 pub mod fgb;
 pub mod geojson;
 pub mod station;
@@ -21,6 +22,8 @@ pub enum Format {
     FlatGeobuf,
     /// TT 10/2021/TT-BTNMT monitoring-station text file.
     StationText,
+    /// CSV without geometry (e.g. manual sampling campaigns).
+    Csv,
 }
 
 impl Format {
@@ -31,6 +34,7 @@ impl Format {
             "geojsonseq" | "geojsonl" | "ndjson" | "jsonl" => Some(Format::GeoJsonSeq),
             "fgb" | "flatgeobuf" => Some(Format::FlatGeobuf),
             "station" | "txt" => Some(Format::StationText),
+            "csv" => Some(Format::Csv),
             _ => None,
         }
     }
@@ -46,10 +50,11 @@ impl Format {
             "geojsonl" | "geojsons" | "ndjson" | "jsonl" => Ok(Format::GeoJsonSeq),
             "fgb" => Ok(Format::FlatGeobuf),
             "txt" => Ok(Format::StationText),
+            "csv" => Ok(Format::Csv),
             _ => Err(ImportError::Format {
                 path: path.to_owned(),
                 reason: format!(
-                    "unknown format{}: expected .geojson, .json, .geojsonl, .ndjson, .fgb or .txt (TT 10/2021 station file), or pass --format",
+                    "unknown format{}: expected .geojson, .json, .geojsonl, .ndjson, .fgb, .csv or .txt (TT 10/2021 station file), or pass --format",
                     if ext.is_empty() { String::new() } else { format!(" \".{ext}\"") }
                 ),
             }),
@@ -68,11 +73,13 @@ pub fn read(path: &Path, format: Format, sink: &mut dyn FeatureSink) -> Result<(
         Format::GeoJsonSeq => geojson::read_seq(path, sink),
         Format::FlatGeobuf => fgb::read(path, sink),
         Format::StationText => station::read(path, sink),
+        Format::Csv => csv::read(path, sink),
     }
 }
 
 /// Expands the paths given on the command line: files stay as they are; a directory is walked
-/// recursively for station files (`*.txt`, in name order), and is an error for other formats.
+/// recursively for station files and CSV (`*.txt`, `*.csv`, in name order), and is an error for
+/// other formats.
 ///
 /// # Errors
 /// [`ImportError::File`] for a path that does not exist or a directory that cannot be read.
@@ -82,7 +89,7 @@ pub fn expand(paths: &[PathBuf], format: Option<Format>) -> Result<Vec<PathBuf>,
         let meta =
             std::fs::metadata(path).map_err(|e| ImportError::File { path: path.clone(), reason: io_reason(&e) })?;
         if meta.is_dir() {
-            if format.is_some_and(|f| f != Format::StationText) {
+            if format.is_some_and(|f| !matches!(f, Format::StationText | Format::Csv)) {
                 return Err(ImportError::File {
                     path: path.clone(),
                     reason: "is a directory; only station files are read from directories".into(),
@@ -106,7 +113,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {
         let path = entry.map_err(|e| ImportError::File { path: dir.to_owned(), reason: io_reason(&e) })?.path();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")) {
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt") || e.eq_ignore_ascii_case("csv")) {
             out.push(path);
         }
     }

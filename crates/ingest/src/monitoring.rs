@@ -1,0 +1,439 @@
+//! What an import of `environment.observations` does beyond the generic load.
+//!
+//! - Before reading: the known station codes are fetched, so every line is checked against
+//!   them ([`ObservationCheck`]): the station exists, the parameter symbol and unit are known and
+//!   normalised (`PM2,5` → `PM2.5`, mg/m³ → µg/m³, see `geosector_environment::parameters`),
+//!   the value is sensible, the time is not in the future, the status is 00/01/02 (00 when a
+//!   manual sample gives none).
+//! - After the rows move into the live table, in the same transaction: [`refresh_indices`]
+//!   recomputes VN_AQI (hourly with NowCast, daily) and VN_WQI with the pure functions of
+//!   `geosector_environment` for exactly what the import touched, and the latest values on the
+//!   stations. The indices are never out of step with the observations: both commit together.
+//!
+//! "Touched", per station: the hours from the first to the last staged observation plus the
+//! NowCast window after them (an hour's NowCast reads the 11 hours before it), the local days
+//! holding those first-to-last hours, and the staged sample times with a VN_WQI parameter. Only
+//! status-00 values count.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use geosector_domain::{CellValue, Dataset};
+use geosector_environment::aqi::{self, AqiValue, HourlySeries, Pollutant};
+use geosector_environment::parameters::{self, Field};
+use geosector_environment::wqi::{self, Group};
+use geosector_environment::IndexConfig;
+use tokio_postgres::Transaction;
+
+use crate::error::ImportError;
+
+/// Whether a dataset is the observations dataset this module serves.
+pub fn is_observations(dataset: &Dataset) -> bool {
+    dataset.id == geosector_environment::OBSERVATIONS.id
+}
+
+/// Per-line checks and normalisation of observations, shared read-only by the rayon workers.
+#[derive(Debug)]
+pub struct ObservationCheck {
+    stations: HashSet<String>,
+    now: DateTime<Utc>,
+    columns: [usize; 6],
+}
+
+impl ObservationCheck {
+    /// Fetches the known stations; `None` for any other dataset.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn prepare(tx: &Transaction<'_>, dataset: &Dataset) -> Result<Option<ObservationCheck>, ImportError> {
+        if !is_observations(dataset) {
+            return Ok(None);
+        }
+        let stations = tx
+            .query("SELECT station_code FROM environment.stations", &[])
+            .await?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        Ok(Some(ObservationCheck::new(stations, Utc::now(), dataset)))
+    }
+
+    /// A check against these stations at this time.
+    pub fn new(stations: HashSet<String>, now: DateTime<Utc>, dataset: &Dataset) -> ObservationCheck {
+        let position = |name: &str| dataset.fields.iter().position(|f| f.column == name).unwrap_or(usize::MAX);
+        let columns = ["station_code", "parameter", "value", "unit", "observed_at", "status"].map(position);
+        ObservationCheck { stations, now, columns }
+    }
+
+    /// Checks and normalises one row's cells in place.
+    ///
+    /// # Errors
+    /// The column at fault and why.
+    pub fn check(&self, cells: &mut [CellValue]) -> Result<(), (String, String)> {
+        let [station, parameter, value, unit, time, status] = self.columns;
+        if cells.len() <= [station, parameter, value, unit, time, status].into_iter().max().unwrap_or(0) {
+            return Err(("station_code".into(), "the row does not have the observation columns".into()));
+        }
+        let fail = |field: &str, message: String| Err((field.to_owned(), message));
+        if let CellValue::Text(code) = &cells[station] {
+            if !self.stations.contains(code) {
+                return fail(
+                    "station_code",
+                    format!("station \"{code}\" is not in environment.stations (import the stations first)"),
+                );
+            }
+        }
+        let (CellValue::Text(symbol), CellValue::Float(v)) = (&cells[parameter], &cells[value]) else {
+            return fail("parameter", "parameter and value are required".into());
+        };
+        let unit_text = match &cells[unit] {
+            CellValue::Text(u) => Some(u.as_str()),
+            _ => None,
+        };
+        let n = parameters::normalise(symbol, *v, unit_text).map_err(|(field, message)| {
+            let name = match field {
+                Field::Parameter => "parameter",
+                Field::Unit => "unit",
+                Field::Value => "value",
+            };
+            (name.to_owned(), message)
+        })?;
+        cells[parameter] = CellValue::Text(n.parameter.to_owned());
+        cells[value] = CellValue::Float(n.value);
+        cells[unit] = n.unit.map_or(CellValue::Null, CellValue::Text);
+        if let CellValue::Timestamp(t) = &cells[time] {
+            if t.with_timezone(&Utc) > self.now + chrono::Duration::hours(1) {
+                return fail("observed_at", format!("{t} is in the future"));
+            }
+        }
+        match &cells[status] {
+            CellValue::Null => cells[status] = CellValue::Text("00".into()),
+            CellValue::Text(s) if matches!(s.as_str(), "00" | "01" | "02") => {}
+            other => return fail("status", format!("must be 00, 01 or 02 (TT 10/2021), got {other:?}")),
+        }
+        Ok(())
+    }
+}
+
+/// What [`refresh_indices`] recomputed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IndexRefresh {
+    /// Stations touched.
+    pub stations: u64,
+    /// Hourly AQI values written (inserted or updated).
+    pub aqi_hours: u64,
+    /// Daily AQI values written.
+    pub aqi_days: u64,
+    /// WQI values written.
+    pub wqi_samples: u64,
+}
+
+fn hour_of(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(3600)
+}
+
+fn time_of_hour(h: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(h * 3600, 0).single().unwrap_or_default()
+}
+
+fn local_date_of_day_start(h: i64) -> NaiveDate {
+    // The local day starting at hour h (UTC+7): its date is the UTC date of h + 7 hours.
+    time_of_hour(h + 7).date_naive()
+}
+
+/// Sub-index columns in the order of the tables (si_pm25 … si_co).
+const SUB_INDEX_ORDER: [Pollutant; 6] =
+    [Pollutant::Pm25, Pollutant::Pm10, Pollutant::O3, Pollutant::No2, Pollutant::So2, Pollutant::Co];
+
+#[derive(Default)]
+struct AqiRows<K> {
+    keys: Vec<K>,
+    aqi: Vec<i32>,
+    level: Vec<String>,
+    colour: Vec<String>,
+    dominant: Vec<String>,
+    sub: [Vec<Option<f64>>; 6],
+}
+
+impl<K> AqiRows<K> {
+    fn push(&mut self, key: K, v: &AqiValue, cfg: &IndexConfig) {
+        let band = aqi::band_of(&cfg.aqi.bands, f64::from(v.aqi));
+        self.keys.push(key);
+        self.aqi.push(v.aqi);
+        self.level.push(band.map(|b| b.name_vi.clone()).unwrap_or_default());
+        self.colour.push(band.map(|b| b.colour_hex()).unwrap_or_default());
+        self.dominant.push(v.dominant.symbol().to_owned());
+        for (i, p) in SUB_INDEX_ORDER.iter().enumerate() {
+            let s = v.sub_indices.iter().find(|(q, _)| q == p).map(|&(_, s)| (s * 10.0).round() / 10.0);
+            self.sub[i].push(s);
+        }
+    }
+}
+
+/// Recomputes the indices the staged rows (table `geosector_staging`) touched, inside the
+/// import's transaction, and the latest values on the stations.
+///
+/// # Errors
+/// A database error; the import is then rolled back.
+pub async fn refresh_indices(tx: &Transaction<'_>, cfg: &IndexConfig) -> Result<IndexRefresh, ImportError> {
+    let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
+    let wqi_params: Vec<&str> = cfg.wqi.curves.keys().map(String::as_str).collect();
+    let touched = tx
+        .query(
+            "SELECT station_code,
+                    min(observed_at) FILTER (WHERE parameter = ANY($1)),
+                    max(observed_at) FILTER (WHERE parameter = ANY($1)),
+                    coalesce(array_agg(DISTINCT observed_at) FILTER (WHERE parameter = ANY($2)), '{}')
+             FROM geosector_staging GROUP BY station_code ORDER BY station_code",
+            &[&aqi_params, &wqi_params],
+        )
+        .await?;
+    let mut out = IndexRefresh::default();
+    let window = i64::try_from(cfg.aqi.nowcast_hours).unwrap_or(12);
+    let fetch = tx
+        .prepare(
+            "SELECT parameter, floor(extract(epoch FROM observed_at) / 3600)::bigint, avg(value)
+             FROM environment.observations
+             WHERE station_code = $1 AND parameter = ANY($2) AND status = '00'
+               AND observed_at >= $3 AND observed_at < $4
+             GROUP BY 1, 2",
+        )
+        .await?;
+    let mut stations = Vec::new();
+    for row in &touched {
+        let station: String = row.get(0);
+        let first: Option<DateTime<Utc>> = row.get(1);
+        let last: Option<DateTime<Utc>> = row.get(2);
+        let samples: Vec<DateTime<Utc>> = row.get(3);
+        if let (Some(first), Some(last)) = (first, last) {
+            let (h0, h1) = (hour_of(first), hour_of(last) + window - 1);
+            let (d0, d1) = (aqi::local_day_start(hour_of(first)), aqi::local_day_start(hour_of(last)));
+            let from = (h0 - window + 1).min(d0);
+            let to = (h1 + 1).max(d1 + 24);
+            let mut series = HourlySeries::new();
+            for r in tx.query(&fetch, &[&station, &aqi_params, &time_of_hour(from), &time_of_hour(to)]).await? {
+                let symbol: String = r.get(0);
+                if let Some(p) = Pollutant::from_symbol(&symbol) {
+                    series.entry(p).or_default().insert(r.get::<_, i64>(1), r.get::<_, f64>(2));
+                }
+            }
+            let mut hours = AqiRows::<DateTime<Utc>>::default();
+            for h in h0..=h1 {
+                if let Some(v) = aqi::hourly_aqi(&series, h, &cfg.aqi) {
+                    hours.push(time_of_hour(h), &v, cfg);
+                }
+            }
+            let mut days = AqiRows::<NaiveDate>::default();
+            let mut d = d0;
+            while d <= d1 {
+                if let Some(v) = aqi::daily_aqi(&series, d, &cfg.aqi) {
+                    days.push(local_date_of_day_start(d), &v, cfg);
+                }
+                d += 24;
+            }
+            out.aqi_hours += write_aqi(
+                tx,
+                "aqi_hourly",
+                "observed_at",
+                "timestamptz",
+                &station,
+                &hours,
+                (&time_of_hour(h0) as &(dyn tokio_postgres::types::ToSql + Sync), &time_of_hour(h1 + 1)),
+            )
+            .await?;
+            out.aqi_days += write_aqi(
+                tx,
+                "aqi_daily",
+                "day",
+                "date",
+                &station,
+                &days,
+                (
+                    &local_date_of_day_start(d0) as &(dyn tokio_postgres::types::ToSql + Sync),
+                    &local_date_of_day_start(d1 + 24),
+                ),
+            )
+            .await?;
+        }
+        if !samples.is_empty() {
+            out.wqi_samples += refresh_wqi(tx, &station, &samples, cfg).await?;
+        }
+        stations.push(station);
+    }
+    out.stations = stations.len() as u64;
+    tx.execute(
+        "UPDATE environment.stations s
+         SET aqi = h.aqi, aqi_level = h.level, aqi_colour = h.colour, aqi_at = h.observed_at
+         FROM unnest($1::text[]) AS c(code)
+         CROSS JOIN LATERAL (SELECT aqi, level, colour, observed_at FROM environment.aqi_hourly a
+                             WHERE a.station_code = c.code ORDER BY observed_at DESC LIMIT 1) AS h
+         WHERE s.station_code = c.code AND (s.aqi, s.aqi_at) IS DISTINCT FROM (h.aqi, h.observed_at)",
+        &[&stations],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE environment.stations s
+         SET wqi = w.wqi, wqi_level = w.level, wqi_colour = w.colour, wqi_at = w.observed_at
+         FROM unnest($1::text[]) AS c(code)
+         CROSS JOIN LATERAL (SELECT wqi, level, colour, observed_at FROM environment.wqi q
+                             WHERE q.station_code = c.code ORDER BY observed_at DESC LIMIT 1) AS w
+         WHERE s.station_code = c.code AND (s.wqi, s.wqi_at) IS DISTINCT FROM (w.wqi, w.observed_at)",
+        &[&stations],
+    )
+    .await?;
+    Ok(out)
+}
+
+/// Upserts one station's AQI rows of a range and deletes the range's rows that no longer have
+/// a value (e.g. hours re-sent as calibration). Table and column names are constants of this
+/// module; every value is bound.
+async fn write_aqi<K: tokio_postgres::types::ToSql + Sync>(
+    tx: &Transaction<'_>,
+    table: &str,
+    key: &str,
+    key_type: &str,
+    station: &str,
+    rows: &AqiRows<K>,
+    range: (&(dyn tokio_postgres::types::ToSql + Sync), &(dyn tokio_postgres::types::ToSql + Sync)),
+) -> Result<u64, ImportError> {
+    let [s0, s1, s2, s3, s4, s5] = &rows.sub;
+    tx.execute(
+        &format!(
+            "DELETE FROM environment.{table} WHERE station_code = $1 AND {key} >= $2 AND {key} < $3 AND {key} <> ALL($4)"
+        ),
+        &[&station, range.0, range.1, &rows.keys],
+    )
+    .await?;
+    if rows.keys.is_empty() {
+        return Ok(0);
+    }
+    let written = tx
+        .execute(
+            &format!(
+                "INSERT INTO environment.{table} AS t (station_code, {key}, aqi, level, colour, dominant,
+                        si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co)
+                 SELECT $1, * FROM unnest($2::{key_type}[], $3::int[], $4::text[], $5::text[], $6::text[],
+                        $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[])
+                 ON CONFLICT (station_code, {key}) DO UPDATE SET
+                        aqi = EXCLUDED.aqi, level = EXCLUDED.level, colour = EXCLUDED.colour, dominant = EXCLUDED.dominant,
+                        si_pm25 = EXCLUDED.si_pm25, si_pm10 = EXCLUDED.si_pm10, si_o3 = EXCLUDED.si_o3,
+                        si_no2 = EXCLUDED.si_no2, si_so2 = EXCLUDED.si_so2, si_co = EXCLUDED.si_co, computed_at = now()
+                 WHERE (t.aqi, t.dominant, t.si_pm25, t.si_pm10, t.si_o3, t.si_no2, t.si_so2, t.si_co)
+                       IS DISTINCT FROM (EXCLUDED.aqi, EXCLUDED.dominant, EXCLUDED.si_pm25, EXCLUDED.si_pm10,
+                                         EXCLUDED.si_o3, EXCLUDED.si_no2, EXCLUDED.si_so2, EXCLUDED.si_co)"
+            ),
+            &[&station, &rows.keys, &rows.aqi, &rows.level, &rows.colour, &rows.dominant, s0, s1, s2, s3, s4, s5],
+        )
+        .await?;
+    Ok(written)
+}
+
+/// Recomputes the WQI of one station's sample times.
+async fn refresh_wqi(
+    tx: &Transaction<'_>,
+    station: &str,
+    times: &[DateTime<Utc>],
+    cfg: &IndexConfig,
+) -> Result<u64, ImportError> {
+    let rows = tx
+        .query(
+            "SELECT observed_at, parameter, value FROM environment.observations
+             WHERE station_code = $1 AND observed_at = ANY($2) AND status = '00'",
+            &[&station, &times],
+        )
+        .await?;
+    let mut samples: BTreeMap<DateTime<Utc>, Vec<(String, f64)>> = BTreeMap::new();
+    for r in rows {
+        samples.entry(r.get(0)).or_default().push((r.get(1), r.get(2)));
+    }
+    let (mut at, mut value, mut level, mut colour) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut groups: [Vec<Option<f64>>; 5] = Default::default();
+    for (t, values) in &samples {
+        let sample: Vec<(&str, f64)> = values.iter().map(|(p, v)| (p.as_str(), *v)).collect();
+        let Ok(v) = wqi::wqi(&sample, &cfg.wqi) else { continue };
+        let band = aqi::band_of(&cfg.wqi.bands, f64::from(v.wqi));
+        at.push(*t);
+        value.push(v.wqi);
+        level.push(band.map(|b| b.name_vi.clone()).unwrap_or_default());
+        colour.push(band.map(|b| b.colour_hex()).unwrap_or_default());
+        for (i, g) in [Group::I, Group::II, Group::III, Group::IV, Group::V].iter().enumerate() {
+            groups[i].push(v.groups.get(g).map(|x| (x * 10.0).round() / 10.0));
+        }
+    }
+    tx.execute(
+        "DELETE FROM environment.wqi WHERE station_code = $1 AND observed_at = ANY($2) AND observed_at <> ALL($3)",
+        &[&station, &times, &at],
+    )
+    .await?;
+    if at.is_empty() {
+        return Ok(0);
+    }
+    let [g1, g2, g3, g4, g5] = &groups;
+    let written = tx
+        .execute(
+            "INSERT INTO environment.wqi AS t (station_code, observed_at, wqi, level, colour, wqi_i, wqi_ii, wqi_iii, wqi_iv, wqi_v)
+             SELECT $1, * FROM unnest($2::timestamptz[], $3::int[], $4::text[], $5::text[],
+                                      $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[])
+             ON CONFLICT (station_code, observed_at) DO UPDATE SET
+                    wqi = EXCLUDED.wqi, level = EXCLUDED.level, colour = EXCLUDED.colour, wqi_i = EXCLUDED.wqi_i,
+                    wqi_ii = EXCLUDED.wqi_ii, wqi_iii = EXCLUDED.wqi_iii, wqi_iv = EXCLUDED.wqi_iv,
+                    wqi_v = EXCLUDED.wqi_v, computed_at = now()
+             WHERE (t.wqi, t.wqi_i, t.wqi_ii, t.wqi_iii, t.wqi_iv, t.wqi_v)
+                   IS DISTINCT FROM (EXCLUDED.wqi, EXCLUDED.wqi_i, EXCLUDED.wqi_ii, EXCLUDED.wqi_iii, EXCLUDED.wqi_iv, EXCLUDED.wqi_v)",
+            &[&station, &at, &value, &level, &colour, g1, g2, g3, g4, g5],
+        )
+        .await?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check() -> ObservationCheck {
+        ObservationCheck::new(HashSet::from(["S1".to_owned()]), Utc::now(), &geosector_environment::OBSERVATIONS)
+    }
+
+    fn cells(station: &str, parameter: &str, value: f64, unit: &str, status: Option<&str>) -> Vec<CellValue> {
+        vec![
+            CellValue::Text(station.into()),
+            CellValue::Text(parameter.into()),
+            CellValue::Float(value),
+            CellValue::Text(unit.into()),
+            CellValue::Timestamp(chrono::DateTime::parse_from_rfc3339("2026-11-02T08:00:00+07:00").unwrap()),
+            status.map_or(CellValue::Null, |s| CellValue::Text(s.into())),
+            CellValue::Null,
+        ]
+    }
+
+    #[test]
+    fn observations_are_normalised() {
+        let mut row = cells("S1", "PM2,5", 35.0, "ug/Nm3", Some("00"));
+        check().check(&mut row).unwrap();
+        assert_eq!(row[1], CellValue::Text("PM2.5".into()));
+        assert_eq!(row[3], CellValue::Text("µg/m³".into()));
+        let mut row = cells("S1", "CO", 1.5, "mg/Nm3", None);
+        check().check(&mut row).unwrap();
+        assert_eq!(row[2], CellValue::Float(1500.0));
+        assert_eq!(row[5], CellValue::Text("00".into()), "manual samples are valid measurements");
+    }
+
+    #[test]
+    fn bad_rows_name_the_column() {
+        let field = |mut row: Vec<CellValue>| check().check(&mut row).unwrap_err().0;
+        assert_eq!(field(cells("S9", "PM10", 1.0, "ug/m3", None)), "station_code");
+        assert_eq!(field(cells("S1", "XYZ", 1.0, "ug/m3", None)), "parameter");
+        assert_eq!(field(cells("S1", "PM10", 1.0, "mg/L", None)), "unit");
+        assert_eq!(field(cells("S1", "PM10", -1.0, "ug/m3", None)), "value");
+        assert_eq!(field(cells("S1", "PM10", 1.0, "ug/m3", Some("7"))), "status");
+        let mut future = cells("S1", "PM10", 1.0, "ug/m3", None);
+        future[4] = CellValue::Timestamp((Utc::now() + chrono::Duration::days(2)).fixed_offset());
+        assert_eq!(check().check(&mut future).unwrap_err().0, "observed_at");
+    }
+
+    #[test]
+    fn local_dates() {
+        // Hour 498_209 = 2026-11-01 17:00 UTC = 2026-11-02 00:00 local.
+        assert_eq!(local_date_of_day_start(498_209), NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+    }
+}
