@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use geosector_filter::{FilterCrs, Lang, Limits, Sql};
 use geosector_store::plan::QuerySpec;
@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use tokio_postgres::types::ToSql;
 
 use crate::error::ApiError;
-use crate::features::{write_feature, GEOJSON};
+use crate::features::{StreamedPage, GEOJSON};
 use crate::links::{base_url, query_with, Link};
 use crate::params::{self, Format};
 use crate::tilecache::CachedTile;
@@ -55,8 +55,6 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ];
-
-const CHUNK: usize = 64 * 1024;
 
 /// Whether a request uses a parameter of this module (and so is planned per request).
 pub fn applies(pairs: &[(String, String)]) -> bool {
@@ -254,71 +252,12 @@ pub async fn items(
     let html_url = format!("{base}{}?{}", req.path(), query_with(&pairs_of(&req)?, &[("f", Some("html"))]));
     let collection_url = format!("{base}/collections/{}", collection.id());
     let first_page = offset == 0 && query.cursor.is_none();
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    tokio::spawn(async move {
-        let _client = client; // keep the pooled connection until the page is done
-        let mut out = BytesMut::with_capacity(CHUNK + 4096);
-        out.put_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
-        let mut returned: i64 = 0;
-        let mut last_id = None;
-        let mut more = false;
-        // A stream that already ended must not be polled again (it would report a closed
-        // connection).
-        let mut ended = first.is_none();
-        let mut next_row = first.map(Ok);
-        loop {
-            let row = match next_row.take() {
-                Some(row) => Some(row),
-                None if ended => None,
-                None => rows.next().await,
-            };
-            ended |= row.is_none();
-            let row = match row {
-                None => break,
-                Some(Ok(r)) => r,
-                Some(Err(e)) => {
-                    tracing::error!(error = %e, "filtered items stream failed");
-                    let _ = sender.send(Err(std::io::Error::other("database error"))).await;
-                    return;
-                }
-            };
-            if returned == limit {
-                more = true;
-                break;
-            }
-            let id: i64 = row.get(0);
-            if returned > 0 {
-                out.put_u8(b',');
-            }
-            write_feature(&mut out, id, row.get::<_, Option<&str>>(1), row.get::<_, &str>(2));
-            returned += 1;
-            last_id = Some(id);
-            if out.len() >= CHUNK && sender.send(Ok(out.split().freeze())).await.is_err() {
-                return;
-            }
-        }
-        out.put_slice(b"],");
-        let mut tail = serde_json::Map::new();
-        tail.insert("numberReturned".into(), returned.into());
-        if first_page && !more {
-            tail.insert("numberMatched".into(), returned.into());
-        }
-        tail.insert("timeStamp".into(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into());
-        let mut links = vec![
-            Link::new(&self_url, "self", GEOJSON, "this page"),
-            Link::new(&html_url, "alternate", "text/html", "this page as HTML"),
-            Link::new(&collection_url, "collection", "application/json", "the collection"),
-        ];
-        if let (true, Some(id)) = (more, last_id) {
-            links.push(Link::new(&next_url(id, returned), "next", GEOJSON, "next page"));
-        }
-        tail.insert("links".into(), serde_json::to_value(links).unwrap_or_default());
-        let tail = Value::Object(tail).to_string();
-        // `{...}` without its opening brace continues the object begun above.
-        out.put_slice(&tail.as_bytes()[1..]);
-        let _ = sender.send(Ok(out.freeze())).await;
-    });
-    let body = futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let body = crate::features::stream_page(
+        client,
+        first,
+        rows,
+        StreamedPage { self_url, html_url, collection_url, first_page, limit, next: Box::new(next_url) },
+    );
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", crate::crs::content_crs(query.crs.output)))

@@ -89,21 +89,7 @@ pub fn bbox(text: &str, crs: ApiCrs) -> Result<StoredBbox, String> {
     if crs == ApiCrs::Crs84 {
         return params::parse_bbox(text).map(StoredBbox::Envelopes);
     }
-    let numbers: Vec<f64> = text
-        .split(',')
-        .map(|p| {
-            p.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .ok_or_else(|| format!("\"{}\" is not a number", p.trim()))
-        })
-        .collect::<Result<_, _>>()?;
-    let (a0, b0, a1, b1) = match numbers.as_slice() {
-        [a, b, c, d] => (*a, *b, *c, *d),
-        [a, b, _, d, e, _] => (*a, *b, *d, *e),
-        other => return Err(format!("expected 4 or 6 numbers, got {}", other.len())),
-    };
+    let (a0, b0, a1, b1) = params::bbox_corners(text)?;
     // x = east, y = north from here on.
     let (x0, y0, x1, y1) = if crs.swaps_axes() { (b0, a0, b1, a1) } else { (a0, b0, a1, b1) };
     if crs.is_storage_datum() {

@@ -80,65 +80,22 @@ pub async fn items(
             .body(html::items(&collection, &features, next.as_deref(), &page.json)));
     }
 
-    // Stream: the handler returns at once; a task reads rows and sends chunks. If the client
-    // goes away, the send fails and the task stops reading.
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    let limit = query.limit;
+    let mut rows = Box::pin(rows);
+    let first = rows.next().await.transpose()?;
     let first_page = query.cursor.is_none();
-    tokio::spawn(async move {
-        let _client = client; // keep the pooled connection until the page is done
-        let mut out = BytesMut::with_capacity(CHUNK + 4096);
-        out.put_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
-        let mut returned: i64 = 0;
-        let mut last_id = None;
-        let mut more = false;
-        pin_mut!(rows);
-        while let Some(row) = rows.next().await {
-            let row = match row {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "items stream failed");
-                    let _ = sender.send(Err(std::io::Error::other("database error"))).await;
-                    return;
-                }
-            };
-            if returned == limit {
-                more = true;
-                break;
-            }
-            let id: i64 = row.get(0);
-            if returned > 0 {
-                out.put_u8(b',');
-            }
-            write_feature(&mut out, id, row.get::<_, Option<&str>>(1), row.get::<_, &str>(2));
-            returned += 1;
-            last_id = Some(id);
-            if out.len() >= CHUNK && sender.send(Ok(out.split().freeze())).await.is_err() {
-                return;
-            }
-        }
-        out.put_slice(b"],");
-        let mut tail = serde_json::Map::new();
-        tail.insert("numberReturned".into(), returned.into());
-        if first_page && !more {
-            tail.insert("numberMatched".into(), returned.into());
-        }
-        tail.insert("timeStamp".into(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into());
-        let mut links = vec![
-            Link::new(&self_url, "self", GEOJSON, "this page"),
-            Link::new(&page.html, "alternate", "text/html", "this page as HTML"),
-            Link::new(&page.collection, "collection", "application/json", "the collection"),
-        ];
-        if let (true, Some(id)) = (more, last_id) {
-            links.push(Link::new(&page.next(id), "next", GEOJSON, "next page"));
-        }
-        tail.insert("links".into(), serde_json::to_value(links).unwrap_or_default());
-        let tail = serde_json::Value::Object(tail).to_string();
-        // `{...}` without its opening brace continues the object begun above.
-        out.put_slice(&tail.as_bytes()[1..]);
-        let _ = sender.send(Ok(out.freeze())).await;
-    });
-    let body = futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let body = stream_page(
+        client,
+        first,
+        rows,
+        StreamedPage {
+            self_url,
+            html_url: page.html.clone(),
+            collection_url: page.collection.clone(),
+            first_page,
+            limit: query.limit,
+            next: Box::new(move |last_id, _returned| page.next(last_id)),
+        },
+    );
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", crs::content_crs(query.crs.output)))
@@ -172,6 +129,97 @@ pub(crate) fn shape_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Sen
         values.push(Box::new(value.clone()));
     }
     values
+}
+
+/// What a streamed GeoJSON page needs besides its rows.
+pub(crate) struct StreamedPage {
+    pub(crate) self_url: String,
+    pub(crate) html_url: String,
+    pub(crate) collection_url: String,
+    /// Whether this is the first page (then a page that holds everything says `numberMatched`).
+    pub(crate) first_page: bool,
+    /// Features per page; the statement reads one more to know whether a next page exists.
+    pub(crate) limit: i64,
+    /// The next page's URL from the last id and the number of features returned.
+    pub(crate) next: Box<dyn Fn(i64, i64) -> String + Send>,
+}
+
+/// Streams a FeatureCollection page: `first` (already read, so an error there was answered
+/// before the 200) then the rest of `rows`. The handler returns at once; a task reads rows and
+/// sends 64 KB chunks, and stops reading when the client goes away (the send fails). The pooled
+/// connection is kept until the page is done.
+pub(crate) fn stream_page<S>(
+    client: deadpool_postgres::Object,
+    first: Option<tokio_postgres::Row>,
+    mut rows: std::pin::Pin<Box<S>>,
+    page: StreamedPage,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>>
+where
+    S: futures_util::Stream<Item = Result<tokio_postgres::Row, tokio_postgres::Error>> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    tokio::spawn(async move {
+        let _client = client;
+        let mut out = BytesMut::with_capacity(CHUNK + 4096);
+        out.put_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+        let (mut returned, mut last_id, mut more): (i64, Option<i64>, bool) = (0, None, false);
+        // A stream that already ended must not be polled again (it would report a closed
+        // connection).
+        let mut ended = first.is_none();
+        let mut next_row = first.map(Ok);
+        loop {
+            let row = match next_row.take() {
+                Some(row) => Some(row),
+                None if ended => None,
+                None => rows.next().await,
+            };
+            ended |= row.is_none();
+            let row = match row {
+                None => break,
+                Some(Ok(r)) => r,
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "items stream failed");
+                    let _ = sender.send(Err(std::io::Error::other("database error"))).await;
+                    return;
+                }
+            };
+            if returned == page.limit {
+                more = true;
+                break;
+            }
+            let id: i64 = row.get(0);
+            if returned > 0 {
+                out.put_u8(b',');
+            }
+            write_feature(&mut out, id, row.get::<_, Option<&str>>(1), row.get::<_, &str>(2));
+            returned += 1;
+            last_id = Some(id);
+            if out.len() >= CHUNK && sender.send(Ok(out.split().freeze())).await.is_err() {
+                return;
+            }
+        }
+        out.put_slice(b"],");
+        let mut tail = serde_json::Map::new();
+        tail.insert("numberReturned".into(), returned.into());
+        if page.first_page && !more {
+            tail.insert("numberMatched".into(), returned.into());
+        }
+        tail.insert("timeStamp".into(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into());
+        let mut links = vec![
+            Link::new(&page.self_url, "self", GEOJSON, "this page"),
+            Link::new(&page.html_url, "alternate", "text/html", "this page as HTML"),
+            Link::new(&page.collection_url, "collection", "application/json", "the collection"),
+        ];
+        if let (true, Some(id)) = (more, last_id) {
+            links.push(Link::new(&(page.next)(id, returned), "next", GEOJSON, "next page"));
+        }
+        tail.insert("links".into(), serde_json::to_value(links).unwrap_or_default());
+        let tail = serde_json::Value::Object(tail).to_string();
+        // `{...}` without its opening brace continues the object begun above.
+        out.put_slice(&tail.as_bytes()[1..]);
+        let _ = sender.send(Ok(out.freeze())).await;
+    });
+    futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
 }
 
 pub(crate) fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {

@@ -189,12 +189,12 @@ pub fn items(
     Ok(ItemsQuery { bbox, time, filters, cursor, limit, format, crs })
 }
 
-/// Parses a bbox of 4 or 6 numbers in CRS84; one with min lon > max lon crosses the
-/// antimeridian and becomes two envelopes.
+/// The lower and upper corners of a bbox of 4 numbers, or 6 with heights (dropped), in the order
+/// written, whatever the CRS.
 ///
 /// # Errors
-/// Why the text is not a usable bbox.
-pub fn parse_bbox(text: &str) -> Result<Vec<[f64; 4]>, String> {
+/// A value that is not a finite number, or another count of numbers.
+pub fn bbox_corners(text: &str) -> Result<(f64, f64, f64, f64), String> {
     let numbers: Vec<f64> = text
         .split(',')
         .map(|p| {
@@ -205,11 +205,20 @@ pub fn parse_bbox(text: &str) -> Result<Vec<[f64; 4]>, String> {
                 .ok_or_else(|| format!("\"{}\" is not a number", p.trim()))
         })
         .collect::<Result<_, _>>()?;
-    let (x0, y0, x1, y1) = match numbers.as_slice() {
-        [a, b, c, d] => (*a, *b, *c, *d),
-        [a, b, _, d, e, _] => (*a, *b, *d, *e),
-        other => return Err(format!("expected 4 or 6 numbers, got {}", other.len())),
-    };
+    match numbers.as_slice() {
+        [a, b, c, d] => Ok((*a, *b, *c, *d)),
+        [a, b, _, d, e, _] => Ok((*a, *b, *d, *e)),
+        other => Err(format!("expected 4 or 6 numbers, got {}", other.len())),
+    }
+}
+
+/// Parses a bbox of 4 or 6 numbers in CRS84; one with min lon > max lon crosses the
+/// antimeridian and becomes two envelopes.
+///
+/// # Errors
+/// Why the text is not a usable bbox.
+pub fn parse_bbox(text: &str) -> Result<Vec<[f64; 4]>, String> {
+    let (x0, y0, x1, y1) = bbox_corners(text)?;
     if !(-180.0..=180.0).contains(&x0) || !(-180.0..=180.0).contains(&x1) {
         return Err("longitudes must be within -180 and 180".into());
     }
