@@ -29,6 +29,27 @@ pub struct Dataset {
     /// the live table (e.g. create time partitions). It may read the temporary table
     /// `geosector_staging`. It is a constant of the crate: no user input ever reaches it.
     pub prepare_sql: Option<&'static str>,
+    /// When set, the table is list-partitioned and `--replace` swaps whole partitions.
+    pub partition: Option<Partitioning>,
+}
+
+/// How a list-partitioned table is loaded: the importer fills the partition key from the rows,
+/// and a replacing load builds each partition as a new table and swaps it in (migration 0012).
+#[derive(Debug, Clone, Copy)]
+pub struct Partitioning {
+    /// The partition key column (not a declared field: the importer fills it).
+    pub column: &'static str,
+    /// The declared field holding a commune code; the key is the 2025 province of that commune
+    /// in `reference.admin_units`, or [`Partitioning::UNKNOWN`] when it is not there.
+    pub commune_field: &'static str,
+    /// SQL run after a swap with the lon/lat box of the old and new rows as `$1` (`box2d` as text)
+    /// (e.g. refresh a derived overview, which swaps do not trigger). A crate constant.
+    pub after_swap_sql: Option<&'static str>,
+}
+
+impl Partitioning {
+    /// The key of rows whose province is not known.
+    pub const UNKNOWN: &'static str = "00";
 }
 
 impl Dataset {

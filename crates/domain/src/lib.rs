@@ -14,5 +14,5 @@ pub mod dataset;
 pub mod value;
 
 pub use collection::{CollectionDecl, Overview, Property, TileDecl};
-pub use dataset::{Dataset, Field, FieldType, GeometryKind, GeometrySpec};
+pub use dataset::{Dataset, Field, FieldType, GeometryKind, GeometrySpec, Partitioning};
 pub use value::{CellValue, FieldError};

@@ -19,6 +19,7 @@ pub mod reference;
 pub mod report;
 pub mod rows;
 pub mod source;
+mod swap;
 pub mod synth;
 
 pub use error::{FeatureError, ImportError};

@@ -1,11 +1,11 @@
 //! The all-or-nothing loader.
 //!
-//! One transaction per import: rows stream into a temporary staging table with
-//! `COPY (FORMAT binary)` while a blocking task reads and checks features in rayon batches; only
-//! when every feature of every file was accepted do the rows move into the live table (append,
-//! upsert on the dataset's conflict key, or replace the whole dataset). A rejected load, a
-//! failed read, a database refusal, a crash or a kill all end in a rollback, so the live data
-//! stay exactly as they were. Memory is bounded by the batch size times the channel depth.
+//! One transaction per import: rows stream into a staging table with `COPY (FORMAT binary)`
+//! while a blocking task reads and checks features in rayon batches; only when every feature of
+//! every file was accepted do the rows move into the live table (append, upsert on the dataset's
+//! conflict key, replace the whole dataset, or swap in whole partitions: `crate::swap`). A
+//! rejected load, a failed read, a database refusal, a crash or a kill all end in a rollback, so
+//! the live data stay exactly as they were. Memory is bounded by the batch size times the channel depth.
 //!
 //! With [`ImportOptions::skip_rejected`] (station feeds) the accepted features are stored and the
 //! rejected ones, and unreadable files, are reported. An observations import also recomputes
@@ -31,6 +31,7 @@ use crate::readers::{self, Format};
 use crate::report::{FileSummary, ImportReport, Outcome};
 use crate::rows::{Row, RowBuilder};
 use crate::source::{FeatureSink, Flow, RawFeature, SourceInfo};
+use crate::swap::{self, PartitionKeys};
 
 /// How an import runs.
 #[derive(Debug, Clone)]
@@ -39,7 +40,8 @@ pub struct ImportOptions {
     pub crs: Option<Crs>,
     /// Format forced by the user; otherwise detected per file from its extension.
     pub format: Option<Format>,
-    /// Replace the whole dataset (delete its rows) instead of appending, in the same transaction.
+    /// Replace instead of appending, in the same transaction: the whole dataset, or for a
+    /// partitioned dataset (land.parcels) the partitions the load covers, swapped in whole.
     pub replace: bool,
     /// Check everything, stage it, then roll back: nothing is written (`geosector validate`).
     pub dry_run: bool,
@@ -115,26 +117,37 @@ pub async fn import(
         });
     }
 
-    let columns = dataset.columns();
     let tx = client.transaction().await?;
-    let select_list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
-    tx.batch_execute(&format!(
-        "CREATE TEMP TABLE geosector_staging ON COMMIT DROP AS SELECT {select_list} FROM {} WITH NO DATA;
-         ALTER TABLE geosector_staging ADD COLUMN {SEQ_COLUMN} bigint NOT NULL",
-        table_name(dataset)
-    ))
-    .await?;
+    // Partitioned datasets: each row's partition key; a replacing load COPYs straight into a
+    // new table that is swapped in as the partition (see `crate::swap`).
+    let mut keys = PartitionKeys::load(&tx, dataset).await?;
+    let swap_in = keys.is_some() && options.replace && dataset.conflict_key.is_none();
+    let mut columns = dataset.columns();
+    columns.extend(keys.as_ref().map(PartitionKeys::column));
+    let column_list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    let (staging, load_table) = if swap_in {
+        let (bare, name) = swap::create_load_table(&tx, dataset).await?;
+        (name, Some(bare))
+    } else {
+        tx.batch_execute(&format!(
+            "CREATE TEMP TABLE geosector_staging ON COMMIT DROP AS SELECT {column_list} FROM {} WITH NO DATA;
+             ALTER TABLE geosector_staging ADD COLUMN {SEQ_COLUMN} bigint NOT NULL",
+            table_name(dataset)
+        ))
+        .await?;
+        ("geosector_staging".to_owned(), None)
+    };
+    let copy_list = if swap_in { column_list.clone() } else { format!("{column_list}, {SEQ_COLUMN}") };
     // Before COPY starts: the connection runs nothing else until COPY ends.
     let check = ObservationCheck::prepare(&tx, dataset).await?.map(Arc::new);
     let types = tx
-        .prepare(&format!("SELECT {select_list}, {SEQ_COLUMN} FROM geosector_staging"))
+        .prepare(&format!("SELECT {copy_list} FROM {staging}"))
         .await?
         .columns()
         .iter()
         .map(|c| c.type_().clone())
         .collect::<Vec<_>>();
-    let sink =
-        tx.copy_in(&format!("COPY geosector_staging ({select_list}, {SEQ_COLUMN}) FROM STDIN (FORMAT binary)")).await?;
+    let sink = tx.copy_in(&format!("COPY {staging} ({copy_list}) FROM STDIN (FORMAT binary)")).await?;
     let writer = BinaryCopyInWriter::new(sink, &types);
     futures_util::pin_mut!(writer);
 
@@ -163,7 +176,8 @@ pub async fn import(
                     }
                     match result {
                         Ok(row) if report.rejected == 0 || options.skip_rejected => {
-                            write_row(writer.as_mut(), dataset, row, seq).await?;
+                            let key = keys.as_mut().map(|k| k.key(&row.cells));
+                            write_row(writer.as_mut(), dataset, row, key.as_ref(), (!swap_in).then_some(seq)).await?;
                             seq += 1;
                         }
                         Ok(_) => {}
@@ -205,14 +219,33 @@ pub async fn import(
         report.elapsed_ms = started.elapsed().as_millis();
         return Ok(report);
     }
-    if let Some(sql) = dataset.prepare_sql {
-        tx.batch_execute(sql).await?;
-    }
-    if options.replace {
-        report.rows_replaced = tx.execute(&format!("DELETE FROM {}", table_name(dataset)), &[]).await?;
-    }
     let moving = Instant::now();
-    report.rows_written = tx.execute(&move_sql(dataset, &columns), &[]).await?;
+    match (&load_table, &keys) {
+        (Some(bare), Some(keys)) => {
+            if options.dry_run {
+                // Checked and staged (the load table has the live table's checks): nothing more to try.
+                tx.rollback().await?;
+                report.outcome = Outcome::Accepted;
+                report.elapsed_ms = started.elapsed().as_millis();
+                return Ok(report);
+            }
+            let swapped = swap::swap_partitions(&tx, dataset, bare, keys).await?;
+            report.rows_replaced = swapped.rows_replaced;
+            report.rows_written = swapped.rows_written;
+        }
+        _ => {
+            if let Some(sql) = dataset.prepare_sql {
+                tx.batch_execute(sql).await?;
+            }
+            if let Some(keys) = &keys {
+                swap::ensure_partitions(&tx, dataset, keys).await?;
+            }
+            if options.replace {
+                report.rows_replaced = tx.execute(&format!("DELETE FROM {}", table_name(dataset)), &[]).await?;
+            }
+            report.rows_written = tx.execute(&move_sql(dataset, &columns), &[]).await?;
+        }
+    }
     tracing::info!(
         dataset = dataset.id,
         rows = report.rows_written,
@@ -258,12 +291,14 @@ fn move_sql(dataset: &Dataset, columns: &[&str]) -> String {
     }
 }
 
-/// Writes one row in the order of [`Dataset::columns`], then the sequence number.
+/// Writes one row in the order of [`Dataset::columns`], then the partition key and the sequence
+/// number when the staging table has them.
 async fn write_row(
     writer: std::pin::Pin<&mut BinaryCopyInWriter>,
     dataset: &Dataset,
     row: Row,
-    seq: i64,
+    key: Option<&String>,
+    seq: Option<i64>,
 ) -> Result<(), ImportError> {
     let cells: Vec<Cell<'_>> = row.cells.iter().map(Cell).collect();
     let geometry = Ewkb(row.geometry);
@@ -277,7 +312,12 @@ async fn write_row(
             params.push(&row.area_m2);
         }
     }
-    params.push(&seq);
+    if let Some(key) = &key {
+        params.push(key);
+    }
+    if let Some(seq) = &seq {
+        params.push(seq);
+    }
     writer.write(&params).await?;
     Ok(())
 }

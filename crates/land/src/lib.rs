@@ -12,7 +12,9 @@
 
 pub mod codes;
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, Overview, TileDecl};
+use geosector_domain::{
+    CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, Overview, Partitioning, TileDecl,
+};
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
 pub const PARCELS: Dataset = Dataset {
@@ -43,6 +45,12 @@ pub const PARCELS: Dataset = Dataset {
     geometry: Some(GeometrySpec::multipolygon(true)),
     conflict_key: None,
     prepare_sql: None,
+    partition: Some(Partitioning {
+        column: "province_code",
+        commune_field: "commune_code",
+        // A swap fires no trigger: the tiles' overview cells of the swapped area are rebuilt here.
+        after_swap_sql: Some("SELECT land.refresh_parcel_cells($1::text::box2d)"),
+    }),
 };
 
 /// `land.map_sheets`: cadastral map sheets (tờ bản đồ địa chính).
@@ -61,6 +69,7 @@ pub const MAP_SHEETS: Dataset = Dataset {
     geometry: Some(GeometrySpec::multipolygon(false)),
     conflict_key: None,
     prepare_sql: None,
+    partition: None,
 };
 
 /// Parcels in vector tiles: one by one from zoom 14 (a parcel of 20 m is then about 8 pixels),

@@ -10,6 +10,7 @@ mod filter;
 mod import;
 mod migrate;
 mod monitoring;
+mod partitions;
 mod reference;
 mod schema;
 mod tiles;

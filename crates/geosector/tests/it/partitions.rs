@@ -1,0 +1,165 @@
+//! Parcels partitioned by province (migration 0012): a replacing import swaps in the province's
+//! partition in one transaction, touches no other province, keeps the tile overview, versions
+//! and changed extents in step, and a killed import leaves everything as it was.
+
+use std::time::{Duration, Instant};
+
+use crate::support::TestDb;
+
+const PARCELS_FGB: &str = "data-samples/land/parcels_soc_son.fgb";
+
+/// Rows per partition, in partition order.
+async fn partitions(db: &TestDb) -> Vec<(String, i64)> {
+    db.client()
+        .await
+        .query("SELECT tableoid::regclass::text, count(*) FROM land.parcels GROUP BY 1 ORDER BY 1", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+/// A one-parcel GeoJSON in a commune the reference data do not hold.
+fn unknown_commune_parcel(dir: &std::path::Path) -> String {
+    let path = dir.join("unknown.geojson");
+    std::fs::write(
+        &path,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"commune_code":"99999","sheet_number":1,"parcel_number":"1","land_use_codes":"ONT"},
+           "geometry":{"type":"Polygon","coordinates":[[[105.80,21.20],[105.801,21.20],[105.801,21.201],[105.80,21.201],[105.80,21.20]]]}}]}"#,
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn replace_swaps_one_province_and_nothing_else() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let run = db.geosector(&["reference", "data-samples/reference"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let tmp = tempfile::tempdir().unwrap();
+    let unknown = unknown_commune_parcel(tmp.path());
+    for args in [["import", "land.parcels", PARCELS_FGB], ["import", "land.parcels", unknown.as_str()]] {
+        let run = db.geosector(&args);
+        assert_eq!(run.code, Some(0), "{}", run.text());
+    }
+    // Sóc Sơn's communes are in Hà Nội (01); commune 99999 is in no reference: partition 00.
+    assert_eq!(partitions(&db).await, [("land.parcels_p00".to_owned(), 1), ("land.parcels_p01".to_owned(), 600)]);
+    let client = db.client().await;
+    let before: i64 = client
+        .query_one("SELECT version FROM meta.table_versions WHERE schema_name = 'land' AND table_name = 'parcels'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let old_ids: i64 = client.query_one("SELECT max(id) FROM land.parcels_p01", &[]).await.unwrap().get(0);
+
+    let run = db.geosector(&["import", "land.parcels", PARCELS_FGB, "--replace"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.stdout.contains("600 rows written (600 previous rows replaced)"), "{}", run.text());
+    assert_eq!(partitions(&db).await, [("land.parcels_p00".to_owned(), 1), ("land.parcels_p01".to_owned(), 600)]);
+    let row = client
+        .query_one(
+            "SELECT (SELECT min(id) FROM land.parcels_p01),
+                    (SELECT version FROM meta.table_versions WHERE schema_name = 'land' AND table_name = 'parcels'),
+                    (SELECT count(*) FROM meta.changed_extents WHERE schema_name = 'land' AND table_name = 'parcels'
+                       AND version = (SELECT version FROM meta.table_versions WHERE schema_name = 'land' AND table_name = 'parcels')),
+                    (SELECT sum(parcels) FROM land.parcel_cells WHERE zoom = 13),
+                    (SELECT count(*) FROM pg_inherits WHERE inhparent = 'land.parcels'::regclass),
+                    (SELECT count(*) FROM pg_class WHERE relname LIKE 'parcels_load_%' AND relkind = 'r')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (min_id, after, extents, cells, partitions_count, leftovers): (i64, i64, i64, i64, i64, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
+    assert!(min_id > old_ids, "new rows, new ids: {min_id} vs {old_ids}");
+    assert!(after > before, "the swap bumps the data version ({before} → {after})");
+    assert_eq!(extents, 1, "the swap records where the data changed, for the tile cache");
+    assert_eq!(cells, 601, "the overview cells count every parcel after the swap");
+    assert_eq!(partitions_count, 2);
+    assert_eq!(leftovers, 0, "no load table is left behind");
+    // The swapped partition has the parent's indexes (adopted at attach).
+    let indexes: i64 = client
+        .query_one("SELECT count(*) FROM pg_index WHERE indrelid = 'land.parcels_p01'::regclass", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(indexes, 4, "primary key, geometry, parcel key and land-use indexes");
+}
+
+#[tokio::test]
+async fn a_killed_replace_leaves_the_province_as_it_was_and_a_rerun_converges() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.geojsonl");
+    let run = crate::support::geosector(
+        None,
+        &["sample-data", "--parcels", "25000", "--seed", "3", "--out", big.to_str().unwrap()],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let big = big.to_str().unwrap();
+    let run = db.geosector(&["import", "land.parcels", PARCELS_FGB]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let client = db.client().await;
+    let checksum = "SELECT count(*), sum(id)::bigint, sum(hashtext(ST_AsText(geom)))::bigint FROM land.parcels";
+    let before = client.query_one(checksum, &[]).await.unwrap();
+    let before: (i64, i64, i64) = (before.get(0), before.get(1), before.get(2));
+
+    // Kill the replacing import while its rows stream in with COPY.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_geosector"))
+        .args(["import", "land.parcels", big, "--crs", "EPSG:5897", "--replace"])
+        .current_dir(crate::support::repo())
+        .env("DATABASE_URL", &db.url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let copying: i64 = client
+            .query_one("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY %parcels_load_%'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if copying > 0 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the import ended before it could be killed");
+        assert!(started.elapsed() < Duration::from_secs(60), "the import never started its COPY");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server aborts the transaction when it notices the client is gone.
+    let started = Instant::now();
+    loop {
+        let busy: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if busy == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the killed import's session stays");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = client.query_one(checksum, &[]).await.unwrap();
+    assert_eq!(before, (after.get(0), after.get(1), after.get(2)), "the stored parcels are exactly as before");
+    let leftovers: i64 = client
+        .query_one("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcels_load_%'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(leftovers, 0, "the killed load's table is gone with its transaction");
+
+    // A re-run converges: twice the same replacing import stores the set once.
+    for _ in 0..2 {
+        let run = db.geosector(&["import", "land.parcels", big, "--crs", "EPSG:5897", "--replace"]);
+        assert_eq!(run.code, Some(0), "{}", run.text());
+    }
+    assert_eq!(db.count("land.parcels").await, 25_000);
+}

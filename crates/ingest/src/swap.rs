@@ -1,0 +1,244 @@
+//! Loading partitioned datasets (migration 0012): the partition key of each row, partitions
+//! created on demand, and the swap that replaces whole partitions in the import's transaction.
+//!
+//! A replacing load of a partitioned dataset COPYs into a plain table shaped like the parent
+//! (`<table>_load_<backend pid>`), not a temporary staging table: once accepted, the rows of
+//! each partition key get their indexes built in bulk, and the old partition is detached and
+//! dropped and the new one attached under its name. The version bump, the changed extent and
+//! the dataset's derived data (`after_swap_sql`), which triggers do for ordinary writes, are done
+//! here. Everything happens in the caller's transaction: a rollback or a crash leaves the old
+//! partitions in place and drops the new tables.
+//!
+//! Identifiers: schema and table come from the dataset declaration; partition keys are checked
+//! to be two digits before they become part of a partition's name; nothing from the input files
+//! reaches SQL text.
+
+use std::collections::{BTreeMap, HashMap};
+
+use geosector_domain::{CellValue, Dataset, Partitioning};
+use geosector_store::quote_ident;
+use tokio_postgres::Transaction;
+
+use crate::error::ImportError;
+
+/// The partition key of each row: the 2025 province of its commune.
+#[derive(Debug)]
+pub(crate) struct PartitionKeys {
+    spec: Partitioning,
+    /// Position of the commune field among the dataset's fields.
+    commune_index: usize,
+    /// Commune code → province code, current units.
+    provinces: HashMap<String, String>,
+    /// Rows seen per key.
+    pub(crate) seen: BTreeMap<String, u64>,
+}
+
+impl PartitionKeys {
+    /// Reads the current commune → province mapping. `None` for an unpartitioned dataset.
+    pub(crate) async fn load(tx: &Transaction<'_>, dataset: &Dataset) -> Result<Option<PartitionKeys>, ImportError> {
+        let Some(spec) = dataset.partition else { return Ok(None) };
+        let commune_index = dataset.fields.iter().position(|f| f.column == spec.commune_field).ok_or_else(|| {
+            ImportError::Database(format!("{}: partition field {} is not declared", dataset.id, spec.commune_field))
+        })?;
+        let rows = tx
+            .query(
+                "SELECT code, parent_code FROM reference.admin_units
+                 WHERE level = 'commune' AND valid_to IS NULL AND parent_code ~ '^\\d{2}$'",
+                &[],
+            )
+            .await?;
+        let provinces = rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))).collect();
+        Ok(Some(PartitionKeys { spec, commune_index, provinces, seen: BTreeMap::new() }))
+    }
+
+    /// The key column.
+    pub(crate) fn column(&self) -> &'static str {
+        self.spec.column
+    }
+
+    /// The key of a row (its commune's province, or [`Partitioning::UNKNOWN`]); counted.
+    pub(crate) fn key(&mut self, cells: &[CellValue]) -> String {
+        let province = match cells.get(self.commune_index) {
+            Some(CellValue::Text(commune)) => self.provinces.get(commune).map(String::as_str),
+            _ => None,
+        };
+        let key = province.filter(|p| is_key(p)).unwrap_or(Partitioning::UNKNOWN).to_owned();
+        *self.seen.entry(key.clone()).or_insert(0) += 1;
+        key
+    }
+}
+
+/// Whether a key may become part of a partition's name.
+fn is_key(key: &str) -> bool {
+    key.len() == 2 && key.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `schema.name`, quoted, for a table of the dataset's schema.
+fn qualified(dataset: &Dataset, name: &str) -> String {
+    format!("{}.{}", quote_ident(dataset.schema), quote_ident(name))
+}
+
+/// The partition of a key, `schema.table_p<key>`, quoted.
+fn partition_name(dataset: &Dataset, key: &str) -> String {
+    qualified(dataset, &format!("{}_p{key}", dataset.table))
+}
+
+/// The table a replacing load COPYs into, created in the transaction (shaped like the parent,
+/// with its defaults, generated columns and checks, without indexes). Returns its bare name
+/// (`<table>_load_<backend pid>`) and its quoted qualified name.
+pub(crate) async fn create_load_table(
+    tx: &Transaction<'_>,
+    dataset: &Dataset,
+) -> Result<(String, String), ImportError> {
+    let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+    let bare = format!("{}_load_{pid}", dataset.table);
+    let name = qualified(dataset, &bare);
+    tx.batch_execute(&format!(
+        "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)",
+        geosector_store::table_name(dataset)
+    ))
+    .await?;
+    Ok((bare, name))
+}
+
+/// Creates the partitions an appending load needs.
+pub(crate) async fn ensure_partitions(
+    tx: &Transaction<'_>,
+    dataset: &Dataset,
+    keys: &PartitionKeys,
+) -> Result<(), ImportError> {
+    for key in keys.seen.keys().filter(|k| is_key(k)) {
+        tx.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES IN ('{key}')",
+            partition_name(dataset, key),
+            geosector_store::table_name(dataset)
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// What a swap did.
+#[derive(Debug, Default)]
+pub(crate) struct Swapped {
+    /// Rows of the partitions replaced.
+    pub(crate) rows_replaced: u64,
+    /// Rows now in the new partitions.
+    pub(crate) rows_written: u64,
+}
+
+/// Replaces, for every key of the load, the partition by the loaded rows.
+pub(crate) async fn swap_partitions(
+    tx: &Transaction<'_>,
+    dataset: &Dataset,
+    load_bare: &str,
+    keys: &PartitionKeys,
+) -> Result<Swapped, ImportError> {
+    let load_table = qualified(dataset, load_bare);
+    let parent = geosector_store::table_name(dataset);
+    let column = quote_ident(keys.column());
+    let geom = dataset.geometry.map(|g| quote_ident(g.column));
+    // The parent's primary key and indexes, rebuilt on each new partition before it is attached
+    // (ATTACH then adopts them instead of building them under its lock).
+    let primary_key: Option<String> = tx
+        .query_opt(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::text::regclass AND contype = 'p'",
+            &[&parent],
+        )
+        .await?
+        .map(|r| r.get(0));
+    let indexes: Vec<(bool, String)> = tx
+        .query(
+            "SELECT i.indisunique, pg_get_indexdef(i.indexrelid) FROM pg_index i
+             WHERE i.indrelid = $1::text::regclass AND NOT i.indisprimary ORDER BY i.indexrelid",
+            &[&parent],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut done = Swapped::default();
+    let several = keys.seen.len() > 1;
+    for (i, key) in keys.seen.keys().enumerate() {
+        if !is_key(key) {
+            return Err(ImportError::Database(format!("partition key {key:?} is not two digits")));
+        }
+        let table = if several {
+            // Split the load by key; the single-key load (the usual one) is used as it is.
+            let part = qualified(dataset, &format!("{load_bare}_{i}"));
+            tx.batch_execute(&format!(
+                "CREATE TABLE {part} (LIKE {load_table} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS);
+                 INSERT INTO {part} SELECT * FROM {load_table} WHERE {column} = '{key}'"
+            ))
+            .await?;
+            part
+        } else {
+            load_table.clone()
+        };
+        tx.batch_execute(&format!("ALTER TABLE {table} ADD CHECK ({column} = '{key}')")).await?;
+        if let Some(pk) = &primary_key {
+            tx.batch_execute(&format!("ALTER TABLE {table} ADD {pk}")).await?;
+        }
+        for (unique, def) in &indexes {
+            let Some(using) = def.find(" USING ") else { continue };
+            let kind = if *unique { "UNIQUE INDEX" } else { "INDEX" };
+            tx.batch_execute(&format!("CREATE {kind} ON {table}{}", &def[using..])).await?;
+        }
+        let target = partition_name(dataset, key);
+        let exists: bool = tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&target]).await?.get(0);
+        let extent_of = |t: &str| {
+            geom.as_ref().map_or_else(
+                || "SELECT NULL::geometry".to_owned(),
+                |g| format!("SELECT ST_Extent({g})::geometry FROM {t}"),
+            )
+        };
+        let mut union = vec![extent_of(&table)];
+        if exists {
+            union.push(extent_of(&target));
+            done.rows_replaced +=
+                u64::try_from(tx.query_one(&format!("SELECT count(*) FROM {target}"), &[]).await?.get::<_, i64>(0))
+                    .unwrap_or(0);
+        }
+        let extent: Option<String> = tx
+            .query_one(&format!("SELECT ST_Extent(b)::text FROM ({}) AS boxes(b)", union.join(" UNION ALL ")), &[])
+            .await?
+            .get(0);
+        done.rows_written +=
+            u64::try_from(tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await?.get::<_, i64>(0))
+                .unwrap_or(0);
+        if exists {
+            tx.batch_execute(&format!("ALTER TABLE {parent} DETACH PARTITION {target}; DROP TABLE {target}")).await?;
+        }
+        let bare = format!("{}_p{key}", dataset.table);
+        tx.batch_execute(&format!(
+            "ALTER TABLE {table} RENAME TO {}; ALTER TABLE {parent} ATTACH PARTITION {target} FOR VALUES IN ('{key}')",
+            quote_ident(&bare)
+        ))
+        .await?;
+        tx.execute("SELECT meta.record_change($1, $2, $3::text::box2d)", &[&dataset.schema, &dataset.table, &extent])
+            .await?;
+        if let (Some(sql), Some(extent)) = (keys.spec.after_swap_sql, &extent) {
+            tx.execute(sql, &[extent]).await?;
+        }
+    }
+    if several {
+        tx.batch_execute(&format!("DROP TABLE {load_table}")).await?;
+    }
+    // Rows of the same communes loaded before their province was known (reference data loaded
+    // after them) are replaced too: deleted through the parent, so its triggers record it.
+    let unknown = Partitioning::UNKNOWN;
+    if keys.seen.keys().any(|k| k != unknown) {
+        let commune = quote_ident(keys.spec.commune_field);
+        let replaced_keys = keys.seen.keys().filter(|k| *k != unknown).cloned().collect::<Vec<_>>();
+        let stale = format!(
+            "FROM {parent} WHERE {column} = '{unknown}'
+             AND {commune} IN (SELECT {commune} FROM {parent} WHERE {column} = ANY($1))"
+        );
+        // Checked first: a DELETE of nothing would still bump the data version.
+        let any: bool = tx.query_one(&format!("SELECT EXISTS (SELECT 1 {stale})"), &[&replaced_keys]).await?.get(0);
+        if any {
+            done.rows_replaced += tx.execute(&format!("DELETE {stale}"), &[&replaced_keys]).await?;
+        }
+    }
+    Ok(done)
+}
