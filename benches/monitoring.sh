@@ -29,7 +29,7 @@ RUST_LOG=geosector_ingest=info /usr/bin/time -f "geosector import: %e s, max RSS
   | grep -E 'staged|moved|indices refreshed|geosector import|rows written'
 
 echo "== hourly + daily VN_AQI, 1,000 stations × 1 year (PM2.5 + NO2)"
-[ -f /tmp/obs1y/observations.csv ] || python3 benches/monitoring_data.py --stations 1000 --hours 8760 --params 2 --out /tmp/obs1y
+[ -f /tmp/obs1y/observations.csv ] || python3 benches/monitoring_data.py --stations 1000 --hours 8760 --params 2 --start 2025-01-01T00:00:00 --out /tmp/obs1y
 fresh bench_aqi
 $BIN --database-url "$BASE/bench_aqi" import environment.stations /tmp/obs1y/stations.geojson >/dev/null
 RUST_LOG=geosector_ingest=info $BIN --database-url "$BASE/bench_aqi" import environment.observations /tmp/obs1y/observations.csv 2>&1 \
