@@ -3,6 +3,7 @@
 mod support;
 
 mod ats;
+mod bad_inputs;
 mod clients;
 mod crs;
 mod filter;
@@ -10,6 +11,7 @@ mod filter;
 mod import;
 mod migrate;
 mod monitoring;
+mod readers;
 mod reference;
 mod schema;
 mod tiles;
