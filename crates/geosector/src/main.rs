@@ -123,9 +123,17 @@ struct ImportArgs {
     /// Source CRS: EPSG:5897, a URN or URI, CRS84, or VN2000:TM3:<central meridian>.
     #[arg(long)]
     crs: Option<String>,
-    /// Input format, when the extension does not tell: geojson, geojsonseq, fgb, station, csv.
+    /// Input format, when the extension does not tell: geojson, geojsonseq, fgb, shp, gpkg,
+    /// station, csv.
     #[arg(long)]
     format: Option<String>,
+    /// Text encoding of Shapefile attributes when no .cpg gives it: utf-8, 1258, tcvn3, vni,
+    /// latin1 [default: detected].
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Swap X and Y of every coordinate (files written X = northing, Y = easting).
+    #[arg(long)]
+    swap_xy: bool,
     /// Replace every row of the dataset instead of appending (in the same transaction).
     #[arg(long)]
     replace: bool,
@@ -318,16 +326,24 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         match args.format.as_deref() {
             None => None,
             Some(name) => Some(Format::from_name(name).with_context(|| {
-                format!("unknown --format {name}: expected geojson, geojsonseq, fgb, station or csv")
+                format!("unknown --format {name}: expected geojson, geojsonseq, fgb, shp, gpkg, station or csv")
             })?),
         };
     let indices = match &args.index_config {
         Some(path) => geosector_environment::IndexConfig::from_file(path).map_err(anyhow::Error::msg)?,
         None => geosector_environment::IndexConfig::default(),
     };
+    let encoding = match args.encoding.as_deref() {
+        None => None,
+        Some(name) => Some(geosector_ingest::readers::TextEncoding::from_name(name).with_context(|| {
+            format!("unknown --encoding {name}: expected utf-8, 1258, tcvn3, vni or latin1")
+        })?),
+    };
     let options = ImportOptions {
         crs,
         format,
+        encoding,
+        swap_xy: args.swap_xy,
         replace: args.replace,
         dry_run,
         skip_rejected: args.skip_rejected,

@@ -10,6 +10,7 @@
 //! data exactly as it was. Memory does not grow with the file: at most a few batches are in
 //! flight.
 
+pub mod axis;
 pub mod error;
 pub mod geometry;
 pub mod load;

@@ -55,6 +55,10 @@ pub struct ImportOptions {
     pub skip_rejected: bool,
     /// VN_AQI / VN_WQI settings for the index refresh after an observations import.
     pub indices: geosector_environment::IndexConfig,
+    /// Text encoding of Shapefile attributes when no `.cpg` gives it (else detected).
+    pub encoding: Option<readers::TextEncoding>,
+    /// Swap X and Y of every coordinate as read (files in surveyors' X = northing order).
+    pub swap_xy: bool,
 }
 
 impl Default for ImportOptions {
@@ -68,6 +72,8 @@ impl Default for ImportOptions {
             max_examples: 20,
             skip_rejected: false,
             indices: geosector_environment::IndexConfig::default(),
+            encoding: None,
+            swap_xy: false,
         }
     }
 }
@@ -102,10 +108,18 @@ pub async fn import(
             Some(f) => f,
             None => Format::detect(file)?,
         };
-        if matches!(format, Format::StationText | Format::Csv) && dataset.geometry.is_some() {
+        let no_geometry = match format {
+            Format::StationText => true,
+            Format::Csv => !readers::csv::has_geometry_columns(file)?,
+            _ => false,
+        };
+        if no_geometry && dataset.geometry.is_some() {
             return Err(ImportError::Format {
                 path: file.clone(),
-                reason: format!("station and CSV files carry no geometry and cannot be imported into {}", dataset.id),
+                reason: format!(
+                    "station files and CSV without lon/lat or WKT columns carry no geometry and cannot be imported into {}",
+                    dataset.id
+                ),
             });
         }
         plan.push((file.clone(), format));
@@ -341,7 +355,9 @@ fn produce(
             batch: Vec::with_capacity(options.batch_size),
             closed: false,
         };
-        match readers::read(path, *format, &mut sink) {
+        let read_options =
+            readers::ReadOptions { crs: options.crs.as_ref(), encoding: options.encoding, swap_xy: options.swap_xy };
+        match readers::read(path, *format, &read_options, &mut sink) {
             Ok(()) => {}
             Err(e @ (ImportError::File { .. } | ImportError::Format { .. } | ImportError::Malformed { .. }))
                 if options.skip_rejected =>
@@ -416,6 +432,7 @@ impl FeatureSink for BatchSink<'_> {
             crs: self.dataset.geometry.map(|_| crs.to_string()),
             declared_crs: info.declared_crs.clone(),
             features: 0,
+            encoding: info.encoding.clone(),
         };
         if self.sender.blocking_send(Message::FileStarted(summary)).is_err() {
             self.closed = true;

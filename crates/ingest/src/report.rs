@@ -30,6 +30,8 @@ pub struct FileSummary {
     pub declared_crs: Option<String>,
     /// Features read from it.
     pub features: u64,
+    /// The text encoding of its attributes and how it was chosen (Shapefile DBF only).
+    pub encoding: Option<String>,
 }
 
 /// What an import did.
@@ -92,6 +94,9 @@ impl fmt::Display for ImportReport {
                         write!(f, " (the file declares {declared})")?;
                     }
                 }
+            }
+            if let Some(encoding) = &file.encoding {
+                write!(f, ", text {encoding}")?;
             }
             writeln!(f)?;
         }

@@ -17,6 +17,9 @@ pub struct SourceInfo {
     pub declared_crs: Option<String>,
     /// Whether features of this file carry geometry at all (station files do not).
     pub has_geometry: bool,
+    /// The text encoding of the attributes and how it was chosen (e.g. `TCVN3 (detected)`), for
+    /// formats whose text is not always UTF-8 (Shapefile DBF).
+    pub encoding: Option<String>,
 }
 
 /// One feature as read, not yet checked.

@@ -3,6 +3,7 @@
 mod support;
 
 mod ats;
+mod bad_inputs;
 mod clients;
 mod crs;
 mod filter;
@@ -11,6 +12,7 @@ mod import;
 mod migrate;
 mod monitoring;
 mod partitions;
+mod readers;
 mod reference;
 mod schema;
 mod tiles;

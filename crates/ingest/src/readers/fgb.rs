@@ -26,7 +26,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         _ => None,
     };
     let has_geometry = header.geometry_type() != flatgeobuf::GeometryType::Unknown || header.columns().is_none();
-    sink.begin(&SourceInfo { declared_crs, has_geometry })?;
+    sink.begin(&SourceInfo { declared_crs, has_geometry, encoding: None })?;
     let mut features = reader.select_all_seq().map_err(|e| malformed(format!("cannot read features: {e}")))?;
     let mut index = 0u64;
     loop {

@@ -58,7 +58,7 @@ pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), Im
 /// [`ImportError::Malformed`] naming the line for a line that is not JSON; errors from the sink.
 pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
     let reader = BufReader::with_capacity(1 << 16, super::open(path)?);
-    sink.begin(&SourceInfo { declared_crs: None, has_geometry: true })?;
+    sink.begin(&SourceInfo { declared_crs: None, has_geometry: true, encoding: None })?;
     let mut index = 0;
     for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
@@ -120,7 +120,7 @@ impl State<'_> {
                 Some(name.to_owned())
             }
         };
-        self.sink.begin(&SourceInfo { declared_crs, has_geometry: true })
+        self.sink.begin(&SourceInfo { declared_crs, has_geometry: true, encoding: None })
     }
 
     fn emit(&mut self, value: Value) -> Result<Flow, ImportError> {

@@ -2,12 +2,21 @@
 //! [`FeatureSink`](crate::source::FeatureSink) and keeps its invariants (see [`crate::source`]).
 
 pub mod csv;
+pub mod dbf;
+pub mod encoding;
 pub mod fgb;
 pub mod geojson;
+pub mod gpkg;
+pub mod prj;
+pub mod shp;
 pub mod station;
+pub mod wkb;
 
 use std::path::{Path, PathBuf};
 
+use geosector_crs::Crs;
+
+pub use self::encoding::TextEncoding;
 use crate::error::ImportError;
 use crate::source::FeatureSink;
 
@@ -22,8 +31,12 @@ pub enum Format {
     FlatGeobuf,
     /// TT 10/2021/TT-BTNMT monitoring-station text file.
     StationText,
-    /// CSV without geometry (e.g. manual sampling campaigns).
+    /// CSV: without geometry (e.g. manual sampling campaigns), or with lon/lat or WKT columns.
     Csv,
+    /// ESRI Shapefile (`.shp` with its `.dbf`, and `.prj`, `.cpg` when present).
+    Shapefile,
+    /// GeoPackage (`.gpkg`; `file.gpkg:table` names one of several feature tables).
+    GeoPackage,
 }
 
 impl Format {
@@ -35,6 +48,8 @@ impl Format {
             "fgb" | "flatgeobuf" => Some(Format::FlatGeobuf),
             "station" | "txt" => Some(Format::StationText),
             "csv" => Some(Format::Csv),
+            "shp" | "shapefile" | "esri shapefile" => Some(Format::Shapefile),
+            "gpkg" | "geopackage" => Some(Format::GeoPackage),
             _ => None,
         }
     }
@@ -45,16 +60,21 @@ impl Format {
     /// [`ImportError::Format`] naming the file and the extensions understood.
     pub fn detect(path: &Path) -> Result<Format, ImportError> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        if gpkg::split_layer(path).1.is_some() {
+            return Ok(Format::GeoPackage);
+        }
         match ext.as_str() {
             "geojson" | "json" => Ok(Format::GeoJson),
             "geojsonl" | "geojsons" | "ndjson" | "jsonl" => Ok(Format::GeoJsonSeq),
             "fgb" => Ok(Format::FlatGeobuf),
             "txt" => Ok(Format::StationText),
             "csv" => Ok(Format::Csv),
+            "shp" | "dbf" => Ok(Format::Shapefile),
+            "gpkg" => Ok(Format::GeoPackage),
             _ => Err(ImportError::Format {
                 path: path.to_owned(),
                 reason: format!(
-                    "unknown format{}: expected .geojson, .json, .geojsonl, .ndjson, .fgb, .csv or .txt (TT 10/2021 station file), or pass --format",
+                    "unknown format{}: expected .geojson, .json, .geojsonl, .ndjson, .fgb, .shp, .gpkg, .csv or .txt (TT 10/2021 station file), or pass --format",
                     if ext.is_empty() { String::new() } else { format!(" \".{ext}\"") }
                 ),
             }),
@@ -62,18 +82,34 @@ impl Format {
     }
 }
 
-/// Reads one file of the given format into the sink.
+/// What a reader needs from the import options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions<'a> {
+    /// `--crs`: the CRS coordinates are in, over what files declare (for the axis check).
+    pub crs: Option<&'a Crs>,
+    /// `--encoding`: the text encoding of Shapefile attributes when no `.cpg` says it.
+    pub encoding: Option<TextEncoding>,
+    /// `--swap-xy`: swap X and Y of every coordinate as read.
+    pub swap_xy: bool,
+}
+
+/// Reads one file of the given format into the sink, through the axis-order check
+/// ([`crate::axis`]).
 ///
 /// # Errors
 /// [`ImportError::File`] when the file cannot be opened, [`ImportError::Malformed`] when it is
-/// not valid in its format, or an error returned by the sink.
-pub fn read(path: &Path, format: Format, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
+/// not valid in its format, [`ImportError::Format`] when its coordinates look swapped, or an
+/// error returned by the sink.
+pub fn read(path: &Path, format: Format, options: &ReadOptions<'_>, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
+    let sink = &mut crate::axis::AxisSink::new(sink, path, options.crs, options.swap_xy);
     match format {
         Format::GeoJson => geojson::read_collection(path, sink),
         Format::GeoJsonSeq => geojson::read_seq(path, sink),
         Format::FlatGeobuf => fgb::read(path, sink),
         Format::StationText => station::read(path, sink),
         Format::Csv => csv::read(path, sink),
+        Format::Shapefile => shp::read(path, options.encoding, sink),
+        Format::GeoPackage => gpkg::read(path, sink),
     }
 }
 
@@ -86,6 +122,10 @@ pub fn read(path: &Path, format: Format, sink: &mut dyn FeatureSink) -> Result<(
 pub fn expand(paths: &[PathBuf], format: Option<Format>) -> Result<Vec<PathBuf>, ImportError> {
     let mut files = Vec::new();
     for path in paths {
+        if gpkg::split_layer(path).1.is_some() {
+            files.push(path.clone());
+            continue;
+        }
         let meta =
             std::fs::metadata(path).map_err(|e| ImportError::File { path: path.clone(), reason: io_reason(&e) })?;
         if meta.is_dir() {
@@ -131,4 +171,35 @@ pub fn io_reason(e: &std::io::Error) -> String {
 
 pub(crate) fn open(path: &Path) -> Result<std::fs::File, ImportError> {
     std::fs::File::open(path).map_err(|e| ImportError::File { path: path.to_owned(), reason: io_reason(&e) })
+}
+
+/// Test helpers of the reader modules.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    use crate::error::ImportError;
+    use crate::source::{FeatureSink, Flow, RawFeature, SourceInfo};
+
+    /// Collects what a reader sends.
+    #[derive(Default)]
+    pub struct Collect(pub Vec<RawFeature>, pub Option<SourceInfo>);
+
+    impl FeatureSink for Collect {
+        fn begin(&mut self, info: &SourceInfo) -> Result<(), ImportError> {
+            self.1 = Some(info.clone());
+            Ok(())
+        }
+        fn feature(&mut self, feature: RawFeature) -> Result<Flow, ImportError> {
+            self.0.push(feature);
+            Ok(Flow::Continue)
+        }
+    }
+
+    /// A file of `../shared/testdata/bad-inputs/<dir>`, `None` (skip) when it is absent.
+    pub fn bad_input(dir: &str, name: &str) -> Option<PathBuf> {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/bad-inputs").join(dir).join(name);
+        path.is_file().then_some(path)
+    }
 }

@@ -44,7 +44,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     let station = station_from_file_name(path).ok_or_else(name_error)?;
     let file_time = time_from_file_name(path).ok_or_else(name_error)?;
     let reader = BufReader::new(super::open(path)?);
-    sink.begin(&SourceInfo { declared_crs: None, has_geometry: false })?;
+    sink.begin(&SourceInfo { declared_crs: None, has_geometry: false, encoding: None })?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
     let mut lines = 0;
     for (n, line) in reader.split(b'\n').enumerate() {
