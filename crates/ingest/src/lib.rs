@@ -15,6 +15,7 @@ pub mod error;
 pub mod geometry;
 pub mod load;
 pub mod monitoring;
+pub mod overlaps;
 pub mod readers;
 pub mod reference;
 pub mod report;
