@@ -82,7 +82,7 @@ done
   echo "--- medians of $RUNS runs (s)"
   for label in rust_0.5 rust_0; do
     echo "$label total $(grep "^${label}_[0-9]* total=" "$OUT/results.txt" | sed 's/.*total=//' | median)"
-    echo "$label read+add $(grep -A1 "^${label}_[0-9]* total=" "$OUT/results.txt" | sed -n 's/^read+add *\([0-9.]*\) s.*/\1/p' | median)"
+    echo "$label read+add $(grep -A2 "^${label}_[0-9]* total=" "$OUT/results.txt" | sed -n 's/^read+add *\([0-9.]*\) s.*/\1/p' | median)"
     echo "$label finish $(grep -A3 "^${label}_[0-9]* total=" "$OUT/results.txt" | sed -n 's/^finish *\([0-9.]*\) s/\1/p' | median)"
   done
   for label in pg_area pg_noarea; do
