@@ -5,7 +5,9 @@
 //! refused with a sentence that says how to linearise them. Every count is checked against the
 //! bytes left, so a damaged blob is an error, never a panic or a huge allocation.
 
-use geo_types::{Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo_types::{
+    Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
+};
 
 /// How deep geometry collections may nest.
 const MAX_DEPTH: usize = 32;
@@ -28,9 +30,11 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let end = self.pos.checked_add(N).filter(|e| *e <= self.bytes.len()).ok_or_else(|| {
-            format!("WKB is truncated at byte {} of {}", self.pos, self.bytes.len())
-        })?;
+        let end = self
+            .pos
+            .checked_add(N)
+            .filter(|e| *e <= self.bytes.len())
+            .ok_or_else(|| format!("WKB is truncated at byte {} of {}", self.pos, self.bytes.len()))?;
         let mut out = [0u8; N];
         out.copy_from_slice(&self.bytes[self.pos..end]);
         self.pos = end;
@@ -140,7 +144,10 @@ fn collect(base: u32, members: Vec<Geometry<f64>>) -> Result<Geometry<f64>, Stri
     let wrong = |want: &str, got: &Geometry<f64>| format!("a WKB {want} holds a {}", crate::geometry::type_name(got));
     Ok(match base {
         4 => Geometry::MultiPoint(MultiPoint(
-            members.into_iter().map(|m| if let Geometry::Point(p) = m { Ok(p) } else { Err(wrong("MultiPoint", &m)) }).collect::<Result<_, _>>()?,
+            members
+                .into_iter()
+                .map(|m| if let Geometry::Point(p) = m { Ok(p) } else { Err(wrong("MultiPoint", &m)) })
+                .collect::<Result<_, _>>()?,
         )),
         5 => Geometry::MultiLineString(MultiLineString(
             members
