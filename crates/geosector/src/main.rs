@@ -322,22 +322,22 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         bail!("unknown dataset {} (known: {known})", args.dataset);
     };
     let crs = args.crs.as_deref().map(geosector_crs::Crs::parse).transpose()?;
-    let format =
-        match args.format.as_deref() {
-            None => None,
-            Some(name) => Some(Format::from_name(name).with_context(|| {
-                format!("unknown --format {name}: expected geojson, geojsonseq, fgb, shp, gpkg, station or csv")
-            })?),
-        };
+    let format = match args.format.as_deref() {
+        None => None,
+        Some(name) => Some(Format::from_name(name).with_context(|| {
+            format!("unknown --format {name}: expected geojson, geojsonseq, fgb, shp, gpkg, station or csv")
+        })?),
+    };
     let indices = match &args.index_config {
         Some(path) => geosector_environment::IndexConfig::from_file(path).map_err(anyhow::Error::msg)?,
         None => geosector_environment::IndexConfig::default(),
     };
     let encoding = match args.encoding.as_deref() {
         None => None,
-        Some(name) => Some(geosector_ingest::readers::TextEncoding::from_name(name).with_context(|| {
-            format!("unknown --encoding {name}: expected utf-8, 1258, tcvn3, vni or latin1")
-        })?),
+        Some(name) => Some(
+            geosector_ingest::readers::TextEncoding::from_name(name)
+                .with_context(|| format!("unknown --encoding {name}: expected utf-8, 1258, tcvn3, vni or latin1"))?,
+        ),
     };
     let options = ImportOptions {
         crs,

@@ -47,7 +47,8 @@ pub fn run_with_timeout(db: &TestDb, args: &[&str]) -> Run {
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").path()).collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").path()).collect();
     entries.sort();
     for path in entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
@@ -100,7 +101,11 @@ async fn bad_inputs_every_file_ends_cleanly_and_leaves_the_live_table_alone() {
         }
         let run = run_with_timeout(&db, &args);
         assert!(matches!(run.code, Some(0..=2)), "{name}: {}", run.text());
-        assert!(run.stdout.contains(name) || run.stderr.contains(name), "{name}: the output does not name it: {}", run.text());
+        assert!(
+            run.stdout.contains(name) || run.stderr.contains(name),
+            "{name}: the output does not name it: {}",
+            run.text()
+        );
         assert!(!run.stderr.contains("panicked"), "{name}: {}", run.text());
         if run.code != Some(0) {
             assert_eq!(fingerprint(&db).await, before, "{name} changed the live table: {}", run.text());
@@ -123,7 +128,11 @@ async fn bad_inputs_shapefile_and_geopackage_errors_are_precise() {
     let too_long = arg(bad.join("shapefile/corrupt_too_long.shp"));
     let run = run_with_timeout(&db, &["validate", "land.parcels", &too_long]);
     assert_eq!(run.code, Some(2), "{}", run.text());
-    assert!(run.stderr.contains("corrupt_too_long.shp: record 11 (feature 10) at byte 1140: truncated"), "{}", run.text());
+    assert!(
+        run.stderr.contains("corrupt_too_long.shp: record 11 (feature 10) at byte 1140: truncated"),
+        "{}",
+        run.text()
+    );
 
     // No .shx, no .cpg: read, with the encoding reported, and rejected for its coordinates.
     let latin1 = arg(bad.join("shapefile/latin1.shp"));
@@ -136,7 +145,11 @@ async fn bad_inputs_shapefile_and_geopackage_errors_are_precise() {
     for curve in ["curve.gpkg", "curvepolygon.gpkg"] {
         let run = run_with_timeout(&db, &["validate", "land.parcels", &arg(bad.join("gpkg").join(curve))]);
         assert_eq!(run.code, Some(1), "{}", run.text());
-        assert!(run.stdout.contains("is not supported: linearise it, e.g. ogr2ogr -nlt CONVERT_TO_LINEAR"), "{}", run.text());
+        assert!(
+            run.stdout.contains("is not supported: linearise it, e.g. ogr2ogr -nlt CONVERT_TO_LINEAR"),
+            "{}",
+            run.text()
+        );
         assert!(run.stdout.contains(&format!("{curve} feature 0, geometry")), "{}", run.text());
     }
 

@@ -118,7 +118,14 @@ async fn readers_shapefile_in_tcvn3_and_vni_arrives_as_nfc_unicode() {
         dir.path(),
         "tcvn3",
         &[
-            [b"00376", b"1", b"1", b"ONT", b"400.0", b"\xa7\xcat \xeb t\xb9i n\xabng th\xabn, Ph\xad\xeang Nguy\xd4n Tr\xb7i"],
+            [
+                b"00376",
+                b"1",
+                b"1",
+                b"ONT",
+                b"400.0",
+                b"\xa7\xcat \xeb t\xb9i n\xabng th\xabn, Ph\xad\xeang Nguy\xd4n Tr\xb7i",
+            ],
             [b"00376", b"1", b"2", b"ONT", b"400.0", b"Th\xf6a \xae\xcat H\xb5 N\xe9i"],
         ],
     );
@@ -141,7 +148,14 @@ async fn readers_shapefile_in_tcvn3_and_vni_arrives_as_nfc_unicode() {
         dir.path(),
         "vni",
         &[
-            [b"00376", b"1", b"1", b"ONT", b"400.0", b"\xd1a\xe1t \xf4\xfb ta\xefi no\xe2ng tho\xe2n, Ph\xf6\xf4\xf8ng Nguye\xe3n Tra\xf5i"],
+            [
+                b"00376",
+                b"1",
+                b"1",
+                b"ONT",
+                b"400.0",
+                b"\xd1a\xe1t \xf4\xfb ta\xefi no\xe2ng tho\xe2n, Ph\xf6\xf4\xf8ng Nguye\xe3n Tra\xf5i",
+            ],
             [b"00376", b"1", b"2", b"ONT", b"400.0", b"Th\xf6\xfba \xf1a\xe1t Ha\xf8 No\xe4i"],
         ],
     );
@@ -217,7 +231,8 @@ async fn readers_geopackage_and_csv_load_like_the_geojson_sample() {
 
     // lon/lat columns written by hand.
     let lonlat = dir.path().join("lonlat.csv");
-    std::fs::write(&lonlat, "maTram,tenTram,moiTruong,phuongThuc,kinh_do,vi_do\nX1,Trạm thử,air,manual,105.85,21.03\n").unwrap();
+    std::fs::write(&lonlat, "maTram,tenTram,moiTruong,phuongThuc,kinh_do,vi_do\nX1,Trạm thử,air,manual,105.85,21.03\n")
+        .unwrap();
     let run = db.geosector(&["validate", "environment.stations", lonlat.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.text());
 }
@@ -231,7 +246,9 @@ async fn readers_swapped_axes_are_refused_and_swap_xy_loads_them() {
     let features = sample["features"].as_array_mut().unwrap();
     features.truncate(3);
     for f in features.iter_mut() {
-        for ring in f["geometry"]["coordinates"].as_array_mut().unwrap().iter_mut().flat_map(|p| p.as_array_mut().unwrap()) {
+        for ring in
+            f["geometry"]["coordinates"].as_array_mut().unwrap().iter_mut().flat_map(|p| p.as_array_mut().unwrap())
+        {
             for pos in ring.as_array_mut().unwrap() {
                 pos.as_array_mut().unwrap().swap(0, 1);
             }

@@ -88,9 +88,11 @@ fn record_geometry(
         GeometryColumns::Point(x, y) if cell(x).is_empty() && cell(y).is_empty() => Ok(None),
         GeometryColumns::Point(x, y) => {
             let number = |i: usize| {
-                cell(i).parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                    (headers[i].clone(), format!("{:?} is not a coordinate", cell(i)))
-                })
+                cell(i)
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| (headers[i].clone(), format!("{:?} is not a coordinate", cell(i))))
             };
             Ok(Some(geo_types::Geometry::Point(geo_types::Point::new(number(x)?, number(y)?))))
         }

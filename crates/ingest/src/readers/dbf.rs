@@ -79,7 +79,9 @@ impl DbfReader {
         let header_len = usize::from(u16::from_le_bytes([head[8], head[9]]));
         let record_len = usize::from(u16::from_le_bytes([head[10], head[11]]));
         if header_len < 33 || record_len == 0 {
-            return Err(malformed(format!("not a dBASE table (header {header_len} bytes, records {record_len} bytes)")));
+            return Err(malformed(format!(
+                "not a dBASE table (header {header_len} bytes, records {record_len} bytes)"
+            )));
         }
         let mut descriptors = vec![0u8; header_len - 32];
         reader.read_exact(&mut descriptors).map_err(|e| malformed(format!("truncated field descriptors: {e}")))?;

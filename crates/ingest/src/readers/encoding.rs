@@ -67,9 +67,7 @@ impl TextEncoding {
                 Ok(s) => s.nfc().collect(),
                 Err(_) => String::from_utf8_lossy(bytes).nfc().collect(),
             },
-            TextEncoding::Windows1258 => {
-                encoding_rs::WINDOWS_1258.decode_without_bom_handling(bytes).0.nfc().collect()
-            }
+            TextEncoding::Windows1258 => encoding_rs::WINDOWS_1258.decode_without_bom_handling(bytes).0.nfc().collect(),
             TextEncoding::Latin1 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.nfc().collect(),
             TextEncoding::Tcvn3 => bytes.iter().map(|&b| tcvn3_char(b)).collect::<String>().nfc().collect(),
             TextEncoding::Vni => {
@@ -274,8 +272,18 @@ pub fn detect(samples: &[Vec<u8>]) -> Detected {
 
 /// The vowels with their five toned forms: the first of each group is the toneless vowel.
 const VOWELS: [&str; 12] = [
-    "aàáảãạ", "ăằắẳẵặ", "âầấẩẫậ", "eèéẻẽẹ", "êềếểễệ", "iìíỉĩị", "oòóỏõọ", "ôồốổỗộ", "ơờớởỡợ", "uùúủũụ",
-    "ưừứửữự", "yỳýỷỹỵ",
+    "aàáảãạ",
+    "ăằắẳẵặ",
+    "âầấẩẫậ",
+    "eèéẻẽẹ",
+    "êềếểễệ",
+    "iìíỉĩị",
+    "oòóỏõọ",
+    "ôồốổỗộ",
+    "ơờớởỡợ",
+    "uùúủũụ",
+    "ưừứửữự",
+    "yỳýỷỹỵ",
 ];
 /// Initial consonants, longest first.
 const INITIALS: [&str; 27] = [
@@ -349,6 +357,14 @@ mod tests {
             .collect()
     }
 
+    fn assert_decodes(encoding: TextEncoding, cases: &[(&[u8], &str)]) {
+        for (bytes, want) in cases {
+            let got = encoding.decode(bytes);
+            assert_eq!(&got, want, "{encoding} {bytes:?}");
+            assert!(is_nfc(&got));
+        }
+    }
+
     #[test]
     fn tcvn3_known_words() {
         // Byte strings as TCVN3 fonts show them in a Western code page.
@@ -359,11 +375,7 @@ mod tests {
             (b"Ph\xad\xeang", "Phường"),
             (b"Th\xf6a \xae\xcat", "Thửa đất"),
         ];
-        for (bytes, want) in cases {
-            let got = TextEncoding::Tcvn3.decode(bytes);
-            assert_eq!(&got, want);
-            assert!(is_nfc(&got));
-        }
+        assert_decodes(TextEncoding::Tcvn3, cases);
         assert_eq!(tcvn3_bytes("Sóc Sơn"), b"S\xe3c S\xacn");
     }
 
@@ -379,11 +391,7 @@ mod tests {
             (b"\xd1\xd6\xd4\xd8NG", "ĐƯỜNG"),
             (b"ky\xf9 hie\xe2u, \xee", "ký hiêu, ỵ"),
         ];
-        for (bytes, want) in cases {
-            let got = TextEncoding::Vni.decode(bytes);
-            assert_eq!(&got, want, "{bytes:?}");
-            assert!(is_nfc(&got));
-        }
+        assert_decodes(TextEncoding::Vni, cases);
     }
 
     #[test]
@@ -421,8 +429,11 @@ mod tests {
 
     #[test]
     fn detection() {
-        let tcvn3: Vec<Vec<u8>> =
-            vec![b"\xa7\xcat \xeb t\xb9i n\xabng th\xabn".to_vec(), b"Nguy\xd4n V\xa9n A".to_vec(), b"Ph\xad\xeang".to_vec()];
+        let tcvn3: Vec<Vec<u8>> = vec![
+            b"\xa7\xcat \xeb t\xb9i n\xabng th\xabn".to_vec(),
+            b"Nguy\xd4n V\xa9n A".to_vec(),
+            b"Ph\xad\xeang".to_vec(),
+        ];
         assert_eq!(detect(&tcvn3).encoding, TextEncoding::Tcvn3);
         let vni: Vec<Vec<u8>> = vec![
             b"\xd1a\xe1t \xf4\xfb ta\xefi no\xe2ng tho\xe2n".to_vec(),
@@ -430,7 +441,8 @@ mod tests {
             b"Ph\xf6\xf4\xf8ng".to_vec(),
         ];
         assert_eq!(detect(&vni).encoding, TextEncoding::Vni);
-        let cp1258: Vec<Vec<u8>> = vec![b"\xd0\xe2\xect \xf5\xd2 ta\xf2i n\xf4ng th\xf4n".to_vec(), b"Ha\xcc N\xf4\xf2i".to_vec()];
+        let cp1258: Vec<Vec<u8>> =
+            vec![b"\xd0\xe2\xect \xf5\xd2 ta\xf2i n\xf4ng th\xf4n".to_vec(), b"Ha\xcc N\xf4\xf2i".to_vec()];
         assert_eq!(detect(&cp1258).encoding, TextEncoding::Windows1258);
         let utf8 = vec!["Thửa đất".as_bytes().to_vec()];
         assert_eq!(detect(&utf8).encoding, TextEncoding::Utf8);

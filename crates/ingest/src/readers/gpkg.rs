@@ -63,11 +63,9 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         }
     };
     let (geom_column, srs_id): (String, i64) = db
-        .query_row(
-            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?1",
-            [&table],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?1", [&table], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .map_err(|e| malformed(format!("table {table}: no entry in gpkg_geometry_columns: {e}")))?;
     let declared_crs = declared_crs(&db, srs_id);
 
@@ -88,8 +86,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         .chain(columns.iter().map(|(c, _)| quote(c)))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut statement =
-        db.prepare(&format!("SELECT {select} FROM {} ORDER BY rowid", quote(&table))).map_err(sql)?;
+    let mut statement = db.prepare(&format!("SELECT {select} FROM {} ORDER BY rowid", quote(&table))).map_err(sql)?;
     sink.begin(&SourceInfo { declared_crs, has_geometry: true, encoding: None })?;
     let mut rows = statement.query([]).map_err(sql)?;
     let mut index = 0u64;
@@ -153,7 +150,11 @@ fn declared_crs(db: &Connection, srs_id: i64) -> Option<String> {
     }
     let crs = super::prj::crs_from_wkt(&definition);
     if crs.is_none() {
-        tracing::warn!(srs_id, organization = org, "the GeoPackage CRS is not one geosector recognises: the CRS comes from --crs (else WGS 84 lon/lat)");
+        tracing::warn!(
+            srs_id,
+            organization = org,
+            "the GeoPackage CRS is not one geosector recognises: the CRS comes from --crs (else WGS 84 lon/lat)"
+        );
     }
     crs
 }

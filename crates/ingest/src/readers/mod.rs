@@ -100,7 +100,12 @@ pub struct ReadOptions<'a> {
 /// [`ImportError::File`] when the file cannot be opened, [`ImportError::Malformed`] when it is
 /// not valid in its format, [`ImportError::Format`] when its coordinates look swapped, or an
 /// error returned by the sink.
-pub fn read(path: &Path, format: Format, options: &ReadOptions<'_>, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
+pub fn read(
+    path: &Path,
+    format: Format,
+    options: &ReadOptions<'_>,
+    sink: &mut dyn FeatureSink,
+) -> Result<(), ImportError> {
     let sink = &mut crate::axis::AxisSink::new(sink, path, options.crs, options.swap_xy);
     match format {
         Format::GeoJson => geojson::read_collection(path, sink),

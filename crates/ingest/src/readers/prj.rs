@@ -20,7 +20,8 @@ pub fn crs_from_wkt(wkt: &str) -> Option<String> {
         }
     }
     let projected = lower.trim_start().starts_with("projcs") || lower.trim_start().starts_with("projcrs");
-    let vn2000 = ["vn-2000", "vn_2000", "vn2000", "vietnam_2000", "vietnam 2000", "-191.904"].iter().any(|k| lower.contains(k));
+    let vn2000 =
+        ["vn-2000", "vn_2000", "vn2000", "vietnam_2000", "vietnam 2000", "-191.904"].iter().any(|k| lower.contains(k));
     if projected {
         let name = first_quoted(&lower).unwrap_or_default();
         if let Some(cm) = tm3_name(&name) {
@@ -31,7 +32,7 @@ pub fn crs_from_wkt(wkt: &str) -> Option<String> {
                 return Some(format!("EPSG:{}", def.epsg));
             }
         }
-        if !vn2000 || !lower.contains("transverse_mercator") && !lower.contains("transverse mercator") {
+        if !vn2000 || !(lower.contains("transverse_mercator") || lower.contains("transverse mercator")) {
             return None;
         }
         let cm = parameter(&lower, &["central_meridian", "longitude of natural origin"])?;
@@ -82,8 +83,7 @@ fn outer_epsg(lower: &str) -> Option<u32> {
     if !tail[close + 1..].chars().all(|c| c == ']' || c.is_whitespace()) {
         return None;
     }
-    let digits: String =
-        tail[..close].split(',').nth(1)?.chars().filter(char::is_ascii_digit).collect();
+    let digits: String = tail[..close].split(',').nth(1)?.chars().filter(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
@@ -125,7 +125,8 @@ mod tests {
     fn epsg_authority_of_the_outer_object() {
         let wkt = r#"PROJCS["VN-2000 / TM-3 zone 482",GEOGCS["VN-2000",DATUM["Vietnam_2000",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6756"]],AUTHORITY["EPSG","4756"]],PROJECTION["Transverse_Mercator"],AUTHORITY["EPSG","5897"]]"#;
         assert_eq!(crs_from_wkt(wkt).as_deref(), Some("EPSG:5897"));
-        let wgs = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],AUTHORITY["EPSG","4326"]]"#;
+        let wgs =
+            r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],AUTHORITY["EPSG","4326"]]"#;
         assert_eq!(crs_from_wkt(wgs).as_deref(), Some("EPSG:4326"));
     }
 

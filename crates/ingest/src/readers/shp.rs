@@ -26,20 +26,18 @@ use crate::source::{FeatureSink, Flow, RawBody, RawFeature, SourceInfo};
 /// [`ImportError::File`] when a part cannot be read or the `.dbf` is missing,
 /// [`ImportError::Malformed`] for a damaged file (naming the record); errors from the sink.
 pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
-    let shp_path = sibling(path, "shp").ok_or_else(|| ImportError::File {
-        path: path.to_owned(),
-        reason: "no .shp file beside it".into(),
-    })?;
+    let shp_path = sibling(path, "shp")
+        .ok_or_else(|| ImportError::File { path: path.to_owned(), reason: "no .shp file beside it".into() })?;
     let malformed = |reason: String| ImportError::Malformed { path: shp_path.clone(), reason };
     let dbf_path = sibling(path, "dbf").ok_or_else(|| ImportError::File {
         path: shp_path.clone(),
         reason: "no .dbf file beside it: a Shapefile's attributes are in its .dbf".into(),
     })?;
     let file = super::open(&shp_path)?;
-    let file_len = file.metadata().map(|m| m.len()).map_err(|e| ImportError::File {
-        path: shp_path.clone(),
-        reason: super::io_reason(&e),
-    })?;
+    let file_len = file
+        .metadata()
+        .map(|m| m.len())
+        .map_err(|e| ImportError::File { path: shp_path.clone(), reason: super::io_reason(&e) })?;
     let mut shp = BufReader::with_capacity(1 << 16, file);
     let mut header = [0u8; 100];
     shp.read_exact(&mut header).map_err(|e| malformed(format!("no Shapefile header: {e}")))?;
@@ -52,7 +50,8 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
     let declared_crs = match sibling(path, "prj") {
         None => None,
         Some(prj) => {
-            let wkt = std::fs::read(&prj).map_err(|e| ImportError::File { path: prj.clone(), reason: super::io_reason(&e) })?;
+            let wkt = std::fs::read(&prj)
+                .map_err(|e| ImportError::File { path: prj.clone(), reason: super::io_reason(&e) })?;
             let wkt = String::from_utf8_lossy(&wkt);
             let crs = super::prj::crs_from_wkt(&wkt);
             if crs.is_none() {
@@ -69,11 +68,7 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
             format!("{} (guessed: no Vietnamese text recognised; pass --encoding if it is wrong)", dbf.encoding)
         }
     };
-    sink.begin(&SourceInfo {
-        declared_crs,
-        has_geometry: shape_type != 0,
-        encoding: Some(encoding_note),
-    })?;
+    sink.begin(&SourceInfo { declared_crs, has_geometry: shape_type != 0, encoding: Some(encoding_note) })?;
 
     let mut pos: u64 = 100;
     let mut index: u64 = 0;
@@ -94,7 +89,9 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
         shp.read_exact(&mut record_header).map_err(|e| malformed(format!("record {}: {e}", index + 1)))?;
         let number = i32::from_be_bytes([record_header[0], record_header[1], record_header[2], record_header[3]]);
         let words = i32::from_be_bytes([record_header[4], record_header[5], record_header[6], record_header[7]]);
-        let len = u64::try_from(words).map_err(|_| malformed(format!("record {number}: negative content length {words}")))? * 2;
+        let len = u64::try_from(words)
+            .map_err(|_| malformed(format!("record {number}: negative content length {words}")))?
+            * 2;
         if pos + 8 + len > file_len {
             return Err(malformed(format!(
                 "record {number} (feature {index}) at byte {pos}: its content of {len} bytes runs past the end of the file ({file_len} bytes)"
@@ -111,7 +108,10 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
             None => {
                 return Err(ImportError::Malformed {
                     path: dbf_path.clone(),
-                    reason: format!("has {} records, fewer than the .shp's shapes (feature {index} has none)", dbf.len()),
+                    reason: format!(
+                        "has {} records, fewer than the .shp's shapes (feature {index} has none)",
+                        dbf.len()
+                    ),
                 })
             }
             Some((i, record)) if u64::from(i) == index => record,
@@ -147,12 +147,15 @@ fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
 struct Bytes<'a>(&'a [u8]);
 
 impl Bytes<'_> {
-    fn i32(&self, at: usize) -> Result<i32, String> {
+    fn array<const N: usize>(&self, at: usize) -> Result<[u8; N], String> {
         self.0
-            .get(at..at + 4)
+            .get(at..at + N)
             .and_then(|b| b.try_into().ok())
-            .map(i32::from_le_bytes)
             .ok_or_else(|| format!("shape record is truncated at byte {at} of {}", self.0.len()))
+    }
+
+    fn i32(&self, at: usize) -> Result<i32, String> {
+        self.array(at).map(i32::from_le_bytes)
     }
 
     fn count(&self, at: usize) -> Result<usize, String> {
@@ -161,11 +164,7 @@ impl Bytes<'_> {
     }
 
     fn f64(&self, at: usize) -> Result<f64, String> {
-        self.0
-            .get(at..at + 8)
-            .and_then(|b| b.try_into().ok())
-            .map(f64::from_le_bytes)
-            .ok_or_else(|| format!("shape record is truncated at byte {at} of {}", self.0.len()))
+        self.array(at).map(f64::from_le_bytes)
     }
 
     fn points(&self, at: usize, n: usize) -> Result<Vec<Coord<f64>>, String> {
@@ -198,7 +197,8 @@ fn shape(content: &[u8]) -> Result<Option<Geometry<f64>>, String> {
             let mut lines = Vec::with_capacity(parts);
             for (i, &start) in starts.iter().enumerate() {
                 let end = starts.get(i + 1).copied().unwrap_or(n);
-                let ring = points.get(start..end).ok_or_else(|| format!("part {i} points {start}..{end} outside 0..{n}"))?;
+                let ring =
+                    points.get(start..end).ok_or_else(|| format!("part {i} points {start}..{end} outside 0..{n}"))?;
                 lines.push(LineString(ring.to_vec()));
             }
             if matches!(kind, 5 | 15 | 25) {

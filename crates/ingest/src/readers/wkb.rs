@@ -5,7 +5,9 @@
 //! refused with a sentence that says how to linearise them. Every count is checked against the
 //! bytes left, so a damaged blob is an error, never a panic or a huge allocation.
 
-use geo_types::{Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo_types::{
+    Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
+};
 
 /// How deep geometry collections may nest.
 const MAX_DEPTH: usize = 32;
@@ -15,9 +17,7 @@ const MAX_DEPTH: usize = 32;
 /// # Errors
 /// A sentence saying what is wrong (truncated, unknown type, curved geometry).
 pub fn parse(bytes: &[u8]) -> Result<Option<Geometry<f64>>, String> {
-    let mut cursor = Cursor { bytes, pos: 0, little: true };
-    let g = geometry(&mut cursor, 0)?;
-    Ok(g)
+    geometry(&mut Cursor { bytes, pos: 0, little: true }, 0)
 }
 
 struct Cursor<'a> {
@@ -28,9 +28,11 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let end = self.pos.checked_add(N).filter(|e| *e <= self.bytes.len()).ok_or_else(|| {
-            format!("WKB is truncated at byte {} of {}", self.pos, self.bytes.len())
-        })?;
+        let end = self
+            .pos
+            .checked_add(N)
+            .filter(|e| *e <= self.bytes.len())
+            .ok_or_else(|| format!("WKB is truncated at byte {} of {}", self.pos, self.bytes.len()))?;
         let mut out = [0u8; N];
         out.copy_from_slice(&self.bytes[self.pos..end]);
         self.pos = end;
@@ -100,7 +102,7 @@ fn geometry(c: &mut Cursor<'_>, depth: usize) -> Result<Option<Geometry<f64>>, S
         }
         2 => Geometry::LineString(line(c, n)?),
         3 => Geometry::Polygon(polygon(c, n)?),
-        4 | 5 | 6 | 7 => {
+        4..=7 => {
             let count = c.count(5)?;
             let mut members = Vec::with_capacity(count);
             for _ in 0..count {
@@ -140,7 +142,10 @@ fn collect(base: u32, members: Vec<Geometry<f64>>) -> Result<Geometry<f64>, Stri
     let wrong = |want: &str, got: &Geometry<f64>| format!("a WKB {want} holds a {}", crate::geometry::type_name(got));
     Ok(match base {
         4 => Geometry::MultiPoint(MultiPoint(
-            members.into_iter().map(|m| if let Geometry::Point(p) = m { Ok(p) } else { Err(wrong("MultiPoint", &m)) }).collect::<Result<_, _>>()?,
+            members
+                .into_iter()
+                .map(|m| if let Geometry::Point(p) = m { Ok(p) } else { Err(wrong("MultiPoint", &m)) })
+                .collect::<Result<_, _>>()?,
         )),
         5 => Geometry::MultiLineString(MultiLineString(
             members
