@@ -60,11 +60,8 @@ pub fn swap(g: &mut Geometry<f64>) {
 /// Swaps the first two numbers of every position of a GeoJSON geometry object.
 pub fn swap_geojson(geometry: &mut Value) {
     match geometry {
-        Value::Array(items) if items.first().is_some_and(Value::is_number) => {
-            if items.len() >= 2 {
-                items.swap(0, 1);
-            }
-        }
+        Value::Array(items) if items.len() >= 2 && items[0].is_number() => items.swap(0, 1),
+        Value::Array(items) if items.first().is_some_and(Value::is_number) => {}
         Value::Array(items) => items.iter_mut().for_each(swap_geojson),
         Value::Object(o) => {
             if let Some(c) = o.get_mut("coordinates") {

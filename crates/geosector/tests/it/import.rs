@@ -197,9 +197,10 @@ async fn bad_input_names_the_problem_and_stores_nothing() {
         "swapped.geojson",
         r#"{"type":"Feature","properties":{"maXa":"00376","soHieuToBanDo":1,"soThuTuThua":"1","maMucDichSuDung":"ONT"},"geometry":{"type":"Polygon","coordinates":[[[2350000,588000],[2350000,588040],[2350040,588040],[2350000,588000]]]}}"#,
     );
+    // X = northing in a VN-2000 TM-3 file: refused as a whole (axis check, brief rule 3).
     let run = db.geosector(&["import", "land.parcels", &swapped, "--crs", "EPSG:5897"]);
-    assert_eq!(run.code, Some(1), "{}", run.text());
-    assert!(run.stdout.contains("X/Y order"), "{}", run.text());
+    assert_eq!(run.code, Some(2), "{}", run.text());
+    assert!(run.stderr.contains("coordinates look swapped (X = northing)"), "{}", run.text());
     // ... and the same file loads when the CRS is given.
     let run = db.geosector(&["validate", "land.parcels", &no_crs, "--crs", "EPSG:5897"]);
     assert_eq!(run.code, Some(0), "{}", run.text());

@@ -357,6 +357,14 @@ mod tests {
             .collect()
     }
 
+    fn assert_decodes(encoding: TextEncoding, cases: &[(&[u8], &str)]) {
+        for (bytes, want) in cases {
+            let got = encoding.decode(bytes);
+            assert_eq!(&got, want, "{encoding} {bytes:?}");
+            assert!(is_nfc(&got));
+        }
+    }
+
     #[test]
     fn tcvn3_known_words() {
         // Byte strings as TCVN3 fonts show them in a Western code page.
@@ -367,11 +375,7 @@ mod tests {
             (b"Ph\xad\xeang", "Phường"),
             (b"Th\xf6a \xae\xcat", "Thửa đất"),
         ];
-        for (bytes, want) in cases {
-            let got = TextEncoding::Tcvn3.decode(bytes);
-            assert_eq!(&got, want);
-            assert!(is_nfc(&got));
-        }
+        assert_decodes(TextEncoding::Tcvn3, cases);
         assert_eq!(tcvn3_bytes("Sóc Sơn"), b"S\xe3c S\xacn");
     }
 
@@ -387,11 +391,7 @@ mod tests {
             (b"\xd1\xd6\xd4\xd8NG", "ĐƯỜNG"),
             (b"ky\xf9 hie\xe2u, \xee", "ký hiêu, ỵ"),
         ];
-        for (bytes, want) in cases {
-            let got = TextEncoding::Vni.decode(bytes);
-            assert_eq!(&got, want, "{bytes:?}");
-            assert!(is_nfc(&got));
-        }
+        assert_decodes(TextEncoding::Vni, cases);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! `gpkg_spatial_ref_sys` (`organization` EPSG and `organization_coordsys_id`, else its WKT
 //! `definition` through [`super::prj`]; srs_id 0 and −1, "undefined", declare nothing).
 //! Columns: every column but the primary key and the geometry column; SQLite NULL → null,
-//! INTEGER → integer (a `BOOLEAN` column → true/false), REAL → number, TEXT → string (NFC),
+//! INTEGER → integer (a `BOOLEAN` column → true/false), REAL → number, TEXT → string (NFC; GDAL's
+//! `(n:a,b)` serialisation of list fields → an array),
 //! BLOB → null. An empty geometry (header flag) is a null geometry.
 
 use std::path::{Path, PathBuf};
@@ -98,7 +99,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
                 ValueRef::Integer(v) if *boolean => Value::Bool(v != 0),
                 ValueRef::Integer(v) => Value::from(v),
                 ValueRef::Real(v) => serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
-                ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).nfc().collect::<String>()),
+                ValueRef::Text(t) => text_value(String::from_utf8_lossy(t).nfc().collect()),
             };
             properties.insert(name.clone(), v);
         }
@@ -118,6 +119,23 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         }
     }
     Ok(())
+}
+
+/// A text cell; GDAL's serialisation of list fields in formats without lists, `(2:ONT,CLN)` or
+/// `(2:120.5,80)`, becomes a JSON array (of numbers when every item is one).
+fn text_value(text: String) -> Value {
+    let list = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')).and_then(|t| t.split_once(':'));
+    if let Some((n, items)) = list {
+        let items: Vec<&str> = if items.is_empty() { Vec::new() } else { items.split(',').collect() };
+        if n.parse::<usize>().is_ok_and(|n| n == items.len()) {
+            let numbers: Option<Vec<Value>> = items
+                .iter()
+                .map(|i| i.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number))
+                .collect();
+            return Value::Array(numbers.unwrap_or_else(|| items.iter().map(|i| Value::from(*i)).collect()));
+        }
+    }
+    Value::from(text)
 }
 
 fn list(tables: &[String]) -> String {
@@ -231,6 +249,14 @@ mod tests {
             assert_eq!(field, "geometry");
             assert!(reason.contains("is not supported: linearise it"), "{reason}");
         }
+    }
+
+    #[test]
+    fn gdal_lists() {
+        assert_eq!(text_value("(2:ONT,CLN)".into()), serde_json::json!(["ONT", "CLN"]));
+        assert_eq!(text_value("(2:513.7,1198.6)".into()), serde_json::json!([513.7, 1198.6]));
+        assert_eq!(text_value("(3:a,b)".into()), Value::from("(3:a,b)"));
+        assert_eq!(text_value("Thôn 1".into()), Value::from("Thôn 1"));
     }
 
     #[test]

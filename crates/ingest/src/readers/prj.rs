@@ -32,7 +32,7 @@ pub fn crs_from_wkt(wkt: &str) -> Option<String> {
                 return Some(format!("EPSG:{}", def.epsg));
             }
         }
-        if !vn2000 || !lower.contains("transverse_mercator") && !lower.contains("transverse mercator") {
+        if !vn2000 || !(lower.contains("transverse_mercator") || lower.contains("transverse mercator")) {
             return None;
         }
         let cm = parameter(&lower, &["central_meridian", "longitude of natural origin"])?;

@@ -147,12 +147,15 @@ fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
 struct Bytes<'a>(&'a [u8]);
 
 impl Bytes<'_> {
-    fn i32(&self, at: usize) -> Result<i32, String> {
+    fn array<const N: usize>(&self, at: usize) -> Result<[u8; N], String> {
         self.0
-            .get(at..at + 4)
+            .get(at..at + N)
             .and_then(|b| b.try_into().ok())
-            .map(i32::from_le_bytes)
             .ok_or_else(|| format!("shape record is truncated at byte {at} of {}", self.0.len()))
+    }
+
+    fn i32(&self, at: usize) -> Result<i32, String> {
+        self.array(at).map(i32::from_le_bytes)
     }
 
     fn count(&self, at: usize) -> Result<usize, String> {
@@ -161,11 +164,7 @@ impl Bytes<'_> {
     }
 
     fn f64(&self, at: usize) -> Result<f64, String> {
-        self.0
-            .get(at..at + 8)
-            .and_then(|b| b.try_into().ok())
-            .map(f64::from_le_bytes)
-            .ok_or_else(|| format!("shape record is truncated at byte {at} of {}", self.0.len()))
+        self.array(at).map(f64::from_le_bytes)
     }
 
     fn points(&self, at: usize, n: usize) -> Result<Vec<Coord<f64>>, String> {

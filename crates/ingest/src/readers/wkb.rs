@@ -17,9 +17,7 @@ const MAX_DEPTH: usize = 32;
 /// # Errors
 /// A sentence saying what is wrong (truncated, unknown type, curved geometry).
 pub fn parse(bytes: &[u8]) -> Result<Option<Geometry<f64>>, String> {
-    let mut cursor = Cursor { bytes, pos: 0, little: true };
-    let g = geometry(&mut cursor, 0)?;
-    Ok(g)
+    geometry(&mut Cursor { bytes, pos: 0, little: true }, 0)
 }
 
 struct Cursor<'a> {
@@ -104,7 +102,7 @@ fn geometry(c: &mut Cursor<'_>, depth: usize) -> Result<Option<Geometry<f64>>, S
         }
         2 => Geometry::LineString(line(c, n)?),
         3 => Geometry::Polygon(polygon(c, n)?),
-        4 | 5 | 6 | 7 => {
+        4..=7 => {
             let count = c.count(5)?;
             let mut members = Vec::with_capacity(count);
             for _ in 0..count {
