@@ -64,6 +64,7 @@ pub const COUNTRIES: Dataset = Dataset {
     geometry: Some(world(GeometryKind::MultiPolygon)),
     conflict_key: None,
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `ne_110m_populated_places_simple`: 243 places (Point), three of them with dates, start and
@@ -99,6 +100,7 @@ pub const PLACES: Dataset = Dataset {
     geometry: Some(world(GeometryKind::Point)),
     conflict_key: None,
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `ne_110m_rivers_lake_centerlines`: 13 rivers (LineString, stored as MultiLineString).
@@ -118,6 +120,7 @@ pub const RIVERS: Dataset = Dataset {
     geometry: Some(world(GeometryKind::MultiLineString)),
     conflict_key: None,
     prepare_sql: None,
+    rules: &[],
 };
 
 /// The three importable datasets.

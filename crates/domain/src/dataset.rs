@@ -29,6 +29,9 @@ pub struct Dataset {
     /// the live table (e.g. create time partitions). It may read the temporary table
     /// `geosector_staging`. It is a constant of the crate: no user input ever reaches it.
     pub prepare_sql: Option<&'static str>,
+    /// The validation rules of the dataset (see [`crate::rules`]); empty when only the
+    /// declaration's own checks (field types, geometry kind, bounds) apply.
+    pub rules: &'static [crate::rules::RuleDecl],
 }
 
 impl Dataset {

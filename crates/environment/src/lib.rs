@@ -41,6 +41,7 @@ pub const STATIONS: Dataset = Dataset {
     geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["station_code"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `environment.observations`: one measured value per station, parameter and time.
@@ -64,6 +65,7 @@ pub const OBSERVATIONS: Dataset = Dataset {
     prepare_sql: Some(
         "SELECT environment.ensure_observation_partitions(min(observed_at), max(observed_at)) FROM geosector_staging",
     ),
+    rules: &[],
 };
 
 /// `environment.pollution_sources`: registered pollution sources (factories, outfalls, …).
@@ -83,6 +85,7 @@ pub const POLLUTION_SOURCES: Dataset = Dataset {
     geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["source_code"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// Every importable dataset of the environment sector.
@@ -111,6 +114,7 @@ pub const AQI_HOURLY: Dataset = Dataset {
     geometry: None,
     conflict_key: Some(&["station_code", "observed_at"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `environment.aqi_daily`: daily VN_AQI per station and local day.
@@ -136,6 +140,7 @@ pub const AQI_DAILY: Dataset = Dataset {
     geometry: None,
     conflict_key: Some(&["station_code", "day"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `environment.wqi`: VN_WQI per water sample (one station, one time).
@@ -159,6 +164,7 @@ pub const WQI: Dataset = Dataset {
     geometry: None,
     conflict_key: Some(&["station_code", "observed_at"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// The latest indices of a station: columns of `environment.stations` kept by the importer.

@@ -39,6 +39,7 @@ pub const LICENCES: Dataset = Dataset {
     geometry: None,
     conflict_key: Some(&["licence_number"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `minerals.licence_areas`: the licensed area of a licence, with the corner points as written
@@ -58,6 +59,7 @@ pub const LICENCE_AREAS: Dataset = Dataset {
     geometry: Some(GeometrySpec::multipolygon(true)),
     conflict_key: None,
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `minerals.prohibited_zones`: zones where mineral activity is prohibited or temporarily
@@ -79,6 +81,7 @@ pub const PROHIBITED_ZONES: Dataset = Dataset {
     geometry: Some(GeometrySpec::multipolygon(false)),
     conflict_key: None,
     prepare_sql: None,
+    rules: &[],
 };
 
 /// Every importable dataset of the minerals sector.

@@ -418,6 +418,7 @@ mod tests {
         geometry: Some(GeometrySpec::multipolygon(true)),
         conflict_key: None,
         prepare_sql: None,
+        rules: &[],
     };
     const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",

@@ -311,6 +311,7 @@ mod tests {
         geometry: Some(GeometrySpec::multipolygon(true)),
         conflict_key: None,
         prepare_sql: None,
+        rules: &[],
     };
     pub(super) const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",

@@ -30,6 +30,7 @@ pub const PERMITS: Dataset = Dataset {
     geometry: None,
     conflict_key: Some(&["permit_number"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `water.works`: intakes, wells and outfalls.
@@ -50,6 +51,7 @@ pub const WORKS: Dataset = Dataset {
     geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["work_code"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `water.stations`: hydrological, rainfall, groundwater and water-quality stations.
@@ -69,6 +71,7 @@ pub const STATIONS: Dataset = Dataset {
     geometry: Some(GeometrySpec::point()),
     conflict_key: Some(&["station_code"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// `water.river_basins`: river basins (lưu vực sông).
@@ -84,6 +87,7 @@ pub const RIVER_BASINS: Dataset = Dataset {
     geometry: Some(GeometrySpec::multipolygon(true)),
     conflict_key: Some(&["basin_code"]),
     prepare_sql: None,
+    rules: &[],
 };
 
 /// Every importable dataset of the water sector.

@@ -11,6 +11,7 @@ mod import;
 mod migrate;
 mod monitoring;
 mod reference;
+mod rules;
 mod schema;
 mod tiles;
 mod viewer;
