@@ -27,13 +27,13 @@ use tokio_postgres::Client;
 
 use crate::error::{FeatureError, ImportError};
 use crate::monitoring::{self, ObservationCheck};
+use crate::progress::Progress;
 use crate::readers::{self, Format};
 use crate::report::{FileSummary, ImportReport, Outcome};
 use crate::rows::{Row, RowBuilder};
 use crate::source::{FeatureSink, Flow, RawFeature, SourceInfo};
 use crate::validate::units::AdminUnits;
 use crate::validate::{self, Checked, Session, ValidationOptions, Validator};
-use crate::progress::Progress;
 
 /// How an import runs.
 #[derive(Debug, Clone)]

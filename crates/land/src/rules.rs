@@ -20,11 +20,7 @@ pub const TT08_EFFECTIVE: NaiveDate = match NaiveDate::from_ymd_opt(2024, 8, 1) 
 
 /// Parameters of [`AreaTolerance`] (brief rule 8; the formula is unconfirmed, hence settable).
 const AREA_PARAMS: &[ParamDecl] = &[
-    ParamDecl {
-        name: "area_tolerance_factor",
-        description: "k in |ΔP| ≤ k × c × M × √P",
-        default: 2.0,
-    },
+    ParamDecl { name: "area_tolerance_factor", description: "k in |ΔP| ≤ k × c × M × √P", default: 2.0 },
     ParamDecl {
         name: "area_tolerance_coefficient",
         description: "c in |ΔP| ≤ k × c × M × √P (m per unit of scale)",
@@ -210,7 +206,10 @@ pub fn area_tolerance(area: f64, scale: Option<f64>, params: &Params) -> f64 {
     let area = area.max(0.0);
     match scale {
         Some(m) => {
-            params.get("area_tolerance_factor", 2.0) * params.get("area_tolerance_coefficient", 0.0004) * m * area.sqrt()
+            params.get("area_tolerance_factor", 2.0)
+                * params.get("area_tolerance_coefficient", 0.0004)
+                * m
+                * area.sqrt()
         }
         None => params.get("area_tolerance_min_m2", 1.0).max(params.get("area_tolerance_ratio", 0.02) * area),
     }
@@ -324,7 +323,8 @@ mod tests {
             ("declared_area_m2", V::Float(290.0)),
         ]);
         assert_violations!(PurposeAreasSum, off, None, "add up to 285.5 m², the parcel's area is 290.0");
-        let count = parcel(&[("land_use_codes", codes(&["ONT", "CLN"])), ("land_use_areas_m2", V::FloatList(vec![1.0]))]);
+        let count =
+            parcel(&[("land_use_codes", codes(&["ONT", "CLN"])), ("land_use_areas_m2", V::FloatList(vec![1.0]))]);
         assert_violations!(PurposeAreasSum, count, None, "1 per-purpose areas for 2 land-use codes");
     }
 
@@ -337,9 +337,8 @@ mod tests {
         assert!((area_tolerance(30.0, None, &params) - 1.0).abs() < 1e-9);
         assert!((area_tolerance(1000.0, None, &params) - 20.0).abs() < 1e-9);
 
-        let scaled = |declared: f64| {
-            parcel(&[("declared_area_m2", V::Float(declared)), ("map_scale", V::Integer(1000))])
-        };
+        let scaled =
+            |declared: f64| parcel(&[("declared_area_m2", V::Float(declared)), ("map_scale", V::Integer(1000))]);
         assert_passes!(AreaTolerance, scaled(415.0), Some(400.0));
         assert_violations!(AreaTolerance, scaled(417.0), Some(400.0), "off by +17.0 m²");
         // Roads: legal area 0 and no declared area → not checked.

@@ -42,7 +42,11 @@ fn rule<'a>(report: &'a Value, id: &str) -> &'a Value {
 async fn rules_bow_tie_is_rejected_with_location_and_repaired_on_request() {
     let Some(db) = TestDb::migrated().await else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let file = collection(tmp.path(), "bow-tie.geojson", &[parcel("1", "ONT", "", &square(0)), parcel("2", "ONT", "", BOW_TIE)]);
+    let file = collection(
+        tmp.path(),
+        "bow-tie.geojson",
+        &[parcel("1", "ONT", "", &square(0)), parcel("2", "ONT", "", BOW_TIE)],
+    );
     let report = tmp.path().join("report.json");
     let run = db.geosector(&["import", "land.parcels", &file, "--report", report.to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}", run.text());
@@ -56,7 +60,10 @@ async fn rules_bow_tie_is_rejected_with_location_and_repaired_on_request() {
     assert_eq!(example["key"], "00376/1/2");
     assert!(example["message"].as_str().unwrap().contains("self-intersection"), "{example}");
     let at = example["at"].as_array().unwrap();
-    assert!((at[0].as_f64().unwrap() - 105.8505).abs() < 1e-6 && (at[1].as_f64().unwrap() - 21.2405).abs() < 1e-6, "{example}");
+    assert!(
+        (at[0].as_f64().unwrap() - 105.8505).abs() < 1e-6 && (at[1].as_f64().unwrap() - 21.2405).abs() < 1e-6,
+        "{example}"
+    );
 
     let run = db.geosector(&["import", "land.parcels", &file, "--repair", "--report", report.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.text());
@@ -164,7 +171,8 @@ async fn rules_area_mismatch_is_flagged_and_the_rules_file_can_make_it_reject() 
     assert_eq!(run.code, Some(1), "{}", run.text());
     assert!(run.stdout.contains("land.area_tolerance"), "{}", run.text());
 
-    std::fs::write(&rules, "[land.parcels]\narea_tolerance_ratio = 0.5\n\"land.area_tolerance\" = \"reject\"\n").unwrap();
+    std::fs::write(&rules, "[land.parcels]\narea_tolerance_ratio = 0.5\n\"land.area_tolerance\" = \"reject\"\n")
+        .unwrap();
     let no_scale = collection(tmp.path(), "no-scale.geojson", &[parcel("1", "ONT", r#","dienTich":9000"#, &square(0))]);
     let run = db.geosector(&["validate", "land.parcels", &no_scale, "--rules", rules.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "50 % tolerance without map scale: {}", run.text());
@@ -257,7 +265,9 @@ async fn rules_sample_parcels_load_with_flags_only() {
 fn rules_are_listed_by_geosector_datasets() {
     let run = geosector(None, &["datasets"]);
     assert_eq!(run.code, Some(0), "{}", run.text());
-    for needle in ["land.parcel_key_unique", "land.geometry_valid", "land.overlaps", "brief rule 6", "overlap_min_m2 = 0.5"] {
+    for needle in
+        ["land.parcel_key_unique", "land.geometry_valid", "land.overlaps", "brief rule 6", "overlap_min_m2 = 0.5"]
+    {
         assert!(run.stdout.contains(needle), "{needle}: {}", run.text());
     }
     let help = geosector(None, &["import", "--help"]);

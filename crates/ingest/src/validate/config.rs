@@ -126,11 +126,8 @@ impl DatasetRules {
                 ));
             }
         }
-        let severities = dataset
-            .rules
-            .iter()
-            .map(|r| self.severities.get(r.id).copied().unwrap_or(r.default_severity))
-            .collect();
+        let severities =
+            dataset.rules.iter().map(|r| self.severities.get(r.id).copied().unwrap_or(r.default_severity)).collect();
         Ok((severities, params))
     }
 }
@@ -148,7 +145,7 @@ mod tests {
         let parcels = geosector_land_parcels();
         let datasets = [&parcels];
         config.check(&datasets).unwrap();
-        let (severities, params) = config.for_dataset("land.parcels").resolve(&datasets[0]).unwrap();
+        let (severities, params) = config.for_dataset("land.parcels").resolve(datasets[0]).unwrap();
         let at = |id: &str| severities[datasets[0].rules.iter().position(|r| r.id == id).unwrap()];
         assert_eq!(at("land.area_tolerance"), Severity::Reject);
         assert_eq!(at("land.overlaps"), Severity::Off);
@@ -169,7 +166,6 @@ mod tests {
         assert!(bad_dataset.check(&datasets).unwrap_err().contains("unknown dataset [land.parcel]"));
         assert!(RulesConfig::parse("[land.parcels]\n\"land.overlaps\" = \"maybe\"\n").unwrap_err().contains("maybe"));
     }
-
 
     fn geosector_land_parcels() -> Dataset {
         geosector_land::PARCELS

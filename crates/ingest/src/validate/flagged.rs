@@ -138,7 +138,9 @@ mod tests {
         let b = Location { file: "p.geojson".into(), index: 3, is_line: false };
         let mut dup = Finding::pair("land.parcel_key_unique", FindingKind::Flagged, &a, &b, "dup".into());
         dup.key = Some("00376/1/5".into());
-        let square = Geometry::MultiPolygon(vec![polygon![(x: 105.0, y: 21.0), (x: 105.1, y: 21.0), (x: 105.1, y: 21.1)]].into());
+        let square = Geometry::MultiPolygon(
+            vec![polygon![(x: 105.0, y: 21.0), (x: 105.1, y: 21.0), (x: 105.1, y: 21.1)]].into(),
+        );
         let wkb = square.to_wkb(CoordDimensions::xy()).unwrap();
         w.write(&dup, Some(&wkb)).unwrap();
         let mut bad = Finding::new("land.geometry_valid", FindingKind::Rejected, &a, "self-intersection".into());

@@ -153,11 +153,9 @@ impl Checked {
         match (self.error, self.row) {
             (Some(e), _) => Err(e),
             (None, Some(row)) => Ok(row),
-            (None, None) => Err(FeatureError {
-                location: self.location,
-                field: None,
-                message: "no row was built".into(),
-            }),
+            (None, None) => {
+                Err(FeatureError { location: self.location, field: None, message: "no row was built".into() })
+            }
         }
     }
 
@@ -344,7 +342,11 @@ impl Validator {
                         Existence::Valid => {}
                         Existence::NotCovered => checked.unchecked.push(rule.decl.id),
                         Existence::Invalid => {
-                            let when = if dated { format!("on the survey date {day}") } else { format!("today ({day}; no survey date)") };
+                            let when = if dated {
+                                format!("on the survey date {day}")
+                            } else {
+                                format!("today ({day}; no survey date)")
+                            };
                             let known = units.periods(code_value);
                             let periods = if known.is_empty() {
                                 "no such commune in reference.admin_units".to_owned()
@@ -484,10 +486,8 @@ impl Session {
             for rule in &v.rules {
                 report.add_rule(rule);
             }
-            unique = v
-                .running()
-                .find(|r| matches!(r.decl.check, Check::UniqueKey { .. }))
-                .map(|r| (r.decl.id, r.severity));
+            unique =
+                v.running().find(|r| matches!(r.decl.check, Check::UniqueKey { .. })).map(|r| (r.decl.id, r.severity));
         }
         Ok(Session { validator, seen: HashMap::new(), files: Vec::new(), unique, flagged, max_examples })
     }
@@ -642,7 +642,10 @@ pub(crate) mod tests {
     #[test]
     fn commune_must_exist_at_the_survey_date() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        let units = AdminUnits::from_parts(&[("00376", d(2025, 7, 1), None), ("00379", d(2024, 1, 1), Some(d(2025, 7, 1)))], &[]);
+        let units = AdminUnits::from_parts(
+            &[("00376", d(2025, 7, 1), None), ("00379", d(2024, 1, 1), Some(d(2025, 7, 1)))],
+            &[],
+        );
         let v = validator(&ValidationOptions::default(), Some(units));
         let mut ok = parcel(0, "00376", "1", &["ONT"], Some((2025, 8, 1)));
         v.check_row(&mut ok, None);

@@ -177,8 +177,9 @@ impl Boundary {
                 edges.extend(ring.lines().map(|l| [l.start.x, l.start.y, l.end.x, l.end.y]));
             }
         }
-        let (min_y, max_y) =
-            edges.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| (lo.min(e[1].min(e[3])), hi.max(e[1].max(e[3]))));
+        let (min_y, max_y) = edges
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| (lo.min(e[1].min(e[3])), hi.max(e[1].max(e[3]))));
         if edges.is_empty() || !min_y.is_finite() || !max_y.is_finite() {
             return None;
         }
@@ -263,7 +264,8 @@ mod tests {
     #[test]
     fn points_are_placed_against_a_banded_boundary() {
         // A square of 0.01° with a notch, and many vertices so that several bands exist.
-        let mut ring: Vec<Coord<f64>> = (0..=100).map(|i| coord! { x: 105.0 + f64::from(i) * 0.0001, y: 21.0 }).collect();
+        let mut ring: Vec<Coord<f64>> =
+            (0..=100).map(|i| coord! { x: 105.0 + f64::from(i) * 0.0001, y: 21.0 }).collect();
         ring.extend([coord! { x: 105.01, y: 21.01 }, coord! { x: 105.0, y: 21.01 }, coord! { x: 105.0, y: 21.0 }]);
         let square = geo_types::Polygon::new(ring.into(), vec![]);
         let hole = polygon![(x: 105.004, y: 21.004), (x: 105.006, y: 21.004), (x: 105.006, y: 21.006), (x: 105.004, y: 21.006)];
