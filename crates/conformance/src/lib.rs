@@ -65,6 +65,7 @@ pub const COUNTRIES: Dataset = Dataset {
     conflict_key: None,
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `ne_110m_populated_places_simple`: 243 places (Point), three of them with dates, start and
@@ -101,6 +102,7 @@ pub const PLACES: Dataset = Dataset {
     conflict_key: None,
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `ne_110m_rivers_lake_centerlines`: 13 rivers (LineString, stored as MultiLineString).
@@ -121,6 +123,7 @@ pub const RIVERS: Dataset = Dataset {
     conflict_key: None,
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// The three importable datasets.

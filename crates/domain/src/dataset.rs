@@ -31,6 +31,9 @@ pub struct Dataset {
     pub prepare_sql: Option<&'static str>,
     /// When set, the table is list-partitioned and `--replace` swaps whole partitions.
     pub partition: Option<Partitioning>,
+    /// The validation rules of the dataset (see [`crate::rules`]); empty when only the
+    /// declaration's own checks (field types, geometry kind, bounds) apply.
+    pub rules: &'static [crate::rules::RuleDecl],
 }
 
 /// How a list-partitioned table is loaded: the importer fills the partition key from the rows,

@@ -11,8 +11,10 @@
 
 pub mod collection;
 pub mod dataset;
+pub mod rules;
 pub mod value;
 
 pub use collection::{CollectionDecl, Overview, Property, TileDecl};
 pub use dataset::{Dataset, Field, FieldType, GeometryKind, GeometrySpec, Partitioning};
+pub use rules::{RuleDecl, Severity};
 pub use value::{CellValue, FieldError};

@@ -42,6 +42,7 @@ pub const STATIONS: Dataset = Dataset {
     conflict_key: Some(&["station_code"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `environment.observations`: one measured value per station, parameter and time.
@@ -66,6 +67,7 @@ pub const OBSERVATIONS: Dataset = Dataset {
         "SELECT environment.ensure_observation_partitions(min(observed_at), max(observed_at)) FROM geosector_staging",
     ),
     partition: None,
+    rules: &[],
 };
 
 /// `environment.pollution_sources`: registered pollution sources (factories, outfalls, …).
@@ -86,6 +88,7 @@ pub const POLLUTION_SOURCES: Dataset = Dataset {
     conflict_key: Some(&["source_code"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// Every importable dataset of the environment sector.
@@ -115,6 +118,7 @@ pub const AQI_HOURLY: Dataset = Dataset {
     conflict_key: Some(&["station_code", "observed_at"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `environment.aqi_daily`: daily VN_AQI per station and local day.
@@ -141,6 +145,7 @@ pub const AQI_DAILY: Dataset = Dataset {
     conflict_key: Some(&["station_code", "day"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `environment.wqi`: VN_WQI per water sample (one station, one time).
@@ -165,6 +170,7 @@ pub const WQI: Dataset = Dataset {
     conflict_key: Some(&["station_code", "observed_at"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// The latest indices of a station: columns of `environment.stations` kept by the importer.

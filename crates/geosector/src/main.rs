@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use geosector::{collections, datasets};
 use geosector_ingest::readers::Format;
 use geosector_ingest::synth::{ParcelGenerator, ParcelOptions, SynthFormat};
+use geosector_ingest::validate::{RulesConfig, ValidationOptions};
 use geosector_ingest::{ImportOptions, Outcome};
 
 /// The allocator: glibc's malloc serialises the import's rayon workers on its arena locks
@@ -39,11 +40,17 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// List the importable datasets.
+    /// List the importable datasets with their validation rules, severities and descriptions.
     Datasets,
-    /// Import files into a dataset, all or nothing. Exit code: 0 accepted, 1 rejected, 2 failed.
+    /// Import files into a dataset, all or nothing, checking the dataset's rules.
+    ///
+    /// Exit code: 0 accepted (flagged and repaired features allowed), 1 rejected (nothing
+    /// stored), 2 failed: no verdict could be reached (unreadable file, bad rules file, database
+    /// error; nothing stored). See docs/validation.md.
     Import(ImportArgs),
-    /// Check files as `import` would, and write nothing. Exit code: 0 valid, 1 rejected, 2 failed.
+    /// Check files as `import` would, with the same rules, and write nothing.
+    ///
+    /// Exit code: 0 valid (flags allowed), 1 rejected, 2 failed (no verdict).
     Validate(ImportArgs),
     /// Load administrative units (and their boundaries) from a directory laid out like
     /// shared/testdata/vietnam.
@@ -142,9 +149,26 @@ struct ImportArgs {
     /// Replace every row of the dataset instead of appending (in the same transaction).
     #[arg(long)]
     replace: bool,
-    /// Also write the report as JSON to this file.
+    /// Also write the report as JSON to this file: counts per rule and the first examples
+    /// (feature index, key, message).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Write every rejected, flagged or repaired feature to this GeoJSON file (EPSG:4326, one
+    /// feature per finding with rule, severity, message, feature_index, key, file), for QGIS.
+    #[arg(long)]
+    flagged: Option<PathBuf>,
+    /// TOML file setting rule severities (reject / flag / off) and parameters per dataset
+    /// (docs/validation.md).
+    #[arg(long, env = "GEOSECTOR_RULES")]
+    rules: Option<PathBuf>,
+    /// Repair invalid polygons (self-union) and report them as repaired instead of rejecting
+    /// them; unrepairable ones are still rejected.
+    #[arg(long)]
+    repair: bool,
+    /// Historical mode: accept legacy land-use codes (TT 25/2014, TT 27/2018) whatever the
+    /// survey date. Without it they are accepted only for surveys before 2024-08-01.
+    #[arg(long)]
+    historical: bool,
     /// Store the accepted features and report the rejected lines and unreadable files, instead
     /// of storing nothing (station feeds). Exit code 0 when something was stored.
     #[arg(long)]
@@ -220,6 +244,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for d in datasets() {
                 let geometry = d.geometry.map_or("no geometry".to_owned(), |g| format!("{:?}", g.kind));
                 say(&format!("{:<32} {:<14} {}", d.id, geometry, d.description));
+                for rule in d.rules {
+                    say(&format!("    {:<28} {:<6} {}", rule.id, rule.default_severity, rule.description));
+                    for p in rule.params {
+                        say(&format!("    {:<28} {:<6}   {} = {} ({})", "", "", p.name, p.default, p.description));
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -344,6 +374,16 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
                 .with_context(|| format!("unknown --encoding {name}: expected utf-8, 1258, tcvn3, vni or latin1"))?,
         ),
     };
+    let rules = match &args.rules {
+        Some(path) => {
+            let rules = RulesConfig::from_file(path).map_err(anyhow::Error::msg)?;
+            rules.check(&datasets().collect::<Vec<_>>()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            rules
+        }
+        None => RulesConfig::default(),
+    };
+    let validation =
+        ValidationOptions { rules, repair: args.repair, historical: args.historical, flagged: args.flagged.clone() };
     let options = ImportOptions {
         crs,
         format,
@@ -353,6 +393,8 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         dry_run,
         skip_rejected: args.skip_rejected,
         indices,
+        validation,
+        progress: true,
         ..ImportOptions::default()
     };
     let mut client = connect(url).await?;

@@ -87,6 +87,9 @@ pub enum ImportError {
     /// The reading task stopped without a verdict (a bug); the transaction was rolled back.
     #[error("the reader stopped unexpectedly, nothing was stored: {0}")]
     ReaderStopped(String),
+    /// The rules file names an unknown dataset, rule or parameter.
+    #[error("{0}")]
+    Rules(String),
     /// A store error (connection, migrations).
     #[error(transparent)]
     Store(#[from] geosector_store::StoreError),

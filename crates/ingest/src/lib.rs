@@ -9,6 +9,10 @@
 //! transaction only when every feature was accepted. A rejected or failed load leaves the live
 //! data exactly as it was. Memory does not grow with the file: at most a few batches are in
 //! flight.
+//!
+//! The validation rules sector crates declare for a dataset run in the same pipeline
+//! ([`validate`]): per-feature rules inside the rayon batches, whole-load rules in the consumer;
+//! every finding is counted per rule in the report and can be streamed to a GeoJSON file.
 
 pub mod axis;
 pub mod error;
@@ -16,6 +20,7 @@ pub mod geometry;
 pub mod load;
 pub mod monitoring;
 pub mod overlaps;
+pub mod progress;
 pub mod readers;
 pub mod reference;
 pub mod report;
@@ -23,6 +28,7 @@ pub mod rows;
 pub mod source;
 mod swap;
 pub mod synth;
+pub mod validate;
 
 pub use error::{FeatureError, ImportError};
 pub use load::{import, ImportOptions};

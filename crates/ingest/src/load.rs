@@ -27,11 +27,14 @@ use tokio_postgres::Client;
 
 use crate::error::{FeatureError, ImportError};
 use crate::monitoring::{self, ObservationCheck};
+use crate::progress::Progress;
 use crate::readers::{self, Format};
 use crate::report::{FileSummary, ImportReport, Outcome};
 use crate::rows::{Row, RowBuilder};
 use crate::source::{FeatureSink, Flow, RawFeature, SourceInfo};
 use crate::swap::{self, PartitionKeys};
+use crate::validate::units::AdminUnits;
+use crate::validate::{self, Checked, Session, ValidationOptions, Validator};
 
 /// How an import runs.
 #[derive(Debug, Clone)]
@@ -59,6 +62,10 @@ pub struct ImportOptions {
     pub encoding: Option<readers::TextEncoding>,
     /// Swap X and Y of every coordinate as read (files in surveyors' X = northing order).
     pub swap_xy: bool,
+    /// The dataset's validation rules: rules file, `--repair`, `--historical`, findings file.
+    pub validation: ValidationOptions,
+    /// Show a progress bar on stderr (only when it is a terminal and `CI` is not `true`).
+    pub progress: bool,
 }
 
 impl Default for ImportOptions {
@@ -74,6 +81,8 @@ impl Default for ImportOptions {
             indices: geosector_environment::IndexConfig::default(),
             encoding: None,
             swap_xy: false,
+            validation: ValidationOptions::default(),
+            progress: false,
         }
     }
 }
@@ -83,7 +92,7 @@ const SEQ_COLUMN: &str = "geosector_seq";
 
 enum Message {
     FileStarted(FileSummary),
-    Batch(Vec<Result<Row, FeatureError>>),
+    Batch(Vec<Checked>),
     /// A file that could not be read at all (only with `skip_rejected`).
     FileRejected(FeatureError),
 }
@@ -154,6 +163,7 @@ pub async fn import(
     let copy_list = if swap_in { column_list.clone() } else { format!("{column_list}, {SEQ_COLUMN}") };
     // Before COPY starts: the connection runs nothing else until COPY ends.
     let check = ObservationCheck::prepare(&tx, dataset).await?.map(Arc::new);
+    let validator = validator(&tx, dataset, &options.validation).await?;
     let types = tx
         .prepare(&format!("SELECT {copy_list} FROM {staging}"))
         .await?
@@ -168,13 +178,21 @@ pub async fn import(
     // Producer: read and check on a blocking thread (rayon inside), hand rows over in batches.
     let (sender, mut receiver) = mpsc::channel::<Message>(4);
     let producer_options = options.clone();
-    let producer = tokio::task::spawn_blocking(move || produce(dataset, &plan, &producer_options, check, &sender));
+    let rules = validator.clone();
+    let producer =
+        tokio::task::spawn_blocking(move || produce(dataset, &plan, &producer_options, check, rules, &sender));
 
     let mut report = ImportReport::new(dataset.id, options.dry_run);
+    let mut session = Session::new(validator, &options.validation, options.max_examples, &mut report)?;
+    let progress = Progress::new(options.progress);
     let mut seq: i64 = 0;
     while let Some(message) = receiver.recv().await {
         match message {
-            Message::FileStarted(summary) => report.files.push(summary),
+            Message::FileStarted(summary) => {
+                progress.file(&summary.path, std::fs::metadata(&summary.path).ok().map(|m| m.len()));
+                session.file_started(summary.path.clone());
+                report.files.push(summary);
+            }
             Message::FileRejected(e) => {
                 report.rejected += 1;
                 report.files_rejected += 1;
@@ -183,12 +201,14 @@ pub async fn import(
                 }
             }
             Message::Batch(results) => {
-                for result in results {
+                progress.advance(results.len());
+                for mut checked in results {
                     report.features_read += 1;
                     if let Some(file) = report.files.last_mut() {
                         file.features += 1;
                     }
-                    match result {
+                    session.observe(&mut checked, &mut report)?;
+                    match checked.into_result() {
                         Ok(row) if report.rejected == 0 || options.skip_rejected => {
                             let key = keys.as_mut().map(|k| k.key(&row.cells));
                             write_row(writer.as_mut(), dataset, row, key.as_ref(), (!swap_in).then_some(seq)).await?;
@@ -211,6 +231,8 @@ pub async fn import(
         Ok(Err(e)) => return Err(e),
         Err(join) => return Err(ImportError::ReaderStopped(join.to_string())),
     }
+    progress.finish();
+    session.finish(&mut report)?;
     writer.finish().await?;
     tracing::info!(
         dataset = dataset.id,
@@ -336,12 +358,28 @@ async fn write_row(
     Ok(())
 }
 
+/// The dataset's rules engine, with the reference units its rules need (read once, before COPY
+/// occupies the connection); `None` for datasets without rules.
+async fn validator(
+    tx: &tokio_postgres::Transaction<'_>,
+    dataset: &'static Dataset,
+    options: &ValidationOptions,
+) -> Result<Option<Arc<Validator>>, ImportError> {
+    if dataset.rules.is_empty() {
+        return Ok(None);
+    }
+    let (codes, boundaries) = validate::reference_needs(dataset, options)?;
+    let units = if codes || boundaries { Some(AdminUnits::load(tx, boundaries).await?) } else { None };
+    Ok(Some(Arc::new(Validator::new(dataset, options, units)?)))
+}
+
 /// The blocking side: reads every file in order and checks features in rayon batches.
 fn produce(
     dataset: &'static Dataset,
     plan: &[(PathBuf, Format)],
     options: &ImportOptions,
     check: Option<Arc<ObservationCheck>>,
+    rules: Option<Arc<Validator>>,
     sender: &mpsc::Sender<Message>,
 ) -> Result<(), ImportError> {
     for (path, format) in plan {
@@ -351,6 +389,7 @@ fn produce(
             path,
             sender,
             check: check.clone(),
+            rules: rules.clone(),
             builder: None,
             batch: Vec::with_capacity(options.batch_size),
             closed: false,
@@ -396,6 +435,7 @@ struct BatchSink<'a> {
     path: &'a PathBuf,
     sender: &'a mpsc::Sender<Message>,
     check: Option<Arc<ObservationCheck>>,
+    rules: Option<Arc<Validator>>,
     builder: Option<RowBuilder>,
     batch: Vec<RawFeature>,
     closed: bool,
@@ -408,7 +448,7 @@ impl BatchSink<'_> {
         }
         let Some(builder) = &self.builder else { return Ok(Flow::Continue) };
         let batch = std::mem::take(&mut self.batch);
-        let rows: Vec<Result<Row, FeatureError>> = batch.into_par_iter().map(|f| builder.build(f)).collect();
+        let rows: Vec<Checked> = batch.into_par_iter().map(|f| builder.check(f)).collect();
         if self.sender.blocking_send(Message::Batch(rows)).is_err() {
             self.closed = true;
             return Ok(Flow::Stop);
@@ -437,7 +477,8 @@ impl FeatureSink for BatchSink<'_> {
         if self.sender.blocking_send(Message::FileStarted(summary)).is_err() {
             self.closed = true;
         }
-        self.builder = Some(RowBuilder::new(self.dataset, &crs)?.with_check(self.check.clone()));
+        self.builder =
+            Some(RowBuilder::new(self.dataset, &crs)?.with_check(self.check.clone()).with_rules(self.rules.clone()));
         Ok(())
     }
 

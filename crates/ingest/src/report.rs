@@ -1,10 +1,13 @@
 //! The import report: what was read, written, replaced and rejected, with examples that name the
-//! file, feature and field. Printed as a terminal summary and written as JSON.
+//! file, feature and field, and per validation rule the counts of rejected, flagged and repaired
+//! features with the first examples (feature index, key, message). Printed as a terminal
+//! summary and written as JSON.
 
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::error::FeatureError;
+use crate::validate::{ActiveRule, Finding, FindingKind};
 
 /// The verdict of an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -59,6 +62,11 @@ pub struct ImportReport {
     pub indices: Option<crate::monitoring::IndexRefresh>,
     /// The first rejected features.
     pub examples: Vec<FeatureError>,
+    /// Per validation rule of the dataset (in declaration order, then `input`): counts and
+    /// the first examples.
+    pub rules: Vec<RuleSummary>,
+    /// The findings file written (`--flagged`) and how many findings it holds.
+    pub flagged_file: Option<(PathBuf, u64)>,
     /// Wall time in milliseconds.
     pub elapsed_ms: u128,
 }
@@ -77,9 +85,79 @@ impl ImportReport {
             files_rejected: 0,
             indices: None,
             examples: Vec::new(),
+            rules: Vec::new(),
+            flagged_file: None,
             elapsed_ms: 0,
         }
     }
+
+    /// Adds a rule's line to the report (before any finding).
+    pub(crate) fn add_rule(&mut self, rule: &ActiveRule) {
+        self.rules.push(RuleSummary {
+            id: rule.decl.id.to_owned(),
+            description: rule.decl.description.to_owned(),
+            severity: rule.severity.as_str(),
+            skipped: rule.skipped.clone(),
+            ..RuleSummary::default()
+        });
+    }
+
+    fn rule_mut(&mut self, id: &str) -> &mut RuleSummary {
+        let i = match self.rules.iter().position(|r| r.id == id) {
+            Some(i) => i,
+            None => {
+                self.rules.push(RuleSummary {
+                    id: id.to_owned(),
+                    description: "the dataset declaration's own checks: fields, geometry kind, CRS and bounds".into(),
+                    severity: "reject",
+                    ..RuleSummary::default()
+                });
+                self.rules.len() - 1
+            }
+        };
+        &mut self.rules[i]
+    }
+
+    /// Counts a finding under its rule, keeping the first `max_examples` as examples.
+    pub fn record(&mut self, finding: &Finding, max_examples: usize) {
+        let summary = self.rule_mut(finding.rule);
+        match finding.kind {
+            FindingKind::Rejected => summary.rejected += 1,
+            FindingKind::Flagged => summary.flagged += 1,
+            FindingKind::Repaired => summary.repaired += 1,
+        }
+        if summary.examples.len() < max_examples {
+            summary.examples.push(finding.clone());
+        }
+    }
+
+    /// Counts a feature a rule could not check.
+    pub(crate) fn count_unchecked(&mut self, rule: &str) {
+        self.rule_mut(rule).not_checked += 1;
+    }
+}
+
+/// The outcome of one validation rule over the whole import.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RuleSummary {
+    /// The rule id.
+    pub id: String,
+    /// What it checks, with its source.
+    pub description: String,
+    /// The severity in force: reject, flag or off.
+    pub severity: &'static str,
+    /// Features rejected by it.
+    pub rejected: u64,
+    /// Features flagged by it.
+    pub flagged: u64,
+    /// Features repaired (`--repair`).
+    pub repaired: u64,
+    /// Features it could not check (e.g. a survey date before the reference data).
+    pub not_checked: u64,
+    /// Why it did not run at all, if it did not.
+    pub skipped: Option<String>,
+    /// The first findings.
+    pub examples: Vec<Finding>,
 }
 
 impl fmt::Display for ImportReport {
@@ -148,12 +226,52 @@ impl fmt::Display for ImportReport {
                 }
             }
         }
+        self.fmt_rules(f)?;
         if let Some(i) = &self.indices {
             writeln!(
                 f,
                 "indices: {} stations, {} hourly and {} daily VN_AQI, {} VN_WQI values written",
                 i.stations, i.aqi_hours, i.aqi_days, i.wqi_samples
             )?;
+        }
+        Ok(())
+    }
+}
+
+impl ImportReport {
+    /// The per-rule table of the terminal summary.
+    fn fmt_rules(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.rules.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "rules:")?;
+        for r in &self.rules {
+            write!(f, "  {:<26} {:<6} ", r.id, r.severity)?;
+            if let Some(why) = &r.skipped {
+                if r.severity == "off" {
+                    writeln!(f, "off")?;
+                } else {
+                    writeln!(f, "skipped: {why}")?;
+                }
+                continue;
+            }
+            if r.severity == "off" {
+                writeln!(f, "off")?;
+                continue;
+            }
+            write!(f, "{} rejected, {} flagged, {} repaired", r.rejected, r.flagged, r.repaired)?;
+            if r.not_checked > 0 {
+                write!(f, ", {} not checked (no reference data for them)", r.not_checked)?;
+            }
+            writeln!(f)?;
+            if r.rejected == 0 {
+                for e in r.examples.iter().take(3) {
+                    writeln!(f, "      {} feature {}: {}", e.file.display(), e.feature_index, e.message)?;
+                }
+            }
+        }
+        if let Some((path, count)) = &self.flagged_file {
+            writeln!(f, "{count} findings written to {}", path.display())?;
         }
         Ok(())
     }

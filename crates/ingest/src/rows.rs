@@ -15,6 +15,7 @@ use crate::error::{FeatureError, ImportError};
 use crate::geometry;
 use crate::readers::geojson::split_feature;
 use crate::source::{RawBody, RawFeature};
+use crate::validate::{Checked, Finding, FindingKind, Validator};
 
 /// Geographic bounds every stored coordinate must fall in: mainland Vietnam and its islands,
 /// Hoàng Sa and Trường Sa included (lon 102–118° E, lat 6–24° N). A point outside is almost
@@ -43,6 +44,7 @@ pub struct RowBuilder {
     by_name: HashMap<String, usize>,
     source: Option<SourceCrs>,
     check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>,
+    validator: Option<std::sync::Arc<Validator>>,
 }
 
 struct SourceCrs {
@@ -102,7 +104,7 @@ impl RowBuilder {
                 Some(SourceCrs { crs: source_crs.clone(), to_storage, area_zones })
             }
         };
-        Ok(RowBuilder { dataset, by_name, source, check: None })
+        Ok(RowBuilder { dataset, by_name, source, check: None, validator: None })
     }
 
     /// Adds the dataset-specific checks and normalisation of observations.
@@ -112,11 +114,48 @@ impl RowBuilder {
         self
     }
 
+    /// Adds the dataset's validation rules (see [`crate::validate`]).
+    #[must_use]
+    pub fn with_rules(mut self, validator: Option<std::sync::Arc<Validator>>) -> RowBuilder {
+        self.validator = validator;
+        self
+    }
+
     /// Checks one feature and builds its row.
     ///
     /// # Errors
     /// A [`FeatureError`] naming the feature, and the field or `geometry` at fault.
     pub fn build(&self, raw: RawFeature) -> Result<Row, FeatureError> {
+        self.check(raw).into_result()
+    }
+
+    /// Checks one feature, builds its row and runs the per-feature validation rules on it.
+    pub fn check(&self, raw: RawFeature) -> Checked {
+        let location = raw.location.clone();
+        let mut findings = Vec::new();
+        let mut centroid = None;
+        let built = self.build_row(raw, &mut findings, &mut centroid);
+        let (row, error) = match built {
+            Ok(row) => (Some(row), None),
+            Err(e) => (None, Some(e)),
+        };
+        let mut checked = Checked { location, row, error, findings, key_hash: None, unchecked: Vec::new() };
+        if let Some(v) = &self.validator {
+            if checked.error.is_none() {
+                v.check_row(&mut checked, centroid);
+            } else {
+                v.finish(&mut checked);
+            }
+        }
+        checked
+    }
+
+    fn build_row(
+        &self,
+        raw: RawFeature,
+        findings: &mut Vec<Finding>,
+        centroid: &mut Option<geo_types::Coord<f64>>,
+    ) -> Result<Row, FeatureError> {
         let location = raw.location;
         let fail = |field: Option<&str>, message: String| FeatureError {
             location: location.clone(),
@@ -143,7 +182,21 @@ impl RowBuilder {
                 None if spec.required => return Err(fail(Some("geometry"), "geometry is missing".into())),
                 None => {}
                 Some(g) => {
-                    let g = geometry::conform(g, spec.kind).map_err(|m| fail(Some("geometry"), m))?;
+                    let mut g = geometry::conform(g, spec.kind).map_err(|m| fail(Some("geometry"), m))?;
+                    if let Some(v) = &self.validator {
+                        let to_lonlat = |c| source.to_storage.coord(c).ok();
+                        v.check_geometry(&mut g, &location, &to_lonlat, findings);
+                        for f in findings.iter_mut() {
+                            f.key = v.key_text(&row.cells);
+                        }
+                        if let Some(f) = findings.iter().find(|f| f.kind == FindingKind::Rejected) {
+                            return Err(fail(Some("geometry"), format!("{}: {}", f.rule, f.message)));
+                        }
+                        if v.wants_centroid() {
+                            use geo::Centroid;
+                            *centroid = g.centroid().and_then(|p| source.to_storage.coord(p.0).ok());
+                        }
+                    }
                     let (ewkb, area) = self
                         .place(g, source, spec.area_column.is_some(), spec.in_vietnam)
                         .map_err(|m| fail(Some("geometry"), m))?;

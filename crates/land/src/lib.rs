@@ -7,10 +7,12 @@
 //! aliases. Owners, ID numbers and certificates are **not** importable through this crate: they
 //! live in the restricted schema `land_restricted`, which no endpoint publishes.
 //!
-//! The land-use code lists of TT 08/2024/TT-BTNMT are in [`codes`]; their enforcement as
-//! import rules belongs to the ingestion rules (not yet declared here).
+//! The land-use code lists of TT 08/2024/TT-BTNMT are in [`codes`]; the loader rules of
+//! `land.parcels` (brief rules 5–10) are declared, and where they are pure domain logic
+//! implemented, in [`rules`].
 
 pub mod codes;
+pub mod rules;
 
 use geosector_domain::{
     CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, Overview, Partitioning, TileDecl,
@@ -51,6 +53,7 @@ pub const PARCELS: Dataset = Dataset {
         // A swap fires no trigger: the tiles' overview cells of the swapped area are rebuilt here.
         after_swap_sql: Some("SELECT land.refresh_parcel_cells($1::text::box2d)"),
     }),
+    rules: rules::PARCEL_RULES,
 };
 
 /// `land.map_sheets`: cadastral map sheets (tờ bản đồ địa chính).
@@ -70,6 +73,7 @@ pub const MAP_SHEETS: Dataset = Dataset {
     conflict_key: None,
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// Parcels in vector tiles: one by one from zoom 14 (a parcel of 20 m is then about 8 pixels),

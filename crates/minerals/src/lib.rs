@@ -40,6 +40,7 @@ pub const LICENCES: Dataset = Dataset {
     conflict_key: Some(&["licence_number"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `minerals.licence_areas`: the licensed area of a licence, with the corner points as written
@@ -60,6 +61,7 @@ pub const LICENCE_AREAS: Dataset = Dataset {
     conflict_key: None,
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `minerals.prohibited_zones`: zones where mineral activity is prohibited or temporarily
@@ -82,6 +84,7 @@ pub const PROHIBITED_ZONES: Dataset = Dataset {
     conflict_key: None,
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// Every importable dataset of the minerals sector.

@@ -419,6 +419,7 @@ mod tests {
         conflict_key: None,
         prepare_sql: None,
         partition: None,
+        rules: &[],
     };
     const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",

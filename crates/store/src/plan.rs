@@ -312,6 +312,7 @@ mod tests {
         conflict_key: None,
         prepare_sql: None,
         partition: None,
+        rules: &[],
     };
     pub(super) const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",

@@ -31,6 +31,7 @@ pub const PERMITS: Dataset = Dataset {
     conflict_key: Some(&["permit_number"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `water.works`: intakes, wells and outfalls.
@@ -52,6 +53,7 @@ pub const WORKS: Dataset = Dataset {
     conflict_key: Some(&["work_code"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `water.stations`: hydrological, rainfall, groundwater and water-quality stations.
@@ -72,6 +74,7 @@ pub const STATIONS: Dataset = Dataset {
     conflict_key: Some(&["station_code"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// `water.river_basins`: river basins (lưu vực sông).
@@ -88,6 +91,7 @@ pub const RIVER_BASINS: Dataset = Dataset {
     conflict_key: Some(&["basin_code"]),
     prepare_sql: None,
     partition: None,
+    rules: &[],
 };
 
 /// Every importable dataset of the water sector.

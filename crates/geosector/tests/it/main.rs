@@ -14,6 +14,7 @@ mod monitoring;
 mod partitions;
 mod readers;
 mod reference;
+mod rules;
 mod schema;
 mod tiles;
 mod viewer;

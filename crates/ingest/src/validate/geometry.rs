@@ -1,0 +1,326 @@
+//! Geometry validity (brief rule 7, OGC Simple Features / `ST_IsValid`): geo's `Validation` gives
+//! the reason; this module finds *where* (a coordinate of the offending ring, or the crossing
+//! point of two segments) and, with `--repair`, repairs polygons by a self-union (which splits a
+//! bow-tie at its crossing and dissolves overlapping parts), then validates the result again.
+//!
+//! Cost: geo's ring check compares every pair of segments, which for parcels of a few dozen
+//! vertices is cheaper than building an index; the location search runs only on invalid input.
+
+use geo::algorithm::line_intersection::{line_intersection, LineIntersection};
+use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
+use geo::{Area, BooleanOps};
+use geo_types::{Coord, Geometry, Line, LineString, MultiPolygon, Polygon};
+
+/// The verdict on one geometry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Valid as given (or not an areal geometry: only polygons are checked).
+    Valid,
+    /// Invalid, and repaired in place (only with `repair`).
+    Repaired {
+        /// The reason it was invalid.
+        before: String,
+        /// Where, in the geometry's own coordinates.
+        at: Option<Coord<f64>>,
+        /// Area before → after, in the geometry's units².
+        areas: (f64, f64),
+    },
+    /// Invalid (and not repairable when repair was asked for).
+    Invalid {
+        /// The reason (with the repair attempt's outcome when one was made).
+        reason: String,
+        /// Where, in the geometry's own coordinates.
+        at: Option<Coord<f64>>,
+    },
+}
+
+/// Checks a polygonal geometry and, when `repair` is set, repairs it in place.
+pub fn check(g: &mut Geometry<f64>, repair: bool) -> Verdict {
+    let first = match g {
+        Geometry::Polygon(p) => problem_polygon(p),
+        Geometry::MultiPolygon(mp) => problem_multi(mp),
+        _ => None,
+    };
+    let Some((reason, at)) = first else { return Verdict::Valid };
+    if !repair {
+        return Verdict::Invalid { reason, at };
+    }
+    let before_area = g.unsigned_area();
+    match repaired(g) {
+        Ok(fixed) => {
+            let after_area = fixed.unsigned_area();
+            *g = Geometry::MultiPolygon(fixed);
+            Verdict::Repaired { before: reason, at, areas: (before_area, after_area) }
+        }
+        Err(why) => Verdict::Invalid { reason: format!("{reason}; not repairable: {why}"), at },
+    }
+}
+
+/// The repair: a union of the parts with nothing resolves self-intersections (even-odd filling)
+/// and overlapping parts; the result must be valid and keep some area.
+fn repaired(g: &Geometry<f64>) -> Result<MultiPolygon<f64>, String> {
+    let parts = match g {
+        Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
+        Geometry::MultiPolygon(mp) => mp.clone(),
+        _ => return Err("not a polygon".into()),
+    };
+    if parts
+        .0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .any(|r| r.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()))
+    {
+        return Err("it has non-finite coordinates".into());
+    }
+    let fixed = parts.union(&MultiPolygon::new(Vec::new()));
+    if fixed.0.is_empty() || fixed.unsigned_area() <= 0.0 {
+        return Err("nothing with an area is left".into());
+    }
+    match problem_multi(&fixed) {
+        None => Ok(fixed),
+        Some((reason, _)) => Err(format!("the repaired geometry is still invalid: {reason}")),
+    }
+}
+
+/// The first problem of a polygon, with a location.
+fn problem_polygon(p: &Polygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
+    match p.check_validation() {
+        Err(e) => {
+            let at = locate_polygon(p, &e);
+            Some((e.to_string(), at))
+        }
+        Ok(()) => collapsed(p),
+    }
+}
+
+/// A ring of four or more points enclosing no area (`0 0, 10 0, 20 0, 0 0`) folds back on
+/// itself; GEOS calls it a self-intersection, geo's `Validation` does not look for it.
+fn collapsed(p: &Polygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
+    let ring = p.exterior();
+    if ring.0.len() >= 4 && Polygon::new(ring.clone(), Vec::new()).unsigned_area() == 0.0 {
+        return Some(("exterior ring encloses no area (it folds back on itself)".into(), first(ring)));
+    }
+    None
+}
+
+/// The first problem of a multipolygon, with a location.
+fn problem_multi(mp: &MultiPolygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
+    let Err(e) = mp.check_validation() else {
+        return mp.0.iter().enumerate().find_map(|(i, p)| {
+            collapsed(p).map(|(reason, at)| (format!("polygon at index {i} is invalid: {reason}"), at))
+        });
+    };
+    let at = match &e {
+        InvalidMultiPolygon::InvalidPolygon(i, inner) => mp.0.get(i.0).and_then(|p| locate_polygon(p, inner)),
+        InvalidMultiPolygon::ElementsOverlaps(a, b) | InvalidMultiPolygon::ElementsTouchOnALine(a, b) => {
+            match (mp.0.get(a.0), mp.0.get(b.0)) {
+                (Some(pa), Some(pb)) => crossing(pa.exterior(), Some(pb.exterior())).or_else(|| first(pb.exterior())),
+                _ => None,
+            }
+        }
+    };
+    Some((e.to_string(), at))
+}
+
+fn ring(p: &Polygon<f64>, role: RingRole) -> Option<&LineString<f64>> {
+    match role {
+        RingRole::Exterior => Some(p.exterior()),
+        RingRole::Interior(i) => p.interiors().get(i),
+    }
+}
+
+fn locate_polygon(p: &Polygon<f64>, e: &InvalidPolygon) -> Option<Coord<f64>> {
+    match e {
+        InvalidPolygon::TooFewPointsInRing(r) => ring(p, *r).and_then(first),
+        InvalidPolygon::NonFiniteCoord(r, i) => ring(p, *r).and_then(|ls| {
+            // The non-finite coordinate itself cannot be shown; its finite neighbour can.
+            ls.0.iter()
+                .take(i.0)
+                .rev()
+                .chain(ls.0.iter().skip(i.0))
+                .find(|c| c.x.is_finite() && c.y.is_finite())
+                .copied()
+        }),
+        InvalidPolygon::SelfIntersection(r) => ring(p, *r).and_then(|ls| crossing(ls, None).or_else(|| first(ls))),
+        InvalidPolygon::InteriorRingNotContainedInExteriorRing(r) => {
+            ring(p, *r).and_then(|ls| crossing(p.exterior(), Some(ls)).or_else(|| first(ls)))
+        }
+        InvalidPolygon::IntersectingRingsOnALine(a, b) | InvalidPolygon::IntersectingRingsOnAnArea(a, b) => {
+            match (ring(p, *a), ring(p, *b)) {
+                (Some(ra), Some(rb)) => crossing(ra, Some(rb)).or_else(|| first(rb)),
+                _ => None,
+            }
+        }
+    }
+}
+
+fn first(ls: &LineString<f64>) -> Option<Coord<f64>> {
+    ls.0.first().copied()
+}
+
+/// Where two rings (or one ring with itself) cross or overlap: the first intersection point of
+/// two segments that are not neighbours along the ring (for one ring). Quadratic, so only run
+/// on geometries already known to be invalid.
+fn crossing(a: &LineString<f64>, b: Option<&LineString<f64>>) -> Option<Coord<f64>> {
+    let lines_a: Vec<Line<f64>> = a.lines().filter(|l| l.start != l.end).collect();
+    let n = lines_a.len();
+    match b {
+        None => {
+            for i in 0..n {
+                for j in (i + 1)..n {
+                    let neighbours = j == i + 1 || (i == 0 && j == n - 1);
+                    match line_intersection(lines_a[i], lines_a[j]) {
+                        Some(LineIntersection::SinglePoint { intersection, .. }) if !neighbours => {
+                            return Some(intersection)
+                        }
+                        // Neighbours folding back on each other (a spike), or any collinear overlap.
+                        Some(LineIntersection::Collinear { intersection }) => return Some(intersection.start),
+                        _ => {}
+                    }
+                }
+            }
+            None
+        }
+        Some(b) => {
+            for la in &lines_a {
+                for lb in b.lines() {
+                    match line_intersection(*la, lb) {
+                        Some(LineIntersection::SinglePoint { intersection, .. }) => return Some(intersection),
+                        Some(LineIntersection::Collinear { intersection }) => return Some(intersection.start),
+                        None => {}
+                    }
+                }
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo_types::{coord, polygon};
+
+    use super::*;
+
+    fn bow_tie() -> Geometry<f64> {
+        Geometry::Polygon(polygon![(x: 0., y: 0.), (x: 10., y: 10.), (x: 10., y: 0.), (x: 0., y: 10.), (x: 0., y: 0.)])
+    }
+
+    #[test]
+    fn a_square_is_valid() {
+        let mut g = Geometry::Polygon(polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)]);
+        assert_eq!(check(&mut g, false), Verdict::Valid);
+    }
+
+    #[test]
+    fn a_bow_tie_is_invalid_at_its_crossing() {
+        let mut g = bow_tie();
+        match check(&mut g, false) {
+            Verdict::Invalid { reason, at } => {
+                assert!(reason.contains("self-intersection"), "{reason}");
+                assert_eq!(at, Some(coord! { x: 5., y: 5. }));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bow_tie_is_repaired_into_two_valid_triangles() {
+        let mut g = bow_tie();
+        match check(&mut g, true) {
+            Verdict::Repaired { before, at, areas } => {
+                assert!(before.contains("self-intersection"));
+                assert_eq!(at, Some(coord! { x: 5., y: 5. }));
+                assert!((areas.1 - 50.0).abs() < 1e-9, "two triangles of 25: {areas:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let Geometry::MultiPolygon(mp) = &g else { panic!("{g:?}") };
+        assert_eq!(mp.0.len(), 2);
+        assert!(mp.is_valid());
+    }
+
+    #[test]
+    fn a_hole_outside_its_shell_is_located() {
+        let mut g = Geometry::Polygon(polygon!(
+            exterior: [(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)],
+            interiors: [[(x: 20., y: 20.), (x: 21., y: 20.), (x: 21., y: 21.), (x: 20., y: 21.)]],
+        ));
+        match check(&mut g, false) {
+            Verdict::Invalid { reason, at } => {
+                assert!(reason.contains("not contained"), "{reason}");
+                assert_eq!(at, Some(coord! { x: 20., y: 20. }));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_finite_coordinates_are_not_repairable() {
+        let mut g =
+            Geometry::Polygon(polygon![(x: 0., y: 0.), (x: f64::NAN, y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)]);
+        match check(&mut g, true) {
+            Verdict::Invalid { reason, at } => {
+                assert!(reason.contains("not repairable"), "{reason}");
+                assert_eq!(at, Some(coord! { x: 0., y: 0. }));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The GEOS/JTS isValid test cases (TestValid.xml, TestIsValid.xml, flattened to JSON lines
+    /// in ../shared/testdata/bad-inputs/geos-xmltester): our verdict on every polygon and
+    /// multipolygon case must be GEOS's, except the cases listed here, where geo's `Validation`
+    /// is known to differ (see docs/validation.md).
+    #[test]
+    fn verdicts_match_geos_on_its_polygon_cases() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/bad-inputs/geos-xmltester");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        let mut files: Vec<_> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().ends_with(".isvalid.jsonl")).collect();
+        files.sort();
+        let mut checked = 0;
+        let mut differ = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let case: serde_json::Value = serde_json::from_str(line).unwrap();
+                let wkt_text = case["wkt"].as_str().unwrap();
+                let upper = wkt_text.trim_start().to_ascii_uppercase();
+                if !(upper.starts_with("POLYGON") || upper.starts_with("MULTIPOLYGON")) {
+                    continue;
+                }
+                // The wkt crate reads no NaN; an infinite ordinate is non-finite all the same.
+                let wkt_text = &wkt_text.replace("NaN", "1e999");
+                let Ok(mut g) = <Geometry<f64> as wkt::TryFromWkt<f64>>::try_from_wkt_str(wkt_text) else {
+                    differ.push(format!("unparsable: {}", case["desc"]));
+                    continue;
+                };
+                checked += 1;
+                let ours = check(&mut g, false) == Verdict::Valid;
+                if ours != case["valid"].as_bool().unwrap() {
+                    differ.push(case["desc"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
+        let known: &[&str] = KNOWN_DIFFERENCES;
+        assert_eq!(differ, known, "cases where geo's verdict differs from GEOS");
+    }
+
+    /// GEOS/JTS cases where geo 0.33's `Validation` gives another verdict (each explained in
+    /// docs/validation.md).
+    /// All are "interior disconnected" cases: holes that touch the shell or each other so that
+    /// they cut the polygon's interior in pieces. geo 0.33 checks each pair of rings but not the
+    /// connectivity of the interior (GEOS's `checkConnectedInteriors`), so it calls them valid.
+    const KNOWN_DIFFERENCES: &[&str] = &[
+        "A - hole touches shell twice (interior disconnected)",
+        "A - chain of holes surrounds area (interior disconnected)",
+        "A - chain of holes splits polygon, touches at vertices (interior disconnected)",
+        "A - chain of holes splits polygon, touches at non-vertex (interior disconnected)",
+        "A - hole touches hole at all vertices (interior disconnected)",
+        "A - hole touches hole at two vertices (interior disconnected)",
+        "A - hole touches shell at all vertices (interior disconnected)",
+    ];
+}
