@@ -47,12 +47,12 @@ fn benches(c: &mut Criterion) {
     group.bench_function("read_geojsonseq", |b| {
         b.iter(|| {
             let mut sink = Collect(Vec::with_capacity(2048));
-            readers::read(&file, Format::GeoJsonSeq, &mut sink).expect("read");
+            readers::read(&file, Format::GeoJsonSeq, &readers::ReadOptions::default(), &mut sink).expect("read");
             sink.0.len()
         })
     });
     let mut sink = Collect(Vec::new());
-    readers::read(&file, Format::GeoJsonSeq, &mut sink).expect("read");
+    readers::read(&file, Format::GeoJsonSeq, &readers::ReadOptions::default(), &mut sink).expect("read");
     let builder = RowBuilder::new(&geosector_land::PARCELS, &tm3).expect("builder");
     group.bench_function("build_rows", |b| {
         b.iter(|| sink.0.iter().cloned().map(|f| builder.build(f).is_ok()).filter(|ok| *ok).count())

@@ -232,8 +232,18 @@ pub async fn import(
         Err(join) => return Err(ImportError::ReaderStopped(join.to_string())),
     }
     progress.finish();
-    session.finish(&mut report)?;
     writer.finish().await?;
+    if let Some(pending) = session.take_overlaps() {
+        if report.rejected == 0 || options.skip_rejected {
+            let checking = Instant::now();
+            let found = tokio::task::spawn_blocking(move || pending.find())
+                .await
+                .map_err(|join| ImportError::ReaderStopped(join.to_string()))??;
+            session.record_overlaps(found, &mut report)?;
+            tracing::info!(dataset = dataset.id, seconds = checking.elapsed().as_secs_f64(), "overlaps checked");
+        }
+    }
+    session.finish(&mut report)?;
     tracing::info!(
         dataset = dataset.id,
         features = report.features_read,

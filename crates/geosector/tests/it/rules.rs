@@ -273,3 +273,50 @@ fn rules_are_listed_by_geosector_datasets() {
     let help = geosector(None, &["import", "--help"]);
     assert!(help.stdout.contains("1 rejected") && help.stdout.contains("2 failed"), "{}", help.text());
 }
+
+#[tokio::test]
+async fn rules_overlapping_parcels_are_flagged_in_pairs_and_can_reject() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // Squares 0 and 1 are neighbours apart; the third is square 0 shifted north by a tenth of its
+    // height (about 11 m): it overlaps square 0 by about 9/10 of ~11,600 m².
+    let shifted = "[[105.85,21.2401],[105.851,21.2401],[105.851,21.2411],[105.85,21.2411],[105.85,21.2401]]";
+    let file = collection(
+        tmp.path(),
+        "overlaps.geojson",
+        &[parcel("1", "ONT", "", &square(0)), parcel("2", "ONT", "", &square(1)), parcel("3", "ONT", "", shifted)],
+    );
+    let report = tmp.path().join("report.json");
+    let flagged = tmp.path().join("flagged.geojson");
+    let run = db.geosector(&[
+        "import",
+        "land.parcels",
+        &file,
+        "--report",
+        report.to_str().unwrap(),
+        "--flagged",
+        flagged.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "an overlap is flagged, not rejected, by default: {}", run.text());
+    assert_eq!(db.count("land.parcels").await, 3);
+    let r = json(&report);
+    let overlaps = rule(&r, "land.overlaps");
+    assert_eq!(overlaps["flagged"], 1, "exactly the one overlapping pair: {overlaps}");
+    let example = &overlaps["examples"][0];
+    assert_eq!(example["feature_index"], 2, "{example}");
+    assert_eq!(example["other"]["index"], 0, "{example}");
+    let area = example["area_m2"].as_f64().unwrap();
+    // 0.001° of longitude at 21.24° N is about 103.9 m, 0.001° of latitude about 110.7 m.
+    let expected = 0.9 * 103.9 * 110.7;
+    assert!((area / expected - 1.0).abs() < 0.02, "{area} m² vs about {expected} m²");
+    let text = std::fs::read_to_string(&flagged).unwrap();
+    assert!(text.contains("\"rule\":\"land.overlaps\""), "{text}");
+
+    // Set to reject, the same file is refused and nothing is stored.
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, "[land.parcels]\n\"land.overlaps\" = \"reject\"\n").unwrap();
+    let run = db.geosector(&["import", "land.parcels", &file, "--replace", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{}", run.text());
+    assert!(run.stdout.contains("land.overlaps"), "{}", run.text());
+    assert_eq!(db.count("land.parcels").await, 3, "the rejected replace left the parcels as they were");
+}

@@ -29,9 +29,11 @@ use geosector_domain::rules::{Check, FeatureRule, FeatureView, Params, RuleDecl,
 use geosector_domain::{CellValue, Dataset};
 
 use crate::error::{FeatureError, ImportError, Location};
+use crate::overlaps::{Overlap, OverlapFinder};
 use crate::report::ImportReport;
 use crate::rows::Row;
 pub use config::RulesConfig;
+use geozero::ToGeo;
 use units::{AdminUnits, Existence, Placement};
 
 /// How the rules run in an import.
@@ -239,7 +241,6 @@ impl Validator {
                         "reference.admin_units holds no commune boundary: load them with `geosector reference <dir>`"
                             .to_owned(),
                     ),
-                    Check::Overlaps => Some("not run by this build: the overlap finder is not wired in yet".to_owned()),
                     _ => None,
                 };
                 if let Check::UniqueKey { columns } = decl.check {
@@ -467,6 +468,44 @@ pub struct Session {
     unique: Option<(&'static str, Severity)>,
     flagged: Option<flagged::FlaggedWriter>,
     max_examples: usize,
+    overlaps: Option<PendingOverlaps>,
+}
+
+/// The overlap rule of a load in progress: the accepted polygons go into an [`OverlapFinder`]
+/// (envelopes in memory, coordinates in a spill file); the pairs are found once the load is
+/// read, by [`PendingOverlaps::find`] on a blocking thread.
+#[derive(Debug)]
+pub struct PendingOverlaps {
+    finder: OverlapFinder,
+    rule: &'static str,
+    severity: Severity,
+    /// Where each added polygon comes from (file number, feature index), by finder index.
+    places: Vec<(u32, u64)>,
+}
+
+/// The pairs an overlap check found, with what [`Session::record_overlaps`] needs to report them.
+#[derive(Debug)]
+pub struct FoundOverlaps {
+    rule: &'static str,
+    severity: Severity,
+    places: Vec<(u32, u64)>,
+    pairs: Vec<Overlap>,
+}
+
+impl PendingOverlaps {
+    /// Finds the overlapping pairs (rayon; call it on a blocking thread).
+    ///
+    /// # Errors
+    /// [`ImportError::File`] when the spill file cannot be read back.
+    pub fn find(self) -> Result<FoundOverlaps, ImportError> {
+        let PendingOverlaps { finder, rule, severity, places } = self;
+        let pairs = finder.finish().map_err(spill_error)?;
+        Ok(FoundOverlaps { rule, severity, places, pairs })
+    }
+}
+
+fn spill_error(e: std::io::Error) -> ImportError {
+    ImportError::File { path: std::env::temp_dir(), reason: format!("overlap check spill file: {e}") }
 }
 
 impl Session {
@@ -489,7 +528,19 @@ impl Session {
             unique =
                 v.running().find(|r| matches!(r.decl.check, Check::UniqueKey { .. })).map(|r| (r.decl.id, r.severity));
         }
-        Ok(Session { validator, seen: HashMap::new(), files: Vec::new(), unique, flagged, max_examples })
+        let overlaps = match &validator {
+            Some(v) => match v.running().find(|r| matches!(r.decl.check, Check::Overlaps)) {
+                Some(rule) => Some(PendingOverlaps {
+                    finder: OverlapFinder::new(v.params().get("overlap_min_m2", 0.5)).map_err(spill_error)?,
+                    rule: rule.decl.id,
+                    severity: rule.severity,
+                    places: Vec::new(),
+                }),
+                None => None,
+            },
+            None => None,
+        };
+        Ok(Session { validator, seen: HashMap::new(), files: Vec::new(), unique, flagged, max_examples, overlaps })
     }
 
     /// A new input file begins.
@@ -545,6 +596,15 @@ impl Session {
                 checked.findings.push(f);
             }
         }
+        if let (Some(o), None, Some(ewkb)) =
+            (&mut self.overlaps, &checked.error, checked.row.as_ref().and_then(|r| r.geometry.as_deref()))
+        {
+            if let Ok(Geometry::MultiPolygon(polygons)) = geozero::wkb::Ewkb(ewkb).to_geo() {
+                let file_no = u32::try_from(self.files.len().saturating_sub(1)).unwrap_or(u32::MAX);
+                o.finder.add(o.places.len() as u64, &polygons).map_err(spill_error)?;
+                o.places.push((file_no, checked.location.index));
+            }
+        }
         for rule in &checked.unchecked {
             report.count_unchecked(rule);
         }
@@ -552,6 +612,48 @@ impl Session {
             report.record(f, self.max_examples);
             if let Some(out) = &mut self.flagged {
                 out.write(f, checked.row.as_ref().and_then(|r| r.geometry.as_deref()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The overlap check to run once every feature is observed, if the rule is on.
+    pub fn take_overlaps(&mut self) -> Option<PendingOverlaps> {
+        self.overlaps.take()
+    }
+
+    /// Reports the pairs of an overlap check: one finding per pair, on the feature read second,
+    /// naming the first. Pairs of a rule set to `reject` reject the load.
+    ///
+    /// # Errors
+    /// [`ImportError::File`] when the findings file cannot be written.
+    pub fn record_overlaps(&mut self, found: FoundOverlaps, report: &mut ImportReport) -> Result<(), ImportError> {
+        let FoundOverlaps { rule, severity, places, pairs } = found;
+        let kind = FindingKind::of(severity);
+        let location = |i: u64| {
+            let (file, index) = places.get(usize::try_from(i).unwrap_or(usize::MAX)).copied().unwrap_or_default();
+            Location { file: self.files.get(file as usize).cloned().unwrap_or_default(), index, is_line: false }
+        };
+        for pair in &pairs {
+            let (first, second) = (location(pair.a), location(pair.b));
+            let message = if pair.is_unevaluated() {
+                format!(
+                    "may overlap feature {} of {} (the intersection could not be computed)",
+                    first.index,
+                    first.file.display()
+                )
+            } else {
+                format!("overlaps feature {} of {} by {:.1} m²", first.index, first.file.display(), pair.area_m2)
+            };
+            let mut f = Finding::pair(rule, kind, &second, &first, message);
+            f.at = Some([pair.at.x, pair.at.y]);
+            f.area_m2 = pair.area_m2.is_finite().then_some(pair.area_m2);
+            if kind == FindingKind::Rejected {
+                report.rejected += 1;
+            }
+            report.record(&f, self.max_examples);
+            if let Some(out) = &mut self.flagged {
+                out.write(&f, None)?;
             }
         }
         Ok(())
@@ -636,7 +738,7 @@ pub(crate) mod tests {
     fn commune_rules_are_skipped_without_reference_data() {
         let v = validator(&ValidationOptions::default(), None);
         let skipped: Vec<_> = v.rules().iter().filter(|r| r.skipped.is_some()).map(|r| r.decl.id).collect();
-        assert_eq!(skipped, ["land.commune_exists", "land.inside_commune", "land.overlaps"]);
+        assert_eq!(skipped, ["land.commune_exists", "land.inside_commune"]);
     }
 
     #[test]
