@@ -35,8 +35,11 @@ emit() { echo "$1" | tee -a "$RESULTS"; }
 ours() {
   local label=$1 format=$2; shift 2
   local t
-  t=$( { /usr/bin/time -f '%e %M' "$BIN" --database-url "$URL" import land.parcels "$@" --replace >/tmp/bench/ingest-last.log 2>&1; } 2>&1 | tail -1)
+  RUST_LOG=geosector_ingest=info /usr/bin/time -o /tmp/bench/ingest-time -f '%e %M' \
+    "$BIN" --database-url "$URL" import land.parcels "$@" --replace >/tmp/bench/ingest-last.log 2>&1
   grep -q 'accepted' /tmp/bench/ingest-last.log || { echo "import failed:" >&2; cat /tmp/bench/ingest-last.log >&2; exit 1; }
+  sed 's/\x1b\[[0-9;]*m//g' /tmp/bench/ingest-last.log | grep -E 'staged|overlaps checked|moved' | sed 's/^/  # /' >&2
+  t=$(tail -n 1 /tmp/bench/ingest-time)
   emit "{\"tool\":\"$label\",\"format\":\"$format\",\"wall_s\":${t% *},\"rss_kb\":${t#* }}"
 }
 

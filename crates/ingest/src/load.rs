@@ -233,17 +233,12 @@ pub async fn import(
     }
     progress.finish();
     writer.finish().await?;
-    if let Some(pending) = session.take_overlaps() {
-        if report.rejected == 0 || options.skip_rejected {
-            let checking = Instant::now();
-            let found = tokio::task::spawn_blocking(move || pending.find())
-                .await
-                .map_err(|join| ImportError::ReaderStopped(join.to_string()))??;
-            session.record_overlaps(found, &mut report)?;
-            tracing::info!(dataset = dataset.id, seconds = checking.elapsed().as_secs_f64(), "overlaps checked");
-        }
-    }
-    session.finish(&mut report)?;
+    // The overlap check runs on a blocking thread while PostgreSQL moves the rows and builds the
+    // indexes; its verdict is awaited before the commit.
+    let overlaps = session
+        .take_overlaps()
+        .filter(|_| report.rejected == 0 || options.skip_rejected)
+        .map(|pending| (Instant::now(), tokio::task::spawn_blocking(move || pending.find())));
     tracing::info!(
         dataset = dataset.id,
         features = report.features_read,
@@ -260,6 +255,7 @@ pub async fn import(
         });
     }
     if report.rejected > 0 && (!options.skip_rejected || seq == 0) {
+        session.finish(&mut report)?;
         tx.rollback().await?;
         report.outcome = Outcome::Rejected;
         report.elapsed_ms = started.elapsed().as_millis();
@@ -270,8 +266,10 @@ pub async fn import(
         (Some(bare), Some(keys)) => {
             if options.dry_run {
                 // Checked and staged (the load table has the live table's checks): nothing more to try.
+                settle_overlaps(overlaps, &mut session, &mut report).await?;
+                session.finish(&mut report)?;
                 tx.rollback().await?;
-                report.outcome = Outcome::Accepted;
+                report.outcome = if report.rejected > 0 { Outcome::Rejected } else { Outcome::Accepted };
                 report.elapsed_ms = started.elapsed().as_millis();
                 return Ok(report);
             }
@@ -298,6 +296,15 @@ pub async fn import(
         seconds = moving.elapsed().as_secs_f64(),
         "moved into the live table"
     );
+    settle_overlaps(overlaps, &mut session, &mut report).await?;
+    session.finish(&mut report)?;
+    if report.rejected > 0 && !options.skip_rejected {
+        // Overlaps set to reject.
+        tx.rollback().await?;
+        report.outcome = Outcome::Rejected;
+        report.elapsed_ms = started.elapsed().as_millis();
+        return Ok(report);
+    }
     if monitoring::is_observations(dataset) && !options.dry_run {
         let computing = Instant::now();
         let refreshed = monitoring::refresh_indices(&tx, &options.indices).await?;
@@ -312,6 +319,19 @@ pub async fn import(
     report.outcome = if report.rejected > 0 { Outcome::Partial } else { Outcome::Accepted };
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// Waits for the overlap check started after COPY and reports its pairs.
+async fn settle_overlaps(
+    task: Option<(Instant, tokio::task::JoinHandle<Result<validate::FoundOverlaps, ImportError>>)>,
+    session: &mut Session,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let Some((started, task)) = task else { return Ok(()) };
+    let found = task.await.map_err(|join| ImportError::ReaderStopped(join.to_string()))??;
+    session.record_overlaps(found, report)?;
+    tracing::info!(dataset = %report.dataset, seconds = started.elapsed().as_secs_f64(), "overlaps checked");
+    Ok(())
 }
 
 /// The statement that moves staged rows into the live table: a plain insert, or an upsert on
