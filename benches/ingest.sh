@@ -57,10 +57,11 @@ for run in $(seq "$RUNS"); do
     if [ "$f" = fgb ]; then ours geosector-no-topology "$f" "$DATA/parcels.$f" --historical --rules "$NO_TOPOLOGY"; fi
   done
   # The floor: the same rows (as geosector stored them) dumped in COPY binary, loaded with COPY.
-  psql -X -q -d "$URL" -c "COPY (SELECT commune_code, sheet_number, parcel_number, land_use_codes, declared_area_m2, geom, source_srid, computed_area_m2 FROM land.parcels) TO '$DATA/parcels.pgcopy' (FORMAT binary)"
+  psql -X -q -d "$URL" -c "\\copy (SELECT commune_code, sheet_number, parcel_number, land_use_codes, declared_area_m2, geom, source_srid, computed_area_m2 FROM land.parcels) TO '$DATA/parcels.pgcopy' (FORMAT binary)"
   psql -X -q -d "$URL" -c "DROP TABLE IF EXISTS public.floor_copy" \
     -c "CREATE TABLE public.floor_copy (commune_code text, sheet_number integer, parcel_number text, land_use_codes text[], declared_area_m2 double precision, geom geometry(MultiPolygon, 4326), source_srid integer, computed_area_m2 double precision)"
-  t=$( { /usr/bin/time -f '%e' psql -X -q -d "$URL" -c "COPY public.floor_copy FROM '$DATA/parcels.pgcopy' (FORMAT binary)"; } 2>&1 | tail -1)
+  /usr/bin/time -o /tmp/bench/ingest-time -f '%e' psql -X -q -d "$URL" -c "\\copy public.floor_copy FROM '$DATA/parcels.pgcopy' (FORMAT binary)"
+  t=$(tail -n 1 /tmp/bench/ingest-time)
   emit "{\"tool\":\"copy-binary-floor\",\"format\":\"pgcopy\",\"wall_s\":$t}"
 done
 
