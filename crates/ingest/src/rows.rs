@@ -71,6 +71,13 @@ fn area_plane(zone: &geosector_crs::CrsDef) -> Crs {
     }
 }
 
+/// A geometry placed in the storage CRS: its EWKB, its planar area and the lon/lat geometry.
+struct Placed {
+    ewkb: Vec<u8>,
+    area: Option<f64>,
+    lonlat: Geometry<f64>,
+}
+
 impl std::fmt::Debug for RowBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RowBuilder").field("dataset", &self.dataset.id).finish_non_exhaustive()
@@ -134,12 +141,13 @@ impl RowBuilder {
         let location = raw.location.clone();
         let mut findings = Vec::new();
         let mut centroid = None;
-        let built = self.build_row(raw, &mut findings, &mut centroid);
+        let mut polygons = None;
+        let built = self.build_row(raw, &mut findings, &mut centroid, &mut polygons);
         let (row, error) = match built {
             Ok(row) => (Some(row), None),
             Err(e) => (None, Some(e)),
         };
-        let mut checked = Checked { location, row, error, findings, key_hash: None, unchecked: Vec::new() };
+        let mut checked = Checked { location, row, error, findings, key_hash: None, unchecked: Vec::new(), polygons };
         if let Some(v) = &self.validator {
             if checked.error.is_none() {
                 v.check_row(&mut checked, centroid);
@@ -155,6 +163,7 @@ impl RowBuilder {
         raw: RawFeature,
         findings: &mut Vec<Finding>,
         centroid: &mut Option<geo_types::Coord<f64>>,
+        polygons: &mut Option<geo_types::MultiPolygon<f64>>,
     ) -> Result<Row, FeatureError> {
         let location = raw.location;
         let fail = |field: Option<&str>, message: String| FeatureError {
@@ -197,9 +206,14 @@ impl RowBuilder {
                             *centroid = g.centroid().and_then(|p| source.to_storage.coord(p.0).ok());
                         }
                     }
-                    let (ewkb, area) = self
+                    let Placed { ewkb, area, lonlat } = self
                         .place(g, source, spec.area_column.is_some(), spec.in_vietnam)
                         .map_err(|m| fail(Some("geometry"), m))?;
+                    if let Geometry::MultiPolygon(m) = lonlat {
+                        if self.validator.as_ref().is_some_and(|v| v.wants_polygons()) {
+                            *polygons = Some(m);
+                        }
+                    }
                     row.geometry = Some(ewkb);
                     row.area_m2 = area;
                 }
@@ -238,7 +252,7 @@ impl RowBuilder {
         source: &SourceCrs,
         want_area: bool,
         in_vietnam: bool,
-    ) -> Result<(Vec<u8>, Option<f64>), String> {
+    ) -> Result<Placed, String> {
         let source_is_planar = source.area_zones.is_empty();
         let mut area = (want_area && source_is_planar).then(|| g.unsigned_area());
         let source_first = geometry::first_coord(&g);
@@ -261,7 +275,7 @@ impl RowBuilder {
             area = Some(self.zone_area(&g, source)?);
         }
         let ewkb = geometry::to_ewkb(&g, STORAGE_SRID)?;
-        Ok((ewkb, area))
+        Ok(Placed { ewkb, area, lonlat: g })
     }
 
     /// Planar area in the VN-2000 TM-3 zone whose central meridian is nearest to the geometry,

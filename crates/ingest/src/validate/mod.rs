@@ -33,7 +33,6 @@ use crate::overlaps::{Overlap, OverlapFinder};
 use crate::report::ImportReport;
 use crate::rows::Row;
 pub use config::RulesConfig;
-use geozero::ToGeo;
 use units::{AdminUnits, Existence, Placement};
 
 /// How the rules run in an import.
@@ -144,6 +143,8 @@ pub struct Checked {
     pub key_hash: Option<u64>,
     /// Rules that could not be checked on this feature (e.g. a date before the reference data).
     pub unchecked: Vec<&'static str>,
+    /// The polygons in lon/lat, kept by the row builder for the overlap check (when it runs).
+    pub polygons: Option<geo_types::MultiPolygon<f64>>,
 }
 
 impl Checked {
@@ -279,6 +280,11 @@ impl Validator {
     /// Whether the row builder must hand over the centroid (for `InsideUnit`).
     pub fn wants_centroid(&self) -> bool {
         self.running().any(|r| matches!(r.decl.check, Check::InsideUnit { .. }))
+    }
+
+    /// Whether the row builder must hand over the lon/lat polygons (for `Overlaps`).
+    pub fn wants_polygons(&self) -> bool {
+        self.running().any(|r| matches!(r.decl.check, Check::Overlaps))
     }
 
     /// Geometry validity on the geometry in its source CRS, before area and reprojection.
@@ -596,14 +602,10 @@ impl Session {
                 checked.findings.push(f);
             }
         }
-        if let (Some(o), None, Some(ewkb)) =
-            (&mut self.overlaps, &checked.error, checked.row.as_ref().and_then(|r| r.geometry.as_deref()))
-        {
-            if let Ok(Geometry::MultiPolygon(polygons)) = geozero::wkb::Ewkb(ewkb).to_geo() {
-                let file_no = u32::try_from(self.files.len().saturating_sub(1)).unwrap_or(u32::MAX);
-                o.finder.add(o.places.len() as u64, &polygons).map_err(spill_error)?;
-                o.places.push((file_no, checked.location.index));
-            }
+        if let (Some(o), None, Some(polygons)) = (&mut self.overlaps, &checked.error, checked.polygons.take()) {
+            let file_no = u32::try_from(self.files.len().saturating_sub(1)).unwrap_or(u32::MAX);
+            o.finder.add(o.places.len() as u64, &polygons).map_err(spill_error)?;
+            o.places.push((file_no, checked.location.index));
         }
         for rule in &checked.unchecked {
             report.count_unchecked(rule);
@@ -707,6 +709,7 @@ pub(crate) mod tests {
             findings: Vec::new(),
             key_hash: None,
             unchecked: Vec::new(),
+            polygons: None,
         }
     }
 
