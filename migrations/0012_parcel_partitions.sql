@@ -38,6 +38,15 @@ BEGIN
 END
 $$;
 
+-- The version trigger of every table now goes through the same function (one bump, one NOTIFY).
+CREATE OR REPLACE FUNCTION meta.bump_table_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM meta.record_change(TG_TABLE_SCHEMA, TG_TABLE_NAME, NULL);
+    RETURN NULL;
+END
+$$;
+
 ALTER TABLE land.parcels RENAME TO parcels_before_0012;
 DROP TRIGGER bump_version ON land.parcels_before_0012;
 DROP TRIGGER record_extent_insert ON land.parcels_before_0012;
