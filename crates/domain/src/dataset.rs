@@ -45,9 +45,37 @@ pub struct Partitioning {
     /// The declared field holding a commune code; the key is the 2025 province of that commune
     /// in `reference.admin_units`, or [`Partitioning::UNKNOWN`] when it is not there.
     pub commune_field: &'static str,
-    /// SQL run after a swap with the lon/lat box of the old and new rows as `$1` (`box2d` as text)
-    /// (e.g. refresh a derived overview, which swaps do not trigger). A crate constant.
-    pub after_swap_sql: Option<&'static str>,
+    /// The overview cells a swap keeps in step (swaps fire no trigger), if the dataset has any.
+    pub cells: Option<CellPyramid>,
+}
+
+/// A dataset's tile overview as a pyramid of Web Mercator cells (`land.parcel_cells`, migration
+/// 0008): at the finest zoom each cell holds the class covering the largest area of the rows
+/// whose bounding-box centre falls in it, their number and total area; each coarser cell is
+/// rolled up from its four sub-cells. Triggers keep it in step with ordinary writes; after a
+/// partition swap the importer recomputes the cells of the changed box from the rows it loaded
+/// and the rows of the partitions it kept.
+#[derive(Debug, Clone, Copy)]
+pub struct CellPyramid {
+    /// Schema of the cells table.
+    pub schema: &'static str,
+    /// The cells table: `zoom, cell_x, cell_y, <class>, parcels, area_m2`.
+    pub table: &'static str,
+    /// The finest zoom (the pyramid goes from it down to 0).
+    pub finest_zoom: u8,
+    /// Cells per tile side.
+    pub cells_per_tile: u32,
+    /// The declared field whose first value is a row's class (e.g. the main land use).
+    pub class_field: &'static str,
+    /// Declared fields giving a row's area when it has no computed area, in order of preference.
+    pub area_fields: &'static [&'static str],
+    /// The class column of the cells table.
+    pub class_column: &'static str,
+    /// SQL listing the rows of the partitions kept that may fall in a lon/lat box: `$1..$4` the
+    /// box (xmin, ymin, xmax, ymax), `$5` the replaced partition keys (`text[]`); it returns each
+    /// row's lon/lat bounding box (four `float8`), class (`text`) and area (`float8`), computed
+    /// as the triggers' SQL does. A crate constant.
+    pub kept_rows_sql: &'static str,
 }
 
 impl Partitioning {

@@ -20,6 +20,7 @@ pub mod geometry;
 pub mod load;
 pub mod monitoring;
 pub mod overlaps;
+mod overview;
 pub mod progress;
 pub mod readers;
 pub mod reference;

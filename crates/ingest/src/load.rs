@@ -27,6 +27,7 @@ use tokio_postgres::Client;
 
 use crate::error::{FeatureError, ImportError};
 use crate::monitoring::{self, ObservationCheck};
+use crate::overview::CellCounts;
 use crate::progress::Progress;
 use crate::readers::{self, Format};
 use crate::report::{FileSummary, ImportReport, Outcome};
@@ -145,6 +146,8 @@ pub async fn import(
     // new table that is swapped in as the partition (see `crate::swap`).
     let mut keys = PartitionKeys::load(&tx, dataset).await?;
     let swap_in = keys.is_some() && options.replace && dataset.conflict_key.is_none();
+    // A swap fires no trigger: the overview cells are counted from the rows as they go by.
+    let mut cells = if swap_in { CellCounts::new(dataset)? } else { None };
     let mut columns = dataset.columns();
     columns.extend(keys.as_ref().map(PartitionKeys::column));
     let column_list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
@@ -210,7 +213,10 @@ pub async fn import(
                     session.observe(&mut checked, &mut report)?;
                     match checked.into_result() {
                         Ok(row) if report.rejected == 0 || options.skip_rejected => {
-                            let key = keys.as_mut().map(|k| k.key(&row.cells));
+                            let key = keys.as_mut().map(|k| k.key(&row));
+                            if let Some(cells) = cells.as_mut() {
+                                cells.add(&row);
+                            }
                             write_row(writer.as_mut(), dataset, row, key.as_ref(), (!swap_in).then_some(seq)).await?;
                             seq += 1;
                         }
@@ -273,7 +279,7 @@ pub async fn import(
                 report.elapsed_ms = started.elapsed().as_millis();
                 return Ok(report);
             }
-            let swapped = swap::swap_partitions(&tx, dataset, bare, keys).await?;
+            let swapped = swap::swap_partitions(&tx, dataset, bare, keys, cells.take()).await?;
             report.rows_replaced = swapped.rows_replaced;
             report.rows_written = swapped.rows_written;
         }
@@ -403,7 +409,17 @@ async fn validator(
     Ok(Some(Arc::new(Validator::new(dataset, options, units)?)))
 }
 
-/// The blocking side: reads every file in order and checks features in rayon batches.
+/// What the reading thread hands the checking thread, in file order.
+enum Job {
+    /// Passed on as it is.
+    Pass(Message),
+    /// A batch of features to check with the file's row builder.
+    Check(Arc<RowBuilder>, Vec<RawFeature>),
+}
+
+/// The blocking side: one thread reads every file in order while another checks the previous
+/// batch of features in rayon and hands the rows to the COPY, so reading, checking and COPY
+/// overlap. Memory: at most two batches wait between the reader and the checker.
 fn produce(
     dataset: &'static Dataset,
     plan: &[(PathBuf, Format)],
@@ -411,6 +427,37 @@ fn produce(
     check: Option<Arc<ObservationCheck>>,
     rules: Option<Arc<Validator>>,
     sender: &mpsc::Sender<Message>,
+) -> Result<(), ImportError> {
+    let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for job in queue {
+                let message = match job {
+                    Job::Pass(message) => message,
+                    Job::Check(builder, batch) => {
+                        Message::Batch(batch.into_par_iter().map(|f| builder.check(f)).collect())
+                    }
+                };
+                if sender.blocking_send(message).is_err() {
+                    // The consumer stopped: dropping the queue stops the reader.
+                    break;
+                }
+            }
+        });
+        let read = read_all(dataset, plan, options, check, rules, &jobs);
+        drop(jobs); // ends the checker's queue
+        read
+    })
+}
+
+/// Reads every file in order, in batches (see [`produce`]).
+fn read_all(
+    dataset: &'static Dataset,
+    plan: &[(PathBuf, Format)],
+    options: &ImportOptions,
+    check: Option<Arc<ObservationCheck>>,
+    rules: Option<Arc<Validator>>,
+    sender: &std::sync::mpsc::SyncSender<Job>,
 ) -> Result<(), ImportError> {
     for (path, format) in plan {
         let mut sink = BatchSink {
@@ -444,7 +491,7 @@ fn produce(
                     field: None,
                     message: format!("file rejected: {reason}"),
                 };
-                if sender.blocking_send(Message::FileRejected(rejected)).is_err() {
+                if sender.send(Job::Pass(Message::FileRejected(rejected))).is_err() {
                     break;
                 }
                 continue;
@@ -463,10 +510,10 @@ struct BatchSink<'a> {
     dataset: &'static Dataset,
     options: &'a ImportOptions,
     path: &'a PathBuf,
-    sender: &'a mpsc::Sender<Message>,
+    sender: &'a std::sync::mpsc::SyncSender<Job>,
     check: Option<Arc<ObservationCheck>>,
     rules: Option<Arc<Validator>>,
-    builder: Option<RowBuilder>,
+    builder: Option<Arc<RowBuilder>>,
     batch: Vec<RawFeature>,
     closed: bool,
 }
@@ -477,9 +524,8 @@ impl BatchSink<'_> {
             return Ok(if self.closed { Flow::Stop } else { Flow::Continue });
         }
         let Some(builder) = &self.builder else { return Ok(Flow::Continue) };
-        let batch = std::mem::take(&mut self.batch);
-        let rows: Vec<Checked> = batch.into_par_iter().map(|f| builder.check(f)).collect();
-        if self.sender.blocking_send(Message::Batch(rows)).is_err() {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.options.batch_size));
+        if self.sender.send(Job::Check(Arc::clone(builder), batch)).is_err() {
             self.closed = true;
             return Ok(Flow::Stop);
         }
@@ -504,11 +550,12 @@ impl FeatureSink for BatchSink<'_> {
             features: 0,
             encoding: info.encoding.clone(),
         };
-        if self.sender.blocking_send(Message::FileStarted(summary)).is_err() {
+        if self.sender.send(Job::Pass(Message::FileStarted(summary))).is_err() {
             self.closed = true;
         }
-        self.builder =
-            Some(RowBuilder::new(self.dataset, &crs)?.with_check(self.check.clone()).with_rules(self.rules.clone()));
+        self.builder = Some(Arc::new(
+            RowBuilder::new(self.dataset, &crs)?.with_check(self.check.clone()).with_rules(self.rules.clone()),
+        ));
         Ok(())
     }
 

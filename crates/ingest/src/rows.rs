@@ -36,6 +36,8 @@ pub struct Row {
     pub source_srid: Option<i32>,
     /// Planar area in m² in the source projected CRS.
     pub area_m2: Option<f64>,
+    /// The geometry's bounding box in EPSG:4326: `[min lon, min lat, max lon, max lat]`.
+    pub bbox: Option<[f64; 4]>,
 }
 
 /// Builds rows of one dataset from the features of one file.
@@ -71,11 +73,13 @@ fn area_plane(zone: &geosector_crs::CrsDef) -> Crs {
     }
 }
 
-/// A geometry placed in the storage CRS: its EWKB, its planar area and the lon/lat geometry.
+/// A geometry placed in the storage CRS: its EWKB, its planar area, the lon/lat geometry and
+/// its bounding box.
 struct Placed {
     ewkb: Vec<u8>,
     area: Option<f64>,
     lonlat: Geometry<f64>,
+    bbox: Option<[f64; 4]>,
 }
 
 impl std::fmt::Debug for RowBuilder {
@@ -185,7 +189,7 @@ impl RowBuilder {
         if let Some(check) = &self.check {
             check.check(&mut cells).map_err(|(field, m)| fail(Some(&field), m))?;
         }
-        let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None };
+        let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None, bbox: None };
         if let (Some(spec), Some(source)) = (self.dataset.geometry, &self.source) {
             match geometry {
                 None if spec.required => return Err(fail(Some("geometry"), "geometry is missing".into())),
@@ -206,7 +210,7 @@ impl RowBuilder {
                             *centroid = g.centroid().and_then(|p| source.to_storage.coord(p.0).ok());
                         }
                     }
-                    let Placed { ewkb, area, lonlat } = self
+                    let Placed { ewkb, area, lonlat, bbox } = self
                         .place(g, source, spec.area_column.is_some(), spec.in_vietnam)
                         .map_err(|m| fail(Some("geometry"), m))?;
                     if let Geometry::MultiPolygon(m) = lonlat {
@@ -216,6 +220,7 @@ impl RowBuilder {
                     }
                     row.geometry = Some(ewkb);
                     row.area_m2 = area;
+                    row.bbox = bbox;
                 }
             }
             row.source_srid = Some(source.crs.srid());
@@ -275,7 +280,11 @@ impl RowBuilder {
             area = Some(self.zone_area(&g, source)?);
         }
         let ewkb = geometry::to_ewkb(&g, STORAGE_SRID)?;
-        Ok(Placed { ewkb, area, lonlat: g })
+        let bbox = {
+            use geo::BoundingRect;
+            g.bounding_rect().map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+        };
+        Ok(Placed { ewkb, area, lonlat: g, bbox })
     }
 
     /// Planar area in the VN-2000 TM-3 zone whose central meridian is nearest to the geometry,

@@ -20,6 +20,8 @@ use geosector_store::quote_ident;
 use tokio_postgres::Transaction;
 
 use crate::error::ImportError;
+use crate::overview::CellCounts;
+use crate::rows::Row;
 
 /// The partition key of each row: the 2025 province of its commune.
 #[derive(Debug)]
@@ -31,6 +33,8 @@ pub(crate) struct PartitionKeys {
     provinces: HashMap<String, String>,
     /// Rows seen per key.
     pub(crate) seen: BTreeMap<String, u64>,
+    /// Lon/lat bounding box of the rows seen per key.
+    extents: BTreeMap<String, [f64; 4]>,
 }
 
 impl PartitionKeys {
@@ -48,7 +52,7 @@ impl PartitionKeys {
             )
             .await?;
         let provinces = rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))).collect();
-        Ok(Some(PartitionKeys { spec, commune_index, provinces, seen: BTreeMap::new() }))
+        Ok(Some(PartitionKeys { spec, commune_index, provinces, seen: BTreeMap::new(), extents: BTreeMap::new() }))
     }
 
     /// The key column.
@@ -56,16 +60,30 @@ impl PartitionKeys {
         self.spec.column
     }
 
-    /// The key of a row (its commune's province, or [`Partitioning::UNKNOWN`]); counted.
-    pub(crate) fn key(&mut self, cells: &[CellValue]) -> String {
-        let province = match cells.get(self.commune_index) {
+    /// The key of a row (its commune's province, or [`Partitioning::UNKNOWN`]); counted, and
+    /// its bounding box added to the key's extent.
+    pub(crate) fn key(&mut self, row: &Row) -> String {
+        let province = match row.cells.get(self.commune_index) {
             Some(CellValue::Text(commune)) => self.provinces.get(commune).map(String::as_str),
             _ => None,
         };
         let key = province.filter(|p| is_key(p)).unwrap_or(Partitioning::UNKNOWN).to_owned();
         *self.seen.entry(key.clone()).or_insert(0) += 1;
+        if let Some(b) = row.bbox {
+            self.extents.entry(key.clone()).and_modify(|e| *e = union(*e, b)).or_insert(b);
+        }
         key
     }
+}
+
+/// The smallest box holding two lon/lat boxes.
+fn union(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+    [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]
+}
+
+/// A box as PostGIS's `box2d` text.
+fn box2d_text(b: [f64; 4]) -> String {
+    format!("BOX({} {},{} {})", b[0], b[1], b[2], b[3])
 }
 
 /// Whether a key may become part of a partition's name.
@@ -127,12 +145,14 @@ pub(crate) struct Swapped {
     pub(crate) rows_written: u64,
 }
 
-/// Replaces, for every key of the load, the partition by the loaded rows.
+/// Replaces, for every key of the load, the partition by the loaded rows, then the overview
+/// cells of the changed area from `cells` (the loaded rows' counts).
 pub(crate) async fn swap_partitions(
     tx: &Transaction<'_>,
     dataset: &Dataset,
     load_bare: &str,
     keys: &PartitionKeys,
+    cells: Option<CellCounts>,
 ) -> Result<Swapped, ImportError> {
     let load_table = qualified(dataset, load_bare);
     let parent = geosector_store::table_name(dataset);
@@ -158,6 +178,7 @@ pub(crate) async fn swap_partitions(
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let mut done = Swapped::default();
+    let mut changed: Option<[f64; 4]> = None;
     let several = keys.seen.len() > 1;
     for (i, key) in keys.seen.keys().enumerate() {
         if !is_key(key) {
@@ -186,26 +207,26 @@ pub(crate) async fn swap_partitions(
         }
         let target = partition_name(dataset, key);
         let exists: bool = tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&target]).await?.get(0);
-        let extent_of = |t: &str| {
-            geom.as_ref().map_or_else(
-                || "SELECT NULL::geometry".to_owned(),
-                |g| format!("SELECT ST_Extent({g})::geometry FROM {t}"),
-            )
-        };
-        let mut union = vec![extent_of(&table)];
+        // Where the data change: the loaded rows' box (known from the rows) and the old rows'.
+        let mut extent = keys.extents.get(key).copied();
         if exists {
-            union.push(extent_of(&target));
-            done.rows_replaced +=
-                u64::try_from(tx.query_one(&format!("SELECT count(*) FROM {target}"), &[]).await?.get::<_, i64>(0))
-                    .unwrap_or(0);
+            let extent_sql = geom.as_ref().map_or_else(
+                || "NULL::float8, NULL::float8, NULL::float8, NULL::float8".to_owned(),
+                |g| format!("ST_XMin(ST_Extent({g})), ST_YMin(ST_Extent({g})), ST_XMax(ST_Extent({g})), ST_YMax(ST_Extent({g}))"),
+            );
+            let old = tx.query_one(&format!("SELECT count(*), {extent_sql} FROM {target}"), &[]).await?;
+            done.rows_replaced += u64::try_from(old.get::<_, i64>(0)).unwrap_or(0);
+            if let (Some(x0), Some(y0), Some(x1), Some(y1)) = (old.get(1), old.get(2), old.get(3), old.get(4)) {
+                let old = [x0, y0, x1, y1];
+                extent = Some(extent.map_or(old, |e| union(e, old)));
+            }
         }
-        let extent: Option<String> = tx
-            .query_one(&format!("SELECT ST_Extent(b)::text FROM ({}) AS boxes(b)", union.join(" UNION ALL ")), &[])
-            .await?
-            .get(0);
-        done.rows_written +=
-            u64::try_from(tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await?.get::<_, i64>(0))
-                .unwrap_or(0);
+        changed = match (changed, extent) {
+            (Some(c), Some(e)) => Some(union(c, e)),
+            (c, e) => c.or(e),
+        };
+        let extent = extent.map(box2d_text);
+        done.rows_written += keys.seen.get(key).copied().unwrap_or(0);
         if exists {
             tx.batch_execute(&format!("ALTER TABLE {parent} DETACH PARTITION {target}; DROP TABLE {target}")).await?;
         }
@@ -217,9 +238,10 @@ pub(crate) async fn swap_partitions(
         .await?;
         tx.execute("SELECT meta.record_change($1, $2, $3::text::box2d)", &[&dataset.schema, &dataset.table, &extent])
             .await?;
-        if let (Some(sql), Some(extent)) = (keys.spec.after_swap_sql, &extent) {
-            tx.execute(sql, &[extent]).await?;
-        }
+    }
+    if let (Some(cells), Some(changed)) = (cells, changed) {
+        let replaced = keys.seen.keys().cloned().collect::<Vec<_>>();
+        cells.write(tx, changed, &replaced).await?;
     }
     if several {
         tx.batch_execute(&format!("DROP TABLE {load_table}")).await?;

@@ -15,7 +15,7 @@ pub mod codes;
 pub mod rules;
 
 use geosector_domain::{
-    CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, Overview, Partitioning, TileDecl,
+    CellPyramid, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, Overview, Partitioning, TileDecl,
 };
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
@@ -50,10 +50,28 @@ pub const PARCELS: Dataset = Dataset {
     partition: Some(Partitioning {
         column: "province_code",
         commune_field: "commune_code",
-        // A swap fires no trigger: the tiles' overview cells of the swapped area are rebuilt here.
-        after_swap_sql: Some("SELECT land.refresh_parcel_cells($1::text::box2d)"),
+        // A swap fires no trigger: the importer recomputes the overview cells of the swapped area.
+        cells: Some(PARCEL_CELLS),
     }),
     rules: rules::PARCEL_RULES,
+};
+
+/// The parcels' land-use cells (`land.parcel_cells`, migration 0008), as a swap recomputes them:
+/// the same rule as `land.refresh_parcel_cells`.
+pub const PARCEL_CELLS: CellPyramid = CellPyramid {
+    schema: "land",
+    table: "parcel_cells",
+    finest_zoom: 13,
+    cells_per_tile: 64,
+    class_field: "land_use_codes",
+    area_fields: &["legal_area_m2", "declared_area_m2"],
+    class_column: "main_land_use",
+    kept_rows_sql: "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), main_land_use,
+                           coalesce(computed_area_m2, legal_area_m2, declared_area_m2, 0)
+                    FROM (SELECT box2d(geom) AS b, main_land_use, computed_area_m2, legal_area_m2, declared_area_m2
+                          FROM land.parcels
+                          WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND province_code <> ALL ($5)
+                          OFFSET 0) AS kept",
 };
 
 /// `land.map_sheets`: cadastral map sheets (tờ bản đồ địa chính).

@@ -20,13 +20,14 @@ async fn partitions(db: &TestDb) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// A one-parcel GeoJSON in a commune the reference data do not hold.
+/// A one-parcel GeoJSON in a commune the reference data do not hold, inside the box of the
+/// Sóc Sơn sample (105.844–105.856 E, 21.240–21.250 N).
 fn unknown_commune_parcel(dir: &std::path::Path) -> String {
     let path = dir.join("unknown.geojson");
     std::fs::write(
         &path,
         r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"commune_code":"99999","sheet_number":1,"parcel_number":"1","land_use_codes":"ONT"},
-           "geometry":{"type":"Polygon","coordinates":[[[105.80,21.20],[105.801,21.20],[105.801,21.201],[105.80,21.201],[105.80,21.20]]]}}]}"#,
+           "geometry":{"type":"Polygon","coordinates":[[[105.85,21.245],[105.8501,21.245],[105.8501,21.2451],[105.85,21.2451],[105.85,21.245]]]}}]}"#,
     )
     .unwrap();
     path.to_str().unwrap().to_owned()
@@ -89,6 +90,27 @@ async fn replace_swaps_one_province_and_nothing_else() {
         .unwrap()
         .get(0);
     assert_eq!(indexes, 4, "primary key, geometry, parcel key and land-use indexes");
+
+    // The swap recomputed the overview from the rows it loaded plus the kept parcel of
+    // partition 00 inside Sóc Sơn's box: the same cells as the triggers' SQL from scratch.
+    let cells = "SELECT zoom, cell_x, cell_y, main_land_use, parcels, round(area_m2::numeric, 3)::text
+                 FROM land.parcel_cells ORDER BY 1, 2, 3";
+    let snapshot = |rows: Vec<tokio_postgres::Row>| {
+        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))).collect::<Vec<(
+            i16,
+            i32,
+            i32,
+            String,
+            i32,
+            String,
+        )>>()
+    };
+    let swapped = snapshot(client.query(cells, &[]).await.unwrap());
+    client.batch_execute("SELECT land.refresh_parcel_cells(NULL)").await.unwrap();
+    let from_scratch = snapshot(client.query(cells, &[]).await.unwrap());
+    assert_eq!(swapped.len(), from_scratch.len());
+    assert_eq!(swapped, from_scratch, "the swap's cells are the SQL's cells");
+    assert!(swapped.iter().any(|c| c.0 == 0), "every zoom down to 0 is there");
 }
 
 #[tokio::test]

@@ -704,7 +704,13 @@ pub(crate) mod tests {
         }
         Checked {
             location: loc(index),
-            row: Some(Row { cells: cells(&values), geometry: None, source_srid: None, area_m2: Some(500.0) }),
+            row: Some(Row {
+                cells: cells(&values),
+                geometry: None,
+                source_srid: None,
+                area_m2: Some(500.0),
+                bbox: None,
+            }),
             error: None,
             findings: Vec::new(),
             key_hash: None,

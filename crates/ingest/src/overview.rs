@@ -1,0 +1,453 @@
+//! The tile overview cells of a partitioned dataset, recomputed after a partition swap
+//! ([`geosector_domain::CellPyramid`]; `land.parcel_cells`, migration 0008).
+//!
+//! Ordinary writes keep the cells in step through triggers (`land.refresh_parcel_cells`), which
+//! read back every parcel of the changed box: for a province of a million parcels that is most
+//! of an import's time. A swap fires no trigger, and the importer has every row it loads in
+//! hand, so it counts them per finest cell and class as it COPYs them ([`CellCounts::add`]);
+//! after the swap ([`CellCounts::write`]) it adds the rows of the partitions it kept that fall in
+//! the changed box (usually a border strip of the neighbouring provinces), resolves each cell's
+//! class, rolls the coarser zooms up from the finer ones (reading only the border cells around
+//! the changed box from the table), then replaces the cells of the changed box: one DELETE per
+//! zoom and one COPY.
+//!
+//! The rule is the SQL one, step for step: a row falls in the cell of the centre of its Web
+//! Mercator bounding box; its area is the computed area, else the first declared area field
+//! set, else 0; a cell's class is the one with the largest total area (ties: the smallest
+//! class); a coarser cell is built from its four sub-cells' classes, parcels and areas. The
+//! Mercator formulas are the spherical ones of EPSG:3857, so a row whose centre lies within
+//! about 10⁻⁹ m of a cell edge may be counted in the neighbouring cell by one path and not the
+//! other: an overview cannot show the difference.
+
+use std::collections::HashMap;
+use std::f64::consts::FRAC_PI_4;
+
+use geosector_domain::{CellPyramid, CellValue, Dataset};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+use tokio_postgres::Transaction;
+
+use crate::error::ImportError;
+use crate::rows::Row;
+
+/// Half the side of the Web Mercator square, metres.
+const HALF: f64 = 20_037_508.342_789_244;
+/// The side of the Web Mercator square, metres.
+const WORLD: f64 = 2.0 * HALF;
+/// The sphere of EPSG:3857, metres.
+const RADIUS: f64 = 6_378_137.0;
+/// The latitude Web Mercator boxes are clamped to, as in the SQL.
+const MAX_LAT: f64 = 85.05;
+
+fn mercator_x(lon: f64) -> f64 {
+    lon.to_radians() * RADIUS
+}
+
+fn mercator_y(lat: f64) -> f64 {
+    RADIUS * (FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln()
+}
+
+fn longitude(x: f64) -> f64 {
+    (x / RADIUS).to_degrees()
+}
+
+fn latitude(y: f64) -> f64 {
+    (y / RADIUS).sinh().atan().to_degrees()
+}
+
+/// A lon/lat box in Web Mercator, clamped to the Mercator square: `[xmin, ymin, xmax, ymax]`.
+fn mercator_box(lonlat: [f64; 4]) -> [f64; 4] {
+    [
+        mercator_x(lonlat[0].max(-180.0)),
+        mercator_y(lonlat[1].max(-MAX_LAT)),
+        mercator_x(lonlat[2].min(180.0)),
+        mercator_y(lonlat[3].min(MAX_LAT)),
+    ]
+}
+
+/// The cells (inclusive index ranges) a Web Mercator box touches on a grid of `n` cells a side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CellRange {
+    x0: i32,
+    x1: i32,
+    y0: i32,
+    y1: i32,
+}
+
+impl CellRange {
+    #[allow(clippy::cast_possible_truncation)] // cell indexes of a grid of at most 2^31 cells
+    fn of(mercator: [f64; 4], n: f64) -> CellRange {
+        let last = n - 1.0;
+        CellRange {
+            x0: ((mercator[0] + HALF) / WORLD * n).floor() as i32,
+            x1: ((mercator[2] + HALF) / WORLD * n).floor().min(last) as i32,
+            y0: ((HALF - mercator[3]) / WORLD * n).floor() as i32,
+            y1: ((HALF - mercator[1]) / WORLD * n).floor().min(last) as i32,
+        }
+    }
+
+    fn contains(&self, (x, y): (i32, i32)) -> bool {
+        (self.x0..=self.x1).contains(&x) && (self.y0..=self.y1).contains(&y)
+    }
+
+    /// The lon/lat box of the cells.
+    fn lonlat(&self, n: f64) -> [f64; 4] {
+        [
+            longitude(f64::from(self.x0) / n * WORLD - HALF),
+            latitude(HALF - f64::from(self.y1 + 1) / n * WORLD),
+            longitude(f64::from(self.x1 + 1) / n * WORLD - HALF),
+            latitude(HALF - f64::from(self.y0) / n * WORLD),
+        ]
+    }
+}
+
+/// The cell of a row's lon/lat bounding box on a grid of `n` cells a side.
+#[allow(clippy::cast_possible_truncation)] // cell indexes of a grid of at most 2^31 cells
+fn cell_of(bbox: [f64; 4], n: f64) -> (i32, i32) {
+    let x = (mercator_x(bbox[0]) + mercator_x(bbox[2])) / 2.0;
+    let y = (mercator_y(bbox[1]) + mercator_y(bbox[3])) / 2.0;
+    (((x + HALF) / WORLD * n).floor() as i32, ((HALF - y) / WORLD * n).floor() as i32)
+}
+
+/// Parcels and area of one class in one cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Tally {
+    rows: i64,
+    area: f64,
+}
+
+/// One resolved cell: its class (an index into [`CellCounts::classes`]) and totals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cell {
+    class: u32,
+    total: Tally,
+}
+
+/// Rows counted per finest cell and class, for a swap's overview.
+#[derive(Debug)]
+pub(crate) struct CellCounts {
+    pyramid: CellPyramid,
+    class_index: usize,
+    area_indexes: Vec<usize>,
+    classes: Vec<String>,
+    class_ids: HashMap<String, u32>,
+    counts: HashMap<(i32, i32, u32), Tally>,
+}
+
+/// Cells a side of the grid of `zoom`.
+fn cells_across(pyramid: &CellPyramid, zoom: u8) -> f64 {
+    f64::from(pyramid.cells_per_tile) * 2f64.powi(i32::from(zoom))
+}
+
+impl CellCounts {
+    /// Counts for a dataset with overview cells; `None` for one without.
+    ///
+    /// # Errors
+    /// [`ImportError::Database`] when the declaration names a field the dataset lacks.
+    pub(crate) fn new(dataset: &Dataset) -> Result<Option<CellCounts>, ImportError> {
+        let Some(pyramid) = dataset.partition.and_then(|p| p.cells) else { return Ok(None) };
+        let position =
+            |name: &str| {
+                dataset.fields.iter().position(|f| f.column == name).ok_or_else(|| {
+                    ImportError::Database(format!("{}: overview field {name} is not declared", dataset.id))
+                })
+            };
+        let class_index = position(pyramid.class_field)?;
+        let area_indexes = pyramid.area_fields.iter().map(|f| position(f)).collect::<Result<_, _>>()?;
+        Ok(Some(CellCounts {
+            pyramid,
+            class_index,
+            area_indexes,
+            classes: Vec::new(),
+            class_ids: HashMap::new(),
+            counts: HashMap::new(),
+        }))
+    }
+
+    fn class_id(&mut self, class: &str) -> u32 {
+        if let Some(&id) = self.class_ids.get(class) {
+            return id;
+        }
+        let id = u32::try_from(self.classes.len()).unwrap_or(u32::MAX);
+        self.classes.push(class.to_owned());
+        self.class_ids.insert(class.to_owned(), id);
+        id
+    }
+
+    fn count(&mut self, cell: (i32, i32), class: &str, area: f64) {
+        let class = self.class_id(class);
+        let tally = self.counts.entry((cell.0, cell.1, class)).or_default();
+        tally.rows += 1;
+        tally.area += area;
+    }
+
+    /// Counts one loaded row (rows without a geometry or a class are not in the overview).
+    pub(crate) fn add(&mut self, row: &Row) {
+        let Some(bbox) = row.bbox else { return };
+        let class = match row.cells.get(self.class_index) {
+            Some(CellValue::TextList(list)) => list.first(),
+            Some(CellValue::Text(text)) => Some(text),
+            _ => None,
+        };
+        let Some(class) = class.cloned() else { return };
+        let area = row
+            .area_m2
+            .or_else(|| {
+                self.area_indexes.iter().find_map(|&i| match row.cells.get(i) {
+                    Some(CellValue::Float(a)) => Some(*a),
+                    _ => None,
+                })
+            })
+            .unwrap_or(0.0);
+        let n = cells_across(&self.pyramid, self.pyramid.finest_zoom);
+        self.count(cell_of(bbox, n), &class, area);
+    }
+
+    /// Picks each cell's class: the largest total area, ties to the smallest class.
+    fn resolve(&self, tallies: HashMap<(i32, i32, u32), Tally>) -> HashMap<(i32, i32), Cell> {
+        use std::collections::hash_map::Entry;
+        // Per cell: the cell so far and the area of its current class.
+        let mut cells: HashMap<(i32, i32), (Cell, f64)> = HashMap::with_capacity(tallies.len());
+        for ((x, y, class), tally) in tallies {
+            match cells.entry((x, y)) {
+                Entry::Vacant(e) => {
+                    e.insert((Cell { class, total: tally }, tally.area));
+                }
+                Entry::Occupied(mut e) => {
+                    let (cell, best) = e.get_mut();
+                    cell.total.rows += tally.rows;
+                    cell.total.area += tally.area;
+                    let wins = tally.area > *best
+                        || (tally.area == *best && self.classes[class as usize] < self.classes[cell.class as usize]);
+                    if wins {
+                        cell.class = class;
+                        *best = tally.area;
+                    }
+                }
+            }
+        }
+        cells.into_iter().map(|(at, (cell, _))| (at, cell)).collect()
+    }
+
+    /// Replaces the cells of every zoom that meet `changed` (a lon/lat box holding every row
+    /// replaced and loaded) in the transaction of the swap; `replaced` are the partition keys
+    /// swapped in. Returns how many cells were written.
+    ///
+    /// # Errors
+    /// [`ImportError::Database`] when PostgreSQL refuses a statement.
+    pub(crate) async fn write(
+        mut self,
+        tx: &Transaction<'_>,
+        changed: [f64; 4],
+        replaced: &[String],
+    ) -> Result<u64, ImportError> {
+        let pyramid = self.pyramid;
+        let table =
+            format!("{}.{}", geosector_store::quote_ident(pyramid.schema), geosector_store::quote_ident(pyramid.table));
+        let class_column = geosector_store::quote_ident(pyramid.class_column);
+        let mercator = mercator_box(changed);
+        let finest = pyramid.finest_zoom;
+        let n = cells_across(&pyramid, finest);
+        let range = CellRange::of(mercator, n);
+
+        // The rows of the partitions kept whose cell is in the changed range.
+        let [xmin, ymin, xmax, ymax] = range.lonlat(n);
+        let kept = tx.query(pyramid.kept_rows_sql, &[&xmin, &ymin, &xmax, &ymax, &replaced]).await?;
+        for row in &kept {
+            let bbox: [Option<f64>; 4] = [row.get(0), row.get(1), row.get(2), row.get(3)];
+            let (Some(x0), Some(y0), Some(x1), Some(y1)) = (bbox[0], bbox[1], bbox[2], bbox[3]) else { continue };
+            let Some(class) = row.get::<_, Option<String>>(4) else { continue };
+            let cell = cell_of([x0, y0, x1, y1], n);
+            if range.contains(cell) {
+                self.count(cell, &class, row.get::<_, Option<f64>>(5).unwrap_or(0.0));
+            }
+        }
+        let tallies = std::mem::take(&mut self.counts).into_iter().filter(|((x, y, _), _)| range.contains((*x, *y)));
+        let mut levels = vec![(finest, range, self.resolve(tallies.collect()))];
+
+        // Coarser zooms from the finer ones: the recomputed cells plus the unchanged cells of
+        // the finer zoom around the changed range.
+        for zoom in (0..finest).rev() {
+            let (_, finer, level) = levels.last().expect("the finest level is there");
+            let finer = *finer;
+            let coarse = CellRange::of(mercator, cells_across(&pyramid, zoom));
+            let children =
+                CellRange { x0: 2 * coarse.x0, x1: 2 * coarse.x1 + 1, y0: 2 * coarse.y0, y1: 2 * coarse.y1 + 1 };
+            let border = tx
+                .query(
+                    &format!(
+                        "SELECT cell_x, cell_y, {class_column}, parcels, area_m2 FROM {table}
+                         WHERE zoom = $1 AND cell_x BETWEEN $2 AND $3 AND cell_y BETWEEN $4 AND $5
+                           AND NOT (cell_x BETWEEN $6 AND $7 AND cell_y BETWEEN $8 AND $9)"
+                    ),
+                    &[
+                        &i16::from(zoom + 1),
+                        &children.x0,
+                        &children.x1,
+                        &children.y0,
+                        &children.y1,
+                        &finer.x0,
+                        &finer.x1,
+                        &finer.y0,
+                        &finer.y1,
+                    ],
+                )
+                .await?;
+            let mut parts: Vec<((i32, i32), String, Tally)> = Vec::with_capacity(border.len());
+            for row in &border {
+                let tally = Tally { rows: i64::from(row.get::<_, i32>(3)), area: row.get(4) };
+                parts.push(((row.get(0), row.get(1)), row.get(2), tally));
+            }
+            let mut tallies: HashMap<(i32, i32, u32), Tally> = HashMap::with_capacity(level.len() / 2);
+            let mut add = |(x, y): (i32, i32), class: u32, t: Tally| {
+                let tally = tallies.entry((x.div_euclid(2), y.div_euclid(2), class)).or_default();
+                tally.rows += t.rows;
+                tally.area += t.area;
+            };
+            for (&cell, c) in level {
+                if children.contains(cell) {
+                    add(cell, c.class, c.total);
+                }
+            }
+            for (cell, class, tally) in parts {
+                add(cell, self.class_id(&class), tally);
+            }
+            let coarser = self.resolve(tallies);
+            levels.push((zoom, coarse, coarser));
+        }
+
+        // Replace, at every zoom, the cells of the changed range that differ: a province loaded
+        // again with a few corrections rewrites a few cells, not all of them.
+        let mut written = Vec::new();
+        for (zoom, range, mut cells) in levels {
+            let zoom = i16::from(zoom);
+            let stale = self.unchanged_or_stale(tx, &table, &class_column, zoom, range, &mut cells).await?;
+            if !stale.0.is_empty() {
+                tx.execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE zoom = $1
+                         AND (cell_x, cell_y) IN (SELECT * FROM unnest($2::integer[], $3::integer[]))"
+                    ),
+                    &[&zoom, &stale.0, &stale.1],
+                )
+                .await?;
+            }
+            let mut cells: Vec<((i32, i32), Cell)> = cells.into_iter().collect();
+            cells.sort_unstable_by_key(|(at, _)| *at); // primary key order: appends to the index
+            written.push((zoom, cells));
+        }
+        let sink = tx
+            .copy_in(&format!(
+                "COPY {table} (zoom, cell_x, cell_y, {class_column}, parcels, area_m2) FROM STDIN (FORMAT binary)"
+            ))
+            .await?;
+        let writer =
+            BinaryCopyInWriter::new(sink, &[Type::INT2, Type::INT4, Type::INT4, Type::TEXT, Type::INT4, Type::FLOAT8]);
+        futures_util::pin_mut!(writer);
+        for (zoom, cells) in &written {
+            for ((x, y), cell) in cells {
+                let class = &self.classes[cell.class as usize];
+                let rows = i32::try_from(cell.total.rows).unwrap_or(i32::MAX);
+                writer.as_mut().write(&[zoom, x, y, class, &rows, &cell.total.area]).await?;
+            }
+        }
+        Ok(writer.finish().await?)
+    }
+
+    /// Compares the stored cells of one zoom in `range` with the recomputed `cells`: removes from
+    /// `cells` those stored as they are, and returns the stored cells to delete (gone or changed),
+    /// as parallel x and y lists. The stored cells are streamed, not collected.
+    async fn unchanged_or_stale(
+        &self,
+        tx: &Transaction<'_>,
+        table: &str,
+        class_column: &str,
+        zoom: i16,
+        range: CellRange,
+        cells: &mut HashMap<(i32, i32), Cell>,
+    ) -> Result<(Vec<i32>, Vec<i32>), ImportError> {
+        use futures_util::TryStreamExt;
+        let stored = tx
+            .query_raw(
+                &format!(
+                    "SELECT cell_x, cell_y, {class_column}, parcels, area_m2 FROM {table}
+                     WHERE zoom = $1 AND cell_x BETWEEN $2 AND $3 AND cell_y BETWEEN $4 AND $5"
+                ),
+                [&zoom as &(dyn tokio_postgres::types::ToSql + Sync), &range.x0, &range.x1, &range.y0, &range.y1],
+            )
+            .await?;
+        futures_util::pin_mut!(stored);
+        let mut stale = (Vec::new(), Vec::new());
+        while let Some(row) = stored.try_next().await? {
+            let at: (i32, i32) = (row.get(0), row.get(1));
+            let same = cells.get(&at).is_some_and(|cell| {
+                let (class, rows, area): (&str, i32, f64) = (row.get(2), row.get(3), row.get(4));
+                self.classes[cell.class as usize] == class
+                    && i64::from(rows) == cell.total.rows
+                    && (area - cell.total.area).abs() <= 1e-9 * area.abs().max(1.0)
+            });
+            if same {
+                cells.remove(&at);
+            } else {
+                stale.0.push(at.0);
+                stale.1.push(at.1);
+            }
+        }
+        Ok(stale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mercator_is_epsg_3857() {
+        // PROJ: echo 21.0 105.8 | cs2cs -f %.3f EPSG:4326 EPSG:3857 → 11777602.126 2391878.588
+        assert!((mercator_x(105.8) - 11_777_602.126).abs() < 0.001, "{}", mercator_x(105.8));
+        assert!((mercator_y(21.0) - 2_391_878.588).abs() < 0.001, "{}", mercator_y(21.0));
+        assert!((longitude(mercator_x(105.8)) - 105.8).abs() < 1e-12);
+        assert!((latitude(mercator_y(21.0)) - 21.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_cells_of_a_box_cover_it_and_hold_its_rows() {
+        let n = 64.0 * 2f64.powi(13);
+        let lonlat = [105.70, 21.15, 105.95, 21.40];
+        let range = CellRange::of(mercator_box(lonlat), n);
+        let covered = range.lonlat(n);
+        assert!(
+            covered[0] <= lonlat[0] && covered[1] <= lonlat[1] && covered[2] >= lonlat[2] && covered[3] >= lonlat[3]
+        );
+        // A row anywhere in the box falls in one of its cells, at every zoom.
+        for zoom in 0..=13 {
+            let n = 64.0 * 2f64.powi(zoom);
+            let range = CellRange::of(mercator_box(lonlat), n);
+            for row in
+                [[105.70, 21.15, 105.7001, 21.1501], [105.9499, 21.3999, 105.95, 21.40], [105.8, 21.2, 105.81, 21.21]]
+            {
+                assert!(range.contains(cell_of(row, n)), "zoom {zoom}: {row:?} outside {range:?}");
+            }
+        }
+        // A parcel's cell is the one of its box centre: 76 m cells at zoom 13.
+        let (x, y) = cell_of([105.8, 21.2, 105.8002, 21.2002], n);
+        assert_eq!(cell_of([105.8001, 21.2001, 105.8001, 21.2001], n), (x, y));
+    }
+
+    #[test]
+    fn a_cell_takes_the_class_of_the_largest_area_ties_to_the_smallest_class() {
+        let dataset = Box::leak(Box::new(geosector_land::PARCELS));
+        let mut counts = CellCounts::new(dataset).unwrap().expect("parcels have overview cells");
+        counts.count((1, 1), "ONT", 100.0);
+        counts.count((1, 1), "LUC", 60.0);
+        counts.count((1, 1), "LUC", 60.0);
+        counts.count((2, 1), "ONT", 50.0);
+        counts.count((2, 1), "CLN", 50.0);
+        let tallies = std::mem::take(&mut counts.counts);
+        let cells = counts.resolve(tallies);
+        let class = |at| counts.classes[cells[&at].class as usize].as_str();
+        assert_eq!(class((1, 1)), "LUC");
+        assert_eq!(cells[&(1, 1)].total, Tally { rows: 3, area: 220.0 });
+        assert_eq!(class((2, 1)), "CLN");
+    }
+}
