@@ -47,6 +47,10 @@ pub struct Partitioning {
     pub commune_field: &'static str,
     /// The overview cells a swap keeps in step (swaps fire no trigger), if the dataset has any.
     pub cells: Option<CellPyramid>,
+    /// The tiles' Web Mercator copy of the geometry (`geom_3857`, clockwise shells): a plain
+    /// column that a trigger fills on ordinary writes and the importer writes itself into the
+    /// table it swaps in, so PostgreSQL does not reproject a province row by row inside COPY.
+    pub tile_geometry_column: Option<&'static str>,
 }
 
 /// A dataset's tile overview as a pyramid of Web Mercator cells (`land.parcel_cells`, migration

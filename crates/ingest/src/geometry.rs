@@ -156,6 +156,34 @@ pub fn to_ewkb(g: &Geometry<f64>, srid: i32) -> Result<Vec<u8>, String> {
     g.to_ewkb(CoordDimensions::xy(), Some(srid)).map_err(|e| e.to_string())
 }
 
+/// The sphere of EPSG:3857 (Web Mercator), metres.
+pub const WEB_MERCATOR_RADIUS: f64 = 6_378_137.0;
+
+/// EPSG:3857 coordinates of a lon/lat coordinate (the spherical Mercator of PROJ's `webmerc`).
+pub fn web_mercator(c: Coord<f64>) -> Coord<f64> {
+    Coord {
+        x: c.x.to_radians() * WEB_MERCATOR_RADIUS,
+        y: WEB_MERCATOR_RADIUS * (std::f64::consts::FRAC_PI_4 + c.y.to_radians() / 2.0).tan().ln(),
+    }
+}
+
+/// The tiles' copy of a lon/lat geometry, as PostGIS's
+/// `ST_ForcePolygonCW(ST_Transform(g, 3857))` gives it (migration 0008): EWKB with SRID 3857,
+/// exterior rings clockwise and holes counter-clockwise.
+///
+/// # Errors
+/// The encoder's message (not expected for geometries built by this module).
+pub fn to_tile_ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, String> {
+    use geo::orient::{Direction, Orient};
+    use geo::MapCoords;
+    let mercator = match g.map_coords(web_mercator) {
+        Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Reversed)),
+        Geometry::MultiPolygon(mp) => Geometry::MultiPolygon(mp.orient(Direction::Reversed)),
+        other => other,
+    };
+    to_ewkb(&mercator, 3857)
+}
+
 /// The first coordinate of a geometry (to report where a problem is).
 pub fn first_coord(g: &Geometry<f64>) -> Option<Coord<f64>> {
     use geo::CoordsIter;
@@ -166,6 +194,25 @@ pub fn first_coord(g: &Geometry<f64>) -> Option<Coord<f64>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn tile_geometries_are_web_mercator_with_clockwise_shells() {
+        use geo::orient::{Direction, Orient};
+        use geozero::ToGeo;
+        // PROJ: echo 21.0 105.8 | cs2cs -f %.3f EPSG:4326 EPSG:3857 → 11777602.126 2391878.588
+        let c = web_mercator(Coord { x: 105.8, y: 21.0 });
+        assert!((c.x - 11_777_602.126).abs() < 0.001 && (c.y - 2_391_878.588).abs() < 0.001, "{c:?}");
+        let ring = vec![(105.8, 21.0), (105.801, 21.0), (105.801, 21.001), (105.8, 21.001), (105.8, 21.0)];
+        let square = geo_types::Polygon::new(geo_types::LineString::from(ring), vec![]);
+        let ccw = Geometry::MultiPolygon(geo_types::MultiPolygon(vec![square.orient(Direction::Default)]));
+        let ewkb = to_tile_ewkb(&ccw).unwrap();
+        assert_eq!(&ewkb[5..9], &3857u32.to_le_bytes(), "SRID 3857");
+        let back = geozero::wkb::Ewkb(ewkb).to_geo().unwrap();
+        let Geometry::MultiPolygon(mp) = back else { panic!("a multipolygon") };
+        use geo::Area;
+        assert!(mp.0[0].signed_area() < 0.0, "the shell is clockwise");
+        assert!((mp.0[0].exterior().0[0].x - 11_777_602.126).abs() < 0.001);
+    }
 
     #[test]
     fn polygons_must_be_closed_and_long_enough() {

@@ -149,6 +149,9 @@ pub async fn import(
     // A swap fires no trigger: the overview cells are counted from the rows as they go by.
     let mut cells = if swap_in { CellCounts::new(dataset)? } else { None };
     let mut columns = dataset.columns();
+    // A swap writes the tiles' geometry itself (the load table has no trigger to fill it).
+    let tile_geometry = dataset.partition.and_then(|p| p.tile_geometry_column).filter(|_| swap_in);
+    columns.extend(tile_geometry);
     columns.extend(keys.as_ref().map(PartitionKeys::column));
     let column_list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
     let (staging, load_table) = if swap_in {
@@ -182,8 +185,10 @@ pub async fn import(
     let (sender, mut receiver) = mpsc::channel::<Message>(4);
     let producer_options = options.clone();
     let rules = validator.clone();
-    let producer =
-        tokio::task::spawn_blocking(move || produce(dataset, &plan, &producer_options, check, rules, &sender));
+    let with_tile_geometry = tile_geometry.is_some();
+    let producer = tokio::task::spawn_blocking(move || {
+        produce(dataset, &plan, &producer_options, check, rules, with_tile_geometry, &sender)
+    });
 
     let mut report = ImportReport::new(dataset.id, options.dry_run);
     let mut session = Session::new(validator, &options.validation, options.max_examples, &mut report)?;
@@ -363,8 +368,8 @@ fn move_sql(dataset: &Dataset, columns: &[&str]) -> String {
     }
 }
 
-/// Writes one row in the order of [`Dataset::columns`], then the partition key and the sequence
-/// number when the staging table has them.
+/// Writes one row in the order of [`Dataset::columns`], then the tiles' geometry, the partition
+/// key and the sequence number when the staging table has them.
 async fn write_row(
     writer: std::pin::Pin<&mut BinaryCopyInWriter>,
     dataset: &Dataset,
@@ -383,6 +388,10 @@ async fn write_row(
         if spec.area_column.is_some() {
             params.push(&row.area_m2);
         }
+    }
+    let tile_geometry = row.tile_geometry.map(|g| Ewkb(Some(g)));
+    if let Some(tile) = &tile_geometry {
+        params.push(tile);
     }
     if let Some(key) = &key {
         params.push(key);
@@ -426,6 +435,7 @@ fn produce(
     options: &ImportOptions,
     check: Option<Arc<ObservationCheck>>,
     rules: Option<Arc<Validator>>,
+    tile_geometry: bool,
     sender: &mpsc::Sender<Message>,
 ) -> Result<(), ImportError> {
     let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(2);
@@ -444,7 +454,7 @@ fn produce(
                 }
             }
         });
-        let read = read_all(dataset, plan, options, check, rules, &jobs);
+        let read = read_all(dataset, plan, options, check, rules, tile_geometry, &jobs);
         drop(jobs); // ends the checker's queue
         read
     })
@@ -457,6 +467,7 @@ fn read_all(
     options: &ImportOptions,
     check: Option<Arc<ObservationCheck>>,
     rules: Option<Arc<Validator>>,
+    tile_geometry: bool,
     sender: &std::sync::mpsc::SyncSender<Job>,
 ) -> Result<(), ImportError> {
     for (path, format) in plan {
@@ -467,6 +478,7 @@ fn read_all(
             sender,
             check: check.clone(),
             rules: rules.clone(),
+            tile_geometry,
             builder: None,
             batch: Vec::with_capacity(options.batch_size),
             closed: false,
@@ -513,6 +525,7 @@ struct BatchSink<'a> {
     sender: &'a std::sync::mpsc::SyncSender<Job>,
     check: Option<Arc<ObservationCheck>>,
     rules: Option<Arc<Validator>>,
+    tile_geometry: bool,
     builder: Option<Arc<RowBuilder>>,
     batch: Vec<RawFeature>,
     closed: bool,
@@ -554,7 +567,10 @@ impl FeatureSink for BatchSink<'_> {
             self.closed = true;
         }
         self.builder = Some(Arc::new(
-            RowBuilder::new(self.dataset, &crs)?.with_check(self.check.clone()).with_rules(self.rules.clone()),
+            RowBuilder::new(self.dataset, &crs)?
+                .with_check(self.check.clone())
+                .with_rules(self.rules.clone())
+                .with_tile_geometry(self.tile_geometry),
         ));
         Ok(())
     }

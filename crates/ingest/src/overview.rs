@@ -20,14 +20,15 @@
 //! other: an overview cannot show the difference.
 
 use std::collections::HashMap;
-use std::f64::consts::FRAC_PI_4;
 
+use geo_types::Coord;
 use geosector_domain::{CellPyramid, CellValue, Dataset};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
 use crate::error::ImportError;
+use crate::geometry::web_mercator;
 use crate::rows::Row;
 
 /// Half the side of the Web Mercator square, metres.
@@ -35,16 +36,16 @@ const HALF: f64 = 20_037_508.342_789_244;
 /// The side of the Web Mercator square, metres.
 const WORLD: f64 = 2.0 * HALF;
 /// The sphere of EPSG:3857, metres.
-const RADIUS: f64 = 6_378_137.0;
+const RADIUS: f64 = crate::geometry::WEB_MERCATOR_RADIUS;
 /// The latitude Web Mercator boxes are clamped to, as in the SQL.
 const MAX_LAT: f64 = 85.05;
 
 fn mercator_x(lon: f64) -> f64 {
-    lon.to_radians() * RADIUS
+    web_mercator(Coord { x: lon, y: 0.0 }).x
 }
 
 fn mercator_y(lat: f64) -> f64 {
-    RADIUS * (FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln()
+    web_mercator(Coord { x: 0.0, y: lat }).y
 }
 
 fn longitude(x: f64) -> f64 {

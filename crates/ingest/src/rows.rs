@@ -38,6 +38,9 @@ pub struct Row {
     pub area_m2: Option<f64>,
     /// The geometry's bounding box in EPSG:4326: `[min lon, min lat, max lon, max lat]`.
     pub bbox: Option<[f64; 4]>,
+    /// The tiles' Web Mercator copy of the geometry (EWKB, see [`geometry::to_tile_ewkb`]),
+    /// when the builder was asked for it ([`RowBuilder::with_tile_geometry`]).
+    pub tile_geometry: Option<Vec<u8>>,
 }
 
 /// Builds rows of one dataset from the features of one file.
@@ -47,6 +50,7 @@ pub struct RowBuilder {
     source: Option<SourceCrs>,
     check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>,
     validator: Option<std::sync::Arc<Validator>>,
+    tile_geometry: bool,
 }
 
 struct SourceCrs {
@@ -80,6 +84,7 @@ struct Placed {
     area: Option<f64>,
     lonlat: Geometry<f64>,
     bbox: Option<[f64; 4]>,
+    tile: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for RowBuilder {
@@ -115,13 +120,20 @@ impl RowBuilder {
                 Some(SourceCrs { crs: source_crs.clone(), to_storage, area_zones })
             }
         };
-        Ok(RowBuilder { dataset, by_name, source, check: None, validator: None })
+        Ok(RowBuilder { dataset, by_name, source, check: None, validator: None, tile_geometry: false })
     }
 
     /// Adds the dataset-specific checks and normalisation of observations.
     #[must_use]
     pub fn with_check(mut self, check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>) -> RowBuilder {
         self.check = check;
+        self
+    }
+
+    /// Also builds each row's tiles' copy of its geometry ([`Row::tile_geometry`]).
+    #[must_use]
+    pub fn with_tile_geometry(mut self, wanted: bool) -> RowBuilder {
+        self.tile_geometry = wanted;
         self
     }
 
@@ -189,7 +201,7 @@ impl RowBuilder {
         if let Some(check) = &self.check {
             check.check(&mut cells).map_err(|(field, m)| fail(Some(&field), m))?;
         }
-        let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None, bbox: None };
+        let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None, bbox: None, tile_geometry: None };
         if let (Some(spec), Some(source)) = (self.dataset.geometry, &self.source) {
             match geometry {
                 None if spec.required => return Err(fail(Some("geometry"), "geometry is missing".into())),
@@ -210,7 +222,7 @@ impl RowBuilder {
                             *centroid = g.centroid().and_then(|p| source.to_storage.coord(p.0).ok());
                         }
                     }
-                    let Placed { ewkb, area, lonlat, bbox } = self
+                    let Placed { ewkb, area, lonlat, bbox, tile } = self
                         .place(g, source, spec.area_column.is_some(), spec.in_vietnam)
                         .map_err(|m| fail(Some("geometry"), m))?;
                     if let Geometry::MultiPolygon(m) = lonlat {
@@ -221,6 +233,7 @@ impl RowBuilder {
                     row.geometry = Some(ewkb);
                     row.area_m2 = area;
                     row.bbox = bbox;
+                    row.tile_geometry = tile;
                 }
             }
             row.source_srid = Some(source.crs.srid());
@@ -284,7 +297,8 @@ impl RowBuilder {
             use geo::BoundingRect;
             g.bounding_rect().map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
         };
-        Ok(Placed { ewkb, area, lonlat: g, bbox })
+        let tile = if self.tile_geometry { Some(geometry::to_tile_ewkb(&g)?) } else { None };
+        Ok(Placed { ewkb, area, lonlat: g, bbox, tile })
     }
 
     /// Planar area in the VN-2000 TM-3 zone whose central meridian is nearest to the geometry,

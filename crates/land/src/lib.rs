@@ -52,6 +52,7 @@ pub const PARCELS: Dataset = Dataset {
         commune_field: "commune_code",
         // A swap fires no trigger: the importer recomputes the overview cells of the swapped area.
         cells: Some(PARCEL_CELLS),
+        tile_geometry_column: Some("geom_3857"),
     }),
     rules: rules::PARCEL_RULES,
 };

@@ -111,6 +111,28 @@ async fn replace_swaps_one_province_and_nothing_else() {
     assert_eq!(swapped.len(), from_scratch.len());
     assert_eq!(swapped, from_scratch, "the swap's cells are the SQL's cells");
     assert!(swapped.iter().any(|c| c.0 == 0), "every zoom down to 0 is there");
+
+    // The tiles' geometry the swap wrote is PostGIS's own (migration 0014), and the trigger keeps
+    // it for ordinary writes.
+    let tile_geometry =
+        "SELECT count(*), count(*) FILTER (WHERE ST_SRID(geom_3857) = 3857 AND ST_IsPolygonCW(geom_3857)),
+                                max(ST_HausdorffDistance(geom_3857, ST_ForcePolygonCW(ST_Transform(geom, 3857))))
+                         FROM land.parcels";
+    let check = |row: tokio_postgres::Row| {
+        let (all, clockwise, off): (i64, i64, f64) = (row.get(0), row.get(1), row.get(2));
+        assert_eq!(all, 601);
+        assert_eq!(clockwise, all, "every tile geometry is in EPSG:3857 with clockwise shells");
+        assert!(off < 1e-6, "tile geometries within 1 µm of ST_Transform: {off} m");
+    };
+    check(client.query_one(tile_geometry, &[]).await.unwrap());
+    client
+        .batch_execute(
+            "UPDATE land.parcels SET geom = ST_Multi(ST_Translate(geom, 0.0001, 0)) WHERE province_code = '01';
+             UPDATE land.parcels SET geom_3857 = NULL WHERE province_code = '00'",
+        )
+        .await
+        .unwrap();
+    check(client.query_one(tile_geometry, &[]).await.unwrap());
 }
 
 #[tokio::test]

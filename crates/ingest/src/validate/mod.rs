@@ -710,6 +710,7 @@ pub(crate) mod tests {
                 source_srid: None,
                 area_m2: Some(500.0),
                 bbox: None,
+                tile_geometry: None,
             }),
             error: None,
             findings: Vec::new(),
