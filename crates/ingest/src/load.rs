@@ -183,12 +183,15 @@ pub async fn import(
 
     // Producer: read and check on a blocking thread (rayon inside), hand rows over in batches.
     let (sender, mut receiver) = mpsc::channel::<Message>(4);
-    let producer_options = options.clone();
-    let rules = validator.clone();
-    let with_tile_geometry = tile_geometry.is_some();
-    let producer = tokio::task::spawn_blocking(move || {
-        produce(dataset, &plan, &producer_options, check, rules, with_tile_geometry, &sender)
-    });
+    let producer = Producer {
+        dataset,
+        plan,
+        options: options.clone(),
+        check,
+        rules: validator.clone(),
+        tile_geometry: tile_geometry.is_some(),
+    };
+    let producer = tokio::task::spawn_blocking(move || producer.run(&sender));
 
     let mut report = ImportReport::new(dataset.id, options.dry_run);
     let mut session = Session::new(validator, &options.validation, options.max_examples, &mut report)?;
@@ -426,106 +429,99 @@ enum Job {
     Check(Arc<RowBuilder>, Vec<RawFeature>),
 }
 
-/// The blocking side: one thread reads every file in order while another checks the previous
-/// batch of features in rayon and hands the rows to the COPY, so reading, checking and COPY
-/// overlap. Memory: at most two batches wait between the reader and the checker.
-fn produce(
+/// The blocking side of an import: what it reads and how it builds and checks rows.
+struct Producer {
     dataset: &'static Dataset,
-    plan: &[(PathBuf, Format)],
-    options: &ImportOptions,
+    plan: Vec<(PathBuf, Format)>,
+    options: ImportOptions,
     check: Option<Arc<ObservationCheck>>,
     rules: Option<Arc<Validator>>,
+    /// Build each row's tiles' geometry (a partition swap writes it).
     tile_geometry: bool,
-    sender: &mpsc::Sender<Message>,
-) -> Result<(), ImportError> {
-    let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(2);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            for job in queue {
-                let message = match job {
-                    Job::Pass(message) => message,
-                    Job::Check(builder, batch) => {
-                        Message::Batch(batch.into_par_iter().map(|f| builder.check(f)).collect())
-                    }
-                };
-                if sender.blocking_send(message).is_err() {
-                    // The consumer stopped: dropping the queue stops the reader.
-                    break;
-                }
-            }
-        });
-        let read = read_all(dataset, plan, options, check, rules, tile_geometry, &jobs);
-        drop(jobs); // ends the checker's queue
-        read
-    })
 }
 
-/// Reads every file in order, in batches (see [`produce`]).
-fn read_all(
-    dataset: &'static Dataset,
-    plan: &[(PathBuf, Format)],
-    options: &ImportOptions,
-    check: Option<Arc<ObservationCheck>>,
-    rules: Option<Arc<Validator>>,
-    tile_geometry: bool,
-    sender: &std::sync::mpsc::SyncSender<Job>,
-) -> Result<(), ImportError> {
-    for (path, format) in plan {
-        let mut sink = BatchSink {
-            dataset,
-            options,
-            path,
-            sender,
-            check: check.clone(),
-            rules: rules.clone(),
-            tile_geometry,
-            builder: None,
-            batch: Vec::with_capacity(options.batch_size),
-            closed: false,
-        };
-        let read_options =
-            readers::ReadOptions { crs: options.crs.as_ref(), encoding: options.encoding, swap_xy: options.swap_xy };
-        match readers::read(path, *format, &read_options, &mut sink) {
-            Ok(()) => {}
-            Err(e @ (ImportError::File { .. } | ImportError::Format { .. } | ImportError::Malformed { .. }))
-                if options.skip_rejected =>
-            {
-                // The whole file is reported; what it yielded before the problem is dropped.
-                sink.batch.clear();
-                let reason = match e {
-                    ImportError::File { reason, .. }
-                    | ImportError::Format { reason, .. }
-                    | ImportError::Malformed { reason, .. } => reason,
-                    other => other.to_string(),
-                };
-                let rejected = FeatureError {
-                    location: crate::error::Location { file: path.clone(), index: 0, is_line: false },
-                    field: None,
-                    message: format!("file rejected: {reason}"),
-                };
-                if sender.send(Job::Pass(Message::FileRejected(rejected))).is_err() {
-                    break;
+impl Producer {
+    /// One thread reads every file in order while another checks the previous batch of features
+    /// in rayon and hands the rows to the COPY, so reading, checking and COPY overlap. Memory: at
+    /// most two batches wait between the reader and the checker.
+    fn run(&self, sender: &mpsc::Sender<Message>) -> Result<(), ImportError> {
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(2);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for job in queue {
+                    let message = match job {
+                        Job::Pass(message) => message,
+                        Job::Check(builder, batch) => {
+                            Message::Batch(batch.into_par_iter().map(|f| builder.check(f)).collect())
+                        }
+                    };
+                    if sender.blocking_send(message).is_err() {
+                        // The consumer stopped: dropping the queue stops the reader.
+                        break;
+                    }
                 }
-                continue;
-            }
-            Err(e) => return Err(e),
-        }
-        sink.flush()?;
-        if sink.closed {
-            break;
-        }
+            });
+            let read = self.read_all(&jobs);
+            drop(jobs); // ends the checker's queue
+            read
+        })
     }
-    Ok(())
+
+    /// Reads every file in order, in batches (see [`Producer::run`]).
+    fn read_all(&self, sender: &std::sync::mpsc::SyncSender<Job>) -> Result<(), ImportError> {
+        let options = &self.options;
+        for (path, format) in &self.plan {
+            let mut sink = BatchSink {
+                producer: self,
+                path,
+                sender,
+                builder: None,
+                batch: Vec::with_capacity(options.batch_size),
+                closed: false,
+            };
+            let read_options = readers::ReadOptions {
+                crs: options.crs.as_ref(),
+                encoding: options.encoding,
+                swap_xy: options.swap_xy,
+            };
+            match readers::read(path, *format, &read_options, &mut sink) {
+                Ok(()) => {}
+                Err(e @ (ImportError::File { .. } | ImportError::Format { .. } | ImportError::Malformed { .. }))
+                    if options.skip_rejected =>
+                {
+                    // The whole file is reported; what it yielded before the problem is dropped.
+                    sink.batch.clear();
+                    let reason = match e {
+                        ImportError::File { reason, .. }
+                        | ImportError::Format { reason, .. }
+                        | ImportError::Malformed { reason, .. } => reason,
+                        other => other.to_string(),
+                    };
+                    let rejected = FeatureError {
+                        location: crate::error::Location { file: path.clone(), index: 0, is_line: false },
+                        field: None,
+                        message: format!("file rejected: {reason}"),
+                    };
+                    if sender.send(Job::Pass(Message::FileRejected(rejected))).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            sink.flush()?;
+            if sink.closed {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 struct BatchSink<'a> {
-    dataset: &'static Dataset,
-    options: &'a ImportOptions,
+    producer: &'a Producer,
     path: &'a PathBuf,
     sender: &'a std::sync::mpsc::SyncSender<Job>,
-    check: Option<Arc<ObservationCheck>>,
-    rules: Option<Arc<Validator>>,
-    tile_geometry: bool,
     builder: Option<Arc<RowBuilder>>,
     batch: Vec<RawFeature>,
     closed: bool,
@@ -537,7 +533,7 @@ impl BatchSink<'_> {
             return Ok(if self.closed { Flow::Stop } else { Flow::Continue });
         }
         let Some(builder) = &self.builder else { return Ok(Flow::Continue) };
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.options.batch_size));
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.producer.options.batch_size));
         if self.sender.send(Job::Check(Arc::clone(builder), batch)).is_err() {
             self.closed = true;
             return Ok(Flow::Stop);
@@ -548,7 +544,7 @@ impl BatchSink<'_> {
 
 impl FeatureSink for BatchSink<'_> {
     fn begin(&mut self, info: &SourceInfo) -> Result<(), ImportError> {
-        let crs = match (&self.options.crs, &info.declared_crs) {
+        let crs = match (&self.producer.options.crs, &info.declared_crs) {
             (Some(forced), _) => forced.clone(),
             (None, Some(declared)) => Crs::parse(declared).map_err(|e| ImportError::Format {
                 path: self.path.clone(),
@@ -558,7 +554,7 @@ impl FeatureSink for BatchSink<'_> {
         };
         let summary = FileSummary {
             path: self.path.clone(),
-            crs: self.dataset.geometry.map(|_| crs.to_string()),
+            crs: self.producer.dataset.geometry.map(|_| crs.to_string()),
             declared_crs: info.declared_crs.clone(),
             features: 0,
             encoding: info.encoding.clone(),
@@ -567,17 +563,17 @@ impl FeatureSink for BatchSink<'_> {
             self.closed = true;
         }
         self.builder = Some(Arc::new(
-            RowBuilder::new(self.dataset, &crs)?
-                .with_check(self.check.clone())
-                .with_rules(self.rules.clone())
-                .with_tile_geometry(self.tile_geometry),
+            RowBuilder::new(self.producer.dataset, &crs)?
+                .with_check(self.producer.check.clone())
+                .with_rules(self.producer.rules.clone())
+                .with_tile_geometry(self.producer.tile_geometry),
         ));
         Ok(())
     }
 
     fn feature(&mut self, feature: RawFeature) -> Result<Flow, ImportError> {
         self.batch.push(feature);
-        if self.batch.len() >= self.options.batch_size {
+        if self.batch.len() >= self.producer.options.batch_size {
             return self.flush();
         }
         Ok(if self.closed { Flow::Stop } else { Flow::Continue })
