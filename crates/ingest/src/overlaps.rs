@@ -31,18 +31,20 @@
 //! import rejects or repairs invalid polygons); on invalid input the answer is not guaranteed,
 //! but nothing panics.
 //!
-//! Three shortcuts, each exact, keep neighbours cheap: an edge of A and an edge of B whose
-//! envelopes do not meet have no point in common, so they are not compared with `orient2d`; a
-//! vertex of A equal to a vertex of B is on B's boundary (no point-in-polygon test); and an edge
-//! of A equal to an edge of B (either way round) lies on B's boundary, so no point of it is
-//! inside B and rules 1 and 3 skip it. In a tessellation only the few edges around the shared
-//! vertices then reach `orient2d`, and the point-in-polygon tests are mostly skipped.
+//! Shortcuts, each exact, keep neighbours cheap: only the vertices and edges that meet the
+//! intersection of the two envelopes are looked at (every common point lies in it); an edge of A
+//! and an edge of B whose envelopes do not meet have no point in common, so they are not compared
+//! with `orient2d`; a vertex of A equal to a vertex of B is on B's boundary (no point-in-polygon
+//! test); and an edge of A equal to an edge of B (either way round) lies on B's boundary, so no
+//! point of it is inside B and rules 1 and 3 skip it. In a tessellation only the few edges
+//! around the shared vertices then reach `orient2d`, and the point-in-polygon tests are mostly
+//! skipped.
 //!
 //! A separating-line test (an edge whose supporting line has A on one closed side and B on the
 //! other) was tried before the filter and dropped: the shared sides of the generated parcels are
 //! bent (a vertex between two corners), so no line separates side neighbours; it cleared 41 % of
 //! the candidate pairs of a generated tessellation (mostly diagonal neighbours, which share one
-//! corner) but cost more than it saved once the filter had the shortcuts above.
+//! corner) but cost more than it saved once the filter had these shortcuts.
 //!
 //! # Areas
 //!
@@ -79,6 +81,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use geo::coordinate_position::CoordPos;
@@ -409,6 +412,14 @@ fn decode(bytes: &[u8]) -> io::Result<Shape> {
     Ok(Shape { index, geometry, envelope })
 }
 
+/// The candidate pairs of a group of leaves, checked by one rayon task.
+struct Group {
+    /// (first added, other) slots.
+    pairs: Vec<(u32, u32)>,
+    /// The slots of the pairs, sorted and distinct.
+    slots: Vec<u32>,
+}
+
 /// Checks the candidate pairs of one chunk of leaves.
 fn check_chunk(
     tree: &RTree<Leaf>,
@@ -416,31 +427,35 @@ fn check_chunk(
     chunk: &[&Leaf],
     min_area_m2: f64,
 ) -> io::Result<(Vec<Overlap>, OverlapStats)> {
-    // The candidate pairs (first added, other), in groups of GROUP leaves: one allocation per group.
-    let groups: Vec<Vec<(u32, u32)>> = chunk
+    // The candidate pairs (first added, other), in groups of GROUP leaves: one allocation per
+    // group; and the group's slots, sorted and distinct (far fewer than twice the pairs).
+    let groups: Vec<Group> = chunk
         .par_chunks(GROUP)
         .map(|leaves| {
             let mut pairs = Vec::with_capacity(leaves.len() * 8);
             for leaf in leaves {
                 let mine = leaf.data;
-                pairs.extend(
-                    tree.locate_in_envelope_intersecting(&leaf.envelope())
-                        .map(|o| o.data)
-                        .filter(|&o| o > mine)
-                        .map(|o| (mine, o)),
-                );
+                let _ = tree.locate_in_envelope_intersecting_int(&leaf.envelope(), |o| {
+                    if o.data > mine {
+                        pairs.push((mine, o.data));
+                    }
+                    ControlFlow::<()>::Continue(())
+                });
             }
-            pairs
+            let mut slots: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+            slots.sort_unstable();
+            slots.dedup();
+            Group { pairs, slots }
         })
         .collect();
-    let mut needed: Vec<u32> = groups.iter().flatten().flat_map(|&(a, b)| [a, b]).collect();
-    needed.par_sort_unstable();
+    let mut needed: Vec<u32> = groups.iter().flat_map(|g| g.slots.iter().copied()).collect();
+    needed.sort_unstable();
     needed.dedup();
     let shapes = spill.read(&needed)?;
     let shape = |slot: u32| needed.binary_search(&slot).ok().and_then(|i| shapes.get(i)).ok_or_else(corrupt);
     let checked: Vec<io::Result<(Vec<Overlap>, OverlapStats)>> = groups
         .par_iter()
-        .map(|pairs| {
+        .map(|Group { pairs, .. }| {
             let mut filter = Filter::default();
             let mut found = Vec::new();
             let mut stats = OverlapStats { candidates: pairs.len() as u64, ..OverlapStats::default() };
@@ -555,13 +570,14 @@ fn position(g: &MultiPolygon<f64>, c: Coord<f64>) -> CoordPos {
     }
 }
 
-/// Replaces `out` with the edges of `g`'s rings (zero-length ones skipped).
-fn collect_edges(g: &MultiPolygon<f64>, out: &mut Vec<(Coord<f64>, Coord<f64>)>) {
+/// Replaces `out` with the edges of `g`'s rings whose envelopes meet `within` (zero-length ones
+/// skipped).
+fn collect_edges(g: &MultiPolygon<f64>, within: Rect<f64>, out: &mut Vec<(Coord<f64>, Coord<f64>)>) {
     out.clear();
     for polygon in &g.0 {
         for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
             for w in ring.0.windows(2) {
-                if w[0] != w[1] {
+                if w[0] != w[1] && boxes_meet(w[0], w[1], within.min(), within.max()) {
                     out.push((w[0], w[1]));
                 }
             }
@@ -586,7 +602,7 @@ pub fn may_overlap(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
 /// The cheap exact filter, with buffers reused from pair to pair.
 #[derive(Default)]
 struct Filter {
-    /// The edges of the polygon tested against.
+    /// The edges of the polygon tested against that meet the intersection of the envelopes.
     edges: Vec<(Coord<f64>, Coord<f64>)>,
     /// The vertices of the other polygon on an edge, by position along it.
     on_edge: Vec<(f64, Coord<f64>)>,
@@ -598,14 +614,23 @@ impl Filter {
         if vertex_count(a).saturating_mul(vertex_count(b)) > FILTER_MAX_EDGE_PAIRS {
             return true;
         }
-        self.boundary_enters(a, b, eb) || self.boundary_enters(b, a, ea)
+        // Every point the two have in common lies in the intersection of their envelopes.
+        let lo = Coord { x: ea.min().x.max(eb.min().x), y: ea.min().y.max(eb.min().y) };
+        let hi = Coord { x: ea.max().x.min(eb.max().x), y: ea.max().y.min(eb.max().y) };
+        if lo.x > hi.x || lo.y > hi.y {
+            return false;
+        }
+        let common = Rect::new(lo, hi);
+        self.boundary_enters(a, b, common) || self.boundary_enters(b, a, common)
     }
 
     /// Whether a point of `a`'s boundary lies in `b`'s interior (rules 1–3), or a part of `a` has
-    /// every exterior vertex on `b`'s boundary (rule 4).
+    /// every exterior vertex on `b`'s boundary (rule 4). `bb` is the intersection of the envelopes
+    /// of `a` and `b`: only the edges of `b` that meet it can meet `a`, and only the vertices and
+    /// edges of `a` that meet it can meet `b`.
     fn boundary_enters(&mut self, a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, bb: Rect<f64>) -> bool {
         let Filter { edges: b_edges, on_edge } = self;
-        collect_edges(b, b_edges);
+        collect_edges(b, bb, b_edges);
         let near = |s: Coord<f64>, e: Coord<f64>| {
             s.x.max(e.x) >= bb.min().x
                 && s.x.min(e.x) <= bb.max().x
