@@ -3,8 +3,9 @@
 //!
 //! Streams `SELECT id, ST_AsBinary(geom) FROM <table> ORDER BY id`, feeds every geometry to an
 //! `OverlapFinder` with the row id as its index, then finishes it, and prints the time to read
-//! and add (and the time spent in `add` alone), the time of `finish`, the pairs found, the
-//! finder's counts and the process's peak RSS.
+//! and add (and the time spent in `add` alone), the time of `finish` (wall, and CPU of the whole
+//! process during it, all threads), the pairs found, the finder's counts and the process's peak
+//! RSS.
 //!
 //! Usage: `overlap_bench <postgres-url> [table = land.parcels] [min-area-m2 = 0.5] [pairs-out]`;
 //! `pairs-out`, when given, receives the pairs found, one `a b` per line, sorted.
@@ -36,14 +37,15 @@ fn main() -> anyhow::Result<()> {
     let in_add = runtime.block_on(read(url, table, &mut finder))?;
     let read_time = started.elapsed();
 
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_seconds());
     let (overlaps, stats) = finder.finish_with_stats()?;
     let finish_time = started.elapsed();
+    let finish_cpu = cpu_seconds().zip(cpu).map_or(f64::NAN, |(after, before)| after - before);
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "table {table}, min area {min_area} m²")?;
     writeln!(out, "read+add  {:.2} s (in add: {:.2} s)", read_time.as_secs_f64(), in_add.as_secs_f64())?;
-    writeln!(out, "finish    {:.2} s", finish_time.as_secs_f64())?;
+    writeln!(out, "finish    {:.2} s (cpu {finish_cpu:.2} s)", finish_time.as_secs_f64())?;
     writeln!(out, "features  {} indexed", stats.indexed)?;
     writeln!(
         out,
@@ -87,6 +89,18 @@ async fn read(url: &str, table: &str, finder: &mut OverlapFinder) -> anyhow::Res
     drop(client);
     connection.await??;
     Ok(in_add)
+}
+
+/// User + system CPU time of the process so far, all threads, from /proc/self/stat (Linux;
+/// USER_HZ = 100).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// VmHWM of /proc/self/status, in kB (Linux).
