@@ -57,11 +57,18 @@ pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), Im
 /// # Errors
 /// [`ImportError::Malformed`] naming the line for a line that is not JSON; errors from the sink.
 pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
-    let reader = BufReader::with_capacity(1 << 16, super::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 16, super::open(path)?);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: true, encoding: None })?;
     let mut index = 0;
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
+    let mut line = String::new();
+    for n in 0u64.. {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
+        if read == 0 {
+            break;
+        }
         let text = line.trim_start_matches('\u{1e}').trim();
         if text.is_empty() {
             continue;
