@@ -6,7 +6,7 @@
 //! The area stored for a parcel delivered in lon/lat is the area of the polygon whose vertices
 //! are the parcel's vertices projected into a TM plane (straight edges in that plane), as a
 //! per-vertex projection followed by the shoelace formula gives it. [`tm_area`] computes the same
-//! quantity from a second-order expansion of the projection about the centre `w₀` of the
+//! quantity from a second-order expansion of the projection about the centre `w₀` of each
 //! polygon's envelope, which costs a few multiplications per vertex instead of a projection.
 //!
 //! TM (Gauss–Krüger) is conformal: with the isometric latitude ψ and w = ψ + iΔλ, the plane
@@ -32,7 +32,8 @@
 //! of the projected coordinates for the smallest), 4·10⁻⁹ at 1 km, 1.1·10⁻⁷ at 5 km and
 //! 4.2·10⁻⁷ at 10 km (polygons 20 km across). Polygons larger than [`TM_AREA_MAX_EXTENT`] degrees, or
 //! further than [`TM_AREA_MAX_OFFSET`] degrees from the central meridian, or beyond 60° of
-//! latitude, or with a non-finite coordinate, are left to the per-vertex projection (`None`).
+//! latitude, or with a non-finite coordinate, are left to the per-vertex projection (`None`);
+//! so is a multipolygon any of whose polygons is.
 
 use geo_types::{Coord, Geometry, LineString, Polygon};
 
@@ -43,7 +44,8 @@ pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
 /// WGS 84 first eccentricity squared, e² = f (2 − f).
 pub const WGS84_E2: f64 = WGS84_F * (2.0 - WGS84_F);
 
-/// The largest envelope (width or height, in degrees) [`tm_area`] handles: about 22 km.
+/// The largest envelope of one polygon (width or height, in degrees) [`tm_area`] handles:
+/// about 22 km.
 pub const TM_AREA_MAX_EXTENT: f64 = 0.2;
 /// The largest distance in longitude (degrees) of a polygon's envelope centre from the central
 /// meridian that [`tm_area`] handles.
@@ -184,21 +186,24 @@ pub fn tm_area(g: &Geometry<f64>, central_meridian: impl FnOnce(f64) -> f64, k0:
         Geometry::MultiPolygon(m) => m.0.as_slice(),
         _ => return None,
     };
-    // The centre of the envelope of the exterior rings, as geo's `BoundingRect` takes it, chooses
-    // the zone and is the reference point; every ring must lie within the domain.
+    // The centre of the envelope of the exterior rings, as geo's `BoundingRect` takes it,
+    // chooses the zone; each polygon is expanded about the centre of its own envelope.
     let exteriors = Envelope::of(polygons.iter().map(Polygon::exterior));
-    let all = Envelope::of(polygons.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())));
-    let (lon0, lat0) = ((exteriors.x0 + exteriors.x1) / 2.0, (exteriors.y0 + exteriors.y1) / 2.0);
-    let central_meridian = central_meridian(lon0);
-    let inside = all.x1 - all.x0 <= TM_AREA_MAX_EXTENT
-        && all.y1 - all.y0 <= TM_AREA_MAX_EXTENT
-        && (lon0 - central_meridian).abs() <= TM_AREA_MAX_OFFSET
-        && lat0.abs() <= 60.0;
-    if !inside {
-        return None;
+    let central_meridian = central_meridian((exteriors.x0 + exteriors.x1) / 2.0);
+    let mut total = 0.0;
+    for p in polygons {
+        let e = Envelope::of(std::iter::once(p.exterior()).chain(p.interiors()));
+        let (lon0, lat0) = ((e.x0 + e.x1) / 2.0, (e.y0 + e.y1) / 2.0);
+        let inside = e.x1 - e.x0 <= TM_AREA_MAX_EXTENT
+            && e.y1 - e.y0 <= TM_AREA_MAX_EXTENT
+            && (lon0 - central_meridian).abs() <= TM_AREA_MAX_OFFSET
+            && lat0.abs() <= 60.0;
+        if !inside {
+            return None;
+        }
+        total += LocalTm::new(lon0, lat0, central_meridian, k0).polygon(p).abs();
     }
-    let tm = LocalTm::new(lon0, lat0, central_meridian, k0);
-    Some(polygons.iter().map(|p| tm.polygon(p).abs()).sum())
+    Some(total)
 }
 
 #[cfg(test)]

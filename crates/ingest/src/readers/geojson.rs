@@ -96,7 +96,7 @@ pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportErr
 /// `None` for anything else, valid or not (an unexpected member, a duplicate one, an escaped key,
 /// a ring that is open or too short, a non-numeric Z, …): the general path then reads the line
 /// and checks and reports it exactly as for any feature.
-fn fast_feature(text: &str) -> Option<(Map<String, Value>, Option<Geometry<f64>>)> {
+fn fast_feature(text: &str) -> Option<Split> {
     let mut de = serde_json::Deserializer::from_str(text);
     let feature = de.deserialize_map(FastFeature).ok()?;
     de.end().ok()?;
@@ -108,10 +108,13 @@ fn not_fast<E: serde::de::Error>() -> E {
     E::custom("not on the fast path")
 }
 
+/// A feature's properties and geometry.
+type Split = (Map<String, Value>, Option<Geometry<f64>>);
+
 struct FastFeature;
 
 impl<'de> Visitor<'de> for FastFeature {
-    type Value = (Map<String, Value>, Option<Geometry<f64>>);
+    type Value = Split;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a GeoJSON Feature")
@@ -443,7 +446,7 @@ mod tests {
 
     /// What the general path makes of a line: properties and geometry, or `None` when it would
     /// report an error.
-    fn general(text: &str) -> Option<(Map<String, Value>, Option<Geometry<f64>>)> {
+    fn general(text: &str) -> Option<Split> {
         let value: Value = serde_json::from_str(text).ok()?;
         let (properties, geometry) = split_feature(value).ok()?;
         Some((properties, crate::geometry::from_geojson(&geometry).ok()?))
@@ -459,9 +462,7 @@ mod tests {
             format!(
                 r#"{{"geometry":{{"type":"MultiPolygon","bbox":[1,2,3,4],"coordinates":[[{square},{square}]]}},"id":7,"properties":null,"type":"Feature"}}"#
             ),
-            format!(
-                r#"{{"type":"Feature","geometry":{{"type":"MultiPolygon","coordinates":[[[[105,21,3],[106,21,4.5],[106,22,0],[105,21,1]]]]}}}}"#
-            ),
+            r#"{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[105,21,3],[106,21,4.5],[106,22,0],[105,21,1]]]]}}"#.to_owned(),
             r#"{"type":"Feature","properties":{"n":-0,"m":1e3,"u":18446744073709551615},"geometry":null}"#.to_owned(),
             r#"{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[]}}"#.to_owned(),
         ];
@@ -479,9 +480,7 @@ mod tests {
             // valid, but not on the fast path
             format!(r#"{{"type":"Feature","geometry":{{"coordinates":[{square}],"type":"Polygon"}}}}"#),
             r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[105,21]}}"#.to_owned(),
-            format!(
-                r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[[105,21,"z"],[106,21],[106,22],[105,21]]]}}}}"#
-            ),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21,"z"],[106,21],[106,22],[105,21]]]}}"#.to_owned(),
             format!(
                 r#"{{"type":"Feature","properties":{{}},"properties":{{"a":1}},"geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#
             ),
@@ -489,22 +488,16 @@ mod tests {
                 r#"{{"type":"Feature","geom\u0065try":null,"geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#
             ),
             // invalid: the general path reports them
-            format!(
-                r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[[105,21],[106,21],[106,22],[105,22]]]}}}}"#
-            ),
-            format!(
-                r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[[105,21],[106,21],[105,21]]]}}}}"#
-            ),
-            format!(
-                r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[[105,21,1,2],[106,21],[106,22],[105,21]]]}}}}"#
-            ),
-            format!(r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[]}}}}"#),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21],[106,21],[106,22],[105,22]]]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21],[106,21],[105,21]]]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21,1,2],[106,21],[106,22],[105,21]]]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[]}}"#.to_owned(),
             format!(
                 r#"{{"type":"Feature","properties":[1],"geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#
             ),
             format!(r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[{square}]}}}} x"#),
             format!(r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[{square}],"type":"Point"}}}}"#),
-            format!(r#"{{"type":"Feature","geometry":{{"type":"Polygon"}}}}"#),
+            r#"{"type":"Feature","geometry":{"type":"Polygon"}}"#.to_owned(),
             format!(r#"{{"type":"feature","geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#),
             r#"{"type":"Feature","properties":{}}"#.to_owned(),
             r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[1e999,21]]]}}"#.to_owned(),
