@@ -1,5 +1,6 @@
 //! Turning raw features into typed rows for one dataset: property lookup by the declared names,
-//! value parsing, geometry checks, planar area in the source projected CRS, and reprojection to
+//! value parsing, geometry checks, planar area (in the source CRS when it is projected, Web
+//! Mercator excepted, else in the nearest VN-2000 TM-3 zone), and reprojection to
 //! the storage CRS (EPSG:4326) with the one VN-2000 rule. Runs in rayon workers: a
 //! [`RowBuilder`] is shared read-only between threads.
 
@@ -32,8 +33,9 @@ pub struct Row {
     pub geometry: Option<Vec<u8>>,
     /// EPSG code of the source CRS (0 for a custom zone).
     pub source_srid: Option<i32>,
-    /// Planar area in m²: in the source CRS when it is projected; for geographic sources in the
-    /// plane of the nearest VN-2000 TM-3 zone (see `RowBuilder::zone_area`).
+    /// Planar area in m²: in the source CRS when it is projected; for geographic and Web
+    /// Mercator sources in the plane of the nearest VN-2000 TM-3 zone (see
+    /// `RowBuilder::zone_area`).
     pub area_m2: Option<f64>,
 }
 
