@@ -10,6 +10,7 @@
 //!
 //! This crate is pure Rust (proj4rs): no C PROJ library is needed.
 
+pub mod ellipsoid;
 pub mod ogc;
 pub mod table;
 pub mod transform;

@@ -148,12 +148,81 @@ pub fn conform(g: Geometry<f64>, kind: GeometryKind) -> Result<Geometry<f64>, St
     Ok(converted)
 }
 
-/// Encodes a geometry as PostGIS EWKB with the given SRID.
+/// Encodes a geometry as PostGIS EWKB with the given SRID (little-endian, 2D; the SRID on the
+/// outer geometry only). The stored kinds (Point, MultiLineString, MultiPolygon) are written here
+/// into a buffer of the exact size; the others go through geozero, which writes the same bytes.
 ///
 /// # Errors
 /// The encoder's message (not expected for geometries built by this module).
 pub fn to_ewkb(g: &Geometry<f64>, srid: i32) -> Result<Vec<u8>, String> {
-    g.to_ewkb(CoordDimensions::xy(), Some(srid)).map_err(|e| e.to_string())
+    const HEADER: usize = 1 + 4;
+    let lines = |ls: &[LineString<f64>]| ls.iter().map(|l| 4 + 16 * l.0.len()).sum::<usize>();
+    let size = match g {
+        Geometry::Point(_) => HEADER + 4 + 16,
+        Geometry::MultiLineString(m) => {
+            HEADER + 4 + 4 + m.0.iter().map(|l| HEADER + lines(std::slice::from_ref(l))).sum::<usize>()
+        }
+        Geometry::MultiPolygon(m) => {
+            HEADER
+                + 4
+                + 4
+                + m.0
+                    .iter()
+                    .map(|p| HEADER + 4 + lines(std::slice::from_ref(p.exterior())) + lines(p.interiors()))
+                    .sum::<usize>()
+        }
+        _ => return g.to_ewkb(CoordDimensions::xy(), Some(srid)).map_err(|e| e.to_string()),
+    };
+    let mut out = Vec::with_capacity(size);
+    let head = |out: &mut Vec<u8>, kind: u32, srid: Option<i32>| {
+        out.push(1);
+        match srid {
+            Some(srid) => {
+                out.extend_from_slice(&(kind | 0x2000_0000).to_le_bytes());
+                out.extend_from_slice(&srid.to_le_bytes());
+            }
+            None => out.extend_from_slice(&kind.to_le_bytes()),
+        }
+    };
+    let count =
+        |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+    let coords = |out: &mut Vec<u8>, l: &LineString<f64>| {
+        count(out, l.0.len());
+        for c in &l.0 {
+            out.extend_from_slice(&c.x.to_le_bytes());
+            out.extend_from_slice(&c.y.to_le_bytes());
+        }
+    };
+    match g {
+        Geometry::Point(p) => {
+            head(&mut out, 1, Some(srid));
+            out.extend_from_slice(&p.x().to_le_bytes());
+            out.extend_from_slice(&p.y().to_le_bytes());
+        }
+        Geometry::MultiLineString(m) => {
+            head(&mut out, 5, Some(srid));
+            count(&mut out, m.0.len());
+            for l in &m.0 {
+                head(&mut out, 2, None);
+                coords(&mut out, l);
+            }
+        }
+        Geometry::MultiPolygon(m) => {
+            head(&mut out, 6, Some(srid));
+            count(&mut out, m.0.len());
+            for p in &m.0 {
+                head(&mut out, 3, None);
+                count(&mut out, 1 + p.interiors().len());
+                coords(&mut out, p.exterior());
+                for ring in p.interiors() {
+                    coords(&mut out, ring);
+                }
+            }
+        }
+        _ => unreachable!("sized above"),
+    }
+    debug_assert_eq!(out.len(), size);
+    Ok(out)
 }
 
 /// The sphere of EPSG:3857 (Web Mercator), metres.
@@ -242,6 +311,31 @@ mod tests {
         assert!(err.contains("Polygon") && err.contains("expected Point"), "{err}");
         let empty = from_geojson(&json!({"type": "MultiPolygon", "coordinates": []})).unwrap().unwrap();
         assert!(conform(empty, GeometryKind::MultiPolygon).unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn ewkb_is_the_bytes_geozero_writes() {
+        let ring = |x: f64, n: usize| {
+            let mut points: Vec<Coord<f64>> =
+                (0..n).map(|i| Coord { x: x + (i as f64).cos(), y: 21.0 + (i as f64).sin() }).collect();
+            points.push(points[0]);
+            LineString(points)
+        };
+        let geometries = [
+            Geometry::Point(Point::new(105.8, 21.0)),
+            Geometry::MultiPolygon(MultiPolygon(vec![Polygon::new(ring(105.0, 8), Vec::new())])),
+            Geometry::MultiPolygon(MultiPolygon(vec![
+                Polygon::new(ring(105.0, 12), vec![ring(105.1, 4), ring(105.2, 5)]),
+                Polygon::new(ring(106.0, 3), Vec::new()),
+            ])),
+            Geometry::MultiPolygon(MultiPolygon(Vec::new())),
+            Geometry::MultiLineString(MultiLineString(vec![ring(105.0, 3), LineString(Vec::new())])),
+            Geometry::LineString(ring(105.0, 4)),
+        ];
+        for g in &geometries {
+            let geozero = g.to_ewkb(CoordDimensions::xy(), Some(4326)).unwrap();
+            assert_eq!(to_ewkb(g, 4326).unwrap(), geozero, "{g:?}");
+        }
     }
 
     #[test]

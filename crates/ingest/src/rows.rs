@@ -1,9 +1,8 @@
 //! Turning raw features into typed rows for one dataset: property lookup by the declared names,
-//! value parsing, geometry checks, planar area in the source projected CRS, and reprojection to
+//! value parsing, geometry checks, planar area (in the source CRS when it is projected, Web
+//! Mercator excepted, else in the nearest VN-2000 TM-3 zone), and reprojection to
 //! the storage CRS (EPSG:4326) with the one VN-2000 rule. Runs in rayon workers: a
 //! [`RowBuilder`] is shared read-only between threads.
-
-use std::collections::HashMap;
 
 use geo::Area;
 use geo_types::Geometry;
@@ -11,7 +10,7 @@ use geosector_crs::{Crs, CrsKind, Transformer};
 use geosector_domain::{CellValue, Dataset};
 use serde_json::{Map, Value};
 
-use crate::error::{FeatureError, ImportError};
+use crate::error::{FeatureError, ImportError, Location};
 use crate::geometry;
 use crate::readers::geojson::split_feature;
 use crate::source::{RawBody, RawFeature};
@@ -34,7 +33,9 @@ pub struct Row {
     pub geometry: Option<Vec<u8>>,
     /// EPSG code of the source CRS (0 for a custom zone).
     pub source_srid: Option<i32>,
-    /// Planar area in m² in the source projected CRS.
+    /// Planar area in m²: in the source CRS when it is projected; for geographic and Web
+    /// Mercator sources in the plane of the nearest VN-2000 TM-3 zone (see
+    /// `RowBuilder::zone_area`).
     pub area_m2: Option<f64>,
     /// The geometry's bounding box in EPSG:4326: `[min lon, min lat, max lon, max lat]`.
     pub bbox: Option<[f64; 4]>,
@@ -46,7 +47,8 @@ pub struct Row {
 /// Builds rows of one dataset from the features of one file.
 pub struct RowBuilder {
     dataset: &'static Dataset,
-    by_name: HashMap<String, usize>,
+    /// Field index by property name in ASCII lower case.
+    by_name: foldhash::HashMap<String, usize>,
     source: Option<SourceCrs>,
     check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>,
     validator: Option<std::sync::Arc<Validator>>,
@@ -61,6 +63,9 @@ struct SourceCrs {
     area_zones: Vec<(u32, Transformer)>,
 }
 
+/// The scale on the central meridian of the TM-3 zones (and so of [`area_plane`]).
+const AREA_PLANE_SCALE: f64 = 0.9999;
+
 /// The plane areas of geographic sources are measured in: the TM-3 projection of a zone applied
 /// to the WGS 84 coordinates directly. The zone's EPSG:6960 shift is left out: it moves a parcel
 /// by about 200 m and its scale is 0.25 ppm, which changes a parcel's TM-3 area by about 1 ppm,
@@ -71,7 +76,7 @@ fn area_plane(zone: &geosector_crs::CrsDef) -> Crs {
         name: format!("TM-3 {} on WGS 84 (areas)", zone.central_meridian),
         kind: CrsKind::Projected,
         proj: format!(
-            "+proj=tmerc +lat_0=0 +lon_0={} +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs",
+            "+proj=tmerc +lat_0=0 +lon_0={} +k={AREA_PLANE_SCALE} +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs",
             zone.central_meridian
         ),
     }
@@ -99,7 +104,7 @@ impl RowBuilder {
     /// # Errors
     /// [`ImportError::Crs`] when a transformation cannot be set up.
     pub fn new(dataset: &'static Dataset, source_crs: &Crs) -> Result<RowBuilder, ImportError> {
-        let mut by_name = HashMap::new();
+        let mut by_name = foldhash::HashMap::default();
         for (i, field) in dataset.fields.iter().enumerate() {
             for name in field.names {
                 by_name.entry(name.to_ascii_lowercase()).or_insert(i);
@@ -154,11 +159,11 @@ impl RowBuilder {
 
     /// Checks one feature, builds its row and runs the per-feature validation rules on it.
     pub fn check(&self, raw: RawFeature) -> Checked {
-        let location = raw.location.clone();
+        let RawFeature { location, body } = raw;
         let mut findings = Vec::new();
         let mut centroid = None;
         let mut polygons = None;
-        let built = self.build_row(raw, &mut findings, &mut centroid, &mut polygons);
+        let built = self.build_row(&location, body, &mut findings, &mut centroid, &mut polygons);
         let (row, error) = match built {
             Ok(row) => (Some(row), None),
             Err(e) => (None, Some(e)),
@@ -176,18 +181,18 @@ impl RowBuilder {
 
     fn build_row(
         &self,
-        raw: RawFeature,
+        location: &Location,
+        body: RawBody,
         findings: &mut Vec<Finding>,
         centroid: &mut Option<geo_types::Coord<f64>>,
         polygons: &mut Option<geo_types::MultiPolygon<f64>>,
     ) -> Result<Row, FeatureError> {
-        let location = raw.location;
         let fail = |field: Option<&str>, message: String| FeatureError {
             location: location.clone(),
             field: field.map(str::to_owned),
             message,
         };
-        let (properties, geometry) = match raw.body {
+        let (properties, geometry) = match body {
             RawBody::GeoJson(value) => {
                 let (properties, geometry) = split_feature(value).map_err(|m| fail(None, m))?;
                 let geometry = geometry::from_geojson(&geometry).map_err(|m| fail(Some("geometry"), m))?;
@@ -210,7 +215,7 @@ impl RowBuilder {
                     let mut g = geometry::conform(g, spec.kind).map_err(|m| fail(Some("geometry"), m))?;
                     if let Some(v) = &self.validator {
                         let to_lonlat = |c| source.to_storage.coord(c).ok();
-                        v.check_geometry(&mut g, &location, &to_lonlat, findings);
+                        v.check_geometry(&mut g, location, &to_lonlat, findings);
                         for f in findings.iter_mut() {
                             f.key = v.key_text(&row.cells);
                         }
@@ -243,8 +248,12 @@ impl RowBuilder {
 
     fn cells(&self, properties: &Map<String, Value>) -> Result<Vec<CellValue>, (String, String)> {
         let mut found: Vec<Option<(&String, &Value)>> = vec![None; self.dataset.fields.len()];
+        let mut lower = String::new();
         for (name, value) in properties {
-            if let Some(&i) = self.by_name.get(&name.to_ascii_lowercase()) {
+            lower.clear();
+            lower.push_str(name);
+            lower.make_ascii_lowercase();
+            if let Some(&i) = self.by_name.get(&lower) {
                 // The first non-null spelling wins when a file carries two aliases.
                 if found[i].is_none_or(|(_, v)| v.is_null()) {
                     found[i] = Some((name, value));
@@ -302,12 +311,19 @@ impl RowBuilder {
     }
 
     /// Planar area in the VN-2000 TM-3 zone whose central meridian is nearest to the geometry,
-    /// for sources in geographic coordinates (areas are never computed on lon/lat).
+    /// for sources in geographic coordinates (areas are never computed on lon/lat): the area of
+    /// the polygon of the vertices projected into that zone's plane ([`area_plane`]). Computed by
+    /// [`geosector_crs::ellipsoid::tm_area`] (a second-order expansion of the projection, within
+    /// 10⁻⁸ of the projected area for parcels), else by projecting every vertex.
     fn zone_area(&self, g: &Geometry<f64>, source: &SourceCrs) -> Result<f64, String> {
         use geo::BoundingRect;
+        let zone_of = |lon: f64| geosector_crs::nearest_tm3_zone(lon).central_meridian;
+        if let Some(area) = geosector_crs::ellipsoid::tm_area(g, zone_of, AREA_PLANE_SCALE) {
+            return Ok(area);
+        }
         let lon = g.bounding_rect().map_or(105.0, |r| r.center().x);
-        let nearest = geosector_crs::nearest_tm3_zone(lon).epsg;
-        let (_, zone) = source.area_zones.iter().find(|(epsg, _)| *epsg == nearest).ok_or("no TM-3 zone")?;
+        let nearest = geosector_crs::nearest_tm3_zone(lon);
+        let (_, zone) = source.area_zones.iter().find(|(epsg, _)| *epsg == nearest.epsg).ok_or("no TM-3 zone")?;
         let mut projected = g.clone();
         zone.geometry(&mut projected).map_err(|e| e.to_string())?;
         Ok(projected.unsigned_area())

@@ -36,7 +36,8 @@ pub struct RawFeature {
 pub enum RawBody {
     /// A GeoJSON `Feature` object, unchecked.
     GeoJson(Value),
-    /// Properties and geometry already decoded by a binary reader.
+    /// Properties and geometry already decoded by the reader (binary formats, and the
+    /// GeoJSONSeq lines that take its fast path).
     Decoded {
         /// Properties by name.
         properties: Map<String, Value>,

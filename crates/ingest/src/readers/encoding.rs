@@ -26,7 +26,9 @@
 
 use std::fmt;
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// A text encoding of attribute data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,18 +66,18 @@ impl TextEncoding {
     pub fn decode(self, bytes: &[u8]) -> String {
         match self {
             TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
-                Ok(s) => s.nfc().collect(),
-                Err(_) => String::from_utf8_lossy(bytes).nfc().collect(),
+                Ok(s) => nfc(Cow::Borrowed(s)),
+                Err(_) => nfc(String::from_utf8_lossy(bytes)),
             },
-            TextEncoding::Windows1258 => encoding_rs::WINDOWS_1258.decode_without_bom_handling(bytes).0.nfc().collect(),
-            TextEncoding::Latin1 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.nfc().collect(),
-            TextEncoding::Tcvn3 => bytes.iter().map(|&b| tcvn3_char(b)).collect::<String>().nfc().collect(),
+            TextEncoding::Windows1258 => nfc(encoding_rs::WINDOWS_1258.decode_without_bom_handling(bytes).0),
+            TextEncoding::Latin1 => nfc(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0),
+            TextEncoding::Tcvn3 => nfc(Cow::Owned(bytes.iter().map(|&b| tcvn3_char(b)).collect())),
             TextEncoding::Vni => {
                 let mut out = String::with_capacity(bytes.len() + 8);
                 for &b in bytes {
                     vni_push(b, &mut out);
                 }
-                out.nfc().collect()
+                nfc(Cow::Owned(out))
             }
         }
     }
@@ -90,6 +92,16 @@ impl fmt::Display for TextEncoding {
             TextEncoding::Vni => "VNI",
             TextEncoding::Latin1 => "windows-1252",
         })
+    }
+}
+
+/// A text in NFC: as it is when the quick check says it is NFC already (ASCII always is),
+/// else composed.
+fn nfc(text: Cow<'_, str>) -> String {
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        text.into_owned()
+    } else {
+        text.nfc().collect()
     }
 }
 

@@ -25,6 +25,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         Some(crs) if crs.code() > 0 => Some(format!("{}:{}", crs.org().unwrap_or("EPSG"), crs.code())),
         _ => None,
     };
+    let columns = header.columns().map_or(0, |c| c.len());
     let has_geometry = header.geometry_type() != flatgeobuf::GeometryType::Unknown || header.columns().is_none();
     sink.begin(&SourceInfo { declared_crs, has_geometry, encoding: None })?;
     let mut features = reader.select_all_seq().map_err(|e| malformed(format!("cannot read features: {e}")))?;
@@ -32,7 +33,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     loop {
         let next = features.next().map_err(|e| malformed(format!("feature {index}: {e}")))?;
         let Some(feature) = next else { break };
-        let mut props = PropertyMap(Map::new());
+        let mut props = PropertyMap(Map::with_capacity(columns));
         feature.process_properties(&mut props).map_err(|e| malformed(format!("feature {index}: properties: {e}")))?;
         let geometry = match feature.geometry() {
             None => None,

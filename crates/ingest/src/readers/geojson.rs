@@ -9,6 +9,7 @@ use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use geo_types::{Coord, Geometry, LineString, Polygon};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -57,29 +58,186 @@ pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), Im
 /// # Errors
 /// [`ImportError::Malformed`] naming the line for a line that is not JSON; errors from the sink.
 pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
-    let reader = BufReader::with_capacity(1 << 16, super::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 16, super::open(path)?);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: true, encoding: None })?;
     let mut index = 0;
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
+    let mut line = String::new();
+    for n in 0u64.. {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
+        if read == 0 {
+            break;
+        }
         let text = line.trim_start_matches('\u{1e}').trim();
         if text.is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(text).map_err(|e| ImportError::Malformed {
-            path: path.to_owned(),
-            reason: format!("line {}: invalid JSON: {e}", n + 1),
-        })?;
-        let feature = RawFeature {
-            location: Location { file: path.to_owned(), index, is_line: false },
-            body: RawBody::GeoJson(value),
+        let body = match fast_feature(text) {
+            Some((properties, geometry)) => RawBody::Decoded { properties, geometry },
+            None => RawBody::GeoJson(serde_json::from_str(text).map_err(|e| ImportError::Malformed {
+                path: path.to_owned(),
+                reason: format!("line {}: invalid JSON: {e}", n + 1),
+            })?),
         };
+        let feature = RawFeature { location: Location { file: path.to_owned(), index, is_line: false }, body };
         index += 1;
         if sink.feature(feature)? == Flow::Stop {
             break;
         }
     }
     Ok(())
+}
+
+/// The fast path of a GeoJSONSeq line: a `Feature` whose geometry is null or a Polygon or
+/// MultiPolygon (its `type` before its `coordinates`) that [`crate::geometry::from_geojson`]
+/// accepts, read straight into geo types without building a JSON tree of the coordinates.
+/// `None` for anything else, valid or not (an unexpected member, a duplicate one, an escaped key,
+/// a ring that is open or too short, a non-numeric Z, …): the general path then reads the line
+/// and checks and reports it exactly as for any feature.
+fn fast_feature(text: &str) -> Option<Split> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let feature = de.deserialize_map(FastFeature).ok()?;
+    de.end().ok()?;
+    Some(feature)
+}
+
+/// Any departure from the fast path's shape (see [`fast_feature`]).
+fn not_fast<E: serde::de::Error>() -> E {
+    E::custom("not on the fast path")
+}
+
+/// A feature's properties and geometry.
+type Split = (Map<String, Value>, Option<Geometry<f64>>);
+
+struct FastFeature;
+
+impl<'de> Visitor<'de> for FastFeature {
+    type Value = Split;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a GeoJSON Feature")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut kind, mut properties, mut geometry) = (None, None, None);
+        while let Some(key) = map.next_key::<&str>()? {
+            match key {
+                "type" if kind.is_none() => kind = Some(map.next_value::<&str>()?),
+                "properties" if properties.is_none() => {
+                    properties = Some(map.next_value::<Option<Map<String, Value>>>()?.unwrap_or_default());
+                }
+                "geometry" if geometry.is_none() => geometry = Some(map.next_value_seed(FastGeometry)?),
+                "type" | "properties" | "geometry" => return Err(not_fast()),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        match (kind, geometry) {
+            (Some("Feature"), Some(geometry)) => Ok((properties.unwrap_or_default(), geometry)),
+            _ => Err(not_fast()),
+        }
+    }
+}
+
+/// A geometry member: null, or a Polygon or MultiPolygon object.
+struct FastGeometry;
+
+impl<'de> DeserializeSeed<'de> for FastGeometry {
+    type Value = Option<Geometry<f64>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FastGeometry {
+    type Value = Option<Geometry<f64>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Polygon or MultiPolygon or null")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if map.next_key::<&str>()? != Some("type") {
+            return Err(not_fast());
+        }
+        let multi = match map.next_value::<&str>()? {
+            "Polygon" => false,
+            "MultiPolygon" => true,
+            _ => return Err(not_fast()),
+        };
+        let mut geometry = None;
+        while let Some(key) = map.next_key::<&str>()? {
+            match key {
+                "coordinates" if geometry.is_none() => {
+                    geometry = Some(if multi {
+                        let polygons: Vec<FastPolygon> = map.next_value()?;
+                        Geometry::MultiPolygon(geo_types::MultiPolygon(polygons.into_iter().map(|p| p.0).collect()))
+                    } else {
+                        Geometry::Polygon(map.next_value::<FastPolygon>()?.0)
+                    });
+                }
+                "coordinates" | "type" => return Err(not_fast()),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        geometry.map(Some).ok_or_else(not_fast)
+    }
+}
+
+/// A polygon's rings as `from_geojson` accepts them: at least one ring, each closed and of at
+/// least four positions.
+struct FastPolygon(Polygon<f64>);
+
+impl<'de> serde::Deserialize<'de> for FastPolygon {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let rings: Vec<Vec<FastPosition>> = serde::Deserialize::deserialize(deserializer)?;
+        let mut rings = rings.into_iter().map(|r| LineString(r.into_iter().map(|p| p.0).collect()));
+        let exterior = rings.next().ok_or_else(not_fast)?;
+        let interiors: Vec<LineString<f64>> = rings.collect();
+        let closed = |r: &LineString<f64>| r.0.len() >= 4 && r.0.first() == r.0.last();
+        if !closed(&exterior) || !interiors.iter().all(closed) {
+            return Err(not_fast());
+        }
+        Ok(FastPolygon(Polygon::new(exterior, interiors)))
+    }
+}
+
+/// A position of two or three numbers (the third dropped).
+struct FastPosition(Coord<f64>);
+
+impl<'de> serde::Deserialize<'de> for FastPosition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(FastPositionVisitor)
+    }
+}
+
+struct FastPositionVisitor;
+
+impl<'de> Visitor<'de> for FastPositionVisitor {
+    type Value = FastPosition;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a position")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FastPosition, A::Error> {
+        let x: f64 = seq.next_element()?.ok_or_else(not_fast)?;
+        let y: f64 = seq.next_element()?.ok_or_else(not_fast)?;
+        if seq.next_element::<f64>()?.is_some() && seq.next_element::<IgnoredAny>()?.is_some() {
+            return Err(not_fast());
+        }
+        Ok(FastPosition(Coord { x, y }))
+    }
 }
 
 fn describe(e: &serde_json::Error) -> String {
@@ -280,4 +438,72 @@ pub fn split_feature(value: Value) -> Result<(Map<String, Value>, Value), String
         Some(_) => return Err("\"properties\" must be an object or null".into()),
     };
     Ok((properties, geometry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the general path makes of a line: properties and geometry, or `None` when it would
+    /// report an error.
+    fn general(text: &str) -> Option<Split> {
+        let value: Value = serde_json::from_str(text).ok()?;
+        let (properties, geometry) = split_feature(value).ok()?;
+        Some((properties, crate::geometry::from_geojson(&geometry).ok()?))
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_the_general_path_reads() {
+        let square = "[[105,21],[105.001,21],[105.001,21.001],[105,21.001],[105,21]]";
+        let lines = [
+            format!(
+                r#"{{"type":"Feature","properties":{{"a":1,"b":"x","c":[1,2],"a":null}},"geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#
+            ),
+            format!(
+                r#"{{"geometry":{{"type":"MultiPolygon","bbox":[1,2,3,4],"coordinates":[[{square},{square}]]}},"id":7,"properties":null,"type":"Feature"}}"#
+            ),
+            r#"{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[105,21,3],[106,21,4.5],[106,22,0],[105,21,1]]]]}}"#.to_owned(),
+            r#"{"type":"Feature","properties":{"n":-0,"m":1e3,"u":18446744073709551615},"geometry":null}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[]}}"#.to_owned(),
+        ];
+        for line in &lines {
+            let fast = fast_feature(line);
+            assert!(fast.is_some(), "{line}");
+            assert_eq!(fast, general(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_general_path() {
+        let square = "[[105,21],[105.001,21],[105.001,21.001],[105,21.001],[105,21]]";
+        let lines = [
+            // valid, but not on the fast path
+            format!(r#"{{"type":"Feature","geometry":{{"coordinates":[{square}],"type":"Polygon"}}}}"#),
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[105,21]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21,"z"],[106,21],[106,22],[105,21]]]}}"#.to_owned(),
+            format!(
+                r#"{{"type":"Feature","properties":{{}},"properties":{{"a":1}},"geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#
+            ),
+            format!(
+                r#"{{"type":"Feature","geom\u0065try":null,"geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#
+            ),
+            // invalid: the general path reports them
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21],[106,21],[106,22],[105,22]]]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21],[106,21],[105,21]]]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,21,1,2],[106,21],[106,22],[105,21]]]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[]}}"#.to_owned(),
+            format!(
+                r#"{{"type":"Feature","properties":[1],"geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#
+            ),
+            format!(r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[{square}]}}}} x"#),
+            format!(r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[{square}],"type":"Point"}}}}"#),
+            r#"{"type":"Feature","geometry":{"type":"Polygon"}}"#.to_owned(),
+            format!(r#"{{"type":"feature","geometry":{{"type":"Polygon","coordinates":[{square}]}}}}"#),
+            r#"{"type":"Feature","properties":{}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[1e999,21]]]}}"#.to_owned(),
+        ];
+        for line in &lines {
+            assert_eq!(fast_feature(line), None, "{line}");
+        }
+    }
 }

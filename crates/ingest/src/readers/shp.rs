@@ -195,11 +195,11 @@ fn shape(content: &[u8]) -> Result<Option<Geometry<f64>>, String> {
             let starts = (0..parts).map(|i| b.count(44 + 4 * i)).collect::<Result<Vec<_>, _>>()?;
             let points = b.points(44 + 4 * parts, n)?;
             let mut lines = Vec::with_capacity(parts);
-            for (i, &start) in starts.iter().enumerate() {
-                let end = starts.get(i + 1).copied().unwrap_or(n);
-                let ring =
-                    points.get(start..end).ok_or_else(|| format!("part {i} points {start}..{end} outside 0..{n}"))?;
-                lines.push(LineString(ring.to_vec()));
+            if starts == [0] {
+                // One part holding every point (most parcels): no copy.
+                lines.push(LineString(points));
+            } else {
+                split_parts(&starts, &points, &mut lines)?;
             }
             if matches!(kind, 5 | 15 | 25) {
                 polygons(lines)
@@ -212,6 +212,17 @@ fn shape(content: &[u8]) -> Result<Option<Geometry<f64>>, String> {
         31 => return Err("MultiPatch shapes are not supported".into()),
         other => return Err(format!("unknown shape type {other}")),
     }))
+}
+
+/// The parts of a multi-part shape, from their start indexes into the points.
+fn split_parts(starts: &[usize], points: &[Coord<f64>], lines: &mut Vec<LineString<f64>>) -> Result<(), String> {
+    let n = points.len();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(n);
+        let ring = points.get(start..end).ok_or_else(|| format!("part {i} points {start}..{end} outside 0..{n}"))?;
+        lines.push(LineString(ring.to_vec()));
+    }
+    Ok(())
 }
 
 /// Twice the signed area: negative for a clockwise ring.

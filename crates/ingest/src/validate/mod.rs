@@ -19,7 +19,6 @@ pub mod flagged;
 pub mod geometry;
 pub mod units;
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -469,7 +468,8 @@ fn key_hash(cells: &[CellValue], columns: &[usize]) -> Option<u64> {
 #[derive(Debug)]
 pub struct Session {
     validator: Option<Arc<Validator>>,
-    seen: HashMap<u64, (u32, u64)>,
+    /// The first feature of each key hash (the hashes are SipHash outputs: any hasher will do).
+    seen: foldhash::HashMap<u64, (u32, u64)>,
     files: Vec<PathBuf>,
     unique: Option<(&'static str, Severity)>,
     flagged: Option<flagged::FlaggedWriter>,
@@ -546,7 +546,15 @@ impl Session {
             },
             None => None,
         };
-        Ok(Session { validator, seen: HashMap::new(), files: Vec::new(), unique, flagged, max_examples, overlaps })
+        Ok(Session {
+            validator,
+            seen: foldhash::HashMap::default(),
+            files: Vec::new(),
+            unique,
+            flagged,
+            max_examples,
+            overlaps,
+        })
     }
 
     /// A new input file begins.
