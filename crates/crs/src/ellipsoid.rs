@@ -339,5 +339,8 @@ mod tests {
         let (x, y) = metres_per_degree(0.0);
         assert!((x - 111_319.49).abs() < 0.01, "{x}");
         assert!((y - 110_574.27).abs() < 0.01, "{y}");
+        // At the pole a degree of latitude is 111 693.98 m and one of longitude nothing.
+        let (x, y) = metres_per_degree(90.0);
+        assert!(x.abs() < 1e-6 && (y - 111_693.98).abs() < 0.01, "{x} {y}");
     }
 }

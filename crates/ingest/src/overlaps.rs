@@ -105,11 +105,6 @@ const GROUP: usize = 256;
 /// Reads of the spill file closer than this are merged into one.
 const READ_GAP: u64 = 64 * 1024;
 
-/// WGS 84 semi-major axis, m.
-const WGS84_A: f64 = 6_378_137.0;
-/// WGS 84 flattening.
-const WGS84_F: f64 = 1.0 / 298.257_223_563;
-
 type Leaf = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// Collects polygons as they stream by, then finds the overlapping pairs.
@@ -483,17 +478,7 @@ fn check_chunk(
     Ok((overlaps, stats))
 }
 
-/// Metres per degree of longitude and of latitude at `lat` (degrees) on the WGS 84 ellipsoid:
-/// N(φ) cos φ · π/180 and M(φ) · π/180.
-pub fn metres_per_degree(lat: f64) -> (f64, f64) {
-    let e2 = WGS84_F * (2.0 - WGS84_F);
-    let phi = lat.to_radians();
-    let w2 = 1.0 - e2 * phi.sin().powi(2);
-    let n = WGS84_A / w2.sqrt();
-    let m = WGS84_A * (1.0 - e2) / (w2 * w2.sqrt());
-    let rad = std::f64::consts::PI / 180.0;
-    (n * phi.cos() * rad, m * rad)
-}
+pub use geosector_crs::ellipsoid::metres_per_degree;
 
 /// The exact intersection of a candidate pair, if its area exceeds `min_area_m2` or cannot be
 /// computed (then NaN).
@@ -743,18 +728,6 @@ mod tests {
 
     fn pairs(overlaps: &[Overlap]) -> Vec<(u64, u64)> {
         overlaps.iter().map(|o| (o.a, o.b)).collect()
-    }
-
-    #[test]
-    fn metres_per_degree_matches_known_values() {
-        // WGS 84 at the equator: a·π/180 = 111 319.49 m per degree of longitude and
-        // a(1 − e²)·π/180 = 110 574.28 m of latitude; at the pole a degree of latitude is
-        // 111 693.98 m and one of longitude nothing. (Areas are checked against Karney's
-        // geodesic areas in the tests below.)
-        let (x, y) = metres_per_degree(0.0);
-        assert!((x - 111_319.49).abs() < 0.01 && (y - 110_574.28).abs() < 0.01, "{x} {y}");
-        let (x, y) = metres_per_degree(90.0);
-        assert!(x.abs() < 1e-6 && (y - 111_693.98).abs() < 0.01, "{x} {y}");
     }
 
     #[test]
