@@ -320,10 +320,26 @@ impl CellCounts {
         // Replace, at every zoom, the cells of the changed range that differ: a province loaded
         // again with a few corrections rewrites a few cells, not all of them.
         let mut written = Vec::new();
+        let (mut deleted, mut kept) = (0, 0);
         for (zoom, range, mut cells) in levels {
             let zoom = i16::from(zoom);
-            let stale = self.unchanged_or_stale(tx, &table, &class_column, zoom, range, &mut cells).await?;
-            if !stale.0.is_empty() {
+            let (same, stale) = self.compare_stored(tx, &table, &class_column, zoom, range, &cells).await?;
+            if stale.0.len() > same.len() {
+                // Mostly new: clearing the range is much cheaper than deleting cell by cell.
+                deleted += stale.0.len() + same.len();
+                tx.execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE zoom = $1 AND cell_x BETWEEN $2 AND $3 AND cell_y BETWEEN $4 AND $5"
+                    ),
+                    &[&zoom, &range.x0, &range.x1, &range.y0, &range.y1],
+                )
+                .await?;
+            } else if !stale.0.is_empty() {
+                kept += same.len();
+                deleted += stale.0.len();
+                for at in &same {
+                    cells.remove(at);
+                }
                 tx.execute(
                     &format!(
                         "DELETE FROM {table} WHERE zoom = $1
@@ -332,6 +348,11 @@ impl CellCounts {
                     &[&zoom, &stale.0, &stale.1],
                 )
                 .await?;
+            } else {
+                kept += same.len();
+                for at in &same {
+                    cells.remove(at);
+                }
             }
             let mut cells: Vec<((i32, i32), Cell)> = cells.into_iter().collect();
             cells.sort_unstable_by_key(|(at, _)| *at); // primary key order: appends to the index
@@ -352,21 +373,23 @@ impl CellCounts {
                 writer.as_mut().write(&[zoom, x, y, class, &rows, &cell.total.area]).await?;
             }
         }
-        Ok(writer.finish().await?)
+        let written = writer.finish().await?;
+        tracing::info!(table = %table, kept, deleted, written, "overview cells of the swapped area");
+        Ok(written)
     }
 
-    /// Compares the stored cells of one zoom in `range` with the recomputed `cells`: removes from
-    /// `cells` those stored as they are, and returns the stored cells to delete (gone or changed),
-    /// as parallel x and y lists. The stored cells are streamed, not collected.
-    async fn unchanged_or_stale(
+    /// Compares the stored cells of one zoom in `range` with the recomputed `cells`: returns the
+    /// stored cells that are as recomputed, and those to delete (gone or changed) as parallel x
+    /// and y lists. The stored cells are streamed, not collected.
+    async fn compare_stored(
         &self,
         tx: &Transaction<'_>,
         table: &str,
         class_column: &str,
         zoom: i16,
         range: CellRange,
-        cells: &mut HashMap<(i32, i32), Cell>,
-    ) -> Result<(Vec<i32>, Vec<i32>), ImportError> {
+        cells: &HashMap<(i32, i32), Cell>,
+    ) -> Result<(Vec<(i32, i32)>, (Vec<i32>, Vec<i32>)), ImportError> {
         use futures_util::TryStreamExt;
         let stored = tx
             .query_raw(
@@ -378,6 +401,7 @@ impl CellCounts {
             )
             .await?;
         futures_util::pin_mut!(stored);
+        let mut same_cells = Vec::new();
         let mut stale = (Vec::new(), Vec::new());
         while let Some(row) = stored.try_next().await? {
             let at: (i32, i32) = (row.get(0), row.get(1));
@@ -388,13 +412,13 @@ impl CellCounts {
                     && (area - cell.total.area).abs() <= 1e-9 * area.abs().max(1.0)
             });
             if same {
-                cells.remove(&at);
+                same_cells.push(at);
             } else {
                 stale.0.push(at.0);
                 stale.1.push(at.1);
             }
         }
-        Ok(stale)
+        Ok((same_cells, stale))
     }
 }
 
