@@ -225,7 +225,7 @@ pub async fn import(
                             if let Some(cells) = cells.as_mut() {
                                 cells.add(&row);
                             }
-                            write_row(writer.as_mut(), dataset, row, key.as_ref(), (!swap_in).then_some(seq)).await?;
+                            write_row(writer.as_mut(), dataset, row, key, (!swap_in).then_some(seq)).await?;
                             seq += 1;
                         }
                         Ok(_) => {}
@@ -377,7 +377,7 @@ async fn write_row(
     writer: std::pin::Pin<&mut BinaryCopyInWriter>,
     dataset: &Dataset,
     row: Row,
-    key: Option<&String>,
+    key: Option<&str>,
     seq: Option<i64>,
 ) -> Result<(), ImportError> {
     let cells: Vec<Cell<'_>> = row.cells.iter().map(Cell).collect();

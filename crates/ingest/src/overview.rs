@@ -190,7 +190,7 @@ impl CellCounts {
             Some(CellValue::Text(text)) => Some(text),
             _ => None,
         };
-        let Some(class) = class.cloned() else { return };
+        let Some(class) = class else { return };
         let area = row
             .area_m2
             .or_else(|| {
@@ -201,7 +201,7 @@ impl CellCounts {
             })
             .unwrap_or(0.0);
         let n = cells_across(&self.pyramid, self.pyramid.finest_zoom);
-        self.count(cell_of(bbox, n), &class, area);
+        self.count(cell_of(bbox, n), class, area);
     }
 
     /// Picks each cell's class: the largest total area, ties to the smallest class.
@@ -253,14 +253,21 @@ impl CellCounts {
 
         // The rows of the partitions kept whose cell is in the changed range.
         let [xmin, ymin, xmax, ymax] = range.lonlat(n);
-        let kept = tx.query(pyramid.kept_rows_sql, &[&xmin, &ymin, &xmax, &ymax, &replaced]).await?;
-        for row in &kept {
+        // Streamed: a neighbouring province may have many rows in the box.
+        let kept = tx
+            .query_raw(
+                pyramid.kept_rows_sql,
+                [&xmin as &(dyn tokio_postgres::types::ToSql + Sync), &ymin, &xmax, &ymax, &replaced],
+            )
+            .await?;
+        futures_util::pin_mut!(kept);
+        while let Some(row) = futures_util::TryStreamExt::try_next(&mut kept).await? {
             let bbox: [Option<f64>; 4] = [row.get(0), row.get(1), row.get(2), row.get(3)];
             let (Some(x0), Some(y0), Some(x1), Some(y1)) = (bbox[0], bbox[1], bbox[2], bbox[3]) else { continue };
-            let Some(class) = row.get::<_, Option<String>>(4) else { continue };
+            let Some(class) = row.get::<_, Option<&str>>(4) else { continue };
             let cell = cell_of([x0, y0, x1, y1], n);
             if range.contains(cell) {
-                self.count(cell, &class, row.get::<_, Option<f64>>(5).unwrap_or(0.0));
+                self.count(cell, class, row.get::<_, Option<f64>>(5).unwrap_or(0.0));
             }
         }
         let tallies = std::mem::take(&mut self.counts).into_iter().filter(|((x, y, _), _)| range.contains((*x, *y)));

@@ -31,10 +31,17 @@ pub(crate) struct PartitionKeys {
     commune_index: usize,
     /// Commune code → province code, current units.
     provinces: HashMap<String, String>,
-    /// Rows seen per key.
-    pub(crate) seen: BTreeMap<String, u64>,
-    /// Lon/lat bounding box of the rows seen per key.
-    extents: BTreeMap<String, [f64; 4]>,
+    /// The rows seen per key.
+    pub(crate) seen: BTreeMap<String, KeyRows>,
+}
+
+/// The rows of one partition key seen in a load.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct KeyRows {
+    /// How many.
+    pub(crate) count: u64,
+    /// Their lon/lat bounding box.
+    pub(crate) extent: Option<[f64; 4]>,
 }
 
 impl PartitionKeys {
@@ -52,7 +59,7 @@ impl PartitionKeys {
             )
             .await?;
         let provinces = rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))).collect();
-        Ok(Some(PartitionKeys { spec, commune_index, provinces, seen: BTreeMap::new(), extents: BTreeMap::new() }))
+        Ok(Some(PartitionKeys { spec, commune_index, provinces, seen: BTreeMap::new() }))
     }
 
     /// The key column.
@@ -62,15 +69,21 @@ impl PartitionKeys {
 
     /// The key of a row (its commune's province, or [`Partitioning::UNKNOWN`]); counted, and
     /// its bounding box added to the key's extent.
-    pub(crate) fn key(&mut self, row: &Row) -> String {
+    pub(crate) fn key(&mut self, row: &Row) -> &str {
         let province = match row.cells.get(self.commune_index) {
             Some(CellValue::Text(commune)) => self.provinces.get(commune).map(String::as_str),
             _ => None,
         };
-        let key = province.filter(|p| is_key(p)).unwrap_or(Partitioning::UNKNOWN).to_owned();
-        *self.seen.entry(key.clone()).or_insert(0) += 1;
-        if let Some(b) = row.bbox {
-            self.extents.entry(key.clone()).and_modify(|e| *e = union(*e, b)).or_insert(b);
+        let key = province.filter(|p| is_key(p)).unwrap_or(Partitioning::UNKNOWN);
+        // Looked up by &str: a key is allocated once per load, not once per row.
+        if !self.seen.contains_key(key) {
+            self.seen.insert(key.to_owned(), KeyRows::default());
+        }
+        if let Some(rows) = self.seen.get_mut(key) {
+            rows.count += 1;
+            if let Some(b) = row.bbox {
+                rows.extent = Some(rows.extent.map_or(b, |e| union(e, b)));
+            }
         }
         key
     }
@@ -208,7 +221,7 @@ pub(crate) async fn swap_partitions(
         let target = partition_name(dataset, key);
         let exists: bool = tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&target]).await?.get(0);
         // Where the data change: the loaded rows' box (known from the rows) and the old rows'.
-        let mut extent = keys.extents.get(key).copied();
+        let mut extent = keys.seen.get(key).and_then(|rows| rows.extent);
         if exists {
             let extent_sql = geom.as_ref().map_or_else(
                 || "NULL::float8, NULL::float8, NULL::float8, NULL::float8".to_owned(),
@@ -226,7 +239,7 @@ pub(crate) async fn swap_partitions(
             (c, e) => c.or(e),
         };
         let extent = extent.map(box2d_text);
-        done.rows_written += keys.seen.get(key).copied().unwrap_or(0);
+        done.rows_written += keys.seen.get(key).map_or(0, |rows| rows.count);
         if exists {
             tx.batch_execute(&format!("ALTER TABLE {parent} DETACH PARTITION {target}; DROP TABLE {target}")).await?;
         }
