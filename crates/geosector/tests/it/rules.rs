@@ -1,12 +1,12 @@
 //! Validation rules of `land.parcels` end to end: the verdict, the exit code, the per-rule JSON
 //! report, the GeoJSON of findings (opened with GDAL), the rules file and `geosector datasets`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::clients::tool;
-use crate::support::{geosector, TestDb};
+use crate::support::{geosector, Run, TestDb};
 
 /// A parcel feature in lon/lat with the standard's property names; `extra` is more JSON members.
 fn parcel(parcel: &str, codes: &str, extra: &str, ring: &str) -> String {
@@ -27,6 +27,22 @@ fn collection(dir: &Path, name: &str, features: &[String]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", features.join(","))).unwrap();
     path.to_str().unwrap().to_owned()
+}
+
+/// Imports `file` into land.parcels with `--report report.json --flagged flagged.geojson` in `dir`.
+fn import_reporting(db: &TestDb, dir: &Path, file: &str) -> (Run, PathBuf, PathBuf) {
+    let report = dir.join("report.json");
+    let flagged = dir.join("flagged.geojson");
+    let run = db.geosector(&[
+        "import",
+        "land.parcels",
+        file,
+        "--report",
+        report.to_str().unwrap(),
+        "--flagged",
+        flagged.to_str().unwrap(),
+    ]);
+    (run, report, flagged)
 }
 
 fn json(path: &Path) -> Value {
@@ -91,17 +107,7 @@ async fn rules_duplicate_keys_are_flagged_with_both_indexes() {
         "dups.geojson",
         &[parcel("5", "ONT", "", &square(0)), parcel("6", "ONT", "", &square(1)), parcel("5", "CLN", "", &square(2))],
     );
-    let report = tmp.path().join("report.json");
-    let flagged = tmp.path().join("findings.geojson");
-    let run = db.geosector(&[
-        "import",
-        "land.parcels",
-        &file,
-        "--report",
-        report.to_str().unwrap(),
-        "--flagged",
-        flagged.to_str().unwrap(),
-    ]);
+    let (run, report, flagged) = import_reporting(&db, tmp.path(), &file);
     assert_eq!(run.code, Some(0), "flags do not reject: {}", run.text());
     assert_eq!(db.count("land.parcels").await, 3, "both duplicates are kept");
     assert!(run.stdout.contains("land.parcel_key_unique"), "{}", run.text());
@@ -286,17 +292,7 @@ async fn rules_overlapping_parcels_are_flagged_in_pairs_and_can_reject() {
         "overlaps.geojson",
         &[parcel("1", "ONT", "", &square(0)), parcel("2", "ONT", "", &square(1)), parcel("3", "ONT", "", shifted)],
     );
-    let report = tmp.path().join("report.json");
-    let flagged = tmp.path().join("flagged.geojson");
-    let run = db.geosector(&[
-        "import",
-        "land.parcels",
-        &file,
-        "--report",
-        report.to_str().unwrap(),
-        "--flagged",
-        flagged.to_str().unwrap(),
-    ]);
+    let (run, report, flagged) = import_reporting(&db, tmp.path(), &file);
     assert_eq!(run.code, Some(0), "an overlap is flagged, not rejected, by default: {}", run.text());
     assert_eq!(db.count("land.parcels").await, 3);
     let r = json(&report);
