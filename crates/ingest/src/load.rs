@@ -12,6 +12,7 @@
 //! the VN_AQI / VN_WQI it touched before committing (see [`crate::monitoring`]).
 
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,8 +23,8 @@ use geosector_store::{quote_ident, table_name};
 use rayon::prelude::*;
 use tokio::sync::mpsc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::Client;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Transaction};
 
 use crate::error::{FeatureError, ImportError};
 use crate::monitoring::{self, ObservationCheck};
@@ -177,9 +178,11 @@ pub async fn import(
         .iter()
         .map(|c| c.type_().clone())
         .collect::<Vec<_>>();
-    let sink = tx.copy_in(&format!("COPY {staging} ({copy_list}) FROM STDIN (FORMAT binary)")).await?;
-    let writer = BinaryCopyInWriter::new(sink, &types);
-    futures_util::pin_mut!(writer);
+    let mut copy = CopyIn::new(format!("COPY {staging} ({copy_list}) FROM STDIN (FORMAT binary)"), types);
+    // A swap's load table is checked for the partition key of its first row while every row has
+    // it (see `swap::check_key`): the key, while the check is there.
+    let key_column = keys.as_ref().map(PartitionKeys::column);
+    let mut checked_key: Option<String> = None;
 
     // Producer: read and check on a blocking thread (rayon inside), hand rows over in batches.
     let (sender, mut receiver) = mpsc::channel::<Message>(4);
@@ -225,7 +228,17 @@ pub async fn import(
                             if let Some(cells) = cells.as_mut() {
                                 cells.add(&row);
                             }
-                            write_row(writer.as_mut(), dataset, row, key, (!swap_in).then_some(seq)).await?;
+                            if let (Some(bare), Some(column), Some(key)) = (&load_table, key_column, key) {
+                                if !copy.started() {
+                                    checked_key =
+                                        swap::check_key(&tx, dataset, bare, column, key).await?.then(|| key.to_owned());
+                                } else if checked_key.as_deref().is_some_and(|checked| checked != key) {
+                                    copy.finish().await?;
+                                    swap::uncheck_key(&tx, dataset, bare).await?;
+                                    checked_key = None;
+                                }
+                            }
+                            write_row(copy.writer(&tx).await?, dataset, row, key, (!swap_in).then_some(seq)).await?;
                             seq += 1;
                         }
                         Ok(_) => {}
@@ -246,7 +259,7 @@ pub async fn import(
         Err(join) => return Err(ImportError::ReaderStopped(join.to_string())),
     }
     progress.finish();
-    writer.finish().await?;
+    copy.finish().await?;
     // The overlap check runs on a blocking thread while PostgreSQL moves the rows and builds the
     // indexes; its verdict is awaited before the commit.
     let overlaps = session
@@ -287,7 +300,7 @@ pub async fn import(
                 report.elapsed_ms = started.elapsed().as_millis();
                 return Ok(report);
             }
-            let swapped = swap::swap_partitions(&tx, dataset, bare, keys, cells.take()).await?;
+            let swapped = swap::swap_partitions(&tx, dataset, bare, keys, checked_key.as_deref(), cells.take()).await?;
             report.rows_replaced = swapped.rows_replaced;
             report.rows_written = swapped.rows_written;
         }
@@ -371,10 +384,47 @@ fn move_sql(dataset: &Dataset, columns: &[&str]) -> String {
     }
 }
 
+/// The COPY of the accepted rows into the staging or load table: started at the first row, and
+/// finished and started again when a statement must run in between (no statement can run on
+/// the connection while a COPY is open).
+struct CopyIn {
+    statement: String,
+    types: Vec<Type>,
+    writer: Option<Pin<Box<BinaryCopyInWriter>>>,
+}
+
+impl CopyIn {
+    fn new(statement: String, types: Vec<Type>) -> CopyIn {
+        CopyIn { statement, types, writer: None }
+    }
+
+    /// Whether a row was written yet.
+    fn started(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// The open COPY, started if it is not.
+    async fn writer(&mut self, tx: &Transaction<'_>) -> Result<Pin<&mut BinaryCopyInWriter>, ImportError> {
+        if self.writer.is_none() {
+            let sink = tx.copy_in(&self.statement).await?;
+            self.writer = Some(Box::pin(BinaryCopyInWriter::new(sink, &self.types)));
+        }
+        self.writer.as_mut().map(Pin::as_mut).ok_or_else(|| ImportError::Database("COPY did not start".into()))
+    }
+
+    /// Ends the open COPY, if any.
+    async fn finish(&mut self) -> Result<(), ImportError> {
+        if let Some(mut writer) = self.writer.take() {
+            writer.as_mut().finish().await?;
+        }
+        Ok(())
+    }
+}
+
 /// Writes one row in the order of [`Dataset::columns`], then the tiles' geometry, the partition
 /// key and the sequence number when the staging table has them.
 async fn write_row(
-    writer: std::pin::Pin<&mut BinaryCopyInWriter>,
+    writer: Pin<&mut BinaryCopyInWriter>,
     dataset: &Dataset,
     row: Row,
     key: Option<&str>,

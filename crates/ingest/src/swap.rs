@@ -13,7 +13,7 @@
 //! to be two digits before they become part of a partition's name; nothing from the input files
 //! reaches SQL text.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use geosector_domain::{CellValue, Dataset, Partitioning};
 use geosector_store::quote_ident;
@@ -30,7 +30,7 @@ pub(crate) struct PartitionKeys {
     /// Position of the commune field among the dataset's fields.
     commune_index: usize,
     /// Commune code → province code, current units.
-    provinces: HashMap<String, String>,
+    provinces: foldhash::HashMap<String, String>,
     /// The rows seen per key.
     pub(crate) seen: BTreeMap<String, KeyRows>,
 }
@@ -132,6 +132,44 @@ pub(crate) async fn create_load_table(
     Ok((bare, name))
 }
 
+/// The name of the check that every row of a load table has one partition key.
+const KEY_CHECK: &str = "geosector_partition_key";
+
+/// Checks the load table, still empty, for one partition key (the key of the first row): while
+/// every row has it, `ATTACH PARTITION` finds the check and does not scan the table, and the
+/// check costs a comparison per row during COPY instead of a scan of the whole table after it.
+/// Returns whether the check was added (a key that cannot name a partition gets none).
+pub(crate) async fn check_key(
+    tx: &Transaction<'_>,
+    dataset: &Dataset,
+    load_bare: &str,
+    column: &str,
+    key: &str,
+) -> Result<bool, ImportError> {
+    if !is_key(key) {
+        return Ok(false);
+    }
+    tx.batch_execute(&format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} = '{key}')",
+        qualified(dataset, load_bare),
+        quote_ident(KEY_CHECK),
+        quote_ident(column)
+    ))
+    .await?;
+    Ok(true)
+}
+
+/// Drops the check of [`check_key`]: a row of another key came (the swap then splits the load).
+pub(crate) async fn uncheck_key(tx: &Transaction<'_>, dataset: &Dataset, load_bare: &str) -> Result<(), ImportError> {
+    tx.batch_execute(&format!(
+        "ALTER TABLE {} DROP CONSTRAINT {}",
+        qualified(dataset, load_bare),
+        quote_ident(KEY_CHECK)
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Creates the partitions an appending load needs.
 pub(crate) async fn ensure_partitions(
     tx: &Transaction<'_>,
@@ -159,12 +197,14 @@ pub(crate) struct Swapped {
 }
 
 /// Replaces, for every key of the load, the partition by the loaded rows, then the overview
-/// cells of the changed area from `cells` (the loaded rows' counts).
+/// cells of the changed area from `cells` (the loaded rows' counts). `checked` is the key the
+/// load table was checked for by [`check_key`], if the check is still there.
 pub(crate) async fn swap_partitions(
     tx: &Transaction<'_>,
     dataset: &Dataset,
     load_bare: &str,
     keys: &PartitionKeys,
+    checked: Option<&str>,
     cells: Option<CellCounts>,
 ) -> Result<Swapped, ImportError> {
     let load_table = qualified(dataset, load_bare);
@@ -193,23 +233,39 @@ pub(crate) async fn swap_partitions(
     let mut done = Swapped::default();
     let mut changed: Option<[f64; 4]> = None;
     let several = keys.seen.len() > 1;
+    // The columns a split copies (generated ones are computed again).
+    let stored_columns = if several {
+        tx.query_one(
+            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+             WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''",
+            &[&load_table],
+        )
+        .await?
+        .get::<_, String>(0)
+    } else {
+        String::new()
+    };
     for (i, key) in keys.seen.keys().enumerate() {
         if !is_key(key) {
             return Err(ImportError::Database(format!("partition key {key:?} is not two digits")));
         }
         let table = if several {
-            // Split the load by key; the single-key load (the usual one) is used as it is.
+            // Split the load by key, each part checked for its key as it is filled; the
+            // single-key load (the usual one) is used as it is.
             let part = qualified(dataset, &format!("{load_bare}_{i}"));
             tx.batch_execute(&format!(
                 "CREATE TABLE {part} (LIKE {load_table} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS);
-                 INSERT INTO {part} SELECT * FROM {load_table} WHERE {column} = '{key}'"
+                 ALTER TABLE {part} ADD CHECK ({column} = '{key}');
+                 INSERT INTO {part} ({stored_columns}) SELECT {stored_columns} FROM {load_table} WHERE {column} = '{key}'"
             ))
             .await?;
             part
         } else {
+            if checked != Some(key.as_str()) {
+                tx.batch_execute(&format!("ALTER TABLE {load_table} ADD CHECK ({column} = '{key}')")).await?;
+            }
             load_table.clone()
         };
-        tx.batch_execute(&format!("ALTER TABLE {table} ADD CHECK ({column} = '{key}')")).await?;
         if let Some(pk) = &primary_key {
             tx.batch_execute(&format!("ALTER TABLE {table} ADD {pk}")).await?;
         }

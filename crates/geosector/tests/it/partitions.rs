@@ -211,3 +211,131 @@ async fn a_killed_replace_leaves_the_province_as_it_was_and_a_rerun_converges() 
     }
     assert_eq!(db.count("land.parcels").await, 25_000);
 }
+
+/// The CHECK constraints of a partition that pin its key, as `name: definition`.
+async fn key_checks(db: &TestDb, partition: &str) -> Vec<String> {
+    db.client()
+        .await
+        .query(
+            "SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = $1::text::regclass AND contype = 'c'
+               AND pg_get_constraintdef(oid) LIKE '%province_code = %' ORDER BY 1",
+            &[&partition],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_replace_across_two_provinces_swaps_each_and_a_single_province_load_needs_no_scan() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let unknown = unknown_commune_parcel(tmp.path());
+    // With the reference data, the commune rules would reject the unknown commune's parcel.
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, "[land.parcels]\n\"land.commune_exists\" = \"off\"\n\"land.inside_commune\" = \"off\"\n")
+        .unwrap();
+    let run = db.geosector(&["reference", "data-samples/reference"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let run = db.geosector(&["import", "land.parcels", PARCELS_FGB]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+
+    // Hà Nội's rows come first, so the load table is checked for 01 until the row of partition
+    // 00 arrives; the swap then splits the load and replaces both partitions.
+    let rules = rules.to_str().unwrap();
+    let run = db.geosector(&["import", "land.parcels", PARCELS_FGB, unknown.as_str(), "--replace", "--rules", rules]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.stdout.contains("601 rows written (600 previous rows replaced)"), "{}", run.text());
+    assert_eq!(partitions(&db).await, [("land.parcels_p00".to_owned(), 1), ("land.parcels_p01".to_owned(), 600)]);
+    for (partition, key) in [("land.parcels_p00", "00"), ("land.parcels_p01", "01")] {
+        let checks = key_checks(&db, partition).await;
+        assert_eq!(checks.len(), 1, "{partition}: {checks:?}");
+        assert!(checks[0].ends_with(&format!("CHECK ((province_code = '{key}'::text))")), "{checks:?}");
+    }
+
+    // One province: the load table was checked for its key while empty, and that check is the
+    // one ATTACH found (it added none and scanned nothing).
+    let run = db.geosector(&["import", "land.parcels", PARCELS_FGB, "--replace"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert_eq!(partitions(&db).await, [("land.parcels_p00".to_owned(), 1), ("land.parcels_p01".to_owned(), 600)]);
+    assert_eq!(
+        key_checks(&db, "land.parcels_p01").await,
+        ["geosector_partition_key: CHECK ((province_code = '01'::text))"]
+    );
+    let leftovers: i64 = db
+        .client()
+        .await
+        .query_one("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcels_load_%' AND relkind = 'r'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(leftovers, 0, "no load table is left behind");
+}
+
+/// Rounds every number of a GeoJSON geometry's coordinates to `decimals`.
+fn round_coordinates(value: &mut serde_json::Value, decimals: i32) {
+    let scale = 10f64.powi(decimals);
+    match value {
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| round_coordinates(v, decimals)),
+        serde_json::Value::Number(n) => {
+            let rounded = (n.as_f64().unwrap() * scale).round() / scale;
+            *value = serde_json::json!(rounded);
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn a_province_exported_again_with_rounded_coordinates_keeps_its_overview_cells() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let run = db.geosector(&["import", "land.parcels", PARCELS_FGB, "--replace"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    // The same parcels, their TM-3 corners rounded from millimetres to centimetres.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut collection: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("../../data-samples/land/parcels_soc_son.geojson").unwrap())
+            .unwrap();
+    for feature in collection["features"].as_array_mut().unwrap() {
+        round_coordinates(&mut feature["geometry"]["coordinates"], 2);
+    }
+    let rounded = tmp.path().join("rounded.geojson");
+    std::fs::write(&rounded, collection.to_string()).unwrap();
+
+    let client = db.client().await;
+    let cells = "SELECT zoom, cell_x, cell_y, ctid::text, main_land_use, parcels, area_m2 FROM land.parcel_cells ORDER BY 1, 2, 3";
+    type Cell = (i16, i32, i32, String, String, i32, f64);
+    let snapshot = |rows: Vec<tokio_postgres::Row>| {
+        rows.iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)))
+            .collect::<Vec<Cell>>()
+    };
+    let before = snapshot(client.query(cells, &[]).await.unwrap());
+    let run = db.geosector(&["import", "land.parcels", rounded.to_str().unwrap(), "--replace"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let after = snapshot(client.query(cells, &[]).await.unwrap());
+    client.batch_execute("SELECT land.refresh_parcel_cells(NULL)").await.unwrap();
+    let from_scratch = snapshot(client.query(cells, &[]).await.unwrap());
+
+    // Every cell is the recomputed one: same class and parcels, area within 0.1 %.
+    assert_eq!(after.len(), from_scratch.len());
+    for (stored, exact) in after.iter().zip(&from_scratch) {
+        assert_eq!((stored.0, stored.1, stored.2, &stored.4, stored.5), (exact.0, exact.1, exact.2, &exact.4, exact.5));
+        assert!((stored.6 - exact.6).abs() <= 1e-3 * exact.6.max(1000.0), "{stored:?} vs {exact:?}");
+    }
+    // And the cells whose class and parcels did not change were not rewritten (same row version).
+    let before: std::collections::HashMap<_, _> = before.iter().map(|c| ((c.0, c.1, c.2), c)).collect();
+    let (mut kept, mut same) = (0, 0);
+    for cell in &after {
+        if let Some(old) = before.get(&(cell.0, cell.1, cell.2)) {
+            if (&old.4, old.5) == (&cell.4, cell.5) {
+                same += 1;
+                kept += usize::from(old.3 == cell.3);
+            }
+        }
+    }
+    assert!(same * 10 >= after.len() * 9, "most cells are the same: {same} of {}", after.len());
+    assert_eq!(kept, same, "unchanged cells are kept, not deleted and written again");
+}
