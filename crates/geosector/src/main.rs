@@ -395,6 +395,7 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         indices,
         validation,
         progress: true,
+        database_url: url.map(str::to_owned),
         ..ImportOptions::default()
     };
     let mut client = connect(url).await?;

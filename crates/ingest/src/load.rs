@@ -68,6 +68,10 @@ pub struct ImportOptions {
     pub validation: ValidationOptions,
     /// Show a progress bar on stderr (only when it is a terminal and `CI` is not `true`).
     pub progress: bool,
+    /// The database the client is connected to. With it, a partition swap of one province
+    /// commits the filled load table and builds its indexes on parallel connections before
+    /// swapping it in (see `crate::swap`); without it, everything is one transaction.
+    pub database_url: Option<String>,
 }
 
 impl Default for ImportOptions {
@@ -85,6 +89,7 @@ impl Default for ImportOptions {
             swap_xy: false,
             validation: ValidationOptions::default(),
             progress: false,
+            database_url: None,
         }
     }
 }
@@ -106,6 +111,24 @@ enum Message {
 /// database refusal); nothing is stored then. A load whose features were rejected is not an
 /// error: it returns a report with [`Outcome::Rejected`], and nothing is stored either.
 pub async fn import(
+    client: &mut Client,
+    dataset: &'static Dataset,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let result = import_in(client, dataset, paths, options).await;
+    let stored = matches!(&result, Ok(report) if matches!(report.outcome, Outcome::Accepted | Outcome::Partial));
+    if !stored && options.replace && options.database_url.is_some() && dataset.partition.is_some() {
+        // A load table committed for parallel index builds is not dropped by a rollback.
+        if let Err(e) = swap::drop_load_table(client, dataset).await {
+            tracing::warn!(error = %e, "the load table is left; the next replacing load drops it");
+        }
+    }
+    result
+}
+
+/// [`import`], without the cleanup of a load table committed for parallel index builds.
+async fn import_in(
     client: &mut Client,
     dataset: &'static Dataset,
     paths: &[PathBuf],
@@ -142,7 +165,7 @@ pub async fn import(
         });
     }
 
-    let tx = client.transaction().await?;
+    let mut tx = client.transaction().await?;
     // Partitioned datasets: each row's partition key; a replacing load COPYs straight into a
     // new table that is swapped in as the partition (see `crate::swap`).
     let mut keys = PartitionKeys::load(&tx, dataset).await?;
@@ -300,7 +323,27 @@ pub async fn import(
                 report.elapsed_ms = started.elapsed().as_millis();
                 return Ok(report);
             }
-            let swapped = swap::swap_partitions(&tx, dataset, bare, keys, checked_key.as_deref(), cells.take()).await?;
+            // One province (the usual load), with a database URL for more connections: the filled
+            // load table is committed and its indexes built in parallel, then swapped in a second
+            // transaction (see `crate::swap`).
+            let indexed = match (&options.database_url, checked_key.as_deref()) {
+                (Some(url), Some(_)) if keys.seen.len() == 1 => {
+                    let indexes = swap::parent_indexes(&tx, dataset).await?;
+                    tx.commit().await?;
+                    let building = Instant::now();
+                    swap::build_indexes(url, dataset, bare, &indexes).await?;
+                    tracing::info!(
+                        dataset = dataset.id,
+                        seconds = building.elapsed().as_secs_f64(),
+                        "indexes built on parallel connections"
+                    );
+                    tx = client.transaction().await?;
+                    true
+                }
+                _ => false,
+            };
+            let swapped =
+                swap::swap_partitions(&tx, dataset, bare, keys, checked_key.as_deref(), indexed, cells.take()).await?;
             report.rows_replaced = swapped.rows_replaced;
             report.rows_written = swapped.rows_written;
         }

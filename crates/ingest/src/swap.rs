@@ -5,9 +5,16 @@
 //! (`<table>_load_<backend pid>`), not a temporary staging table: once accepted, the rows of
 //! each partition key get their indexes built in bulk, and the old partition is detached and
 //! dropped and the new one attached under its name. The version bump, the changed extent and
-//! the dataset's derived data (`after_swap_sql`), which triggers do for ordinary writes, are done
-//! here. Everything happens in the caller's transaction: a rollback or a crash leaves the old
-//! partitions in place and drops the new tables.
+//! the overview cells (`crate::overview`), which triggers do for ordinary writes, are done
+//! here. The swap happens in the caller's transaction: a rollback or a crash leaves the old
+//! partitions in place.
+//!
+//! A load of one province (the usual one) may have its indexes built on parallel connections
+//! ([`build_indexes`]): the caller then commits the filled load table first, so other sessions
+//! can see it, and swaps in a second transaction. Until that commits the load table is only a
+//! table beside the live data, never part of them; the caller drops it when the import fails
+//! ([`drop_load_table`]), and one left by a crash or a kill is dropped by the next replacing
+//! load of the dataset ([`create_load_table`]).
 //!
 //! Identifiers: schema and table come from the dataset declaration; partition keys are checked
 //! to be two digits before they become part of a partition's name; nothing from the input files
@@ -15,9 +22,11 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use geosector_domain::{CellValue, Dataset, Partitioning};
 use geosector_store::quote_ident;
-use tokio_postgres::Transaction;
+use tokio_postgres::{GenericClient, Transaction};
 
 use crate::error::ImportError;
 use crate::overview::CellCounts;
@@ -116,11 +125,26 @@ fn partition_name(dataset: &Dataset, key: &str) -> String {
 
 /// The table a replacing load COPYs into, created in the transaction (shaped like the parent,
 /// with its defaults, generated columns and checks, without indexes). Returns its bare name
-/// (`<table>_load_<backend pid>`) and its quoted qualified name.
+/// (`<table>_load_<backend pid>`) and its quoted qualified name. Load tables of the dataset
+/// left by imports whose session is gone (a crash or a kill after the load table was committed
+/// for parallel index builds) are dropped first.
 pub(crate) async fn create_load_table(
     tx: &Transaction<'_>,
     dataset: &Dataset,
 ) -> Result<(String, String), ImportError> {
+    let orphans = tx
+        .query(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname ~ ('^' || $2 || '_load_[0-9]{1,9}$')
+               AND substring(c.relname FROM '[0-9]+$')::int NOT IN (SELECT pid FROM pg_stat_activity)",
+            &[&dataset.schema, &dataset.table],
+        )
+        .await?;
+    for orphan in &orphans {
+        let name: &str = orphan.get(0);
+        tracing::info!(table = name, "dropping the load table of an import that did not finish");
+        tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", qualified(dataset, name))).await?;
+    }
     let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
     let bare = format!("{}_load_{pid}", dataset.table);
     let name = qualified(dataset, &bare);
@@ -170,6 +194,97 @@ pub(crate) async fn uncheck_key(tx: &Transaction<'_>, dataset: &Dataset, load_ba
     Ok(())
 }
 
+/// Drops this session's load table if it is there: after a failed or rejected import whose
+/// load table had been committed for parallel index builds (elsewhere it is already gone with
+/// its transaction, or renamed into a partition).
+///
+/// # Errors
+/// [`ImportError::Database`] when PostgreSQL refuses (the next replacing load drops it then).
+pub(crate) async fn drop_load_table(client: &impl GenericClient, dataset: &Dataset) -> Result<(), ImportError> {
+    let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+    client
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS {}",
+            qualified(dataset, &format!("{}_load_{pid}", dataset.table))
+        ))
+        .await?;
+    Ok(())
+}
+
+/// One index of the parent, to build on a table shaped like it.
+#[derive(Debug, Clone)]
+pub(crate) struct ParentIndex {
+    /// `UNIQUE` or not.
+    unique: bool,
+    /// The primary key's index: built as a unique index, then made the primary key.
+    primary: bool,
+    /// `USING <method> (<columns>)…`, from `pg_get_indexdef`.
+    definition: String,
+}
+
+impl ParentIndex {
+    /// The statement that builds it on `table` (bare name in the dataset's schema).
+    fn create(&self, dataset: &Dataset, table: &str) -> String {
+        let kind = if self.unique { "UNIQUE INDEX" } else { "INDEX" };
+        let name = if self.primary { format!(" {}", quote_ident(&format!("{table}_pkey"))) } else { String::new() };
+        format!("CREATE {kind}{name} ON {} {}", qualified(dataset, table), self.definition)
+    }
+}
+
+/// The parent's primary key and indexes, the GiST ones (the slowest to build) first. ATTACH
+/// adopts the partition's matching indexes instead of building them under its lock.
+pub(crate) async fn parent_indexes(
+    client: &impl GenericClient,
+    dataset: &Dataset,
+) -> Result<Vec<ParentIndex>, ImportError> {
+    let parent = geosector_store::table_name(dataset);
+    let rows = client
+        .query(
+            "SELECT i.indisunique, i.indisprimary, pg_get_indexdef(i.indexrelid) FROM pg_index i
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+             WHERE i.indrelid = $1::text::regclass ORDER BY a.amname <> 'gist', i.indexrelid",
+            &[&parent],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let definition: String = r.get(2);
+            let using = definition.find(" USING ")?;
+            Some(ParentIndex { unique: r.get(0), primary: r.get(1), definition: definition[using + 1..].to_owned() })
+        })
+        .collect())
+}
+
+/// Builds the parent's indexes on the committed load table `load_bare`, on as many parallel
+/// connections to `database_url` as there are cores (at most one per index), each taking the
+/// next index to build. The primary key is built as a unique index; [`swap_partitions`] makes
+/// it the primary key.
+///
+/// # Errors
+/// [`ImportError::Database`] when a connection or a build fails.
+pub(crate) async fn build_indexes(
+    database_url: &str,
+    dataset: &'static Dataset,
+    load_bare: &str,
+    indexes: &[ParentIndex],
+) -> Result<(), ImportError> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let statements: Vec<String> = indexes.iter().map(|i| i.create(dataset, load_bare)).collect();
+    let next = AtomicUsize::new(0);
+    let worker = || async {
+        let client = geosector_store::connect(database_url)
+            .await
+            .map_err(|e| ImportError::Database(format!("index build connection: {e}")))?;
+        while let Some(statement) = statements.get(next.fetch_add(1, Ordering::Relaxed)) {
+            client.batch_execute(statement).await?;
+        }
+        Ok::<(), ImportError>(())
+    };
+    futures_util::future::try_join_all((0..cores.min(statements.len())).map(|_| worker())).await?;
+    Ok(())
+}
+
 /// Creates the partitions an appending load needs.
 pub(crate) async fn ensure_partitions(
     tx: &Transaction<'_>,
@@ -198,38 +313,22 @@ pub(crate) struct Swapped {
 
 /// Replaces, for every key of the load, the partition by the loaded rows, then the overview
 /// cells of the changed area from `cells` (the loaded rows' counts). `checked` is the key the
-/// load table was checked for by [`check_key`], if the check is still there.
+/// load table was checked for by [`check_key`], if the check is still there; `indexed` says
+/// that [`build_indexes`] built its indexes (a single-key load).
 pub(crate) async fn swap_partitions(
     tx: &Transaction<'_>,
     dataset: &Dataset,
     load_bare: &str,
     keys: &PartitionKeys,
     checked: Option<&str>,
+    indexed: bool,
     cells: Option<CellCounts>,
 ) -> Result<Swapped, ImportError> {
     let load_table = qualified(dataset, load_bare);
     let parent = geosector_store::table_name(dataset);
     let column = quote_ident(keys.column());
     let geom = dataset.geometry.map(|g| quote_ident(g.column));
-    // The parent's primary key and indexes, rebuilt on each new partition before it is attached
-    // (ATTACH then adopts them instead of building them under its lock).
-    let primary_key: Option<String> = tx
-        .query_opt(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::text::regclass AND contype = 'p'",
-            &[&parent],
-        )
-        .await?
-        .map(|r| r.get(0));
-    let indexes: Vec<(bool, String)> = tx
-        .query(
-            "SELECT i.indisunique, pg_get_indexdef(i.indexrelid) FROM pg_index i
-             WHERE i.indrelid = $1::text::regclass AND NOT i.indisprimary ORDER BY i.indexrelid",
-            &[&parent],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let indexes = parent_indexes(tx, dataset).await?;
     let mut done = Swapped::default();
     let mut changed: Option<[f64; 4]> = None;
     let several = keys.seen.len() > 1;
@@ -249,30 +348,35 @@ pub(crate) async fn swap_partitions(
         if !is_key(key) {
             return Err(ImportError::Database(format!("partition key {key:?} is not two digits")));
         }
-        let table = if several {
+        let (table_bare, table) = if several {
             // Split the load by key, each part checked for its key as it is filled; the
             // single-key load (the usual one) is used as it is.
-            let part = qualified(dataset, &format!("{load_bare}_{i}"));
+            let part_bare = format!("{load_bare}_{i}");
+            let part = qualified(dataset, &part_bare);
             tx.batch_execute(&format!(
                 "CREATE TABLE {part} (LIKE {load_table} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS);
                  ALTER TABLE {part} ADD CHECK ({column} = '{key}');
                  INSERT INTO {part} ({stored_columns}) SELECT {stored_columns} FROM {load_table} WHERE {column} = '{key}'"
             ))
             .await?;
-            part
+            (part_bare, part)
         } else {
             if checked != Some(key.as_str()) {
                 tx.batch_execute(&format!("ALTER TABLE {load_table} ADD CHECK ({column} = '{key}')")).await?;
             }
-            load_table.clone()
+            (load_bare.to_owned(), load_table.clone())
         };
-        if let Some(pk) = &primary_key {
-            tx.batch_execute(&format!("ALTER TABLE {table} ADD {pk}")).await?;
+        if several || !indexed {
+            for index in &indexes {
+                tx.batch_execute(&index.create(dataset, &table_bare)).await?;
+            }
         }
-        for (unique, def) in &indexes {
-            let Some(using) = def.find(" USING ") else { continue };
-            let kind = if *unique { "UNIQUE INDEX" } else { "INDEX" };
-            tx.batch_execute(&format!("CREATE {kind} ON {table}{}", &def[using..])).await?;
+        if indexes.iter().any(|i| i.primary) {
+            tx.batch_execute(&format!(
+                "ALTER TABLE {table} ADD PRIMARY KEY USING INDEX {}",
+                quote_ident(&format!("{table_bare}_pkey"))
+            ))
+            .await?;
         }
         let target = partition_name(dataset, key);
         let exists: bool = tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&target]).await?.get(0);
