@@ -193,3 +193,33 @@ async fn spatial_ref_sys_carries_the_one_vn2000_rule() {
     // 1e-8 degree is about 1 mm.
     assert!((ours.x - lon).abs() < 1e-8 && (ours.y - lat).abs() < 1e-8, "PostGIS {lon},{lat} vs crs crate {:?}", ours);
 }
+
+#[tokio::test]
+async fn parcel_codes_are_exactly_their_digits() {
+    // Migration 0015 checks the codes without regular expressions: the same rule.
+    let Some(db) = TestDb::migrated().await else { return };
+    let client = db.client().await;
+    let insert = |commune: &'static str, province: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .execute(
+                    "INSERT INTO land.parcels (commune_code, sheet_number, parcel_number, land_use_codes, geom, source_srid, province_code)
+                     VALUES ($1, 1, '1', '{ONT}', 'SRID=4326;MULTIPOLYGON(((105 21,105.001 21,105.001 21.001,105 21)))', 4326, $2)",
+                    &[&commune, &province],
+                )
+                .await
+        }
+    };
+    client.batch_execute("CREATE TABLE land.parcels_p01 PARTITION OF land.parcels FOR VALUES IN ('01')").await.unwrap();
+    assert!(insert("00376", "01").await.is_ok());
+    // Arabic-Indic digits are digits to a Unicode regex class, not to a commune code.
+    for commune in ["0037", "003760", "0037a", " 0037", "٠٠٣٧٦", ""] {
+        let refused = insert(commune, "01").await.unwrap_err();
+        let constraint = refused.as_db_error().and_then(|e| e.constraint()).unwrap_or_default();
+        assert!(constraint.contains("commune_code"), "{commune:?}: {refused:?}");
+    }
+    for province in ["1", "001", "0a"] {
+        assert!(insert("00376", province).await.is_err(), "province {province:?}");
+    }
+}
