@@ -197,12 +197,7 @@ async fn a_killed_replace_leaves_the_province_as_it_was_and_a_rerun_converges() 
     }
     let after = client.query_one(checksum, &[]).await.unwrap();
     assert_eq!(before, (after.get(0), after.get(1), after.get(2)), "the stored parcels are exactly as before");
-    let leftovers: i64 = client
-        .query_one("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcels_load_%'", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(leftovers, 0, "the killed load's table is gone with its transaction");
+    assert_eq!(db.parcel_load_tables().await, 0, "the killed load's table is gone with its transaction");
 
     // A re-run converges: twice the same replacing import stores the set once.
     for _ in 0..2 {
@@ -269,14 +264,7 @@ async fn a_replace_across_two_provinces_swaps_each_and_a_single_province_load_ne
         key_checks(&db, "land.parcels_p01").await,
         ["geosector_partition_key: CHECK ((province_code = '01'::text))"]
     );
-    let leftovers: i64 = db
-        .client()
-        .await
-        .query_one("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcels_load_%' AND relkind = 'r'", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(leftovers, 0, "no load table is left behind");
+    assert_eq!(db.parcel_load_tables().await, 0, "no load table is left behind");
 }
 
 /// Rounds every number of a GeoJSON geometry's coordinates to `decimals`.

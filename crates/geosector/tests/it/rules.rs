@@ -317,12 +317,5 @@ async fn rules_overlapping_parcels_are_flagged_in_pairs_and_can_reject() {
     assert_eq!(db.count("land.parcels").await, 3, "the rejected replace left the parcels as they were");
     // Its load table, committed for the parallel index builds before the overlaps were known, is
     // dropped too.
-    let leftovers: i64 = db
-        .client()
-        .await
-        .query_one("SELECT count(*) FROM pg_class WHERE relname LIKE 'parcels_load_%' AND relkind = 'r'", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(leftovers, 0, "no load table is left behind");
+    assert_eq!(db.parcel_load_tables().await, 0, "no load table is left behind");
 }

@@ -120,6 +120,12 @@ impl TestDb {
         self.client().await.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.expect("count").get(0)
     }
 
+    /// Load tables of parcel partition swaps (`land.parcels_load_<pid>`) in the database: none
+    /// once an import has ended, whatever its outcome.
+    pub async fn parcel_load_tables(&self) -> i64 {
+        self.count("pg_class WHERE relname LIKE 'parcels_load_%' AND relkind = 'r'").await
+    }
+
     /// Runs the `geosector` binary against this database.
     pub fn geosector(&self, args: &[&str]) -> Run {
         geosector(Some(&self.url), args)
