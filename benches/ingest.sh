@@ -48,6 +48,7 @@ ours() {
   || RESULTS=$RESULTS "$T/ogr-roundtrip.sh" --formats "fgb geojsonl shp"
 
 for run in $(seq "$RUNS"); do
+  echo "# run $run: $(uptime)" >&2
   for f in fgb geojsonl shp; do
     RESULTS=$RESULTS "$T/ogr-roundtrip.sh" --skip-export --formats "$f" >/dev/null
     tail -n 1 "$RESULTS"
