@@ -11,10 +11,13 @@
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use serde_json::Value;
 
 use super::encoding::{self, TextEncoding};
 use crate::error::ImportError;
+use crate::source::{Columns, Properties};
 
 /// How many records are sampled to detect the text encoding.
 const DETECT_RECORDS: u32 = 2000;
@@ -44,13 +47,15 @@ pub enum EncodingSource {
 }
 
 /// One record: its properties, or the field whose value could not be read.
-pub type Record = Result<Map<String, Value>, (String, String)>;
+pub type Record = Result<Properties, (String, String)>;
 
 /// A DBF table being read.
 pub struct DbfReader {
     path: PathBuf,
     reader: BufReader<std::fs::File>,
     fields: Vec<Field>,
+    /// The fields' names, in field order, for the records' properties.
+    columns: Arc<Columns>,
     records: u32,
     record_len: usize,
     next: u32,
@@ -109,6 +114,7 @@ impl DbfReader {
             path: path.to_owned(),
             reader,
             fields: Vec::new(),
+            columns: Columns::new([]),
             records,
             record_len,
             next: 0,
@@ -160,6 +166,7 @@ impl DbfReader {
             }
             dbf.fields.push(Field { name, kind, offset, len, decimals });
         }
+        dbf.columns = Columns::new(dbf.fields.iter().map(|f| f.name.clone()));
         Ok(dbf)
     }
 
@@ -196,13 +203,13 @@ impl DbfReader {
     }
 
     fn decode(&self) -> Record {
-        let mut map = Map::with_capacity(self.fields.len());
-        for f in &self.fields {
+        let mut values = self.columns.values();
+        for (column, f) in self.fields.iter().enumerate() {
             let raw = &self.buf[f.offset..(f.offset + f.len).min(self.record_len)];
             let value = value(f, raw, self.encoding).map_err(|reason| (f.name.clone(), reason))?;
-            map.insert(f.name.clone(), value);
+            values.set(column, value);
         }
-        Ok(map)
+        Ok(Properties::Columns(values))
     }
 }
 

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use flatgeobuf::{FallibleStreamingIterator, FgbReader};
 use geozero::{ColumnValue, FeatureProperties, PropertyProcessor, ToGeo};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{ImportError, Location};
-use crate::source::{FeatureSink, Flow, RawBody, RawFeature, SourceInfo};
+use crate::source::{ColumnValues, Columns, FeatureSink, Flow, Properties, RawBody, RawFeature, SourceInfo};
 
 /// Reads every feature of a FlatGeobuf file.
 ///
@@ -25,7 +25,9 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         Some(crs) if crs.code() > 0 => Some(format!("{}:{}", crs.org().unwrap_or("EPSG"), crs.code())),
         _ => None,
     };
-    let columns = header.columns().map_or(0, |c| c.len());
+    // The properties of every feature are values in the header's columns.
+    let names = header.columns().map(|c| c.iter().map(|c| c.name().to_owned()).collect::<Vec<_>>());
+    let columns = Columns::new(names.unwrap_or_default());
     let has_geometry = header.geometry_type() != flatgeobuf::GeometryType::Unknown || header.columns().is_none();
     sink.begin(&SourceInfo { declared_crs, has_geometry, encoding: None })?;
     let mut features = reader.select_all_seq().map_err(|e| malformed(format!("cannot read features: {e}")))?;
@@ -33,7 +35,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     loop {
         let next = features.next().map_err(|e| malformed(format!("feature {index}: {e}")))?;
         let Some(feature) = next else { break };
-        let mut props = PropertyMap(Map::with_capacity(columns));
+        let mut props = PropertyMap(columns.values());
         feature.process_properties(&mut props).map_err(|e| malformed(format!("feature {index}: properties: {e}")))?;
         let geometry = match feature.geometry() {
             None => None,
@@ -41,7 +43,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         };
         let raw = RawFeature {
             location: Location { file: path.to_owned(), index, is_line: false },
-            body: RawBody::Decoded { properties: props.0, geometry },
+            body: RawBody::Decoded { properties: Properties::Columns(props.0), geometry },
         };
         index += 1;
         if sink.feature(raw)? == Flow::Stop {
@@ -51,10 +53,10 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     Ok(())
 }
 
-struct PropertyMap(Map<String, Value>);
+struct PropertyMap(ColumnValues);
 
 impl PropertyProcessor for PropertyMap {
-    fn property(&mut self, _idx: usize, name: &str, value: &ColumnValue) -> geozero::error::Result<bool> {
+    fn property(&mut self, idx: usize, _name: &str, value: &ColumnValue) -> geozero::error::Result<bool> {
         let v = match value {
             ColumnValue::Byte(v) => Value::from(*v),
             ColumnValue::UByte(v) => Value::from(*v),
@@ -71,7 +73,8 @@ impl PropertyProcessor for PropertyMap {
             ColumnValue::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| Value::from(*v)),
             ColumnValue::Binary(_) => Value::Null,
         };
-        self.0.insert(name.to_owned(), v);
+        // `idx` is a column of the header (the reader checks it).
+        self.0.set(idx, v);
         Ok(false)
     }
 }
