@@ -309,8 +309,7 @@ impl RowBuilder {
         source.to_storage.geometry(&mut g).map_err(|e| format!("{e} from {}", source.crs))?;
         let (min_lon, min_lat, max_lon, max_lat) = VIETNAM_BOUNDS;
         let outside = if in_vietnam {
-            use geo::CoordsIter;
-            g.coords_iter().find(|c| !(min_lon..=max_lon).contains(&c.x) || !(min_lat..=max_lat).contains(&c.y))
+            geometry::find_coord(&g, |c| !(min_lon..=max_lon).contains(&c.x) || !(min_lat..=max_lat).contains(&c.y))
         } else {
             None
         };
