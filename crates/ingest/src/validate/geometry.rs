@@ -181,22 +181,33 @@ fn apart(a: &[f64; 4], b: &[f64; 4]) -> bool {
 /// geo's ring self-intersection test (`linestring_has_self_intersection`: two segments that
 /// intersect and are not joined end to start), on the pairs of segments whose boxes touch. geo
 /// tests each pair in both orders; so does this, because its collinear case is not symmetric.
+/// Rings of up to [`SWEEP_FROM`] segments (parcels) compare every pair's boxes; longer ones are
+/// swept along x.
 fn ring_self_intersects(ring: &LineString<f64>) -> bool {
     use geo::Intersects;
+    let meet = |(a, box_a): &(Line<f64>, [f64; 4]), (b, box_b): &(Line<f64>, [f64; 4])| {
+        !apart(box_a, box_b) && a.start != b.end && a.end != b.start && (a.intersects(b) || b.intersects(a))
+    };
     let mut segments: Vec<(Line<f64>, [f64; 4])> = ring.lines().map(|l| (l, bounds(&[l.start, l.end]))).collect();
+    if segments.len() <= SWEEP_FROM {
+        return segments.iter().enumerate().any(|(i, a)| segments[i + 1..].iter().any(|b| meet(a, b)));
+    }
     segments.sort_unstable_by(|a, b| a.1[0].total_cmp(&b.1[0]));
-    for (i, (a, box_a)) in segments.iter().enumerate() {
-        for (b, box_b) in &segments[i + 1..] {
-            if box_b[0] > box_a[2] {
+    for (i, a) in segments.iter().enumerate() {
+        for b in &segments[i + 1..] {
+            if b.1[0] > a.1[2] {
                 break;
             }
-            if !apart(box_a, box_b) && a.start != b.end && a.end != b.start && (a.intersects(b) || b.intersects(a)) {
+            if meet(a, b) {
                 return true;
             }
         }
     }
     false
 }
+
+/// The ring length (in segments) from which [`ring_self_intersects`] sorts and sweeps.
+const SWEEP_FROM: usize = 24;
 
 fn ring(p: &Polygon<f64>, role: RingRole) -> Option<&LineString<f64>> {
     match role {
@@ -408,7 +419,7 @@ mod tests {
         let (mut vouched, mut valid) = (0, 0);
         for _ in 0..20_000 {
             let ring = |next: &mut dyn FnMut(u64) -> u64, dx: f64| {
-                let n = 3 + next(7);
+                let n = if next(8) == 0 { 20 + next(40) } else { 3 + next(7) };
                 let mut points: Vec<Coord<f64>> =
                     (0..n).map(|_| Coord { x: dx + next(6) as f64, y: next(6) as f64 }).collect();
                 points.push(points[0]);
@@ -427,6 +438,19 @@ mod tests {
             valid += usize::from(geo_valid);
         }
         assert!(vouched > 1000, "{vouched} vouched of {valid} valid");
+        // Long rings (swept): a circle, and the same circle with two vertices swapped (a crossing).
+        let mut circle: Vec<Coord<f64>> = (0..100)
+            .map(|i| {
+                let a = f64::from(i) * std::f64::consts::TAU / 100.0;
+                Coord { x: 105.0 + a.cos(), y: 21.0 + a.sin() }
+            })
+            .collect();
+        circle.push(circle[0]);
+        let round = Polygon::new(LineString(circle.clone()), Vec::new());
+        assert!(surely_valid(std::slice::from_ref(&round)) && round.is_valid());
+        circle.swap(40, 41);
+        let crossed = Polygon::new(LineString(circle), Vec::new());
+        assert!(!surely_valid(std::slice::from_ref(&crossed)) && !crossed.is_valid());
     }
 
     /// GEOS/JTS cases where geo 0.33's `Validation` gives another verdict (each explained in
