@@ -218,6 +218,12 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[..end]
 }
 
+/// `bytes` without leading and trailing blanks and NULs.
+fn trim_both(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !matches!(b, b' ' | 0)).unwrap_or(bytes.len());
+    trim(&bytes[start..])
+}
+
 fn value(f: &Field, raw: &[u8], encoding: TextEncoding) -> Result<Value, String> {
     Ok(match f.kind {
         b'C' => {
@@ -229,11 +235,13 @@ fn value(f: &Field, raw: &[u8], encoding: TextEncoding) -> Result<Value, String>
             }
         }
         b'N' | b'F' => {
-            let text = String::from_utf8_lossy(raw);
-            let t = text.trim_matches(|c: char| c == ' ' || c == '\0');
+            // Blanks and NULs trimmed as bytes first: they are ASCII, so decoding after trimming
+            // gives the text trimmed after decoding (right-aligned numbers are mostly blanks).
+            let text = String::from_utf8_lossy(trim_both(raw));
+            let t = text.as_ref();
             if t.is_empty() || t.chars().all(|c| c == '*') {
                 Value::Null
-            } else if let (0, Ok(i)) = (f.decimals, t.parse::<i64>()) {
+            } else if let Some(i) = (f.decimals == 0).then(|| t.parse::<i64>().ok()).flatten() {
                 Value::from(i)
             } else {
                 let v: f64 = t.parse().map_err(|_| format!("{t:?} is not a number"))?;
@@ -266,4 +274,48 @@ fn value(f: &Field, raw: &[u8], encoding: TextEncoding) -> Result<Value, String>
             Err(_) => return Err(format!("double field of {} bytes, expected 8", raw.len())),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Numbers read as they were when the whole field was decoded and then trimmed.
+    #[test]
+    fn numbers_are_trimmed_as_bytes_like_text() {
+        let old = |raw: &[u8], decimals: u8| -> Result<Value, String> {
+            let text = String::from_utf8_lossy(raw);
+            let t = text.trim_matches(|c: char| c == ' ' || c == '\0');
+            Ok(if t.is_empty() || t.chars().all(|c| c == '*') {
+                Value::Null
+            } else if let (0, Ok(i)) = (decimals, t.parse::<i64>()) {
+                Value::from(i)
+            } else {
+                let v: f64 = t.parse().map_err(|_| format!("{t:?} is not a number"))?;
+                serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+            })
+        };
+        let samples: [&[u8]; 14] = [
+            b"      1604.8512192",
+            b"   42",
+            b"42\0\0\0",
+            b"  \0 ",
+            b"",
+            b" ****** ",
+            b" 12,5 ",
+            b" 1e400",
+            b" -7 ",
+            b" 7 8 ",
+            b"\xC3 12",
+            b" 12\xC3",
+            b" \xE1\xBB",
+            b" NaN ",
+        ];
+        for raw in samples {
+            for decimals in [0, 3] {
+                let field = Field { name: "n".into(), kind: b'N', offset: 0, len: raw.len(), decimals };
+                assert_eq!(value(&field, raw, TextEncoding::Utf8), old(raw, decimals), "{raw:?}");
+            }
+        }
+    }
 }
