@@ -147,7 +147,11 @@ pub fn tm3_zones() -> impl Iterator<Item = &'static CrsDef> {
 /// The TM-3 zone whose central meridian is nearest to a longitude: where planar areas of data
 /// delivered in geographic coordinates are taken (areas are never computed on lon/lat).
 pub fn nearest_tm3_zone(lon: f64) -> &'static CrsDef {
-    tm3_zones()
+    // The zones, picked out of the table once (this runs once per feature of such data).
+    static ZONES: std::sync::LazyLock<Vec<&'static CrsDef>> = std::sync::LazyLock::new(|| tm3_zones().collect());
+    ZONES
+        .iter()
+        .copied()
         .min_by(|a, b| (a.central_meridian - lon).abs().total_cmp(&(b.central_meridian - lon).abs()))
         .unwrap_or_else(|| unreachable!("the table has TM-3 zones"))
 }

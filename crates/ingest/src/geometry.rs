@@ -253,6 +253,24 @@ pub fn to_tile_ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, String> {
     to_ewkb(&mercator, 3857)
 }
 
+/// The first coordinate of a geometry, in `geo`'s `coords_iter` order (polygons in order, each
+/// exterior then holes), for which `pred` holds: rings are walked directly for the stored
+/// polygonal kinds, through `coords_iter` for the others.
+pub fn find_coord(g: &Geometry<f64>, mut pred: impl FnMut(&Coord<f64>) -> bool) -> Option<Coord<f64>> {
+    let polygons = match g {
+        Geometry::Polygon(p) => std::slice::from_ref(p),
+        Geometry::MultiPolygon(m) => m.0.as_slice(),
+        _ => {
+            use geo::CoordsIter;
+            return g.coords_iter().find(|c| pred(c));
+        }
+    };
+    polygons
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .find_map(|ring| ring.0.iter().find(|c| pred(c)).copied())
+}
+
 /// The first coordinate of a geometry (to report where a problem is).
 pub fn first_coord(g: &Geometry<f64>) -> Option<Coord<f64>> {
     use geo::CoordsIter;

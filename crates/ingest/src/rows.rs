@@ -8,12 +8,12 @@ use geo::Area;
 use geo_types::Geometry;
 use geosector_crs::{Crs, CrsKind, Transformer};
 use geosector_domain::{CellValue, Dataset};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{FeatureError, ImportError, Location};
 use crate::geometry;
 use crate::readers::geojson::split_feature;
-use crate::source::{RawBody, RawFeature};
+use crate::source::{Properties, RawBody, RawFeature};
 use crate::validate::{Checked, Finding, FindingKind, Validator};
 
 /// Geographic bounds every stored coordinate must fall in: mainland Vietnam and its islands,
@@ -79,6 +79,14 @@ fn area_plane(zone: &geosector_crs::CrsDef) -> Crs {
             "+proj=tmerc +lat_0=0 +lon_0={} +k={AREA_PLANE_SCALE} +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs",
             zone.central_meridian
         ),
+    }
+}
+
+/// Records property `name` as the source of field `i`: the first non-null spelling wins when a
+/// file carries two aliases.
+fn take<'a>(found: &mut [Option<(&'a String, &'a Value)>], i: usize, name: &'a String, value: &'a Value) {
+    if found[i].is_none_or(|(_, v)| v.is_null()) {
+        found[i] = Some((name, value));
     }
 }
 
@@ -196,7 +204,7 @@ impl RowBuilder {
             RawBody::GeoJson(value) => {
                 let (properties, geometry) = split_feature(value).map_err(|m| fail(None, m))?;
                 let geometry = geometry::from_geojson(&geometry).map_err(|m| fail(Some("geometry"), m))?;
-                (properties, geometry)
+                (Properties::Map(properties), geometry)
             }
             RawBody::Decoded { properties, geometry } => (properties, geometry),
             RawBody::Unreadable(reason) => return Err(fail(None, reason)),
@@ -246,17 +254,32 @@ impl RowBuilder {
         Ok(row)
     }
 
-    fn cells(&self, properties: &Map<String, Value>) -> Result<Vec<CellValue>, (String, String)> {
+    /// The field a property name stands for (names compare in ASCII lower case).
+    fn field_of(&self, name: &str, lower: &mut String) -> Option<usize> {
+        lower.clear();
+        lower.push_str(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(lower.as_str()).copied()
+    }
+
+    fn cells(&self, properties: &Properties) -> Result<Vec<CellValue>, (String, String)> {
         let mut found: Vec<Option<(&String, &Value)>> = vec![None; self.dataset.fields.len()];
-        let mut lower = String::new();
-        for (name, value) in properties {
-            lower.clear();
-            lower.push_str(name);
-            lower.make_ascii_lowercase();
-            if let Some(&i) = self.by_name.get(&lower) {
-                // The first non-null spelling wins when a file carries two aliases.
-                if found[i].is_none_or(|(_, v)| v.is_null()) {
-                    found[i] = Some((name, value));
+        match properties {
+            Properties::Map(map) => {
+                let mut lower = String::new();
+                for (name, value) in map {
+                    if let Some(i) = self.field_of(name, &mut lower) {
+                        take(&mut found, i, name, value);
+                    }
+                }
+            }
+            Properties::Columns(values) => {
+                let columns = values.columns();
+                let fields = columns.fields(self.dataset, |name| self.field_of(name, &mut String::new()));
+                for (slot, value) in values.iter() {
+                    if let Some(i) = fields[slot] {
+                        take(&mut found, i, columns.name(slot), value);
+                    }
                 }
             }
         }
@@ -286,8 +309,7 @@ impl RowBuilder {
         source.to_storage.geometry(&mut g).map_err(|e| format!("{e} from {}", source.crs))?;
         let (min_lon, min_lat, max_lon, max_lat) = VIETNAM_BOUNDS;
         let outside = if in_vietnam {
-            use geo::CoordsIter;
-            g.coords_iter().find(|c| !(min_lon..=max_lon).contains(&c.x) || !(min_lat..=max_lat).contains(&c.y))
+            geometry::find_coord(&g, |c| !(min_lon..=max_lon).contains(&c.x) || !(min_lat..=max_lat).contains(&c.y))
         } else {
             None
         };
@@ -327,5 +349,42 @@ impl RowBuilder {
         let mut projected = g.clone();
         zone.geometry(&mut projected).map_err(|e| e.to_string())?;
         Ok(projected.unsigned_area())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+    use crate::source::Columns;
+
+    /// Rows from properties by column are the rows from the same properties by name: aliases
+    /// (the first non-null wins), names in other cases, nulls, missing values and the name an
+    /// error gives.
+    #[test]
+    fn properties_by_column_give_the_rows_by_name() {
+        let builder = RowBuilder::new(&geosector_land::PARCELS, &Crs::wgs84()).unwrap();
+        let names = ["ma_xa", "maXa", "SO_TO", "so_thua", "loai_dat", "dienTich", "area_m2", "ngayDoDac", "other"];
+        let columns = Columns::new(names.iter().map(|n| (*n).to_owned()));
+        let samples: [&[(usize, Value)]; 6] = [
+            &[(0, json!("00376")), (2, json!(3)), (3, json!("12")), (4, json!("ONT+CLN")), (5, json!(120.5))],
+            &[(1, json!("376")), (0, Value::Null), (2, json!("4")), (3, json!(7)), (6, json!(99.0)), (5, json!(98))],
+            &[(0, Value::Null), (1, json!("00377")), (2, json!(1)), (3, json!("1")), (7, json!("05/03/2024"))],
+            &[(2, json!(1)), (3, json!("1"))],
+            &[(0, json!("00376")), (2, json!("x")), (3, json!("1"))],
+            &[(8, json!(1)), (0, json!("123456")), (2, json!(1)), (3, json!("1")), (7, json!("2024-13-01"))],
+        ];
+        for sample in samples {
+            let mut map = Map::new();
+            let mut values = columns.values();
+            for (column, value) in sample {
+                map.insert(names[*column].to_owned(), value.clone());
+                values.set(*column, value.clone());
+            }
+            let by_name = builder.cells(&Properties::Map(map));
+            let by_column = builder.cells(&Properties::Columns(values));
+            assert_eq!(format!("{by_column:?}"), format!("{by_name:?}"));
+        }
     }
 }

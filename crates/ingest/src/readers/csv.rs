@@ -127,7 +127,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
                 properties.insert(name.clone(), if cell.is_empty() { Value::Null } else { Value::from(cell) });
             }
             match geometry_at.map(|g| record_geometry(g, &headers, &record)).transpose() {
-                Ok(geometry) => RawBody::Decoded { properties, geometry: geometry.flatten() },
+                Ok(geometry) => RawBody::Decoded { properties: properties.into(), geometry: geometry.flatten() },
                 Err((field, reason)) => RawBody::Invalid { field, reason },
             }
         } else {

@@ -11,10 +11,13 @@
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use serde_json::Value;
 
 use super::encoding::{self, TextEncoding};
 use crate::error::ImportError;
+use crate::source::{Columns, Properties};
 
 /// How many records are sampled to detect the text encoding.
 const DETECT_RECORDS: u32 = 2000;
@@ -44,13 +47,15 @@ pub enum EncodingSource {
 }
 
 /// One record: its properties, or the field whose value could not be read.
-pub type Record = Result<Map<String, Value>, (String, String)>;
+pub type Record = Result<Properties, (String, String)>;
 
 /// A DBF table being read.
 pub struct DbfReader {
     path: PathBuf,
     reader: BufReader<std::fs::File>,
     fields: Vec<Field>,
+    /// The fields' names, in field order, for the records' properties.
+    columns: Arc<Columns>,
     records: u32,
     record_len: usize,
     next: u32,
@@ -109,6 +114,7 @@ impl DbfReader {
             path: path.to_owned(),
             reader,
             fields: Vec::new(),
+            columns: Columns::new([]),
             records,
             record_len,
             next: 0,
@@ -160,6 +166,7 @@ impl DbfReader {
             }
             dbf.fields.push(Field { name, kind, offset, len, decimals });
         }
+        dbf.columns = Columns::new(dbf.fields.iter().map(|f| f.name.clone()));
         Ok(dbf)
     }
 
@@ -196,19 +203,25 @@ impl DbfReader {
     }
 
     fn decode(&self) -> Record {
-        let mut map = Map::with_capacity(self.fields.len());
-        for f in &self.fields {
+        let mut values = self.columns.values();
+        for (column, f) in self.fields.iter().enumerate() {
             let raw = &self.buf[f.offset..(f.offset + f.len).min(self.record_len)];
             let value = value(f, raw, self.encoding).map_err(|reason| (f.name.clone(), reason))?;
-            map.insert(f.name.clone(), value);
+            values.set(column, value);
         }
-        Ok(map)
+        Ok(Properties::Columns(values))
     }
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
     let end = bytes.iter().rposition(|b| !matches!(b, b' ' | 0)).map_or(0, |i| i + 1);
     &bytes[..end]
+}
+
+/// `bytes` without leading and trailing blanks and NULs.
+fn trim_both(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !matches!(b, b' ' | 0)).unwrap_or(bytes.len());
+    trim(&bytes[start..])
 }
 
 fn value(f: &Field, raw: &[u8], encoding: TextEncoding) -> Result<Value, String> {
@@ -222,11 +235,13 @@ fn value(f: &Field, raw: &[u8], encoding: TextEncoding) -> Result<Value, String>
             }
         }
         b'N' | b'F' => {
-            let text = String::from_utf8_lossy(raw);
-            let t = text.trim_matches(|c: char| c == ' ' || c == '\0');
+            // Blanks and NULs trimmed as bytes first: they are ASCII, so decoding after trimming
+            // gives the text trimmed after decoding (right-aligned numbers are mostly blanks).
+            let text = String::from_utf8_lossy(trim_both(raw));
+            let t = text.as_ref();
             if t.is_empty() || t.chars().all(|c| c == '*') {
                 Value::Null
-            } else if let (0, Ok(i)) = (f.decimals, t.parse::<i64>()) {
+            } else if let Some(i) = (f.decimals == 0).then(|| t.parse::<i64>().ok()).flatten() {
                 Value::from(i)
             } else {
                 let v: f64 = t.parse().map_err(|_| format!("{t:?} is not a number"))?;
@@ -259,4 +274,48 @@ fn value(f: &Field, raw: &[u8], encoding: TextEncoding) -> Result<Value, String>
             Err(_) => return Err(format!("double field of {} bytes, expected 8", raw.len())),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Numbers read as they were when the whole field was decoded and then trimmed.
+    #[test]
+    fn numbers_are_trimmed_as_bytes_like_text() {
+        let old = |raw: &[u8], decimals: u8| -> Result<Value, String> {
+            let text = String::from_utf8_lossy(raw);
+            let t = text.trim_matches(|c: char| c == ' ' || c == '\0');
+            Ok(if t.is_empty() || t.chars().all(|c| c == '*') {
+                Value::Null
+            } else if let (0, Ok(i)) = (decimals, t.parse::<i64>()) {
+                Value::from(i)
+            } else {
+                let v: f64 = t.parse().map_err(|_| format!("{t:?} is not a number"))?;
+                serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+            })
+        };
+        let samples: [&[u8]; 14] = [
+            b"      1604.8512192",
+            b"   42",
+            b"42\0\0\0",
+            b"  \0 ",
+            b"",
+            b" ****** ",
+            b" 12,5 ",
+            b" 1e400",
+            b" -7 ",
+            b" 7 8 ",
+            b"\xC3 12",
+            b" 12\xC3",
+            b" \xE1\xBB",
+            b" NaN ",
+        ];
+        for raw in samples {
+            for decimals in [0, 3] {
+                let field = Field { name: "n".into(), kind: b'N', offset: 0, len: raw.len(), decimals };
+                assert_eq!(value(&field, raw, TextEncoding::Utf8), old(raw, decimals), "{raw:?}");
+            }
+        }
+    }
 }

@@ -75,7 +75,7 @@ pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportErr
             continue;
         }
         let body = match fast_feature(text) {
-            Some((properties, geometry)) => RawBody::Decoded { properties, geometry },
+            Some((properties, geometry)) => RawBody::Decoded { properties: properties.into(), geometry },
             None => RawBody::GeoJson(serde_json::from_str(text).map_err(|e| ImportError::Malformed {
                 path: path.to_owned(),
                 reason: format!("line {}: invalid JSON: {e}", n + 1),

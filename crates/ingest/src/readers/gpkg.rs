@@ -109,7 +109,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
             _ => Err(format!("column {geom_column} is not a geometry blob")),
         };
         let body = match geometry {
-            Ok(geometry) => RawBody::Decoded { properties, geometry },
+            Ok(geometry) => RawBody::Decoded { properties: properties.into(), geometry },
             Err(reason) => RawBody::Invalid { field: "geometry".into(), reason },
         };
         let raw = RawFeature { location: Location { file: path.to_owned(), index, is_line: false }, body };

@@ -105,7 +105,7 @@ fn parse_line(text: &str, station: &str, file_name: &str, file_time: chrono::Nai
     for (name, value) in ["parameter", "value", "unit", "observed_at", "status"].iter().zip(&cols) {
         properties.insert((*name).into(), Value::from(*value));
     }
-    RawBody::Decoded { properties, geometry: None }
+    RawBody::Decoded { properties: properties.into(), geometry: None }
 }
 
 #[cfg(test)]

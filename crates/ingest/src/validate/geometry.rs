@@ -3,8 +3,11 @@
 //! point of two segments) and, with `--repair`, repairs polygons by a self-union (which splits a
 //! bow-tie at its crossing and dissolves overlapping parts), then validates the result again.
 //!
-//! Cost: geo's ring check compares every pair of segments, which for parcels of a few dozen
-//! vertices is cheaper than building an index; the location search runs only on invalid input.
+//! Cost: geo's ring check compares every pair of segments. [`surely_valid`] first decides the
+//! common case (polygons without holes whose parts lie apart) with the same exact segment test,
+//! but only on pairs of segments whose bounding boxes touch, found by a sweep along x; geo's
+//! check then runs only on what that cannot vouch for, so the verdict is always geo's. The
+//! location search runs only on invalid input.
 
 use geo::algorithm::line_intersection::{line_intersection, LineIntersection};
 use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
@@ -84,6 +87,9 @@ fn repaired(g: &Geometry<f64>) -> Result<MultiPolygon<f64>, String> {
 
 /// The first problem of a polygon, with a location.
 fn problem_polygon(p: &Polygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
+    if surely_valid(std::slice::from_ref(p)) {
+        return collapsed(p);
+    }
     match p.check_validation() {
         Err(e) => {
             let at = locate_polygon(p, &e);
@@ -97,7 +103,15 @@ fn problem_polygon(p: &Polygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
 /// itself; GEOS calls it a self-intersection, geo's `Validation` does not look for it.
 fn collapsed(p: &Polygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
     let ring = p.exterior();
-    if ring.0.len() >= 4 && Polygon::new(ring.clone(), Vec::new()).unsigned_area() == 0.0 {
+    // Without holes the polygon's own area is the ring's (the same sum), and no copy is made.
+    let area = |p: &Polygon<f64>| {
+        if p.interiors().is_empty() {
+            p.unsigned_area()
+        } else {
+            Polygon::new(ring.clone(), Vec::new()).unsigned_area()
+        }
+    };
+    if ring.0.len() >= 4 && area(p) == 0.0 {
         return Some(("exterior ring encloses no area (it folds back on itself)".into(), first(ring)));
     }
     None
@@ -105,7 +119,8 @@ fn collapsed(p: &Polygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
 
 /// The first problem of a multipolygon, with a location.
 fn problem_multi(mp: &MultiPolygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
-    let Err(e) = mp.check_validation() else {
+    let checked = if surely_valid(&mp.0) { Ok(()) } else { mp.check_validation() };
+    let Err(e) = checked else {
         return mp.0.iter().enumerate().find_map(|(i, p)| {
             collapsed(p).map(|(reason, at)| (format!("polygon at index {i} is invalid: {reason}"), at))
         });
@@ -121,6 +136,78 @@ fn problem_multi(mp: &MultiPolygon<f64>) -> Option<(String, Option<Coord<f64>>)>
     };
     Some((e.to_string(), at))
 }
+
+/// Whether geo's `Validation` surely finds nothing wrong with these polygons (as one
+/// multipolygon); `false` when unsure. Decided only for polygons without holes, with finite
+/// coordinates, whose parts' bounding boxes are apart: geo's checks then come down to "at least
+/// four distinct points" and its ring self-intersection test, which this repeats with the same
+/// exact predicate (`Line::intersects`) on every pair of segments that can meet. Two segments
+/// whose closed bounding boxes are apart never intersect, so skipping them changes nothing.
+fn surely_valid(polygons: &[Polygon<f64>]) -> bool {
+    let mut boxes = Vec::with_capacity(polygons.len());
+    for p in polygons {
+        let ring = p.exterior();
+        if !p.interiors().is_empty() || ring.0.is_empty() {
+            return false;
+        }
+        if ring.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+            return false;
+        }
+        // geo: fewer than four points once consecutive repeats are dropped.
+        if 1 + ring.0.windows(2).filter(|w| w[0] != w[1]).count() < 4 {
+            return false;
+        }
+        if ring_self_intersects(ring) {
+            return false;
+        }
+        boxes.push(bounds(&ring.0));
+    }
+    // geo relates every pair of parts; parts whose boxes are apart cannot overlap or touch.
+    boxes.iter().enumerate().all(|(i, a)| boxes[i + 1..].iter().all(|b| apart(a, b)))
+}
+
+/// `[min x, min y, max x, max y]` of finite coordinates.
+fn bounds(coords: &[Coord<f64>]) -> [f64; 4] {
+    coords.iter().fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |b, c| {
+        [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)]
+    })
+}
+
+/// Whether two closed boxes share no point.
+fn apart(a: &[f64; 4], b: &[f64; 4]) -> bool {
+    a[2] < b[0] || b[2] < a[0] || a[3] < b[1] || b[3] < a[1]
+}
+
+/// geo's ring self-intersection test (`linestring_has_self_intersection`: two segments that
+/// intersect and are not joined end to start), on the pairs of segments whose boxes touch. geo
+/// tests each pair in both orders; so does this, because its collinear case is not symmetric.
+/// Rings of up to [`SWEEP_FROM`] segments (parcels) compare every pair's boxes; longer ones are
+/// swept along x.
+fn ring_self_intersects(ring: &LineString<f64>) -> bool {
+    use geo::Intersects;
+    let meet = |(a, box_a): &(Line<f64>, [f64; 4]), (b, box_b): &(Line<f64>, [f64; 4])| {
+        !apart(box_a, box_b) && a.start != b.end && a.end != b.start && (a.intersects(b) || b.intersects(a))
+    };
+    let mut segments: Vec<(Line<f64>, [f64; 4])> = ring.lines().map(|l| (l, bounds(&[l.start, l.end]))).collect();
+    if segments.len() <= SWEEP_FROM {
+        return segments.iter().enumerate().any(|(i, a)| segments[i + 1..].iter().any(|b| meet(a, b)));
+    }
+    segments.sort_unstable_by(|a, b| a.1[0].total_cmp(&b.1[0]));
+    for (i, a) in segments.iter().enumerate() {
+        for b in &segments[i + 1..] {
+            if b.1[0] > a.1[2] {
+                break;
+            }
+            if meet(a, b) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The ring length (in segments) from which [`ring_self_intersects`] sorts and sweeps.
+const SWEEP_FROM: usize = 24;
 
 fn ring(p: &Polygon<f64>, role: RingRole) -> Option<&LineString<f64>> {
     match role {
@@ -298,6 +385,14 @@ mod tests {
                     continue;
                 };
                 checked += 1;
+                let parts = match &g {
+                    Geometry::Polygon(p) => vec![p.clone()],
+                    Geometry::MultiPolygon(mp) => mp.0.clone(),
+                    _ => Vec::new(),
+                };
+                if surely_valid(&parts) {
+                    assert!(MultiPolygon(parts).is_valid(), "fast check vouched for {}", case["desc"]);
+                }
                 let ours = check(&mut g, false) == Verdict::Valid;
                 if ours != case["valid"].as_bool().unwrap() {
                     differ.push(case["desc"].as_str().unwrap().to_owned());
@@ -307,6 +402,55 @@ mod tests {
         assert!(checked > 50, "{checked}");
         let known: &[&str] = KNOWN_DIFFERENCES;
         assert_eq!(differ, known, "cases where geo's verdict differs from GEOS");
+    }
+
+    /// `surely_valid` only vouches for what geo's `Validation` finds valid: checked on rings
+    /// drawn on a small grid (so that vertices repeat, segments touch, overlap and run
+    /// collinear), one and two at a time.
+    #[test]
+    fn the_fast_validity_check_agrees_with_geo() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut vouched, mut valid) = (0, 0);
+        for _ in 0..20_000 {
+            let ring = |next: &mut dyn FnMut(u64) -> u64, dx: f64| {
+                let n = if next(8) == 0 { 20 + next(40) } else { 3 + next(7) };
+                let mut points: Vec<Coord<f64>> =
+                    (0..n).map(|_| Coord { x: dx + next(6) as f64, y: next(6) as f64 }).collect();
+                points.push(points[0]);
+                Polygon::new(LineString(points), Vec::new())
+            };
+            let parts = match next(3) {
+                0 => vec![ring(&mut next, 0.0)],
+                1 => vec![ring(&mut next, 0.0), ring(&mut next, 3.0)],
+                _ => vec![ring(&mut next, 0.0), ring(&mut next, 10.0)],
+            };
+            let geo_valid = MultiPolygon(parts.clone()).is_valid();
+            if surely_valid(&parts) {
+                assert!(geo_valid, "vouched for an invalid geometry: {parts:?}");
+                vouched += 1;
+            }
+            valid += usize::from(geo_valid);
+        }
+        assert!(vouched > 1000, "{vouched} vouched of {valid} valid");
+        // Long rings (swept): a circle, and the same circle with two vertices swapped (a crossing).
+        let mut circle: Vec<Coord<f64>> = (0..100)
+            .map(|i| {
+                let a = f64::from(i) * std::f64::consts::TAU / 100.0;
+                Coord { x: 105.0 + a.cos(), y: 21.0 + a.sin() }
+            })
+            .collect();
+        circle.push(circle[0]);
+        let round = Polygon::new(LineString(circle.clone()), Vec::new());
+        assert!(surely_valid(std::slice::from_ref(&round)) && round.is_valid());
+        circle.swap(40, 41);
+        let crossed = Polygon::new(LineString(circle), Vec::new());
+        assert!(!surely_valid(std::slice::from_ref(&crossed)) && !crossed.is_valid());
     }
 
     /// GEOS/JTS cases where geo 0.33's `Validation` gives another verdict (each explained in

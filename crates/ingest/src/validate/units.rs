@@ -9,8 +9,10 @@
 //! The index cuts the boundary's edges into horizontal bands, so a point test reads only the
 //! few edges of its band instead of every vertex of a commune.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+
+/// Maps by commune code, looked up once or twice per feature: foldhash rather than SipHash.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 use chrono::NaiveDate;
 use geo_types::{Coord, Geometry};
