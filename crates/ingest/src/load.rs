@@ -5,7 +5,10 @@
 //! every file was accepted do the rows move into the live table (append, upsert on the dataset's
 //! conflict key, replace the whole dataset, or swap in whole partitions: `crate::swap`). A
 //! rejected load, a failed read, a database refusal, a crash or a kill all end in a rollback, so
-//! the live data stay exactly as they were. Memory is bounded by the batch size times the channel depth.
+//! the live data stay exactly as they were. (A swap of one province commits its filled load
+//! table before the swap's own transaction, to build the indexes on parallel connections; that
+//! table is not part of the live data, and [`import`] drops it when the import does not store.)
+//! Memory is bounded by the batch size times the channel depth.
 //!
 //! With [`ImportOptions::skip_rejected`] (station feeds) the accepted features are stored and the
 //! rejected ones, and unreadable files, are reported. An observations import also recomputes
