@@ -1,5 +1,5 @@
 //! Streaming readers, one module per format. Each pushes features into a
-//! [`FeatureSink`](crate::source::FeatureSink) and keeps its invariants (see [`crate::source`]).
+//! [`FeatureSink`] and keeps its invariants (see [`crate::source`]).
 
 pub mod csv;
 pub mod dbf;

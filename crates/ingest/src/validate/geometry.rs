@@ -3,7 +3,7 @@
 //! point of two segments) and, with `--repair`, repairs polygons by a self-union (which splits a
 //! bow-tie at its crossing and dissolves overlapping parts), then validates the result again.
 //!
-//! Cost: geo's ring check compares every pair of segments. [`surely_valid`] first decides the
+//! Cost: geo's ring check compares every pair of segments. `surely_valid` first decides the
 //! common case (polygons without holes whose parts lie apart) with the same exact segment test,
 //! but only on pairs of segments whose bounding boxes touch, found by a sweep along x; geo's
 //! check then runs only on what that cannot vouch for, so the verdict is always geo's. The
