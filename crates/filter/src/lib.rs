@@ -2,7 +2,7 @@
 //!
 //! What it is for: turning a client's `filter` (CQL2 text or JSON) into a PostgreSQL/PostGIS
 //! condition over one collection. Parsing is the `cql2` crate's; the translation to SQL is ours
-//! ([`translate`]): properties come only from the collection's [`Queryables`] (declared columns,
+//! ([`translate()`]): properties come only from the collection's [`Queryables`] (declared columns,
 //! quoted), operators and functions only from a fixed table, and **every literal becomes a
 //! bound parameter** (`$n` with an explicit cast) — no text of the request is ever spliced into
 //! SQL. The crate's own `to_sql` is never used.
