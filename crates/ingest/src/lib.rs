@@ -29,6 +29,8 @@ pub mod rows;
 pub mod source;
 mod swap;
 pub mod synth;
+#[cfg(test)]
+mod test_rng;
 pub mod validate;
 
 pub use error::{FeatureError, ImportError};

@@ -329,9 +329,9 @@ async fn import_in(
             // One province (the usual load), with a database URL for more connections: the filled
             // load table is committed and its indexes built in parallel, then swapped in a second
             // transaction (see `crate::swap`).
+            let indexes = swap::parent_indexes(&tx, dataset).await?;
             let indexed = match (&options.database_url, checked_key.as_deref()) {
                 (Some(url), Some(_)) if keys.seen.len() == 1 => {
-                    let indexes = swap::parent_indexes(&tx, dataset).await?;
                     tx.commit().await?;
                     let building = Instant::now();
                     swap::build_indexes(url, dataset, bare, &indexes).await?;
@@ -345,8 +345,8 @@ async fn import_in(
                 }
                 _ => false,
             };
-            let swapped =
-                swap::swap_partitions(&tx, dataset, bare, keys, checked_key.as_deref(), indexed, cells.take()).await?;
+            let load = swap::LoadTable { bare, checked: checked_key.as_deref(), indexed };
+            let swapped = swap::swap_partitions(&tx, dataset, load, keys, &indexes, cells.take()).await?;
             report.rows_replaced = swapped.rows_replaced;
             report.rows_written = swapped.rows_written;
         }

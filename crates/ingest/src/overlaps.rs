@@ -937,13 +937,7 @@ mod tests {
     fn the_filter_never_clears_an_overlapping_pair() {
         // Random rectangles and triangles on a coarse lattice, so that they share vertices, edges
         // (whole or partly), parts, and have vertices on each other's edges.
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::test_rng::xorshift(0x9E37_79B9_7F4A_7C15);
         let mut checked = 0;
         for _ in 0..20_000 {
             let mut shape = || {

@@ -290,7 +290,7 @@ impl CellCounts {
         // Coarser zooms from the finer ones: the recomputed cells plus the unchanged cells of
         // the finer zoom around the changed range.
         for zoom in (0..finest).rev() {
-            let (_, finer, level) = levels.last().expect("the finest level is there");
+            let Some((_, finer, level)) = levels.last() else { break };
             let finer = *finer;
             let coarse = CellRange::of(mercator, cells_across(&pyramid, zoom));
             let children =

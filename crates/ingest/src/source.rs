@@ -261,13 +261,7 @@ mod tests {
     fn column_values_are_a_map_by_name() {
         let names = ["a", "B", "a", "c", "B", "d"];
         let columns = Columns::new(names.iter().map(|n| (*n).to_owned()));
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::test_rng::xorshift(0x9e37_79b9_7f4a_7c15);
         for round in 0..2000 {
             let mut map = Map::new();
             let mut values = columns.values();

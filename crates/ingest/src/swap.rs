@@ -311,24 +311,33 @@ pub(crate) struct Swapped {
     pub(crate) rows_written: u64,
 }
 
-/// Replaces, for every key of the load, the partition by the loaded rows, then the overview
-/// cells of the changed area from `cells` (the loaded rows' counts). `checked` is the key the
-/// load table was checked for by [`check_key`], if the check is still there; `indexed` says
-/// that [`build_indexes`] built its indexes (a single-key load).
+/// The filled load table a swap starts from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoadTable<'a> {
+    /// Its bare name, `<table>_load_<backend pid>`.
+    pub(crate) bare: &'a str,
+    /// The key it was checked for by [`check_key`], if the check is still there.
+    pub(crate) checked: Option<&'a str>,
+    /// Whether [`build_indexes`] built its indexes (a single-key load).
+    pub(crate) indexed: bool,
+}
+
+/// Replaces, for every key of the load, the partition by the rows of `load`, then the overview
+/// cells of the changed area from `cells` (the loaded rows' counts). `indexes` are the parent's
+/// ([`parent_indexes`]).
 pub(crate) async fn swap_partitions(
     tx: &Transaction<'_>,
     dataset: &Dataset,
-    load_bare: &str,
+    load: LoadTable<'_>,
     keys: &PartitionKeys,
-    checked: Option<&str>,
-    indexed: bool,
+    indexes: &[ParentIndex],
     cells: Option<CellCounts>,
 ) -> Result<Swapped, ImportError> {
+    let LoadTable { bare: load_bare, checked, indexed } = load;
     let load_table = qualified(dataset, load_bare);
     let parent = geosector_store::table_name(dataset);
     let column = quote_ident(keys.column());
     let geom = dataset.geometry.map(|g| quote_ident(g.column));
-    let indexes = parent_indexes(tx, dataset).await?;
     let mut done = Swapped::default();
     let mut changed: Option<[f64; 4]> = None;
     let several = keys.seen.len() > 1;
@@ -367,7 +376,7 @@ pub(crate) async fn swap_partitions(
             (load_bare.to_owned(), load_table.clone())
         };
         if several || !indexed {
-            for index in &indexes {
+            for index in indexes {
                 tx.batch_execute(&index.create(dataset, &table_bare)).await?;
             }
         }

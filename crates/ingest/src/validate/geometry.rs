@@ -409,13 +409,7 @@ mod tests {
     /// collinear), one and two at a time.
     #[test]
     fn the_fast_validity_check_agrees_with_geo() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::test_rng::xorshift(0x2545_f491_4f6c_dd1d);
         let (mut vouched, mut valid) = (0, 0);
         for _ in 0..20_000 {
             let ring = |next: &mut dyn FnMut(u64) -> u64, dx: f64| {
