@@ -69,4 +69,23 @@ async fn full_reference_keeps_reused_codes_apart_by_date() {
         )
         .await;
     assert!(overlap.is_err());
+
+    // The units before the reform start at -infinity: parcels are checked against them.
+    let tmp = tempfile::tempdir().unwrap();
+    let parcel = |date: &str| {
+        let path = tmp.path().join(format!("vinh-hung-{date}.geojson"));
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"maXa":"00304","soHieuToBanDo":1,"soThuTuThua":"1","maMucDichSuDung":"ONT","ngayDoDac":"{date}"}},"geometry":{{"type":"Polygon","coordinates":[[[105.87,20.99],[105.871,20.99],[105.871,20.991],[105.87,20.991],[105.87,20.99]]]}}}}]}}"#
+            ),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let run = db.geosector(&["validate", "land.parcels", &parcel("2024-01-01")]);
+    assert_eq!(run.code, Some(0), "Phường Vĩnh Hưng (00304) existed in 2024: {}", run.text());
+    let run = db.geosector(&["validate", "land.parcels", &parcel("2025-09-01")]);
+    assert_eq!(run.code, Some(1), "00304 ended with the 2025 reform: {}", run.text());
+    assert!(run.stdout.contains("valid until 2025-07-01"), "{}", run.text());
 }

@@ -65,11 +65,20 @@ impl AdminUnits {
     /// [`ImportError::Database`] when the reference table cannot be read.
     pub async fn load(client: &impl GenericClient, boundaries: bool) -> Result<AdminUnits, ImportError> {
         let mut units = AdminUnits::default();
+        // The units before the first reform the reference knows start at `-infinity` (and an open
+        // end may be written `infinity`): chrono has no infinite date, so they arrive as NULL.
         for row in client
-            .query("SELECT code, valid_from, valid_to FROM reference.admin_units WHERE level = 'commune'", &[])
+            .query(
+                "SELECT code, CASE WHEN isfinite(valid_from) THEN valid_from END,
+                        CASE WHEN isfinite(valid_to) THEN valid_to END
+                 FROM reference.admin_units WHERE level = 'commune'",
+                &[],
+            )
             .await?
         {
-            let (code, from, to): (String, NaiveDate, Option<NaiveDate>) = (row.get(0), row.get(1), row.get(2));
+            let (code, from, to): (String, Option<NaiveDate>, Option<NaiveDate>) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let from = from.unwrap_or(NaiveDate::MIN);
             units.covered_from = Some(units.covered_from.map_or(from, |c| c.min(from)));
             units.communes.entry(code).or_default().push((from, to));
         }
@@ -121,9 +130,19 @@ impl AdminUnits {
         }
     }
 
-    /// The validity periods of a code, for messages.
-    pub fn periods(&self, code: &str) -> &[(NaiveDate, Option<NaiveDate>)] {
-        self.communes.get(code).map_or(&[], Vec::as_slice)
+    /// The validity periods of a code, for messages: `2008-08-01 – 2025-07-01`, `until
+    /// 2025-07-01` (valid since before the reference's first date), `2025-07-01 – now`.
+    pub fn periods(&self, code: &str) -> Vec<String> {
+        let Some(periods) = self.communes.get(code) else { return Vec::new() };
+        periods
+            .iter()
+            .map(|(from, to)| match (*from == NaiveDate::MIN, to) {
+                (true, Some(to)) => format!("until {to}"),
+                (true, None) => "always".to_owned(),
+                (false, Some(to)) => format!("{from} – {to}"),
+                (false, None) => format!("{from} – now"),
+            })
+            .collect()
     }
 
     /// Where a lon/lat point lies relative to commune `code`'s boundary.
