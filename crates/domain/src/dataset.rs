@@ -51,6 +51,21 @@ pub struct Partitioning {
     /// column that a trigger fills on ordinary writes and the importer writes itself into the
     /// table it swaps in, so PostgreSQL does not reproject a province row by row inside COPY.
     pub tile_geometry_column: Option<&'static str>,
+    /// A plain column holding the first element of a text-list field (`main_land_use`, the
+    /// first of `land_use_codes`, migration 0016): a trigger fills it on ordinary writes and the
+    /// importer writes it itself into the table it swaps in (a stored generated column costs
+    /// PostgreSQL a second copy of every row inside COPY).
+    pub first_element_column: Option<FirstElement>,
+}
+
+/// A column holding the first element of a text-list field (see
+/// [`Partitioning::first_element_column`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FirstElement {
+    /// The column.
+    pub column: &'static str,
+    /// The text-list field (its column name) whose first element it holds.
+    pub of: &'static str,
 }
 
 /// A dataset's tile overview as a pyramid of Web Mercator cells (`land.parcel_cells`, migration

@@ -15,6 +15,6 @@ pub mod rules;
 pub mod value;
 
 pub use collection::{CollectionDecl, Overview, Property, TileDecl};
-pub use dataset::{CellPyramid, Dataset, Field, FieldType, GeometryKind, GeometrySpec, Partitioning};
+pub use dataset::{CellPyramid, Dataset, Field, FieldType, FirstElement, GeometryKind, GeometrySpec, Partitioning};
 pub use rules::{RuleDecl, Severity};
 pub use value::{CellValue, FieldError};

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use geosector_crs::Crs;
-use geosector_domain::Dataset;
+use geosector_domain::{CellValue, Dataset};
 use geosector_store::values::{Cell, Ewkb};
 use geosector_store::{quote_ident, table_name};
 use rayon::prelude::*;
@@ -179,6 +179,15 @@ async fn import_in(
     // A swap writes the tiles' geometry itself (the load table has no trigger to fill it).
     let tile_geometry = dataset.partition.and_then(|p| p.tile_geometry_column).filter(|_| swap_in);
     columns.extend(tile_geometry);
+    // And the first-element column (main_land_use), for the same reason.
+    let first_element = dataset.partition.and_then(|p| p.first_element_column).filter(|_| swap_in);
+    let first_element_of = match first_element {
+        Some(first) => Some(dataset.fields.iter().position(|f| f.column == first.of).ok_or_else(|| {
+            ImportError::Database(format!("{}: {} is not a field of the dataset", dataset.id, first.of))
+        })?),
+        None => None,
+    };
+    columns.extend(first_element.map(|first| first.column));
     columns.extend(keys.as_ref().map(PartitionKeys::column));
     let column_list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
     let (staging, load_table) = if swap_in {
@@ -264,7 +273,8 @@ async fn import_in(
                                     checked_key = None;
                                 }
                             }
-                            write_row(copy.writer(&tx).await?, dataset, row, key, (!swap_in).then_some(seq)).await?;
+                            let extra = Extra { first_element_of, key, seq: (!swap_in).then_some(seq) };
+                            write_row(copy.writer(&tx).await?, dataset, row, extra).await?;
                             seq += 1;
                         }
                         Ok(_) => {}
@@ -467,14 +477,23 @@ impl CopyIn {
     }
 }
 
-/// Writes one row in the order of [`Dataset::columns`], then the tiles' geometry, the partition
-/// key and the sequence number when the staging table has them.
+/// What a row carries to COPY beside its own values, when the staging table has the column.
+struct Extra<'a> {
+    /// The field whose first element fills the first-element column (a swap's load table).
+    first_element_of: Option<usize>,
+    /// The partition key.
+    key: Option<&'a str>,
+    /// The sequence number (a staging table's).
+    seq: Option<i64>,
+}
+
+/// Writes one row in the order of [`Dataset::columns`], then the tiles' geometry, the first
+/// element column, the partition key and the sequence number when the staging table has them.
 async fn write_row(
     writer: Pin<&mut BinaryCopyInWriter>,
     dataset: &Dataset,
     row: Row,
-    key: Option<&str>,
-    seq: Option<i64>,
+    Extra { first_element_of, key, seq }: Extra<'_>,
 ) -> Result<(), ImportError> {
     let cells: Vec<Cell<'_>> = row.cells.iter().map(Cell).collect();
     let geometry = Ewkb(row.geometry);
@@ -491,6 +510,13 @@ async fn write_row(
     let tile_geometry = row.tile_geometry.map(|g| Ewkb(Some(g)));
     if let Some(tile) = &tile_geometry {
         params.push(tile);
+    }
+    let first_element: Option<Option<&str>> = first_element_of.map(|i| match row.cells.get(i) {
+        Some(CellValue::TextList(list)) => list.first().map(String::as_str),
+        _ => None,
+    });
+    if let Some(first) = &first_element {
+        params.push(first);
     }
     if let Some(key) = &key {
         params.push(key);

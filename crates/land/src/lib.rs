@@ -15,7 +15,8 @@ pub mod codes;
 pub mod rules;
 
 use geosector_domain::{
-    CellPyramid, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, Overview, Partitioning, TileDecl,
+    CellPyramid, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview, Partitioning,
+    TileDecl,
 };
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
@@ -53,6 +54,7 @@ pub const PARCELS: Dataset = Dataset {
         // A swap fires no trigger: the importer recomputes the overview cells of the swapped area.
         cells: Some(PARCEL_CELLS),
         tile_geometry_column: Some("geom_3857"),
+        first_element_column: Some(FirstElement { column: "main_land_use", of: "land_use_codes" }),
     }),
     rules: rules::PARCEL_RULES,
 };

@@ -133,6 +133,29 @@ async fn replace_swaps_one_province_and_nothing_else() {
         .await
         .unwrap();
     check(client.query_one(tile_geometry, &[]).await.unwrap());
+
+    // main_land_use, written by the swap (migration 0016), is the first land-use code, and the
+    // trigger keeps it so for ordinary writes, even one that sets it to something else.
+    let drifted = "SELECT count(*) FROM land.parcels WHERE main_land_use IS DISTINCT FROM land_use_codes[1]";
+    let count = |row: tokio_postgres::Row| row.get::<_, i64>(0);
+    let (all, with_class): (i64, i64) = {
+        let row = client.query_one("SELECT count(*), count(main_land_use) FROM land.parcels", &[]).await.unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((all, with_class), (601, 601));
+    assert_eq!(count(client.query_one(drifted, &[]).await.unwrap()), 0);
+    client
+        .batch_execute(
+            "UPDATE land.parcels SET land_use_codes = ARRAY['CLN'], land_use_areas_m2 = NULL WHERE province_code = '01';
+             UPDATE land.parcels SET main_land_use = 'XYZ' WHERE province_code = '00';
+             INSERT INTO land.parcels (commune_code, sheet_number, parcel_number, land_use_codes, geom, source_srid)
+             VALUES ('00376', 999, '1', ARRAY['SKC'], ST_Multi(ST_MakeEnvelope(105.9, 21.2, 105.901, 21.201, 4326)), 4326)",
+        )
+        .await
+        .unwrap();
+    assert_eq!(count(client.query_one(drifted, &[]).await.unwrap()), 0);
+    let classes = "SELECT count(*) FROM land.parcels WHERE main_land_use = 'CLN' AND province_code = '01'";
+    assert!(count(client.query_one(classes, &[]).await.unwrap()) > 0);
 }
 
 #[tokio::test]
