@@ -256,6 +256,19 @@ pub(crate) async fn parent_indexes(
         .collect())
 }
 
+/// The sort memory of an index build, at least (`maintenance_work_mem`).
+const INDEX_BUILD_MEMORY: &str = "256MB";
+
+/// Raises `maintenance_work_mem` to [`INDEX_BUILD_MEMORY`] for the session (or the transaction,
+/// when `local`), never lowers it: PostgreSQL's default (64 MB) makes a province's GiST and
+/// B-tree sorts spill to disk (1M parcels: GiST 3.2 s at 64 MB, 2.5 s at 256 MB).
+fn raise_sort_memory(local: bool) -> String {
+    format!(
+        "SELECT set_config('maintenance_work_mem', '{INDEX_BUILD_MEMORY}', {local})
+         WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('{INDEX_BUILD_MEMORY}')"
+    )
+}
+
 /// Builds the parent's indexes on the committed load table `load_bare`, on as many parallel
 /// connections to `database_url` as there are cores (at most one per index), each taking the
 /// next index to build. The primary key is built as a unique index; [`swap_partitions`] makes
@@ -276,6 +289,7 @@ pub(crate) async fn build_indexes(
         let client = geosector_store::connect(database_url)
             .await
             .map_err(|e| ImportError::Database(format!("index build connection: {e}")))?;
+        client.batch_execute(&raise_sort_memory(false)).await?;
         while let Some(statement) = statements.get(next.fetch_add(1, Ordering::Relaxed)) {
             client.batch_execute(statement).await?;
         }
@@ -376,6 +390,7 @@ pub(crate) async fn swap_partitions(
             (load_bare.to_owned(), load_table.clone())
         };
         if several || !indexed {
+            tx.batch_execute(&raise_sort_memory(true)).await?;
             for index in indexes {
                 tx.batch_execute(&index.create(dataset, &table_bare)).await?;
             }
