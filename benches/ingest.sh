@@ -5,7 +5,7 @@
 #   - ogr2ogr (PG_USE_COPY, ../shared/tools/ogr-roundtrip.sh) loading FlatGeobuf, GeoJSONSeq and
 #     Shapefile exports of public.parcels;
 #   - `geosector import land.parcels <same file> --replace` with every validation (overlaps
-#     included) and without the topology check (overlaps off), with peak RSS;
+#     included) and without the topology check (overlaps off), each format, with peak RSS;
 #   - the floor: a plain `COPY … FROM … (FORMAT binary)` of the same rows into a table without
 #     indexes;
 #   - peak RSS at 1M and 5M parcels (the project's own generator, FlatGeobuf).
@@ -38,7 +38,7 @@ ours() {
   RUST_LOG=geosector_ingest=info /usr/bin/time -o /tmp/bench/ingest-time -f '%e %M' \
     "$BIN" --database-url "$URL" import land.parcels "$@" --replace >/tmp/bench/ingest-last.log 2>&1
   grep -q 'accepted' /tmp/bench/ingest-last.log || { echo "import failed:" >&2; cat /tmp/bench/ingest-last.log >&2; exit 1; }
-  sed 's/\x1b\[[0-9;]*m//g' /tmp/bench/ingest-last.log | grep -E 'staged|overlaps checked|moved' | sed 's/^/  # /' >&2
+  sed 's/\x1b\[[0-9;]*m//g' /tmp/bench/ingest-last.log | grep -E 'staged|indexes built|overlaps checked|moved' | sed 's/^/  # /' >&2
   t=$(tail -n 1 /tmp/bench/ingest-time)
   emit "{\"tool\":\"$label\",\"format\":\"$format\",\"wall_s\":${t% *},\"rss_kb\":${t#* }}"
 }
@@ -55,7 +55,7 @@ for run in $(seq "$RUNS"); do
     # --historical: gen-parcels uses the legacy land-use code BHK and no survey date (the code
     # rule still runs on every parcel, it accepts legacy codes).
     ours geosector "$f" "$DATA/parcels.$f" --historical
-    if [ "$f" = fgb ]; then ours geosector-no-topology "$f" "$DATA/parcels.$f" --historical --rules "$NO_TOPOLOGY"; fi
+    ours geosector-no-topology "$f" "$DATA/parcels.$f" --historical --rules "$NO_TOPOLOGY"
   done
   # The floor: the same rows (as geosector stored them) dumped in COPY binary, loaded with COPY.
   psql -X -q -d "$URL" -c "\\copy (SELECT commune_code, sheet_number, parcel_number, land_use_codes, declared_area_m2, geom, source_srid, computed_area_m2 FROM land.parcels) TO '$DATA/parcels.pgcopy' (FORMAT binary)"
