@@ -15,7 +15,8 @@
 #
 #   cargo build --release --bin geosector
 #   ../shared/tools/pg-up.sh && python3 ../shared/tools/gen-parcels.py -n 1000000   # once
-#   benches/ingest.sh [runs]
+#   benches/ingest.sh [runs]        # FORMATS="fgb" to load only some formats, MEMORY=0 to skip
+#                                   # the 1M/5M memory runs
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUNS=${1:-3}
@@ -49,7 +50,7 @@ ours() {
 
 for run in $(seq "$RUNS"); do
   echo "# run $run: $(uptime)" >&2
-  for f in fgb geojsonl shp; do
+  for f in ${FORMATS:-fgb geojsonl shp}; do
     RESULTS=$RESULTS "$T/ogr-roundtrip.sh" --skip-export --formats "$f" >/dev/null
     tail -n 1 "$RESULTS"
     # --historical: gen-parcels uses the legacy land-use code BHK and no survey date (the code
@@ -67,6 +68,7 @@ for run in $(seq "$RUNS"); do
 done
 
 # Memory: peak RSS at 1M and 5M parcels (every validation), the project's own generator.
+[ "${MEMORY:-1}" = 0 ] && exit 0
 for n in 1000000 5000000; do
   f=$DATA/synth-$n.fgb
   [ -s "$f" ] || "$BIN" sample-data --parcels "$n" --seed 1 --out "$f" >/dev/null

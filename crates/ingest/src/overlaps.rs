@@ -10,7 +10,7 @@
 //! descends only into pairs of subtrees whose envelopes meet and yields each candidate pair
 //! (envelopes intersect) once, spatially clustered. (One query per leaf, as before, repeated the
 //! descent from the root a million times and met every pair from both sides: the traversal cut
-//! the CPU of `finish` on 1M parcels from about 4.1–4.7 s to 3.4–4.0 s.) The pairs are checked in
+//! the CPU of `finish` on 1M parcels from about 4.1–4.7 s to 3.4–4.3 s.) The pairs are checked in
 //! batches of [`BATCH`]: the batch's features are read back from the spill file and decoded, and
 //! the pairs checked in parallel (rayon tasks of 2,048 pairs, each with its own reused buffers).
 //!
