@@ -160,6 +160,11 @@ impl Columns {
         ColumnValues { columns: Arc::clone(self), values: Vec::with_capacity(self.names.len()), ordered: true }
     }
 
+    /// How many columns the schema has (names may repeat: see [`Columns`]).
+    pub fn column_count(&self) -> usize {
+        self.slot_of.len()
+    }
+
     /// The name of a slot.
     pub fn name(&self, slot: usize) -> &String {
         &self.names[slot]

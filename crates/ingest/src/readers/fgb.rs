@@ -136,7 +136,11 @@ impl PropertyProcessor for PropertyMap {
             ColumnValue::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| Value::from(*v)),
             ColumnValue::Binary(_) => Value::Null,
         };
-        // `idx` is a column of the header (the reader checks it).
+        // flatgeobuf checks `idx` against the header's columns; checked here too, so that a
+        // malformed file can never reach `set`'s panic.
+        if idx >= self.0.columns().column_count() {
+            return Err(geozero::error::GeozeroError::Property(format!("column {idx} is not in the header")));
+        }
         self.0.set(idx, v);
         Ok(false)
     }
