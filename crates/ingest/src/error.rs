@@ -2,13 +2,14 @@
 //! ([`FeatureError`]), which always names the file, the feature and, where it applies, the field.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where a feature comes from: file and 0-based feature index (for station files, the line).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
-    /// The file.
-    pub file: PathBuf,
+    /// The file (shared by the locations of its features).
+    pub file: Arc<Path>,
     /// 0-based feature index in the file (station files: 1-based line number).
     pub index: u64,
     /// Whether `index` is a line number.

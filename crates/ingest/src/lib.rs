@@ -15,6 +15,7 @@
 //! every finding is counted per rule in the report and can be streamed to a GeoJSON file.
 
 pub mod axis;
+mod copy;
 pub mod error;
 pub mod geometry;
 pub mod load;

@@ -15,27 +15,25 @@
 //! the VN_AQI / VN_WQI it touched before committing (see [`crate::monitoring`]).
 
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
 use geosector_crs::Crs;
-use geosector_domain::{CellValue, Dataset};
-use geosector_store::values::{Cell, Ewkb};
+use geosector_domain::Dataset;
 use geosector_store::{quote_ident, table_name};
 use rayon::prelude::*;
 use tokio::sync::mpsc;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::Client;
 
+use crate::copy::{CopyIn, Tail, TupleEncoder};
 use crate::error::{FeatureError, ImportError};
 use crate::monitoring::{self, ObservationCheck};
-use crate::overview::CellCounts;
+use crate::overview::{CellCounts, CellLocator};
 use crate::progress::Progress;
 use crate::readers::{self, Format};
 use crate::report::{FileSummary, ImportReport, Outcome};
-use crate::rows::{Row, RowBuilder};
+use crate::rows::RowBuilder;
 use crate::source::{FeatureSink, Flow, RawFeature, SourceInfo};
 use crate::swap::{self, PartitionKeys};
 use crate::validate::units::AdminUnits;
@@ -102,7 +100,7 @@ const SEQ_COLUMN: &str = "geosector_seq";
 
 enum Message {
     FileStarted(FileSummary),
-    Batch(Vec<Checked>),
+    Batch(Vec<Prepared>),
     /// A file that could not be read at all (only with `skip_rejected`).
     FileRejected(FeatureError),
 }
@@ -206,14 +204,18 @@ async fn import_in(
     // Before COPY starts: the connection runs nothing else until COPY ends.
     let check = ObservationCheck::prepare(&tx, dataset).await?.map(Arc::new);
     let validator = validator(&tx, dataset, &options.validation).await?;
-    let types = tx
-        .prepare(&format!("SELECT {copy_list} FROM {staging}"))
-        .await?
-        .columns()
-        .iter()
-        .map(|c| c.type_().clone())
-        .collect::<Vec<_>>();
-    let mut copy = CopyIn::new(format!("COPY {staging} ({copy_list}) FROM STDIN (FORMAT binary)"), types);
+    let types = tx.prepare(&format!("SELECT {copy_list} FROM {staging}")).await?;
+    let copy_columns = columns.iter().copied().chain((!swap_in).then_some(SEQ_COLUMN));
+    // The workers encode every column but the partition key and the sequence number.
+    let appended = usize::from(keys.is_some()) + usize::from(!swap_in);
+    let encoder = TupleEncoder::new(
+        dataset,
+        copy_columns.zip(types.columns().iter().map(|c| c.type_().clone())).collect(),
+        appended,
+        first_element_of,
+        tile_geometry.is_some(),
+    )?;
+    let mut copy = CopyIn::new(format!("COPY {staging} ({copy_list}) FROM STDIN (FORMAT binary)"));
     // A swap's load table is checked for the partition key of its first row while every row has
     // it (see `swap::check_key`): the key, while the check is there.
     let key_column = keys.as_ref().map(PartitionKeys::column);
@@ -228,6 +230,8 @@ async fn import_in(
         check,
         rules: validator.clone(),
         tile_geometry: tile_geometry.is_some(),
+        encoder,
+        cells: cells.as_ref().map(CellCounts::locator),
     };
     let producer = tokio::task::spawn_blocking(move || producer.run(&sender));
 
@@ -251,7 +255,9 @@ async fn import_in(
             }
             Message::Batch(results) => {
                 progress.advance(results.len());
-                for mut checked in results {
+                // The rows and tuples written are freed on the rayon threads, which allocated them.
+                let mut spent = Vec::with_capacity(results.len());
+                for Prepared { mut checked, tuple, cell } in results {
                     report.features_read += 1;
                     if let Some(file) = report.files.last_mut() {
                         file.features += 1;
@@ -261,7 +267,7 @@ async fn import_in(
                         Ok(row) if report.rejected == 0 || options.skip_rejected => {
                             let key = keys.as_mut().map(|k| k.key(&row));
                             if let Some(cells) = cells.as_mut() {
-                                cells.add(&row);
+                                cells.add(&row, cell);
                             }
                             if let (Some(bare), Some(column), Some(key)) = (&load_table, key_column, key) {
                                 if !copy.started() {
@@ -273,9 +279,11 @@ async fn import_in(
                                     checked_key = None;
                                 }
                             }
-                            let extra = Extra { first_element_of, key, seq: (!swap_in).then_some(seq) };
-                            write_row(copy.writer(&tx).await?, dataset, row, extra).await?;
+                            let tuple = tuple
+                                .ok_or_else(|| ImportError::Database("an accepted row was not encoded".into()))??;
+                            copy.write(&tx, &tuple, Tail { key, seq: (!swap_in).then_some(seq) }).await?;
                             seq += 1;
+                            spent.push((row, tuple));
                         }
                         Ok(_) => {}
                         Err(e) => {
@@ -286,6 +294,7 @@ async fn import_in(
                         }
                     }
                 }
+                rayon::spawn(move || spent.into_par_iter().for_each(drop));
             }
         }
     }
@@ -440,94 +449,6 @@ fn move_sql(dataset: &Dataset, columns: &[&str]) -> String {
     }
 }
 
-/// The COPY of the accepted rows into the staging or load table: started at the first row, and
-/// finished and started again when a statement must run in between (no statement can run on
-/// the connection while a COPY is open).
-struct CopyIn {
-    statement: String,
-    types: Vec<Type>,
-    writer: Option<Pin<Box<BinaryCopyInWriter>>>,
-}
-
-impl CopyIn {
-    fn new(statement: String, types: Vec<Type>) -> CopyIn {
-        CopyIn { statement, types, writer: None }
-    }
-
-    /// Whether a row was written yet.
-    fn started(&self) -> bool {
-        self.writer.is_some()
-    }
-
-    /// The open COPY, started if it is not.
-    async fn writer(&mut self, tx: &Transaction<'_>) -> Result<Pin<&mut BinaryCopyInWriter>, ImportError> {
-        if self.writer.is_none() {
-            let sink = tx.copy_in(&self.statement).await?;
-            self.writer = Some(Box::pin(BinaryCopyInWriter::new(sink, &self.types)));
-        }
-        self.writer.as_mut().map(Pin::as_mut).ok_or_else(|| ImportError::Database("COPY did not start".into()))
-    }
-
-    /// Ends the open COPY, if any.
-    async fn finish(&mut self) -> Result<(), ImportError> {
-        if let Some(mut writer) = self.writer.take() {
-            writer.as_mut().finish().await?;
-        }
-        Ok(())
-    }
-}
-
-/// What a row carries to COPY beside its own values, when the staging table has the column.
-struct Extra<'a> {
-    /// The field whose first element fills the first-element column (a swap's load table).
-    first_element_of: Option<usize>,
-    /// The partition key.
-    key: Option<&'a str>,
-    /// The sequence number (a staging table's).
-    seq: Option<i64>,
-}
-
-/// Writes one row in the order of [`Dataset::columns`], then the tiles' geometry, the first
-/// element column, the partition key and the sequence number when the staging table has them.
-async fn write_row(
-    writer: Pin<&mut BinaryCopyInWriter>,
-    dataset: &Dataset,
-    row: Row,
-    Extra { first_element_of, key, seq }: Extra<'_>,
-) -> Result<(), ImportError> {
-    let cells: Vec<Cell<'_>> = row.cells.iter().map(Cell).collect();
-    let geometry = Ewkb(row.geometry);
-    let mut params: Vec<&(dyn ToSql + Sync)> = cells.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
-    if let Some(spec) = dataset.geometry {
-        params.push(&geometry);
-        if spec.source_srid_column.is_some() {
-            params.push(&row.source_srid);
-        }
-        if spec.area_column.is_some() {
-            params.push(&row.area_m2);
-        }
-    }
-    let tile_geometry = row.tile_geometry.map(|g| Ewkb(Some(g)));
-    if let Some(tile) = &tile_geometry {
-        params.push(tile);
-    }
-    let first_element: Option<Option<&str>> = first_element_of.map(|i| match row.cells.get(i) {
-        Some(CellValue::TextList(list)) => list.first().map(String::as_str),
-        _ => None,
-    });
-    if let Some(first) = &first_element {
-        params.push(first);
-    }
-    if let Some(key) = &key {
-        params.push(key);
-    }
-    if let Some(seq) = &seq {
-        params.push(seq);
-    }
-    writer.write(&params).await?;
-    Ok(())
-}
-
 /// The dataset's rules engine, with the reference units its rules need (read once, before COPY
 /// occupies the connection); `None` for datasets without rules.
 async fn validator(
@@ -541,6 +462,14 @@ async fn validator(
     let (codes, boundaries) = validate::reference_needs(dataset, options)?;
     let units = if codes || boundaries { Some(AdminUnits::load(tx, boundaries).await?) } else { None };
     Ok(Some(Arc::new(Validator::new(dataset, options, units)?)))
+}
+
+/// A checked feature and, when it was accepted, its COPY tuple (see [`crate::copy`]) and its
+/// overview cell.
+struct Prepared {
+    checked: Checked,
+    tuple: Option<Result<Bytes, ImportError>>,
+    cell: Option<(i32, i32)>,
 }
 
 /// What the reading thread hands the checking thread, in file order.
@@ -560,6 +489,10 @@ struct Producer {
     rules: Option<Arc<Validator>>,
     /// Build each row's tiles' geometry (a partition swap writes it).
     tile_geometry: bool,
+    /// Encodes the accepted rows for COPY.
+    encoder: TupleEncoder,
+    /// Finds the accepted rows' overview cells (a partition swap counts them).
+    cells: Option<CellLocator>,
 }
 
 impl Producer {
@@ -574,7 +507,7 @@ impl Producer {
                     let message = match job {
                         Job::Pass(message) => message,
                         Job::Check(builder, batch) => {
-                            Message::Batch(batch.into_par_iter().map(|f| builder.check(f)).collect())
+                            Message::Batch(batch.into_par_iter().map(|f| self.prepare(builder.check(f))).collect())
                         }
                     };
                     if sender.blocking_send(message).is_err() {
@@ -587,6 +520,20 @@ impl Producer {
             drop(jobs); // ends the checker's queue
             read
         })
+    }
+
+    /// Encodes the row of an accepted feature; its tiles' geometry, written only by COPY, is
+    /// dropped then.
+    fn prepare(&self, mut checked: Checked) -> Prepared {
+        let (tuple, cell) = match (&checked.error, &mut checked.row) {
+            (None, Some(row)) => {
+                let tuple = self.encoder.encode(row);
+                row.tile_geometry = None;
+                (Some(tuple), self.cells.and_then(|c| c.cell(row)))
+            }
+            _ => (None, None),
+        };
+        Prepared { checked, tuple, cell }
     }
 
     /// Reads every file in order, in batches (see [`Producer::run`]).
@@ -620,7 +567,7 @@ impl Producer {
                         other => other.to_string(),
                     };
                     let rejected = FeatureError {
-                        location: crate::error::Location { file: path.clone(), index: 0, is_line: false },
+                        location: crate::error::Location { file: path.as_path().into(), index: 0, is_line: false },
                         field: None,
                         message: format!("file rejected: {reason}"),
                     };

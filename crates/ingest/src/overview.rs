@@ -137,6 +137,22 @@ struct Cell {
     total: Tally,
 }
 
+/// The finest cell of a row, found where the row is built: the Mercator formulas are most of
+/// the cost of counting a row, and the thread that counts also feeds COPY.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CellLocator {
+    /// Cells a side of the finest grid.
+    n: f64,
+}
+
+impl CellLocator {
+    /// The finest cell of the centre of the row's Web Mercator bounding box; `None` without a
+    /// geometry.
+    pub(crate) fn cell(&self, row: &Row) -> Option<(i32, i32)> {
+        row.bbox.map(|bbox| cell_of(bbox, self.n))
+    }
+}
+
 /// Rows counted per finest cell and class, for a swap's overview.
 #[derive(Debug)]
 pub(crate) struct CellCounts {
@@ -195,9 +211,15 @@ impl CellCounts {
         tally.area += area;
     }
 
-    /// Counts one loaded row (rows without a geometry or a class are not in the overview).
-    pub(crate) fn add(&mut self, row: &Row) {
-        let Some(bbox) = row.bbox else { return };
+    /// Where the checking workers find each row's finest cell, for [`CellCounts::add`].
+    pub(crate) fn locator(&self) -> CellLocator {
+        CellLocator { n: cells_across(&self.pyramid, self.pyramid.finest_zoom) }
+    }
+
+    /// Counts one loaded row in its finest cell (from [`CellLocator::cell`]; rows without a
+    /// geometry or a class are not in the overview).
+    pub(crate) fn add(&mut self, row: &Row, cell: Option<(i32, i32)>) {
+        let Some(cell) = cell else { return };
         let class = match row.cells.get(self.class_index) {
             Some(CellValue::TextList(list)) => list.first(),
             Some(CellValue::Text(text)) => Some(text),
@@ -213,8 +235,7 @@ impl CellCounts {
                 })
             })
             .unwrap_or(0.0);
-        let n = cells_across(&self.pyramid, self.pyramid.finest_zoom);
-        self.count(cell_of(bbox, n), class, area);
+        self.count(cell, class, area);
     }
 
     /// Picks each cell's class: the largest total area, ties to the smallest class.

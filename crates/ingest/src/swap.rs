@@ -85,14 +85,13 @@ impl PartitionKeys {
         };
         let key = province.filter(|p| is_key(p)).unwrap_or(Partitioning::UNKNOWN);
         // Looked up by &str: a key is allocated once per load, not once per row.
-        if !self.seen.contains_key(key) {
-            self.seen.insert(key.to_owned(), KeyRows::default());
-        }
-        if let Some(rows) = self.seen.get_mut(key) {
-            rows.count += 1;
-            if let Some(b) = row.bbox {
-                rows.extent = Some(rows.extent.map_or(b, |e| union(e, b)));
-            }
+        let rows = match self.seen.get_mut(key) {
+            Some(rows) => rows,
+            None => self.seen.entry(key.to_owned()).or_default(),
+        };
+        rows.count += 1;
+        if let Some(b) = row.bbox {
+            rows.extent = Some(rows.extent.map_or(b, |e| union(e, b)));
         }
         key
     }

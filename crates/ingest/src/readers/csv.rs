@@ -112,6 +112,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: geometry_at.is_some(), encoding: None })?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
     let mut record = csv::StringRecord::new();
+    let file: std::sync::Arc<Path> = path.into();
     loop {
         let line = reader.position().line() + 1;
         match reader.read_record(&mut record) {
@@ -133,7 +134,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         } else {
             RawBody::Unreadable(format!("{} columns, the header has {}", record.len(), headers.len()))
         };
-        let raw = RawFeature { location: Location { file: path.to_owned(), index: line, is_line: true }, body };
+        let raw = RawFeature { location: Location { file: file.clone(), index: line, is_line: true }, body };
         if sink.feature(raw)? == Flow::Stop {
             break;
         }

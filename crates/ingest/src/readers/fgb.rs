@@ -37,6 +37,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     let has_geometry = declared_type != GeometryType::Unknown || header.columns().is_none();
     sink.begin(&SourceInfo { declared_crs, has_geometry, encoding: None })?;
     let mut features = reader.select_all_seq().map_err(|e| malformed(format!("cannot read features: {e}")))?;
+    let file: std::sync::Arc<Path> = path.into();
     let mut index = 0u64;
     loop {
         let next = features.next().map_err(|e| malformed(format!("feature {index}: {e}")))?;
@@ -51,7 +52,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
             },
         };
         let raw = RawFeature {
-            location: Location { file: path.to_owned(), index, is_line: false },
+            location: Location { file: file.clone(), index, is_line: false },
             body: RawBody::Decoded { properties: Properties::Columns(props.0), geometry },
         };
         index += 1;

@@ -24,7 +24,8 @@ use crate::source::{FeatureSink, Flow, RawBody, RawFeature, SourceInfo};
 pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
     let file = super::open(path)?;
     let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
-    let mut state = State { path, sink, index: 0, crs: None, began: false, stopped: false, error: None };
+    let mut state =
+        State { path, file: path.into(), sink, index: 0, crs: None, began: false, stopped: false, error: None };
     let outcome = (&mut de).deserialize_any(DocumentVisitor { state: &mut state });
     if let Some(err) = state.error.take() {
         return Err(err);
@@ -60,6 +61,7 @@ pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), Im
 pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
     let mut reader = BufReader::with_capacity(1 << 16, super::open(path)?);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: true, encoding: None })?;
+    let file: std::sync::Arc<Path> = path.into();
     let mut index = 0;
     let mut line = String::new();
     for n in 0u64.. {
@@ -81,7 +83,7 @@ pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportErr
                 reason: format!("line {}: invalid JSON: {e}", n + 1),
             })?),
         };
-        let feature = RawFeature { location: Location { file: path.to_owned(), index, is_line: false }, body };
+        let feature = RawFeature { location: Location { file: file.clone(), index, is_line: false }, body };
         index += 1;
         if sink.feature(feature)? == Flow::Stop {
             break;
@@ -252,6 +254,8 @@ fn describe(e: &serde_json::Error) -> String {
 
 struct State<'a> {
     path: &'a Path,
+    /// The path as the features' locations share it.
+    file: std::sync::Arc<Path>,
     sink: &'a mut dyn FeatureSink,
     index: u64,
     crs: Option<Value>,
@@ -283,7 +287,7 @@ impl State<'_> {
 
     fn emit(&mut self, value: Value) -> Result<Flow, ImportError> {
         let feature = RawFeature {
-            location: Location { file: self.path.to_owned(), index: self.index, is_line: false },
+            location: Location { file: self.file.clone(), index: self.index, is_line: false },
             body: RawBody::GeoJson(value),
         };
         self.index += 1;

@@ -90,6 +90,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     let mut statement = db.prepare(&format!("SELECT {select} FROM {} ORDER BY rowid", quote(&table))).map_err(sql)?;
     sink.begin(&SourceInfo { declared_crs, has_geometry: true, encoding: None })?;
     let mut rows = statement.query([]).map_err(sql)?;
+    let file: std::sync::Arc<Path> = path.into();
     let mut index = 0u64;
     while let Some(row) = rows.next().map_err(|e| malformed(format!("feature {index}: {e}")))? {
         let mut properties = Map::with_capacity(columns.len());
@@ -112,7 +113,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
             Ok(geometry) => RawBody::Decoded { properties: properties.into(), geometry },
             Err(reason) => RawBody::Invalid { field: "geometry".into(), reason },
         };
-        let raw = RawFeature { location: Location { file: path.to_owned(), index, is_line: false }, body };
+        let raw = RawFeature { location: Location { file: file.clone(), index, is_line: false }, body };
         index += 1;
         if sink.feature(raw)? == Flow::Stop {
             break;

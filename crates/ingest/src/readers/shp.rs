@@ -71,6 +71,7 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
     sink.begin(&SourceInfo { declared_crs, has_geometry: shape_type != 0, encoding: Some(encoding_note) })?;
 
     let mut pos: u64 = 100;
+    let file: std::sync::Arc<Path> = shp_path.as_path().into();
     let mut index: u64 = 0;
     let mut content = Vec::new();
     let mut pending = None;
@@ -127,7 +128,7 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
             (_, Err(reason)) => RawBody::Invalid { field: "geometry".into(), reason },
             (Ok(properties), Ok(geometry)) => RawBody::Decoded { properties, geometry },
         };
-        let raw = RawFeature { location: Location { file: shp_path.clone(), index, is_line: false }, body };
+        let raw = RawFeature { location: Location { file: file.clone(), index, is_line: false }, body };
         index += 1;
         if sink.feature(raw)? == Flow::Stop {
             break;

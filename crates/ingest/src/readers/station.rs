@@ -46,6 +46,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     let reader = BufReader::new(super::open(path)?);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: false, encoding: None })?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let file: std::sync::Arc<Path> = path.into();
     let mut lines = 0;
     for (n, line) in reader.split(b'\n').enumerate() {
         let bytes = line.map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
@@ -61,7 +62,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
             continue;
         }
         let raw = RawFeature {
-            location: Location { file: path.to_owned(), index: n as u64 + 1, is_line: true },
+            location: Location { file: file.clone(), index: n as u64 + 1, is_line: true },
             body: parse_line(text, &station, &file_name, file_time),
         };
         lines += 1;

@@ -134,8 +134,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("findings.geojson");
         let mut w = FlaggedWriter::create(&path).unwrap();
-        let a = Location { file: "p.geojson".into(), index: 7, is_line: false };
-        let b = Location { file: "p.geojson".into(), index: 3, is_line: false };
+        let a = Location { file: std::path::Path::new("p.geojson").into(), index: 7, is_line: false };
+        let b = Location { file: std::path::Path::new("p.geojson").into(), index: 3, is_line: false };
         let mut dup = Finding::pair("land.parcel_key_unique", FindingKind::Flagged, &a, &b, "dup".into());
         dup.key = Some("00376/1/5".into());
         let square = Geometry::MultiPolygon(

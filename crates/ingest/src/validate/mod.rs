@@ -109,7 +109,7 @@ impl Finding {
         Finding {
             rule,
             kind,
-            file: location.file.clone(),
+            file: location.file.to_path_buf(),
             feature_index: location.index,
             other: None,
             key: None,
@@ -576,7 +576,7 @@ impl Session {
                 std::collections::hash_map::Entry::Occupied(o) => {
                     let (first_file, first_index) = *o.get();
                     let other = Location {
-                        file: self.files.get(first_file as usize).cloned().unwrap_or_default(),
+                        file: self.files.get(first_file as usize).cloned().unwrap_or_default().into(),
                         index: first_index,
                         is_line: checked.location.is_line,
                     };
@@ -641,7 +641,7 @@ impl Session {
         let kind = FindingKind::of(severity);
         let location = |i: u64| {
             let (file, index) = places.get(usize::try_from(i).unwrap_or(usize::MAX)).copied().unwrap_or_default();
-            Location { file: self.files.get(file as usize).cloned().unwrap_or_default(), index, is_line: false }
+            Location { file: self.files.get(file as usize).cloned().unwrap_or_default().into(), index, is_line: false }
         };
         for pair in &pairs {
             let (first, second) = (location(pair.a), location(pair.b));
@@ -688,7 +688,7 @@ pub(crate) mod tests {
     use super::*;
 
     fn loc(index: u64) -> Location {
-        Location { file: PathBuf::from("parcels.geojson"), index, is_line: false }
+        Location { file: PathBuf::from("parcels.geojson").into(), index, is_line: false }
     }
 
     fn cells(values: &[(&str, V)]) -> Vec<V> {
