@@ -155,44 +155,15 @@ pub fn conform(g: Geometry<f64>, kind: GeometryKind) -> Result<Geometry<f64>, St
 /// # Errors
 /// The encoder's message (not expected for geometries built by this module).
 pub fn to_ewkb(g: &Geometry<f64>, srid: i32) -> Result<Vec<u8>, String> {
-    const HEADER: usize = 1 + 4;
-    let lines = |ls: &[LineString<f64>]| ls.iter().map(|l| 4 + 16 * l.0.len()).sum::<usize>();
     let size = match g {
         Geometry::Point(_) => HEADER + 4 + 16,
         Geometry::MultiLineString(m) => {
             HEADER + 4 + 4 + m.0.iter().map(|l| HEADER + lines(std::slice::from_ref(l))).sum::<usize>()
         }
-        Geometry::MultiPolygon(m) => {
-            HEADER
-                + 4
-                + 4
-                + m.0
-                    .iter()
-                    .map(|p| HEADER + 4 + lines(std::slice::from_ref(p.exterior())) + lines(p.interiors()))
-                    .sum::<usize>()
-        }
+        Geometry::MultiPolygon(m) => multipolygon_size(m),
         _ => return g.to_ewkb(CoordDimensions::xy(), Some(srid)).map_err(|e| e.to_string()),
     };
     let mut out = Vec::with_capacity(size);
-    let head = |out: &mut Vec<u8>, kind: u32, srid: Option<i32>| {
-        out.push(1);
-        match srid {
-            Some(srid) => {
-                out.extend_from_slice(&(kind | 0x2000_0000).to_le_bytes());
-                out.extend_from_slice(&srid.to_le_bytes());
-            }
-            None => out.extend_from_slice(&kind.to_le_bytes()),
-        }
-    };
-    let count =
-        |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
-    let coords = |out: &mut Vec<u8>, l: &LineString<f64>| {
-        count(out, l.0.len());
-        for c in &l.0 {
-            out.extend_from_slice(&c.x.to_le_bytes());
-            out.extend_from_slice(&c.y.to_le_bytes());
-        }
-    };
     match g {
         Geometry::Point(p) => {
             head(&mut out, 1, Some(srid));
@@ -204,25 +175,81 @@ pub fn to_ewkb(g: &Geometry<f64>, srid: i32) -> Result<Vec<u8>, String> {
             count(&mut out, m.0.len());
             for l in &m.0 {
                 head(&mut out, 2, None);
-                coords(&mut out, l);
+                coords(&mut out, l.0.iter().copied());
             }
         }
         Geometry::MultiPolygon(m) => {
-            head(&mut out, 6, Some(srid));
-            count(&mut out, m.0.len());
-            for p in &m.0 {
-                head(&mut out, 3, None);
-                count(&mut out, 1 + p.interiors().len());
-                coords(&mut out, p.exterior());
-                for ring in p.interiors() {
-                    coords(&mut out, ring);
-                }
-            }
+            write_multipolygon(&mut out, m, srid, |out, ring, _| coords(out, ring.0.iter().copied()))
         }
         _ => unreachable!("sized above"),
     }
     debug_assert_eq!(out.len(), size);
     Ok(out)
+}
+
+/// Byte order and geometry type of an EWKB geometry.
+const HEADER: usize = 1 + 4;
+
+/// The EWKB size of rings or lines: a point count and the points of each.
+fn lines(ls: &[LineString<f64>]) -> usize {
+    ls.iter().map(|l| 4 + 16 * l.0.len()).sum::<usize>()
+}
+
+/// The EWKB size of a MultiPolygon with an SRID.
+fn multipolygon_size(m: &MultiPolygon<f64>) -> usize {
+    HEADER
+        + 4
+        + 4
+        + m.0
+            .iter()
+            .map(|p| HEADER + 4 + lines(std::slice::from_ref(p.exterior())) + lines(p.interiors()))
+            .sum::<usize>()
+}
+
+/// Writes the byte order and the type, with the SRID flag and the SRID when there is one.
+fn head(out: &mut Vec<u8>, kind: u32, srid: Option<i32>) {
+    out.push(1);
+    match srid {
+        Some(srid) => {
+            out.extend_from_slice(&(kind | 0x2000_0000).to_le_bytes());
+            out.extend_from_slice(&srid.to_le_bytes());
+        }
+        None => out.extend_from_slice(&kind.to_le_bytes()),
+    }
+}
+
+/// Writes a count.
+fn count(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+/// Writes a point count and the points.
+fn coords(out: &mut Vec<u8>, points: impl ExactSizeIterator<Item = Coord<f64>>) {
+    count(out, points.len());
+    for c in points {
+        out.extend_from_slice(&c.x.to_le_bytes());
+        out.extend_from_slice(&c.y.to_le_bytes());
+    }
+}
+
+/// Writes a MultiPolygon with an SRID, each ring through `ring` (given the ring and whether it
+/// is an exterior), which writes the ring's point count and points.
+fn write_multipolygon(
+    out: &mut Vec<u8>,
+    m: &MultiPolygon<f64>,
+    srid: i32,
+    mut ring: impl FnMut(&mut Vec<u8>, &LineString<f64>, bool),
+) {
+    head(out, 6, Some(srid));
+    count(out, m.0.len());
+    for p in &m.0 {
+        head(out, 3, None);
+        count(out, 1 + p.interiors().len());
+        ring(out, p.exterior(), true);
+        for hole in p.interiors() {
+            ring(out, hole, false);
+        }
+    }
 }
 
 /// The sphere of EPSG:3857 (Web Mercator), metres.
@@ -238,16 +265,32 @@ pub fn web_mercator(c: Coord<f64>) -> Coord<f64> {
 
 /// The tiles' copy of a lon/lat geometry, as PostGIS's
 /// `ST_ForcePolygonCW(ST_Transform(g, 3857))` gives it (migration 0008): EWKB with SRID 3857,
-/// exterior rings clockwise and holes counter-clockwise.
+/// exterior rings clockwise and holes counter-clockwise. A MultiPolygon (the stored polygonal
+/// kind) is written ring by ring from one scratch ring, without building the projected copy;
+/// the winding is decided on the projected ring, as `geo`'s `orient` decides it.
 ///
 /// # Errors
 /// The encoder's message (not expected for geometries built by this module).
 pub fn to_tile_ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, String> {
     use geo::orient::{Direction, Orient};
+    use geo::winding_order::{Winding, WindingOrder};
     use geo::MapCoords;
+    if let Geometry::MultiPolygon(m) = g {
+        let mut out = Vec::with_capacity(multipolygon_size(m));
+        let mut projected = LineString(Vec::new());
+        write_multipolygon(&mut out, m, 3857, |out, ring, exterior| {
+            projected.0.clear();
+            projected.0.extend(ring.0.iter().map(|&c| web_mercator(c)));
+            let wanted = if exterior { WindingOrder::Clockwise } else { WindingOrder::CounterClockwise };
+            match projected.winding_order() {
+                Some(order) if order != wanted => coords(out, projected.0.iter().rev().copied()),
+                _ => coords(out, projected.0.iter().copied()),
+            }
+        });
+        return Ok(out);
+    }
     let mercator = match g.map_coords(web_mercator) {
         Geometry::Polygon(p) => Geometry::Polygon(p.orient(Direction::Reversed)),
-        Geometry::MultiPolygon(mp) => Geometry::MultiPolygon(mp.orient(Direction::Reversed)),
         other => other,
     };
     to_ewkb(&mercator, 3857)
@@ -299,6 +342,35 @@ mod tests {
         use geo::Area;
         assert!(mp.0[0].signed_area() < 0.0, "the shell is clockwise");
         assert!((mp.0[0].exterior().0[0].x - 11_777_602.126).abs() < 0.001);
+    }
+
+    #[test]
+    fn tile_geometries_written_ring_by_ring_are_the_projected_and_oriented_copy() {
+        use geo::orient::{Direction, Orient};
+        use geo::MapCoords;
+        let ring = |x: f64, y: f64, d: f64, clockwise: bool| {
+            let mut points = vec![(x, y), (x + d, y), (x + d, y + d), (x, y + d), (x, y)];
+            if clockwise {
+                points.reverse();
+            }
+            LineString::from(points)
+        };
+        // Shells and holes in both windings, one polygon with two holes, one without.
+        for (shell_cw, hole_cw) in [(false, false), (false, true), (true, false), (true, true)] {
+            let with_holes = Polygon::new(
+                ring(105.8, 21.0, 0.01, shell_cw),
+                vec![ring(105.801, 21.001, 0.002, hole_cw), ring(105.805, 21.005, 0.002, !hole_cw)],
+            );
+            let plain = Polygon::new(ring(106.0, 10.5, 0.001, !shell_cw), vec![]);
+            let m = MultiPolygon(vec![with_holes, plain]);
+            let expected =
+                to_ewkb(&Geometry::MultiPolygon(m.map_coords(web_mercator).orient(Direction::Reversed)), 3857).unwrap();
+            assert_eq!(
+                to_tile_ewkb(&Geometry::MultiPolygon(m)).unwrap(),
+                expected,
+                "shell cw {shell_cw}, hole cw {hole_cw}"
+            );
+        }
     }
 
     #[test]
