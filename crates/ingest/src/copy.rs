@@ -18,7 +18,7 @@ use std::pin::Pin;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::SinkExt;
 use geosector_domain::{CellValue, Dataset};
-use geosector_store::values::Cell;
+use geosector_store::values::{Cell, Ewkb};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{CopyInSink, Transaction};
 
@@ -97,7 +97,7 @@ impl TupleEncoder {
             value(&mut out, &Cell(cell))?;
         }
         if let Some(spec) = self.dataset.geometry {
-            value(&mut out, &Raw(row.geometry.as_deref()))?;
+            value(&mut out, &Ewkb(row.geometry.as_deref()))?;
             if spec.source_srid_column.is_some() {
                 value(&mut out, &row.source_srid)?;
             }
@@ -106,7 +106,7 @@ impl TupleEncoder {
             }
         }
         if self.tile_geometry {
-            value(&mut out, &Raw(row.tile_geometry.as_deref()))?;
+            value(&mut out, &Ewkb(row.tile_geometry.as_deref()))?;
         }
         if let Some(i) = self.first_element_of {
             let first = match row.cells.get(i) {
@@ -117,28 +117,6 @@ impl TupleEncoder {
         }
         Ok(out.freeze())
     }
-}
-
-/// Bytes written as they are (EWKB for a `geometry` column); `None` writes NULL.
-#[derive(Debug)]
-struct Raw<'a>(Option<&'a [u8]>);
-
-impl ToSql for Raw<'_> {
-    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self.0 {
-            Some(bytes) => {
-                out.extend_from_slice(bytes);
-                Ok(IsNull::No)
-            }
-            None => Ok(IsNull::Yes),
-        }
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        matches!(ty.name(), "geometry" | "geography")
-    }
-
-    tokio_postgres::types::to_sql_checked!();
 }
 
 /// Writes one field: its length, then its value.

@@ -38,13 +38,13 @@ impl ToSql for Cell<'_> {
     postgres_types::to_sql_checked!();
 }
 
-/// Extended WKB (with SRID) for a `geometry` column; `None` writes NULL.
-#[derive(Debug, Clone)]
-pub struct Ewkb(pub Option<Vec<u8>>);
+/// Extended WKB (with SRID) for a `geometry` column, written as it is; `None` writes NULL.
+#[derive(Debug, Clone, Copy)]
+pub struct Ewkb<'a>(pub Option<&'a [u8]>);
 
-impl ToSql for Ewkb {
+impl ToSql for Ewkb<'_> {
     fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        match &self.0 {
+        match self.0 {
             Some(bytes) => {
                 out.extend_from_slice(bytes);
                 Ok(IsNull::No)
