@@ -243,7 +243,7 @@ async fn import_in(
         match message {
             Message::FileStarted(summary) => {
                 progress.file(&summary.path, std::fs::metadata(&summary.path).ok().map(|m| m.len()));
-                session.file_started(summary.path.clone());
+                session.file_started(&summary.path);
                 report.files.push(summary);
             }
             Message::FileRejected(e) => {

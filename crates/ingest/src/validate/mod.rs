@@ -20,7 +20,7 @@ pub mod geometry;
 pub mod units;
 
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use geo_types::{Coord, Geometry};
@@ -461,6 +461,11 @@ fn key_hash(cells: &[CellValue], columns: &[usize]) -> Option<u64> {
     Some(h.finish())
 }
 
+/// Input file number `n` of a session (an empty path if there is none: not expected).
+fn file_number(files: &[Arc<Path>], n: u32) -> Arc<Path> {
+    files.get(n as usize).cloned().unwrap_or_else(|| Path::new("").into())
+}
+
 /// The whole-load half of the engine, owned by the consumer: duplicate keys, counts per rule,
 /// and the GeoJSON of findings.
 #[derive(Debug)]
@@ -469,7 +474,8 @@ pub struct Session {
     /// The first feature of each key hash (the hashes are well spread already: any hasher will
     /// do).
     seen: foldhash::HashMap<u64, (u32, u64)>,
-    files: Vec<PathBuf>,
+    /// The input files so far, shared by the locations findings name.
+    files: Vec<Arc<Path>>,
     unique: Option<(&'static str, Severity)>,
     flagged: Option<flagged::FlaggedWriter>,
     max_examples: usize,
@@ -557,8 +563,8 @@ impl Session {
     }
 
     /// A new input file begins.
-    pub fn file_started(&mut self, path: PathBuf) {
-        self.files.push(path);
+    pub fn file_started(&mut self, path: &Path) {
+        self.files.push(path.into());
     }
 
     /// Runs the whole-load rules on one feature (in load order), counts its findings and writes
@@ -576,7 +582,7 @@ impl Session {
                 std::collections::hash_map::Entry::Occupied(o) => {
                     let (first_file, first_index) = *o.get();
                     let other = Location {
-                        file: self.files.get(first_file as usize).cloned().unwrap_or_default().into(),
+                        file: file_number(&self.files, first_file),
                         index: first_index,
                         is_line: checked.location.is_line,
                     };
@@ -639,9 +645,10 @@ impl Session {
     pub fn record_overlaps(&mut self, found: FoundOverlaps, report: &mut ImportReport) -> Result<(), ImportError> {
         let FoundOverlaps { rule, severity, places, pairs } = found;
         let kind = FindingKind::of(severity);
+        let files = &self.files;
         let location = |i: u64| {
             let (file, index) = places.get(usize::try_from(i).unwrap_or(usize::MAX)).copied().unwrap_or_default();
-            Location { file: self.files.get(file as usize).cloned().unwrap_or_default().into(), index, is_line: false }
+            Location { file: file_number(files, file), index, is_line: false }
         };
         for pair in &pairs {
             let (first, second) = (location(pair.a), location(pair.b));
@@ -785,7 +792,7 @@ pub(crate) mod tests {
         let v = Arc::new(validator(&ValidationOptions::default(), None));
         let mut report = ImportReport::new("land.parcels", true);
         let mut session = Session::new(Some(Arc::clone(&v)), &ValidationOptions::default(), 5, &mut report).unwrap();
-        session.file_started(PathBuf::from("parcels.geojson"));
+        session.file_started(Path::new("parcels.geojson"));
         let mut found = Vec::new();
         for (i, number) in ["1", "2", "1"].iter().enumerate() {
             let mut c = parcel(i as u64, "00376", number, &["ONT"], None);
