@@ -35,9 +35,9 @@ cluster_ticks() {
   done
   echo "$t"
 }
-# measure LABEL FORMAT CMD…: runs CMD, prints one JSON line {"tool","format","wall_s","client_cpu_s","cluster_cpu_s"}.
-# The client's CPU is read from CMD's last JSON line when it prints one (ogr-roundtrip.sh), else
-# from /usr/bin/time.
+# measure LABEL FORMAT CMD…: runs CMD and prints one JSON line (tool, format, wall_s,
+# client_cpu_s, cluster_cpu_s). Wall and client CPU come from CMD's last JSON line when it prints
+# one (ogr-roundtrip.sh: ogr2ogr's own), else from the clock and /usr/bin/time.
 measure() {
   local label=$1 format=$2 before start end after
   shift 2
