@@ -76,8 +76,9 @@
 //! bytes), an 8-byte spill-file offset and a 4-byte position used while checking: ≤ 87 bytes.
 //! While adding, the leaves wait in a `Vec` (40 bytes each, up to twice that while it grows) that
 //! the bulk load turns into the tree. The coordinates (16 bytes per vertex, plus 20 bytes of
-//! header per feature) live in the spill file, on disk or in the page cache. Measured: 127 MB peak RSS for the whole `overlap_bench` process
-//! (PostgreSQL client, rayon threads and all) on 1M parcels, ≈ 127 bytes per feature.
+//! header per feature) live in the spill file, on disk or in the page cache. Measured: 127 MB
+//! peak RSS for the whole `overlap_bench` process (PostgreSQL client, rayon threads and all) on
+//! 1M parcels, ≈ 127 bytes per feature.
 //! While checking, at most one batch of pairs and their decoded features is in memory (in a
 //! tessellation about [`BATCH`] / 4 features), whatever the size of the layer.
 
