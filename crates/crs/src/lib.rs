@@ -14,6 +14,7 @@ pub mod ellipsoid;
 pub mod ogc;
 pub mod table;
 pub mod transform;
+pub mod web_mercator;
 
 pub use ogc::{ApiCrs, CRS84_URI};
 pub use table::{

@@ -91,7 +91,8 @@ pub type Compiled = Sql;
 const PARSER_STACK: usize = 64 * 1024 * 1024;
 
 /// Checks the limits, parses `text` in `lang`, and translates it against `queryables`, with
-/// geometry literals read in `crs` and placeholders numbered from `$first`.
+/// geometry literals read in `crs` and placeholders numbered from `$1` (the statement that takes
+/// the condition renumbers them, [`Sql::condition_from`]).
 ///
 /// Parsing and translation run on a dedicated thread with a large stack, and a panic inside the
 /// parser is caught there and reported as an unreadable filter: no input can take the server
@@ -105,7 +106,6 @@ pub fn compile(
     lang: Lang,
     queryables: &Queryables,
     crs: &FilterCrs,
-    first: usize,
     limits: Limits,
 ) -> Result<Compiled, FilterError> {
     prescan(text, lang, limits)?;
@@ -120,7 +120,7 @@ pub fn compile(
             }
             .map_err(|e| FilterError::new(format!("not valid {}: {}", lang_name(lang), short(&e))))?;
             translate::check_limits(&expr, limits)?;
-            translate(&expr, &queryables, &crs, first)
+            translate(&expr, &queryables, &crs, 1)
         })
         .map_err(|e| FilterError::new(format!("cannot be read now ({e})")))?;
     worker.join().unwrap_or_else(|_| Err(FilterError::new(format!("not valid {}", lang_name(lang)))))

@@ -28,12 +28,54 @@ use crate::{short, FilterError, Limits};
 
 /// A translated filter: a condition to AND into a `WHERE`, and the values of its placeholders
 /// (`$first`, `$first + 1`, ... in order).
+///
+/// Whoever places the condition in a statement decides where its placeholders start
+/// ([`Sql::condition_from`]); the store does, so the numbering never leaves it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sql {
-    /// The condition (parenthesised).
+    /// The condition (parenthesised), its placeholders numbered from `first`.
     pub condition: String,
     /// The bound values, in placeholder order.
     pub values: Vec<Value>,
+    /// The number of the condition's first placeholder.
+    first: usize,
+}
+
+impl Sql {
+    /// The condition with its placeholders renumbered to start at `$first`.
+    ///
+    /// Placeholders are the `$n` outside quoted identifiers (`"…"`) and string constants
+    /// (`'…'`); the translator writes every value that way and nothing else with a `$`.
+    pub fn condition_from(&self, first: usize) -> std::borrow::Cow<'_, str> {
+        if first == self.first {
+            return std::borrow::Cow::Borrowed(&self.condition);
+        }
+        let mut out = String::with_capacity(self.condition.len() + 8);
+        let mut quote: Option<char> = None;
+        let mut chars = self.condition.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            out.push(c);
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '$') => {
+                    let mut n = 0usize;
+                    let mut digits = false;
+                    while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+                        n = n * 10 + (d as usize - '0' as usize);
+                        digits = true;
+                        chars.next();
+                    }
+                    if digits {
+                        out.push_str(&(n + first - self.first).to_string());
+                    }
+                }
+                (None, _) => {}
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    }
 }
 
 /// Translates a parsed filter. Placeholders are numbered from `$first`.
@@ -44,7 +86,7 @@ pub struct Sql {
 pub fn translate(expr: &Expr, queryables: &Queryables, crs: &FilterCrs, first: usize) -> Result<Sql, FilterError> {
     let mut t = Translator { queryables, crs, first, values: Vec::new() };
     let condition = t.predicate(expr)?;
-    Ok(Sql { condition: format!("({condition})"), values: t.values })
+    Ok(Sql { condition: format!("({condition})"), values: t.values, first })
 }
 
 /// Checks the node count and nesting depth of a parsed filter (chains of `AND` or of `OR`
@@ -797,6 +839,19 @@ mod tests {
         let s = sql("A_OVERLAPS(land_use_codes, ('ONT', 'CLN'))").unwrap();
         assert_eq!(s.condition, "((\"land_use_codes\" && ARRAY[$3::text, $4::text]::text[]))");
         assert_eq!(sql("active AND NOT active").unwrap().condition, "((\"active\" AND (NOT \"active\")))");
+    }
+
+    #[test]
+    fn placeholders_are_renumbered_where_the_statement_puts_them() {
+        let s = sql("commune_code = '0\"$1' AND sheet_number > 2").unwrap();
+        assert_eq!(s.condition, "(((\"commune_code\" = $3::text) AND (\"sheet_number\" > $4::bigint)))");
+        assert_eq!(s.condition_from(3), s.condition);
+        assert_eq!(s.condition_from(12), "(((\"commune_code\" = $12::text) AND (\"sheet_number\" > $13::bigint)))");
+        let timed = sql("T_DURING(survey_date, INTERVAL('2024-01-01', '2024-02-01'))").unwrap();
+        let moved = timed.condition_from(1);
+        assert!(moved.contains("interval '1 microsecond'") || !timed.condition.contains("interval '"), "{moved}");
+        assert_eq!(moved.matches('$').count(), timed.condition.matches('$').count());
+        assert!(moved.contains("$1::") && !moved.contains("$3::"), "{moved}");
     }
 
     #[test]

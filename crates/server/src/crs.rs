@@ -12,10 +12,10 @@
 //! change the preview.
 
 use geosector_crs::{ApiCrs, Crs, Transformer};
-use geosector_store::reproject::{polygon_wkb, CrsShape};
+use geosector_store::plan::{BboxFilter, OutputCrs};
+use geosector_store::reproject::polygon_wkb;
 use geosector_store::Collection;
 use serde_json::{json, Value};
-use tokio_postgres::types::ToSql;
 
 use crate::error::ApiError;
 use crate::params::{self, Format};
@@ -72,29 +72,20 @@ pub fn content_crs(crs: ApiCrs) -> String {
     format!("<{}>", crs.uri())
 }
 
-/// A bbox in storage coordinates.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StoredBbox {
-    /// Envelopes in lon/lat (two when crossing the antimeridian): a CRS84 or EPSG:4326 bbox.
-    Envelopes(Vec<[f64; 4]>),
-    /// A rectangle of another CRS, densified and transformed: one lon/lat polygon as WKB.
-    Polygon(Vec<u8>),
-}
-
 /// Reads a bbox given in `crs` (4 or 6 numbers in that CRS's axis order).
 ///
 /// # Errors
 /// Why the text is not a usable bbox in that CRS.
-pub fn bbox(text: &str, crs: ApiCrs) -> Result<StoredBbox, String> {
+pub fn bbox(text: &str, crs: ApiCrs) -> Result<BboxFilter, String> {
     if crs == ApiCrs::Crs84 {
-        return params::parse_bbox(text).map(StoredBbox::Envelopes);
+        return params::parse_bbox(text).map(BboxFilter::Envelopes);
     }
     let (a0, b0, a1, b1) = params::bbox_corners(text)?;
     // x = east, y = north from here on.
     let (x0, y0, x1, y1) = if crs.swaps_axes() { (b0, a0, b1, a1) } else { (a0, b0, a1, b1) };
     if crs.is_storage_datum() {
         // EPSG:4326: the CRS84 rules (ranges, antimeridian) once the axes are in lon/lat order.
-        return params::parse_bbox(&format!("{x0},{y0},{x1},{y1}")).map(StoredBbox::Envelopes);
+        return params::parse_bbox(&format!("{x0},{y0},{x1},{y1}")).map(BboxFilter::Envelopes);
     }
     let (first, second) = if crs.swaps_axes() { ("latitude", "longitude") } else { ("easting", "northing") };
     if x0 >= x1 {
@@ -133,42 +124,13 @@ pub fn bbox(text: &str, crs: ApiCrs) -> Result<StoredBbox, String> {
                 .map_err(|_| format!("({x}, {y}) lies outside the domain of {crs}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(StoredBbox::Polygon(polygon_wkb(&lonlat)))
+    Ok(BboxFilter::Polygon(polygon_wkb(&lonlat)))
 }
 
-/// The CRS side of an items or feature request: the output CRS and, for items, the bbox
-/// polygon when the bbox CRS needs a transformation.
-#[derive(Debug, Clone, Default)]
-pub struct RequestCrs {
-    /// The CRS of the output coordinates (`crs`).
-    pub output: ApiCrs,
-    /// The bbox as a lon/lat polygon (WKB), when it came in a CRS other than CRS84/EPSG:4326.
-    pub bbox_polygon: Option<Vec<u8>>,
-}
-
-impl RequestCrs {
-    /// The CRS part of the statement shape; HTML pages keep CRS84 output.
-    pub fn shape(&self, format: Format) -> CrsShape {
-        let output = if format == Format::Html { ApiCrs::Crs84 } else { self.output };
-        CrsShape {
-            transform: !output.is_storage_datum(),
-            flip: output.swaps_axes(),
-            bbox_polygon: self.bbox_polygon.is_some(),
-        }
-    }
-
-    /// The values bound ahead of all others for a statement of `shape` (see
-    /// `geosector_store::reproject`): the output CRS's rule SRID, then the bbox polygon.
-    pub fn leading_values(&self, shape: CrsShape) -> Vec<Box<dyn ToSql + Sync + Send>> {
-        let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
-        if shape.transform {
-            values.push(Box::new(self.output.def().rule_srid()));
-        }
-        if let (true, Some(wkb)) = (shape.bbox_polygon, &self.bbox_polygon) {
-            values.push(Box::new(wkb.clone()));
-        }
-        values
-    }
+/// How the store writes geometries in a CRS: transformed to its rule SRID unless it is the
+/// storage datum, axes swapped when it is north first.
+pub fn output(crs: ApiCrs) -> OutputCrs {
+    OutputCrs { rule_srid: (!crs.is_storage_datum()).then(|| crs.def().rule_srid()), flip: crs.swaps_axes() }
 }
 
 /// The parameters of a single feature: `f` and `crs`.
@@ -223,8 +185,8 @@ pub fn openapi_content_crs_header() -> Value {
 mod tests {
     use super::*;
 
-    fn polygon(b: StoredBbox) -> Vec<(f64, f64)> {
-        let StoredBbox::Polygon(wkb) = b else { panic!("not a polygon: {b:?}") };
+    fn polygon(b: BboxFilter) -> Vec<(f64, f64)> {
+        let BboxFilter::Polygon(wkb) = b else { panic!("not a polygon: {b:?}") };
         wkb[13..]
             .chunks(16)
             .map(|c| {
@@ -239,16 +201,16 @@ mod tests {
     fn crs84_and_epsg_4326_bboxes_are_envelopes_in_lon_lat() {
         assert_eq!(
             bbox("105,20,106,21", ApiCrs::Crs84).unwrap(),
-            StoredBbox::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]])
+            BboxFilter::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]])
         );
         assert_eq!(
             bbox("20,105,21,106", ApiCrs::Epsg(4326)).unwrap(),
-            StoredBbox::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]]),
+            BboxFilter::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]]),
             "EPSG:4326 is lat/lon"
         );
         assert_eq!(
             bbox("20,105,0,21,106,10", ApiCrs::Epsg(4326)).unwrap(),
-            StoredBbox::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]])
+            BboxFilter::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]])
         );
         assert!(
             bbox("105,20,106,21", ApiCrs::Epsg(4326)).unwrap_err().contains("latitudes"),
@@ -280,15 +242,11 @@ mod tests {
     }
 
     #[test]
-    fn shapes_and_leading_values() {
-        let request = RequestCrs { output: ApiCrs::Epsg(4756), bbox_polygon: Some(vec![1, 2]) };
-        let shape = request.shape(Format::Json);
-        assert_eq!(shape, CrsShape { transform: true, flip: true, bbox_polygon: true });
-        assert_eq!(request.leading_values(shape).len(), 2);
-        assert_eq!(request.shape(Format::Html), CrsShape { bbox_polygon: true, ..CrsShape::default() });
-        let lat_lon = RequestCrs { output: ApiCrs::Epsg(4326), bbox_polygon: None };
-        assert_eq!(lat_lon.shape(Format::Json), CrsShape { flip: true, ..CrsShape::default() });
-        assert!(lat_lon.leading_values(lat_lon.shape(Format::Json)).is_empty());
+    fn outputs() {
+        assert_eq!(output(ApiCrs::Crs84), OutputCrs::STORED);
+        assert_eq!(output(ApiCrs::Epsg(4326)), OutputCrs { rule_srid: None, flip: true });
+        assert_eq!(output(ApiCrs::Epsg(4756)), OutputCrs { rule_srid: Some(904_756), flip: true });
+        assert_eq!(output(ApiCrs::Epsg(5897)), OutputCrs { rule_srid: Some(905_897), flip: false });
         assert_eq!(content_crs(ApiCrs::Epsg(5897)), "<http://www.opengis.net/def/crs/EPSG/0/5897>");
     }
 }

@@ -18,8 +18,7 @@ use crate::params::Format;
 /// # Errors
 /// A database error.
 pub async fn data_version(client: &Object, collection: &Collection) -> Result<i64, ApiError> {
-    let statement = client.prepare_cached(&collection.plan.version_sql).await?;
-    Ok(client.query_opt(&statement, &[]).await?.map_or(0, |row| row.get(0)))
+    Ok(crate::db::one(client, &collection.plan.version()).await?.map_or(0, |row| row.get(0)))
 }
 
 /// Brings the collection's extent up to the data version (recomputed only after a change).

@@ -1,27 +1,27 @@
 //! `/collections/{id}/items` and `/collections/{id}/items/{featureId}`: GeoJSON streamed row by
 //! row from PostGIS (memory bounded by one chunk, whatever the page size), or HTML.
 //!
-//! A page reads `limit + 1` rows in `id` order after the cursor: the extra row only tells that a
-//! next page exists. `numberMatched` is given when it is known exactly at no cost (a first page
-//! that holds every match); the server never counts a large table per request.
+//! One handler serves every items request: plain ones run a statement planned once per shape,
+//! those with `filter`, `sortby` or `properties` (OGC API - Features Part 3) one built for the
+//! request; the store decides which and binds the values. A page reads `limit + 1` rows: the
+//! extra row only tells that a next page exists. `numberMatched` is given when it is known
+//! exactly at no cost (a first page that holds every match); the server never counts a large
+//! table per request.
 
 use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{BufMut, Bytes, BytesMut};
-use futures_util::{pin_mut, StreamExt};
+use futures_util::StreamExt;
 use geosector_crs::ApiCrs;
 use geosector_store::Collection;
-use tokio_postgres::types::ToSql;
 
-use crate::crs;
 use crate::error::ApiError;
-use crate::etag;
-use crate::html;
 use crate::links::{base_url, encode, query_with, Link};
-use crate::params::{self, Format, ItemsQuery};
-use crate::AppState;
+use crate::params::{self, Format};
+use crate::state::AppState;
+use crate::{crs, db, etag, filter, html, query};
 
 /// Media type of GeoJSON.
 pub const GEOJSON: &str = "application/geo+json";
@@ -32,10 +32,12 @@ fn collection(state: &AppState, id: &str) -> Result<Arc<Collection>, ApiError> {
     state.registry.get(id).cloned().ok_or_else(|| ApiError::NotFound(format!("collection {id} not found")))
 }
 
-/// `GET /collections/{collectionId}/items`.
+/// `GET /collections/{collectionId}/items`: every parameter (Parts 1–3) parsed once
+/// ([`crate::query`]), one statement from the store, rows streamed.
 ///
 /// # Errors
-/// 404 for an unknown collection, 400 for a bad parameter, 503 when the database is down.
+/// 404 for an unknown collection, 400 for a bad parameter (including a filter the database
+/// cannot evaluate), 503 when the database is down.
 pub async fn items(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -43,12 +45,8 @@ pub async fn items(
 ) -> Result<HttpResponse, ApiError> {
     let collection = collection(&state, &path)?;
     let pairs: Vec<(String, String)> = params::query_pairs(&req)?;
-    if crate::cql::applies(&pairs) {
-        // filter, sortby, properties: planned per request (OGC API - Features Part 3).
-        return crate::cql::items(state, req, collection, pairs).await;
-    }
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let query = params::items(&pairs, &collection, state.limits, accept)?;
+    let query = query::items(&pairs, &collection, state.limits, accept).await?;
 
     let client = state.pool.get().await?;
     let version = etag::data_version(&client, &collection).await?;
@@ -56,99 +54,73 @@ pub async fn items(
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
-    let sql = collection.plan.items_sql(&query.shape());
-    let statement = client.prepare_cached(&sql).await?;
-    let values = bind_values(&query);
-    let rows = client.query_raw(&statement, values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync))).await?;
+    let statement = collection.plan.items(&query.request());
+    let filtered = query.filter.is_some();
+    let rows = db::stream(&client, &statement).await.map_err(|e| filter::db_error(e, filtered))?;
+    let mut rows = Box::pin(rows);
+    // The first row is awaited here, so an error a filter causes is a 400, not a cut stream.
+    let first = rows.next().await.transpose().map_err(|e| filter::db_error(e, filtered))?;
 
     let base = base_url(&req);
-    let self_url = format!("{base}{}", req.uri());
     let page = PageLinks::new(&base, &collection, &pairs);
+    let paging = query.page;
+    let next = move |last_id: i64, returned: i64| page.next(&query::next_cursor(paging, last_id, returned));
     if query.format == Format::Html {
         let mut features = Vec::new();
-        pin_mut!(rows);
-        while let Some(row) = rows.next().await {
-            let row = row?;
+        let mut next_row = first;
+        while let Some(row) = next_row {
             features.push((row.get::<_, i64>(0), row.get::<_, Option<String>>(1), row.get::<_, String>(2)));
+            next_row = rows.next().await.transpose().map_err(|e| filter::db_error(e, filtered))?;
         }
         let more = features.len() as i64 > query.limit;
         features.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
-        let next = more.then(|| features.last().map(|f| page.next(f.0))).flatten();
+        let next_url = more.then(|| features.last().map(|f| next(f.0, query.limit))).flatten();
+        let json_url = format!("{base}{}?{}", req.path(), query_with(&pairs, &[("f", Some("json"))]));
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::ETAG, tag))
-            .body(html::items(&collection, &features, next.as_deref(), &page.json)));
+            .body(html::items(&collection, &features, next_url.as_deref(), &json_url)));
     }
 
-    let mut rows = Box::pin(rows);
-    let first = rows.next().await.transpose()?;
-    let first_page = query.cursor.is_none();
+    let self_url = format!("{base}{}", req.uri());
     let body = stream_page(
         client,
         first,
         rows,
         StreamedPage {
             self_url,
-            html_url: page.html.clone(),
-            collection_url: page.collection.clone(),
-            first_page,
+            html_url: format!("{base}{}?{}", req.path(), query_with(&pairs, &[("f", Some("html"))])),
+            collection_url: format!("{base}/collections/{}", collection.id()),
+            first_page: query.first_page(),
             limit: query.limit,
-            next: Box::new(move |last_id, _returned| page.next(last_id)),
+            next: Box::new(next),
         },
     );
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)
-        .insert_header(("Content-Crs", crs::content_crs(query.crs.output)))
+        .insert_header(("Content-Crs", crs::content_crs(query.crs)))
         .insert_header((header::ETAG, tag))
         .streaming(body))
 }
 
-/// The bound values of an items statement, in the plan's order (the CRS values lead).
-fn bind_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Send>> {
-    let mut values = shape_values(query);
-    if let Some(cursor) = query.cursor {
-        values.push(Box::new(cursor));
-    }
-    values.push(Box::new(query.limit + 1));
-    values
-}
-
-/// The values of a request's shape, in the plan's order: the CRS values, the bbox envelopes, the
-/// time bounds, the property values (what a per-request statement binds before its own).
-pub(crate) fn shape_values(query: &ItemsQuery) -> Vec<Box<dyn ToSql + Sync + Send>> {
-    let mut values = query.crs.leading_values(query.shape().crs);
-    for envelope in &query.bbox {
-        for v in envelope {
-            values.push(Box::new(*v));
-        }
-    }
-    for bound in [&query.time.0, &query.time.1].into_iter().flatten() {
-        values.push(Box::new(bound.clone()));
-    }
-    for (_, value) in &query.filters {
-        values.push(Box::new(value.clone()));
-    }
-    values
-}
-
 /// What a streamed GeoJSON page needs besides its rows.
-pub(crate) struct StreamedPage {
-    pub(crate) self_url: String,
-    pub(crate) html_url: String,
-    pub(crate) collection_url: String,
+struct StreamedPage {
+    self_url: String,
+    html_url: String,
+    collection_url: String,
     /// Whether this is the first page (then a page that holds everything says `numberMatched`).
-    pub(crate) first_page: bool,
+    first_page: bool,
     /// Features per page; the statement reads one more to know whether a next page exists.
-    pub(crate) limit: i64,
+    limit: i64,
     /// The next page's URL from the last id and the number of features returned.
-    pub(crate) next: Box<dyn Fn(i64, i64) -> String + Send>,
+    next: Box<dyn Fn(i64, i64) -> String + Send>,
 }
 
 /// Streams a FeatureCollection page: `first` (already read, so an error there was answered
 /// before the 200) then the rest of `rows`. The handler returns at once; a task reads rows and
 /// sends 64 KB chunks, and stops reading when the client goes away (the send fails). The pooled
 /// connection is kept until the page is done.
-pub(crate) fn stream_page<S>(
+fn stream_page<S>(
     client: deadpool_postgres::Object,
     first: Option<tokio_postgres::Row>,
     mut rows: std::pin::Pin<Box<S>>,
@@ -222,7 +194,7 @@ where
     futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
 }
 
-pub(crate) fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
+fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
     out.put_slice(b"{\"type\":\"Feature\",\"id\":");
     out.put_slice(id.to_string().as_bytes());
     out.put_slice(b",\"geometry\":");
@@ -232,30 +204,19 @@ pub(crate) fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>,
     out.put_u8(b'}');
 }
 
-/// The URLs a page links to.
+/// The URL of the next page: the request's own query with the cursor replaced.
 struct PageLinks {
-    collection: String,
-    html: String,
-    json: String,
     items: String,
     pairs: Vec<(String, String)>,
 }
 
 impl PageLinks {
     fn new(base: &str, collection: &Collection, pairs: &[(String, String)]) -> PageLinks {
-        let items = format!("{base}/collections/{}/items", collection.id());
-        PageLinks {
-            collection: format!("{base}/collections/{}", collection.id()),
-            html: format!("{items}?{}", query_with(pairs, &[("f", Some("html"))])),
-            json: format!("{items}?{}", query_with(pairs, &[("f", Some("json"))])),
-            items,
-            pairs: pairs.to_vec(),
-        }
+        PageLinks { items: format!("{base}/collections/{}/items", collection.id()), pairs: pairs.to_vec() }
     }
 
-    fn next(&self, last_id: i64) -> String {
-        let cursor = last_id.to_string();
-        format!("{}?{}", self.items, query_with(&self.pairs, &[("cursor", Some(&cursor))]))
+    fn next(&self, cursor: &str) -> String {
+        format!("{}?{}", self.items, query_with(&self.pairs, &[("cursor", Some(cursor))]))
     }
 }
 
@@ -279,13 +240,10 @@ pub async fn item(
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
-    let request_crs = crs::RequestCrs { output, bbox_polygon: None };
-    let shape = request_crs.shape(format);
-    let statement = client.prepare_cached(collection.plan.item_sql_in(shape)).await?;
-    let mut values = request_crs.leading_values(shape);
-    values.push(Box::new(id));
-    let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
-    let row = client.query_opt(&statement, &values).await?.ok_or_else(not_found)?;
+    // HTML pages draw in CRS84.
+    let drawn = if format == Format::Html { ApiCrs::Crs84 } else { output };
+    let statement = collection.plan.item(id, crs::output(drawn));
+    let row = db::one(&client, &statement).await?.ok_or_else(not_found)?;
     let (geometry, properties): (Option<String>, String) = (row.get(1), row.get(2));
     let base = base_url(&req);
     let url = format!("{base}/collections/{collection_id}/items/{id}");

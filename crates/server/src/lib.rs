@@ -7,11 +7,12 @@
 //! GeoJSON is streamed row by row. Every error is an OGC exception naming what was wrong.
 
 pub mod changes;
-pub mod cql;
 pub mod crs;
+pub mod db;
 pub mod error;
 pub mod etag;
 pub mod features;
+pub mod filter;
 pub mod html;
 pub mod links;
 pub mod metrics;
@@ -19,12 +20,17 @@ pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod peer;
+pub mod query;
+pub mod queryables;
 pub mod seed;
+pub mod state;
 pub mod style;
 pub mod tilecache;
 pub mod tiles;
 pub mod timeseries;
 pub mod viewer;
+
+pub use state::AppState;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -115,26 +121,6 @@ impl ServerConfig {
         }
         Ok(())
     }
-}
-
-/// What every handler shares.
-pub struct AppState {
-    /// The connection pool.
-    pub pool: Pool,
-    /// The published collections.
-    pub registry: Registry,
-    /// Page limits.
-    pub limits: Limits,
-    /// The OpenAPI document (servers added per request).
-    pub openapi: serde_json::Value,
-    /// Request counters and latencies.
-    pub metrics: metrics::Metrics,
-    /// Rendered tiles, kept exact against the data.
-    pub tiles: tilecache::TileCache,
-    /// Data versions pushed by PostgreSQL.
-    pub feed: std::sync::Arc<changes::ChangeFeed>,
-    /// The tile size cap, in bytes.
-    pub max_tile_bytes: usize,
 }
 
 /// The connection settings of every server connection: the statement timeout, parallel
@@ -247,8 +233,8 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
                 web::get().to(timeseries::timeseries),
             )
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
-            .route("/collections/{collectionId}/queryables", web::get().to(cql::queryables))
-            .route("/collections/{collectionId}/sortables", web::get().to(cql::sortables))
+            .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
+            .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))
             .route("/tileMatrixSets", web::get().to(tiles::tile_matrix_sets))
             .route("/tileMatrixSets/{tileMatrixSetId}", web::get().to(tiles::tile_matrix_set))
             .route("/tiles", web::get().to(tiles::dataset_tilesets))

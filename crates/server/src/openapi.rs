@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::html;
 use crate::links::base_url;
 use crate::params::{Format, Limits};
-use crate::AppState;
+use crate::state::AppState;
 use geosector_domain::FieldType;
 use geosector_store::Registry;
 
@@ -61,8 +61,8 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
             parameters.push(json!({ "name": p.name, "in": "query", "required": false, "schema": schema_of(p.kind),
                 "description": format!("Features whose {} equals (for lists: contains) this value", p.name) }));
         }
-        parameters.extend(crate::cql::openapi_parameters(c));
-        for (path, item) in crate::cql::openapi_paths(c, &error) {
+        parameters.extend(crate::queryables::openapi_parameters(c));
+        for (path, item) in crate::queryables::openapi_paths(c, &error) {
             paths.insert(path, item);
         }
         paths.insert(format!("/collections/{id}"), json!({ "get": { "summary": format!("{} / {}", c.decl.title_vi, c.decl.title_en), "operationId": format!("describe_{op}"), "parameters": [f.clone()],

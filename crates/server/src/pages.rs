@@ -9,7 +9,7 @@ use crate::etag;
 use crate::html;
 use crate::links::{base_url, Link};
 use crate::params::{self, Format};
-use crate::AppState;
+use crate::state::AppState;
 
 /// The conformance classes implemented.
 pub const CONFORMANCE: &[&str] = &[
@@ -66,7 +66,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 /// 400 for a parameter other than `f`.
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
-    let classes: Vec<&str> = CONFORMANCE.iter().chain(crate::cql::CONFORMANCE).copied().collect();
+    let classes: Vec<&str> = CONFORMANCE.iter().chain(crate::queryables::CONFORMANCE).copied().collect();
     Ok(respond(format, &json!({ "conformsTo": classes }), || html::conformance(&classes)))
 }
 
@@ -106,7 +106,7 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
     }
     if let Some(links) = value["links"].as_array_mut() {
         links.extend(
-            crate::cql::collection_links(&url).into_iter().map(|l| serde_json::to_value(l).unwrap_or_default()),
+            crate::queryables::collection_links(&url).into_iter().map(|l| serde_json::to_value(l).unwrap_or_default()),
         );
     }
     if c.has_geometry() {

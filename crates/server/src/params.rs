@@ -1,10 +1,8 @@
 //! Typed parsing of request parameters. Value parsers say why a value is wrong; the caller adds
 //! which parameter it was, so every 400 names the parameter ("bbox: expected 4 or 6 numbers,
-//! got 3"). Unknown parameters are refused (OGC API - Features Part 1).
+//! got 3"). The parameters of a whole items request are put together in [`crate::query`].
 
 use geosector_domain::{CellValue, FieldType};
-use geosector_store::plan::FilterShape;
-use geosector_store::Collection;
 
 use crate::error::ApiError;
 
@@ -69,124 +67,6 @@ pub struct Limits {
     pub default: i64,
     /// Larger requests are capped to this.
     pub max: i64,
-}
-
-/// A parsed items request.
-#[derive(Debug, Clone)]
-pub struct ItemsQuery {
-    /// bbox envelopes (two when crossing the antimeridian), `[min lon, min lat, max lon, max lat]`.
-    pub bbox: Vec<[f64; 4]>,
-    /// Lower and upper time bounds (validated text).
-    pub time: (Option<String>, Option<String>),
-    /// Property equality filters: name and validated canonical value.
-    pub filters: Vec<(&'static str, String)>,
-    /// The keyset cursor (last id of the previous page).
-    pub cursor: Option<i64>,
-    /// Page size after capping.
-    pub limit: i64,
-    /// Representation.
-    pub format: Format,
-    /// Output CRS and bbox CRS (OGC API - Features Part 2).
-    pub crs: crate::crs::RequestCrs,
-}
-
-impl ItemsQuery {
-    /// The plan's filter shape of this query.
-    pub fn shape(&self) -> FilterShape {
-        FilterShape {
-            bbox_parts: u8::try_from(self.bbox.len()).unwrap_or(2),
-            time_from: self.time.0.is_some(),
-            time_to: self.time.1.is_some(),
-            properties: self.filters.iter().map(|(n, _)| *n).collect(),
-            cursor: self.cursor.is_some(),
-            crs: self.crs.shape(self.format),
-        }
-    }
-}
-
-/// Parameters every items request may carry, beside the collection's property names.
-pub const ITEMS_PARAMETERS: &[&str] = &["f", "bbox", "datetime", "limit", "cursor", "crs", "bbox-crs"];
-
-/// Parses the query pairs of an items request.
-///
-/// # Errors
-/// 400 naming the first parameter that is unknown or invalid.
-pub fn items(
-    pairs: &[(String, String)],
-    collection: &Collection,
-    limits: Limits,
-    accept: Option<&str>,
-) -> Result<ItemsQuery, ApiError> {
-    let mut seen: Vec<&str> = Vec::new();
-    for (name, _) in pairs {
-        if seen.contains(&name.as_str()) {
-            return Err(ApiError::param(name, "given more than once"));
-        }
-        seen.push(name);
-        if !ITEMS_PARAMETERS.contains(&name.as_str()) && collection.property(name).is_none() {
-            return Err(ApiError::param(
-                name,
-                format!(
-                    "unknown parameter; this collection accepts {} and its properties ({})",
-                    ITEMS_PARAMETERS.join(", "),
-                    collection.properties.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-    }
-    let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-    let mut crs =
-        crate::crs::RequestCrs { output: crate::crs::parse("crs", get("crs"), collection)?, bbox_polygon: None };
-    let bbox_crs = crate::crs::parse("bbox-crs", get("bbox-crs"), collection)?;
-    let bbox = match get("bbox") {
-        None => Vec::new(),
-        Some(_) if !collection.has_geometry() => {
-            return Err(ApiError::param("bbox", "this collection has no geometry"))
-        }
-        Some(v) => match crate::crs::bbox(v, bbox_crs).map_err(|m| ApiError::param("bbox", m))? {
-            crate::crs::StoredBbox::Envelopes(envelopes) => envelopes,
-            crate::crs::StoredBbox::Polygon(wkb) => {
-                crs.bbox_polygon = Some(wkb);
-                Vec::new()
-            }
-        },
-    };
-    let time = match get("datetime") {
-        None => (None, None),
-        Some(v) => {
-            if collection.decl.datetime.is_none() {
-                return Err(ApiError::param("datetime", "this collection has no time property"));
-            }
-            parse_datetime(v).map_err(|m| ApiError::param("datetime", m))?
-        }
-    };
-    let limit = match get("limit") {
-        None => limits.default,
-        Some(v) => {
-            let n: i64 = v.trim().parse().map_err(|_| {
-                ApiError::param("limit", format!("expected a whole number from 1 to {}, got \"{v}\"", limits.max))
-            })?;
-            if n < 1 {
-                return Err(ApiError::param("limit", format!("must be at least 1, got {n}")));
-            }
-            n.min(limits.max)
-        }
-    };
-    let cursor = match get("cursor") {
-        None => None,
-        Some(v) => {
-            Some(v.trim().parse::<i64>().map_err(|_| ApiError::param("cursor", "not a cursor this server issued"))?)
-        }
-    };
-    let mut filters = Vec::new();
-    for property in &collection.properties {
-        if let Some(value) = get(property.name) {
-            let canonical = canonical_value(property.kind, value).map_err(|m| ApiError::param(property.name, m))?;
-            filters.push((property.name, canonical));
-        }
-    }
-    let format = format(get("f"), accept)?;
-    Ok(ItemsQuery { bbox, time, filters, cursor, limit, format, crs })
 }
 
 /// The lower and upper corners of a bbox of 4 numbers, or 6 with heights (dropped), in the order
@@ -264,7 +144,10 @@ pub fn parse_datetime(text: &str) -> Result<(Option<String>, Option<String>), St
 }
 
 /// Validates a filter value against the property's type and returns its canonical text.
-fn canonical_value(kind: FieldType, text: &str) -> Result<String, String> {
+///
+/// # Errors
+/// Why the text is not a value of that type.
+pub fn canonical_value(kind: FieldType, text: &str) -> Result<String, String> {
     let element = match kind {
         FieldType::TextList => FieldType::Text,
         FieldType::FloatList => FieldType::Float,

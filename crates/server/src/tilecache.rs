@@ -192,12 +192,7 @@ impl TileCache {
 
 /// Whether tile z/x/y (with its 64/4096 buffer) meets a lon/lat box.
 fn meets(z: u32, x: u64, y: u64, b: &[f64; 4]) -> bool {
-    let n = (1u64 << z) as f64;
-    let lon = |x: f64| x / n * 360.0 - 180.0;
-    let lat = |y: f64| (std::f64::consts::PI * (1.0 - 2.0 * y / n)).sinh().atan().to_degrees();
-    let pad = 64.0 / 4096.0;
-    let (x0, x1) = (lon(x as f64 - pad), lon(x as f64 + 1.0 + pad));
-    let (y1, y0) = (lat(y as f64 - pad), lat(y as f64 + 1.0 + pad));
+    let [x0, y0, x1, y1] = geosector_crs::web_mercator::tile_bounds(z, x, y, 64.0 / 4096.0);
     x0 <= b[2] && b[0] <= x1 && y0 <= b[3] && b[1] <= y1
 }
 

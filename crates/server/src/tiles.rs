@@ -10,7 +10,9 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
+use geosector_crs::web_mercator::HALF_WORLD;
 use geosector_domain::FieldType;
+use geosector_store::plan::{Statement, TileRequest, TileVariant};
 use geosector_store::Collection;
 use serde_json::{json, Value};
 
@@ -19,8 +21,8 @@ use crate::etag;
 use crate::links::{base_url, Link};
 use crate::params::{self, Format};
 use crate::peer::PeerSocket;
+use crate::state::AppState;
 use crate::tilecache::{self, CachedTile, Coding};
-use crate::AppState;
 use std::sync::Arc;
 
 /// Media type of Mapbox Vector Tiles.
@@ -29,7 +31,6 @@ pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 pub const TMS: &str = "WebMercatorQuad";
 /// Deepest zoom level served.
 pub const MAX_ZOOM: u32 = 22;
-const HALF_WORLD: f64 = 20_037_508.342_789_244;
 
 /// The WebMercatorQuad definition (OGC 17-083r4, 2D Tile Matrix Set 2.0), generated.
 pub fn web_mercator_quad() -> Value {
@@ -53,21 +54,9 @@ pub fn web_mercator_quad() -> Value {
     })
 }
 
-/// Column and row of the tile holding a lon/lat point at zoom z.
-fn tile_of(lon: f64, lat: f64, z: u32) -> (u64, u64) {
-    let n = (1u64 << z) as f64;
-    let lat = lat.clamp(-85.051_128_78, 85.051_128_78).to_radians();
-    let x = ((lon + 180.0) / 360.0 * n).floor().clamp(0.0, n - 1.0);
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor().clamp(0.0, n - 1.0);
-    (x as u64, y as u64)
-}
-
 /// The tile range covering an extent at zoom z: (min col, max col, min row, max row).
 pub fn limits_at(bbox: [f64; 4], z: u32) -> (u64, u64, u64, u64) {
-    let [x0, y0, x1, y1] = bbox;
-    let (c0, r1) = tile_of(x0, y0, z);
-    let (c1, r0) = tile_of(x1, y1, z);
-    (c0, c1, r0, r1)
+    geosector_crs::web_mercator::tile_range(bbox, z)
 }
 
 fn with_geometry(state: &AppState, id: &str) -> Result<std::sync::Arc<Collection>, ApiError> {
@@ -475,7 +464,7 @@ pub async fn tile(
     let c = with_geometry(&state, &id)?;
     check_tms(&tms)?;
     let pairs = params::query_pairs(&req)?;
-    let filter = crate::cql::tile_filter(&c, &pairs).await?;
+    let filter = crate::filter::of_tile(&c, &pairs).await?;
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
     let mut db = Db::new(&state, &req);
     let layer = current_layer(&mut db, &c).await?;
@@ -488,7 +477,7 @@ pub async fn tile(
     }
     if let Some(filter) = &filter {
         // A filtered tile is one client's view: rendered for it, never cached.
-        let tile = crate::cql::render_tile(db.client().await?, &c, filter, (z, col, row), state.max_tile_bytes).await?;
+        let tile = render_capped(&mut db, &c, &TileRequest { z, x: col, y: row, filter: Some(filter) }).await?;
         return Ok(tile_response(&req, tag, &[(c.id(), tile)], "bypass"));
     }
     let (tile, cache) = layer_tile(&mut db, &c, layer.version, (z, col, row)).await?;
@@ -572,8 +561,7 @@ async fn layer_tile(
         Some(known) if known == version => {}
         Some(known) => {
             let client = db.client().await?;
-            let statement = client.prepare_cached(&c.plan.changes_sql).await?;
-            let rows = client.query(&statement, &[&known, &version]).await?;
+            let rows = crate::db::all(client, &c.plan.changes(known, version)).await?;
             let extents: Vec<tilecache::Extent> = rows
                 .iter()
                 .map(|r| match (r.get(1), r.get(2), r.get(3), r.get(4)) {
@@ -588,36 +576,50 @@ async fn layer_tile(
     if let Some(hit) = tiles.get(c.id(), z, col, row) {
         return Ok((hit, "hit"));
     }
-    let detail = z >= u32::from(c.decl.tiles.detail_min_zoom);
-    let sql = if detail { c.plan.tile_sql.as_deref() } else { c.plan.overview_sql.as_deref() };
+    let tile = render_capped(db, c, &TileRequest { z, x: col, y: row, filter: None }).await?;
+    tiles.put(c.id(), version, z, col, row, Arc::clone(&tile));
+    Ok((tile, "miss"))
+}
+
+/// Renders one collection's layer of a tile under the size cap, for cached and filtered tiles
+/// alike: with its tile properties, or — when that is over the cap and the zoom draws features
+/// one by one — the same features with their ids only (a click still finds the record),
+/// reported in the tile's note and the log.
+async fn render_capped(
+    db: &mut Db<'_>,
+    c: &Collection,
+    request: &TileRequest<'_>,
+) -> Result<Arc<CachedTile>, ApiError> {
     let max_bytes = db.state.max_tile_bytes;
-    let mut rendered = match sql {
-        Some(sql) => render(db, sql, (z, col, row)).await?,
+    let filtered = request.filter.is_some();
+    let (z, row, col) = (request.z, request.y, request.x);
+    let mut rendered = match c.plan.tile(request, TileVariant::Full) {
+        Some(statement) => render(db, &statement, filtered).await?,
         None => Bytes::new(),
     };
     let mut reduced = None;
-    if rendered.len() > max_bytes && detail {
-        // Over the cap: the same features with their ids only (a click still finds the record).
-        let full = rendered.len();
-        if let Some(lean) = c.plan.tile_sql_ids_only.as_deref() {
-            rendered = render(db, lean, (z, col, row)).await?;
+    if rendered.len() > max_bytes {
+        if let Some(lean) = c.plan.tile(request, TileVariant::IdsOnly) {
+            let full = rendered.len();
+            rendered = render(db, &lean, filtered).await?;
+            let what = if filtered { "filtered tile" } else { "tile" };
+            reduced = Some(format!(
+                "{what} {}/{z}/{row}/{col} was {full} bytes, over the {max_bytes}-byte cap: served without properties ({} bytes)",
+                c.id(),
+                rendered.len()
+            ));
+            tracing::warn!(
+                collection = c.id(),
+                z,
+                row,
+                col,
+                filtered,
+                full,
+                served = rendered.len(),
+                cap = max_bytes,
+                "tile over the size cap"
+            );
         }
-        let note = format!(
-            "tile {}/{z}/{row}/{col} was {full} bytes, over the {max_bytes}-byte cap: served without properties ({} bytes)",
-            c.id(),
-            rendered.len()
-        );
-        tracing::warn!(
-            collection = c.id(),
-            z,
-            row,
-            col,
-            full,
-            served = rendered.len(),
-            cap = max_bytes,
-            "tile over the size cap"
-        );
-        reduced = Some(note);
     }
     if rendered.len() > max_bytes {
         tracing::error!(
@@ -625,6 +627,7 @@ async fn layer_tile(
             z,
             row,
             col,
+            filtered,
             bytes = rendered.len(),
             cap = max_bytes,
             "tile still over the size cap"
@@ -632,21 +635,17 @@ async fn layer_tile(
         let note = reduced.get_or_insert_with(String::new);
         note.push_str("; still over the cap");
     }
-    let tile = Arc::new(CachedTile::new(rendered, reduced));
-    tiles.put(c.id(), version, z, col, row, Arc::clone(&tile));
-    Ok((tile, "miss"))
+    Ok(Arc::new(CachedTile::new(rendered, reduced)))
 }
 
 /// Runs a tile statement. If the client goes away (or the request is dropped) while PostgreSQL
-/// is still rendering, the query is cancelled rather than left to finish for nobody.
-async fn render(db: &mut Db<'_>, sql: &str, (z, col, row): (u32, u64, u64)) -> Result<Bytes, ApiError> {
+/// is still rendering, the query is cancelled rather than left to finish for nobody. Database
+/// errors a filter caused are the client's (400).
+async fn render(db: &mut Db<'_>, statement: &Statement, filtered: bool) -> Result<Bytes, ApiError> {
     let peer = db.peer.clone();
     let client = db.client().await?;
-    let statement = client.prepare_cached(sql).await?;
-    let (z, x, y) = (i32::try_from(z).unwrap_or(0), i32::try_from(col).unwrap_or(0), i32::try_from(row).unwrap_or(0));
     let guard = CancelOnDrop(Some(client.cancel_token()));
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&z, &x, &y];
-    let query = client.query_one(&statement, &params);
+    let query = crate::db::one(client, statement);
     let result = match peer {
         Some(peer) => tokio::select! {
             result = query => result,
@@ -657,9 +656,9 @@ async fn render(db: &mut Db<'_>, sql: &str, (z, col, row): (u32, u64, u64)) -> R
         },
         None => query.await,
     };
-    let rendered: Option<Vec<u8>> = result?.get(0);
+    let row = result.map_err(|e| crate::filter::db_error(e, filtered))?;
     guard.disarm();
-    Ok(Bytes::from(rendered.unwrap_or_default()))
+    Ok(Bytes::from(row.and_then(|r| r.get::<_, Option<Vec<u8>>>(0)).unwrap_or_default()))
 }
 
 /// Cancels the connection's running query when dropped armed.
@@ -720,14 +719,6 @@ fn tile_response(req: &HttpRequest, tag: String, layers: &[(&str, Arc<CachedTile
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tiles_of_points() {
-        assert_eq!(tile_of(0.0, 0.0, 1), (1, 1));
-        assert_eq!(tile_of(-180.0, 85.0, 3), (0, 0));
-        // Hoàn Kiếm at z14: 105.8542, 21.0285
-        assert_eq!(tile_of(105.8542, 21.0285, 14), (13009, 7212));
-    }
 
     #[test]
     fn the_tile_matrix_set_has_every_level() {

@@ -1,10 +1,15 @@
-//! Query plans: the SQL of a collection's requests, built from its declaration only.
+//! Query plans: the SQL of a collection's requests, built from its declaration only, and the
+//! values each request binds.
 //!
 //! Identifiers come from the declaration (quoted); every value a request carries — bbox,
-//! datetime bounds, property filter values, the paging cursor, the limit — is a bound parameter.
-//! The statement for each combination of present filters is built once and cached, so a request
-//! only binds values. Features are read in `id` order with a keyset cursor (`id > $n`), never a
-//! growing OFFSET, and one row more than the limit is read to know whether a next page exists.
+//! datetime bounds, property filter values, CQL2 literals, the paging cursor, the limit, the
+//! tile coordinates — is a bound parameter. The caller hands a typed request
+//! ([`ItemsRequest`], [`TileRequest`], an id) and gets a [`Statement`]: the SQL and its values
+//! in the order of its placeholders, which no other crate knows. The statement for each
+//! combination of present filters is built once and cached, so a request only binds values;
+//! a CQL2 filter, `sortby` or `properties` make a statement per request. Features are read in
+//! `id` order with a keyset cursor (`id > $n`), never a growing OFFSET (except with sort keys),
+//! and one row more than the limit is read to know whether a next page exists.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -16,23 +21,27 @@ use crate::reproject::CrsShape;
 use crate::{quote_ident, table_name};
 
 mod query;
-pub use query::QuerySpec;
+mod request;
+mod statement;
+use query::QuerySpec;
+pub use request::{BboxFilter, ItemsRequest, OutputCrs, Page, TileRequest, TileVariant};
+pub use statement::{Param, Statement};
 
 /// Which optional filters a request uses; one statement per distinct value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct FilterShape {
+struct FilterShape {
     /// A bbox filter: one envelope, or two when it crosses the antimeridian.
-    pub bbox_parts: u8,
+    bbox_parts: u8,
     /// A lower time bound.
-    pub time_from: bool,
+    time_from: bool,
     /// An upper time bound.
-    pub time_to: bool,
+    time_to: bool,
     /// Equality filters on these published properties, in this order.
-    pub properties: Vec<&'static str>,
+    properties: Vec<&'static str>,
     /// A keyset cursor.
-    pub cursor: bool,
+    cursor: bool,
     /// Output CRS and bbox CRS (OGC API - Features Part 2); see [`crate::reproject`].
-    pub crs: CrsShape,
+    crs: CrsShape,
 }
 
 /// The SQL of one collection.
@@ -45,26 +54,27 @@ pub struct CollectionPlan {
     geometry_column: Option<String>,
     property_kinds: Vec<(&'static str, FieldType)>,
     /// The statement for one feature by id (`$1` bigint), in CRS84.
-    pub item_sql: String,
+    item_sql: String,
     /// The statement for one feature in another CRS, by output shape (see [`Self::item_sql_in`]).
     item_sql_reprojected: [String; 3],
-    /// The statement for the table's data version (no parameter; one `bigint` row, or none
-    /// when the table has no version counter).
-    pub version_sql: String,
+    /// The statement for the table's data version (no parameter).
+    version_sql: Arc<str>,
     /// The statement for one Mapbox Vector Tile of the collection drawn feature by feature
     /// (`$1` z, `$2` x, `$3` y as integers), or `None` without geometry. One layer named after
     /// the collection; extent 4096, buffer 64 units; list properties are joined with `+` (MVT
     /// values are scalars).
-    pub tile_sql: Option<String>,
+    tile_sql: Option<Arc<str>>,
     /// The tile statement without properties (features and ids only), for tiles over the size cap.
-    pub tile_sql_ids_only: Option<String>,
+    tile_sql_ids_only: Option<Arc<str>>,
     /// The statement for a tile of the collection's overview (same parameters), when it has one.
-    pub overview_sql: Option<String>,
+    overview_sql: Option<Arc<str>>,
+    /// The lowest zoom drawn feature by feature (below it: the overview, or nothing).
+    detail_min_zoom: u8,
     /// The properties its tiles carry.
     pub tile_properties: Vec<Property>,
     /// The statement for the extents changed between two data versions (`$1` exclusive, `$2`
-    /// inclusive, bigint): one row per change with its version and bbox (NULLs = everything).
-    pub changes_sql: String,
+    /// inclusive, bigint).
+    changes_sql: Arc<str>,
     cache: Mutex<HashMap<FilterShape, Arc<str>>>,
 }
 
@@ -102,9 +112,9 @@ impl CollectionPlan {
             Some(names) => properties.iter().filter(|p| names.contains(&p.name)).copied().collect(),
             None => properties.to_vec(),
         };
-        let tile_sql_ids_only = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &[]));
-        let tile_sql = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &tile_properties));
-        let overview_sql = decl.tiles.overview.as_ref().map(|o| overview_sql(decl.id, o));
+        let tile_sql_ids_only = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &[]).into());
+        let tile_sql = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &tile_properties).into());
+        let overview_sql = decl.tiles.overview.as_ref().map(|o| overview_sql(decl.id, o).into());
         let changes_sql = format!(
             "SELECT version, ST_XMin(extent), ST_YMin(extent), ST_XMax(extent), ST_YMax(extent) FROM meta.changed_extents \
              WHERE schema_name = '{}' AND table_name = '{}' AND version > $1 AND version <= $2 ORDER BY version",
@@ -115,8 +125,9 @@ impl CollectionPlan {
             tile_sql,
             overview_sql,
             tile_sql_ids_only,
+            detail_min_zoom: decl.tiles.detail_min_zoom,
             tile_properties,
-            changes_sql,
+            changes_sql: changes_sql.into(),
             properties_sql: props,
             page_columns,
             from,
@@ -125,14 +136,14 @@ impl CollectionPlan {
             property_kinds: properties.iter().map(|p| (p.name, p.kind)).collect(),
             item_sql,
             item_sql_reprojected,
-            version_sql,
+            version_sql: version_sql.into(),
             cache: Mutex::new(HashMap::new()),
         }
     }
 
     /// The statement for one feature with an output CRS shape (its bbox part is ignored):
     /// the rule SRID first when transforming (`$1` integer), then the id (bigint).
-    pub fn item_sql_in(&self, crs: CrsShape) -> &str {
+    fn item_sql_in(&self, crs: CrsShape) -> &str {
         match (crs.transform, crs.flip) {
             (false, false) => &self.item_sql,
             (false, true) => &self.item_sql_reprojected[0],
@@ -145,7 +156,7 @@ impl CollectionPlan {
     /// values (see [`crate::reproject`]), the bbox envelopes (4 each:
     /// min lon, min lat, max lon, max lat), the time bounds (as text, cast to the column's
     /// type after validation), the property values (as text, likewise), the cursor (bigint), the row limit (bigint).
-    pub fn items_sql(&self, shape: &FilterShape) -> Arc<str> {
+    fn items_sql(&self, shape: &FilterShape) -> Arc<str> {
         let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(sql) = cache.get(shape) {
             return Arc::clone(sql);
@@ -235,13 +246,10 @@ fn tile_sql(layer: &str, from: &str, geometry: &GeometrySpec, properties: &[Prop
                            ELSE ST_AsMVTGeom(g, tile.envelope, 4096, 64, true) END AS mvt_geometry{columns} \
            FROM (SELECT id, {simplified} AS g{raw} FROM {from}, tile WHERE {geom} && tile.search{subpixel}) AS candidates, tile \
          ) AS features WHERE mvt_geometry IS NOT NULL AND NOT ST_IsEmpty(mvt_geometry)",
-        R = EARTH_RADIUS,
+        R = format!("{:.1}", geosector_crs::web_mercator::RADIUS),
         layer = layer.replace('\'', "''")
     )
 }
-
-/// Radius of the Web Mercator sphere, in metres.
-const EARTH_RADIUS: &str = "6378137.0";
 
 /// The tile statement of an overview (`$1` z, `$2` x, `$3` y): the cells of the tile, as squares
 /// built in tile coordinates (cells never cross a tile edge), rings counter-clockwise in those

@@ -100,7 +100,7 @@ impl Registry {
         for decl in decls {
             let properties = decl.properties();
             let plan = CollectionPlan::new(decl, &properties);
-            let version = client.query_opt(&plan.version_sql, &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
+            let version = client.query_opt(plan.version().sql(), &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
             let bbox = match decl.dataset.geometry {
                 Some(g) => spatial_extent(client, decl, g.column).await?,
                 None => None,

@@ -7,9 +7,8 @@
 //! so one-off filters do not fill the per-connection statement cache.
 //!
 //! Parameters, in order: the shape's (bbox envelopes, time bounds, property values, as in
-//! [`CollectionPlan::items_sql`]), the filter's (from [`CollectionPlan::filter_first`]), then
-//! the keyset cursor (bigint, without `sortby`) or the offset (bigint, with `sortby`), then the
-//! row limit (bigint).
+//! [`CollectionPlan::items_sql`]), the filter's, then the keyset cursor or the offset (bigint),
+//! then the row limit (bigint). [`CollectionPlan::items`] pushes the values in that order.
 
 use std::fmt::Write as _;
 
@@ -19,19 +18,20 @@ use geosector_domain::FieldType;
 
 /// What a request adds to its collection's plan.
 #[derive(Debug, Clone, Copy)]
-pub struct QuerySpec<'a> {
+pub(super) struct QuerySpec<'a> {
     /// bbox, datetime, property equality and cursor, as for the cached statements.
-    pub shape: &'a FilterShape,
-    /// A translated CQL2 condition, its placeholders numbered from
-    /// [`CollectionPlan::filter_first`].
-    pub filter: Option<&'a str>,
+    pub(super) shape: &'a FilterShape,
+    /// A translated CQL2 condition, its placeholders numbered to follow the shape's.
+    pub(super) filter: Option<&'a str>,
     /// How many values the filter binds.
-    pub filter_values: usize,
-    /// Sort keys: quoted column and whether descending. Empty: by id, with the keyset cursor;
-    /// otherwise the page is cut by offset (and `id` breaks ties).
-    pub sort: &'a [(String, bool)],
+    pub(super) filter_values: usize,
+    /// Sort keys: quoted column and whether descending (`id` always breaks ties).
+    pub(super) sort: &'a [(String, bool)],
+    /// Whether the page is cut by an offset (bound after the filter's values) rather than by the
+    /// shape's keyset cursor.
+    pub(super) offset: bool,
     /// The published properties to return (`None`: all of them).
-    pub properties: Option<&'a [&'static str]>,
+    pub(super) properties: Option<&'a [&'static str]>,
 }
 
 /// The marker after which a tile statement's candidate condition starts.
@@ -85,27 +85,20 @@ impl CollectionPlan {
         conditions
     }
 
-    /// The number of the filter's first placeholder for a shape.
-    pub fn filter_first(&self, shape: &FilterShape) -> usize {
-        let mut n = 0;
-        let _ = self.shape_conditions(shape, &mut n);
-        n + 1
-    }
-
-    /// The items statement of one request (see the module's parameter order).
-    pub fn query_sql(&self, spec: &QuerySpec<'_>) -> String {
+    /// The items statement of one request (see the module's parameter order); the filter's
+    /// placeholders must follow the shape's.
+    pub(super) fn query_sql(&self, spec: &QuerySpec<'_>) -> String {
         let mut n = 0;
         let mut conditions = self.shape_conditions(spec.shape, &mut n);
         if let Some(filter) = spec.filter {
             conditions.push(filter.to_owned());
             n += spec.filter_values;
         }
-        let keyset = spec.sort.is_empty();
-        if keyset && spec.shape.cursor {
+        if spec.shape.cursor && !spec.offset {
             n += 1;
             conditions.push(format!("id > ${n}::bigint"));
         }
-        let offset = (!keyset).then(|| {
+        let offset = spec.offset.then(|| {
             n += 1;
             n
         });
@@ -154,7 +147,7 @@ impl CollectionPlan {
     /// The tile statement with a filter on the candidates (placeholders `$1`–`$3` are z/x/y,
     /// the filter's start at `$4`), drawn feature by feature at every zoom; `ids_only` for the
     /// variant without properties. `None` without geometry.
-    pub fn tile_sql_filtered(&self, condition: &str, ids_only: bool) -> Option<String> {
+    pub(super) fn tile_sql_filtered(&self, condition: &str, ids_only: bool) -> Option<String> {
         let base = if ids_only { self.tile_sql_ids_only.as_deref()? } else { self.tile_sql.as_deref()? };
         base.contains(TILE_WHERE).then(|| base.replacen(TILE_WHERE, &format!("{TILE_WHERE}{condition} AND "), 1))
     }
@@ -169,13 +162,13 @@ mod tests {
     fn filter_sort_and_selection_are_placed_with_their_parameters() {
         let plan = CollectionPlan::new(&DECL, &DECL.properties());
         let shape = FilterShape { bbox_parts: 1, properties: vec!["commune_code"], ..FilterShape::default() };
-        assert_eq!(plan.filter_first(&shape), 6);
         let sort = [("\"survey_date\"".to_owned(), true)];
         let sql = plan.query_sql(&QuerySpec {
             shape: &shape,
             filter: Some("(\"commune_code\" = $6::text AND $7::bigint > 0)"),
             filter_values: 2,
             sort: &sort,
+            offset: true,
             properties: Some(&["commune_code"]),
         });
         assert_eq!(
@@ -192,6 +185,7 @@ mod tests {
             filter: Some("($1::text = \"commune_code\")"),
             filter_values: 1,
             sort: &[],
+            offset: false,
             properties: None,
         });
         assert!(

@@ -1,0 +1,62 @@
+//! Snapshots of what the plans produce for every declared collection: the SQL of its items,
+//! feature and tile statements and the values each binds, so a change in a plan shows in review
+//! (`cargo insta review`, or read the `.snap` diff). Pure: no database.
+
+use geosector_store::plan::{
+    BboxFilter, CollectionPlan, ItemsRequest, OutputCrs, Page, Statement, TileRequest, TileVariant,
+};
+
+/// A statement as text: its SQL, one clause a line, then its values.
+fn show(statement: &Statement) -> String {
+    let sql = statement.sql().split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::new();
+    let mut rest = sql.as_str();
+    // A line per clause keeps diffs readable.
+    while let Some(i) = [" FROM ", " WHERE ", " ORDER BY ", " SELECT "]
+        .iter()
+        .filter_map(|k| rest.get(1..)?.find(k).map(|i| i + 1))
+        .min()
+    {
+        out.push_str(rest[..i].trim_end());
+        out.push('\n');
+        rest = rest[i..].trim_start();
+    }
+    out.push_str(rest);
+    let kind = if statement.is_reusable() { "reusable" } else { "one-off" };
+    out + &format!("\n-- {kind} statement; values: {:?}\n", statement.params())
+}
+
+#[test]
+fn every_collection_plans_the_statements_it_did() {
+    let mut all = String::new();
+    for decl in geosector::collections() {
+        let plan = CollectionPlan::new(decl, &decl.properties());
+        all.push_str(&format!("==== {} ====\n", decl.id));
+        let first_page = ItemsRequest { limit: 10, ..ItemsRequest::default() };
+        all.push_str("-- items, first page\n");
+        all.push_str(&show(&plan.items(&first_page)));
+        if decl.dataset.geometry.is_some() {
+            let bbox_page = ItemsRequest {
+                bbox: BboxFilter::Envelopes(vec![[105.8, 21.0, 105.9, 21.1]]),
+                page: Page::After(100),
+                limit: 100,
+                output: OutputCrs { rule_srid: Some(905_897), flip: false },
+                ..ItemsRequest::default()
+            };
+            all.push_str("-- items, bbox, next page, EPSG:5897\n");
+            all.push_str(&show(&plan.items(&bbox_page)));
+        }
+        all.push_str("-- one feature\n");
+        all.push_str(&show(&plan.item(1, OutputCrs::STORED)));
+        for z in [10, 14] {
+            let tile = TileRequest { z, x: 812 << (z - 10), y: 450 << (z - 10), filter: None };
+            for variant in [TileVariant::Full, TileVariant::IdsOnly] {
+                if let Some(statement) = plan.tile(&tile, variant) {
+                    all.push_str(&format!("-- tile z{z} {variant:?}\n"));
+                    all.push_str(&show(&statement));
+                }
+            }
+        }
+    }
+    insta::assert_snapshot!("plans", all);
+}

@@ -1,0 +1,28 @@
+//! What every handler shares: the pool, the registry, the limits, the caches and the change
+//! feed, built once by [`crate::start`].
+
+use deadpool_postgres::Pool;
+use geosector_store::Registry;
+
+use crate::params::Limits;
+use crate::{changes, metrics, tilecache};
+
+/// What every handler shares.
+pub struct AppState {
+    /// The connection pool.
+    pub pool: Pool,
+    /// The published collections.
+    pub registry: Registry,
+    /// Page limits.
+    pub limits: Limits,
+    /// The OpenAPI document (servers added per request).
+    pub openapi: serde_json::Value,
+    /// Request counters and latencies.
+    pub metrics: metrics::Metrics,
+    /// Rendered tiles, kept exact against the data.
+    pub tiles: tilecache::TileCache,
+    /// Data versions pushed by PostgreSQL.
+    pub feed: std::sync::Arc<changes::ChangeFeed>,
+    /// The tile size cap, in bytes.
+    pub max_tile_bytes: usize,
+}

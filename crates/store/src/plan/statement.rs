@@ -1,0 +1,91 @@
+//! A statement with its values: what a plan hands the caller for one request.
+//!
+//! The plan numbers the placeholders and pushes the values in the same place, so their order
+//! never leaves this crate: the caller runs [`Statement::sql`] with [`Statement::values`] as they
+//! are. A statement built once per shape ([`Statement::is_reusable`]) is worth preparing and
+//! caching per connection; a per-request one (a CQL2 filter, `sortby`, `properties`) is not.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio_postgres::types::{IsNull, ToSql, Type};
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+/// One bound value. Every placeholder a plan writes carries an explicit cast, so the variant's
+/// own encoding always meets the type the server expects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// `integer` (tile coordinates, rule SRIDs).
+    Int(i32),
+    /// `bigint` (ids, cursors, limits, offsets, data versions).
+    BigInt(i64),
+    /// `float8` (bbox envelopes).
+    Float(f64),
+    /// `text` (time bounds and property values, cast in SQL after validation).
+    Text(String),
+    /// `bytea` (a bbox polygon as WKB).
+    Bytes(Vec<u8>),
+    /// A value of a CQL2 filter.
+    Filter(geosector_filter::Value),
+}
+
+impl ToSql for Param {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match self {
+            Param::Int(v) => v.to_sql(ty, out),
+            Param::BigInt(v) => v.to_sql(ty, out),
+            Param::Float(v) => v.to_sql(ty, out),
+            Param::Text(v) => v.to_sql(ty, out),
+            Param::Bytes(v) => v.to_sql(ty, out),
+            Param::Filter(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Each variant's own `to_sql` checks the type it is given.
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// An SQL statement and the values of its placeholders, in order.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    sql: Arc<str>,
+    values: Vec<Param>,
+    reusable: bool,
+}
+
+impl Statement {
+    /// A statement planned once per shape (cached by the plan; prepare it once per connection).
+    pub(crate) fn reusable(sql: Arc<str>, values: Vec<Param>) -> Statement {
+        Statement { sql, values, reusable: true }
+    }
+
+    /// A statement built for one request (prepare it unnamed, never cache it).
+    pub(crate) fn one_off(sql: String, values: Vec<Param>) -> Statement {
+        Statement { sql: sql.into(), values, reusable: false }
+    }
+
+    /// Its SQL text.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// Whether it is planned once per shape, so preparing it once per connection pays.
+    pub fn is_reusable(&self) -> bool {
+        self.reusable
+    }
+
+    /// The values of its placeholders, `$1` first.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &(dyn ToSql + Sync)> {
+        self.values.iter().map(|v| v as &(dyn ToSql + Sync))
+    }
+
+    /// The values, for tests and snapshots.
+    pub fn params(&self) -> &[Param] {
+        &self.values
+    }
+}
