@@ -392,7 +392,7 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         replace: args.replace,
         dry_run,
         skip_rejected: args.skip_rejected,
-        indices,
+        hook: geosector::load_hook(dataset, &geosector::HookSettings { indices }),
         validation,
         progress: true,
         database_url: url.map(str::to_owned),

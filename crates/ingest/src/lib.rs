@@ -19,7 +19,6 @@ mod copy;
 pub mod error;
 pub mod geometry;
 pub mod load;
-pub mod monitoring;
 pub mod overlaps;
 mod overview;
 pub mod progress;

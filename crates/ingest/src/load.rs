@@ -11,8 +11,9 @@
 //! Memory is bounded by the batch size times the channel depth.
 //!
 //! With [`ImportOptions::skip_rejected`] (station feeds) the accepted features are stored and the
-//! rejected ones, and unreadable files, are reported. An observations import also recomputes
-//! the VN_AQI / VN_WQI it touched before committing (see [`crate::monitoring`]).
+//! rejected ones, and unreadable files, are reported. A dataset's load hook
+//! ([`ImportOptions::hook`], see `geosector_store::hook`) adds a per-row check prepared before
+//! reading and a refresh of derived tables after the move, both in the import's transaction.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use geosector_crs::Crs;
 use geosector_domain::Dataset;
+use geosector_store::hook::{LoadHook, RowCheck};
 use geosector_store::{quote_ident, table_name};
 use rayon::prelude::*;
 use tokio::sync::mpsc;
@@ -28,7 +30,6 @@ use tokio_postgres::Client;
 
 use crate::copy::{CopyIn, Tail, TupleEncoder};
 use crate::error::{FeatureError, ImportError};
-use crate::monitoring::{self, ObservationCheck};
 use crate::overview::{CellCounts, CellLocator};
 use crate::progress::Progress;
 use crate::readers::{self, Format};
@@ -59,8 +60,10 @@ pub struct ImportOptions {
     /// of storing nothing: for feeds of station files, where one bad file must not hold back the
     /// others. The load is still one transaction.
     pub skip_rejected: bool,
-    /// VN_AQI / VN_WQI settings for the index refresh after an observations import.
-    pub indices: geosector_environment::IndexConfig,
+    /// The dataset's load hook, built by the caller with its sector's settings (e.g. the
+    /// observations' VN_AQI / VN_WQI refresh): a per-row check prepared before reading, and a
+    /// refresh of derived tables after the move, in the import's transaction.
+    pub hook: Option<Arc<dyn LoadHook>>,
     /// Text encoding of Shapefile attributes when no `.cpg` gives it (else detected).
     pub encoding: Option<readers::TextEncoding>,
     /// Swap X and Y of every coordinate as read (files in surveyors' X = northing order).
@@ -85,7 +88,7 @@ impl Default for ImportOptions {
             batch_size: 2048,
             max_examples: 20,
             skip_rejected: false,
-            indices: geosector_environment::IndexConfig::default(),
+            hook: None,
             encoding: None,
             swap_xy: false,
             validation: ValidationOptions::default(),
@@ -202,7 +205,10 @@ async fn import_in(
     };
     let copy_list = if swap_in { column_list.clone() } else { format!("{column_list}, {SEQ_COLUMN}") };
     // Before COPY starts: the connection runs nothing else until COPY ends.
-    let check = ObservationCheck::prepare(&tx, dataset).await?.map(Arc::new);
+    let check = match &options.hook {
+        Some(hook) => hook.prepare(&tx, dataset).await?,
+        None => None,
+    };
     let validator = validator(&tx, dataset, &options.validation).await?;
     let types = tx.prepare(&format!("SELECT {copy_list} FROM {staging}")).await?;
     let copy_columns = columns.iter().copied().chain((!swap_in).then_some(SEQ_COLUMN));
@@ -397,11 +403,11 @@ async fn import_in(
         report.elapsed_ms = started.elapsed().as_millis();
         return Ok(report);
     }
-    if monitoring::is_observations(dataset) && !options.dry_run {
+    if let (Some(hook), false) = (&options.hook, options.dry_run) {
         let computing = Instant::now();
-        let refreshed = monitoring::refresh_indices(&tx, &options.indices).await?;
-        tracing::info!(?refreshed, seconds = computing.elapsed().as_secs_f64(), "indices refreshed");
-        report.indices = Some(refreshed);
+        let staged = load_table.is_none().then_some(staging.as_str());
+        report.indices = hook.after_move(&tx, staged).await?;
+        tracing::info!(refreshed = ?report.indices, seconds = computing.elapsed().as_secs_f64(), "load hook ran");
     }
     if options.dry_run {
         tx.rollback().await?;
@@ -485,7 +491,7 @@ struct Producer {
     dataset: &'static Dataset,
     plan: Vec<(PathBuf, Format)>,
     options: ImportOptions,
-    check: Option<Arc<ObservationCheck>>,
+    check: Option<Arc<dyn RowCheck>>,
     rules: Option<Arc<Validator>>,
     /// Build each row's tiles' geometry (a partition swap writes it).
     tile_geometry: bool,

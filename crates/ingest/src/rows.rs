@@ -8,6 +8,7 @@ use geo::Area;
 use geo_types::Geometry;
 use geosector_crs::{Crs, CrsKind, Transformer};
 use geosector_domain::{CellValue, Dataset};
+use geosector_store::hook::RowCheck;
 use serde_json::Value;
 
 use crate::error::{FeatureError, ImportError, Location};
@@ -50,7 +51,7 @@ pub struct RowBuilder {
     /// Field index by property name in ASCII lower case.
     by_name: foldhash::HashMap<String, usize>,
     source: Option<SourceCrs>,
-    check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>,
+    check: Option<std::sync::Arc<dyn RowCheck>>,
     validator: Option<std::sync::Arc<Validator>>,
     tile_geometry: bool,
 }
@@ -136,9 +137,10 @@ impl RowBuilder {
         Ok(RowBuilder { dataset, by_name, source, check: None, validator: None, tile_geometry: false })
     }
 
-    /// Adds the dataset-specific checks and normalisation of observations.
+    /// Adds the per-row check of the dataset's load hook (see `geosector_store::hook`), run on
+    /// the parsed fields before the geometry.
     #[must_use]
-    pub fn with_check(mut self, check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>) -> RowBuilder {
+    pub fn with_check(mut self, check: Option<std::sync::Arc<dyn RowCheck>>) -> RowBuilder {
         self.check = check;
         self
     }
@@ -212,7 +214,7 @@ impl RowBuilder {
         };
         let mut cells = self.cells(&properties).map_err(|(field, m)| fail(Some(&field), m))?;
         if let Some(check) = &self.check {
-            check.check(&mut cells).map_err(|(field, m)| fail(Some(&field), m))?;
+            check.check(&mut cells).map_err(|r| fail(Some(&r.column), r.message))?;
         }
         let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None, bbox: None, tile_geometry: None };
         if let (Some(spec), Some(source)) = (self.dataset.geometry, &self.source) {
