@@ -28,7 +28,6 @@ pub mod report;
 pub mod rows;
 pub mod source;
 mod swap;
-pub mod synth;
 #[cfg(test)]
 mod test_rng;
 pub mod validate;
