@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use geosector_store::hook::HookReport;
 use serde::ser::SerializeMap;
 
+use geosector_domain::RuleDecl;
+
 use crate::error::FeatureError;
-use crate::validate::{ActiveRule, Finding, FindingKind};
+use crate::finding::{Finding, FindingKind};
 
 /// The verdict of an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -96,13 +98,14 @@ impl ImportReport {
         }
     }
 
-    /// Adds a rule's line to the report (before any finding).
-    pub(crate) fn add_rule(&mut self, rule: &ActiveRule) {
+    /// Adds a rule's line to the report (before any finding): the rule, the severity in force
+    /// and why it does not run, if it does not.
+    pub(crate) fn add_rule(&mut self, rule: &RuleDecl, severity: &'static str, skipped: Option<String>) {
         self.rules.push(RuleSummary {
-            id: rule.decl.id.to_owned(),
-            description: rule.decl.description.to_owned(),
-            severity: rule.severity.as_str(),
-            skipped: rule.skipped.clone(),
+            id: rule.id.to_owned(),
+            description: rule.description.to_owned(),
+            severity,
+            skipped,
             ..RuleSummary::default()
         });
     }

@@ -11,11 +11,13 @@ use geosector_domain::{CellValue, Dataset};
 use geosector_store::hook::RowCheck;
 use serde_json::Value;
 
+use crate::checked::{Checked, Row};
 use crate::error::{FeatureError, ImportError, Location};
+use crate::finding::{Finding, FindingKind};
 use crate::geometry;
 use crate::readers::geojson::split_feature;
 use crate::source::{Properties, RawBody, RawFeature};
-use crate::validate::{Checked, Finding, FindingKind, Validator};
+use crate::validate::Validator;
 
 /// Geographic bounds every stored coordinate must fall in: mainland Vietnam and its islands,
 /// Hoàng Sa and Trường Sa included (lon 102–118° E, lat 6–24° N). A point outside is almost
@@ -24,26 +26,6 @@ pub const VIETNAM_BOUNDS: (f64, f64, f64, f64) = (102.0, 6.0, 118.0, 24.0);
 
 /// The SRID geometry is stored in.
 pub const STORAGE_SRID: i32 = 4326;
-
-/// One typed row, in the dataset's column order.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// Values of the declared fields.
-    pub cells: Vec<CellValue>,
-    /// EWKB of the geometry in EPSG:4326 (when the dataset has geometry).
-    pub geometry: Option<Vec<u8>>,
-    /// EPSG code of the source CRS (0 for a custom zone).
-    pub source_srid: Option<i32>,
-    /// Planar area in m²: in the source CRS when it is projected; for geographic and Web
-    /// Mercator sources in the plane of the nearest VN-2000 TM-3 zone (see
-    /// `RowBuilder::zone_area`).
-    pub area_m2: Option<f64>,
-    /// The geometry's bounding box in EPSG:4326: `[min lon, min lat, max lon, max lat]`.
-    pub bbox: Option<[f64; 4]>,
-    /// The tiles' Web Mercator copy of the geometry (EWKB, see [`geometry::to_tile_ewkb`]),
-    /// when the builder was asked for it ([`RowBuilder::with_tile_geometry`]).
-    pub tile_geometry: Option<Vec<u8>>,
-}
 
 /// Builds rows of one dataset from the features of one file.
 pub struct RowBuilder {

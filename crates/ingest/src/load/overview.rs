@@ -29,9 +29,9 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
+use crate::checked::Row;
 use crate::error::ImportError;
 use crate::geometry::web_mercator;
-use crate::rows::Row;
 
 /// Half the side of the Web Mercator square, metres.
 const HALF: f64 = 20_037_508.342_789_244;

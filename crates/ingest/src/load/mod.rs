@@ -3,7 +3,7 @@
 //! One transaction per import: rows stream into a staging table with `COPY (FORMAT binary)`
 //! while a blocking task reads and checks features in rayon batches; only when every feature of
 //! every file was accepted do the rows move into the live table (append, upsert on the dataset's
-//! conflict key, replace the whole dataset, or swap in whole partitions: `crate::swap`). A
+//! conflict key, replace the whole dataset, or swap in whole partitions: [`swap`]). A
 //! rejected load, a failed read, a database refusal, a crash or a kill all end in a rollback, so
 //! the live data stay exactly as they were. (A swap of one province commits its filled load
 //! table before the swap's own transaction, to build the indexes on parallel connections; that
@@ -14,6 +14,10 @@
 //! rejected ones, and unreadable files, are reported. A dataset's load hook
 //! ([`ImportOptions::hook`], see `geosector_store::hook`) adds a per-row check prepared before
 //! reading and a refresh of derived tables after the move, both in the import's transaction.
+
+mod copy;
+mod overview;
+mod swap;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,17 +32,19 @@ use rayon::prelude::*;
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
-use crate::copy::{CopyIn, Tail, TupleEncoder};
+use copy::{CopyIn, Tail, TupleEncoder};
+use overview::{CellCounts, CellLocator};
+use swap::PartitionKeys;
+
+use crate::checked::Checked;
 use crate::error::{FeatureError, ImportError};
-use crate::overview::{CellCounts, CellLocator};
 use crate::progress::Progress;
 use crate::readers::{self, Format};
 use crate::report::{FileSummary, ImportReport, Outcome};
 use crate::rows::RowBuilder;
 use crate::source::{FeatureSink, Flow, RawFeature, SourceInfo};
-use crate::swap::{self, PartitionKeys};
 use crate::validate::units::AdminUnits;
-use crate::validate::{self, Checked, Session, ValidationOptions, Validator};
+use crate::validate::{self, Session, ValidationOptions, Validator};
 
 /// How an import runs.
 #[derive(Debug, Clone)]
@@ -74,7 +80,7 @@ pub struct ImportOptions {
     pub progress: bool,
     /// The database the client is connected to. With it, a partition swap of one province
     /// commits the filled load table and builds its indexes on parallel connections before
-    /// swapping it in (see `crate::swap`); without it, everything is one transaction.
+    /// swapping it in (see `swap`); without it, everything is one transaction.
     pub database_url: Option<String>,
 }
 
@@ -171,7 +177,7 @@ async fn import_in(
 
     let mut tx = client.transaction().await?;
     // Partitioned datasets: each row's partition key; a replacing load COPYs straight into a
-    // new table that is swapped in as the partition (see `crate::swap`).
+    // new table that is swapped in as the partition (see [`swap`]).
     let mut keys = PartitionKeys::load(&tx, dataset).await?;
     let swap_in = keys.is_some() && options.replace && dataset.conflict_key.is_none();
     // A swap fires no trigger: the overview cells are counted from the rows as they go by.
@@ -353,7 +359,7 @@ async fn import_in(
             }
             // One province (the usual load), with a database URL for more connections: the filled
             // load table is committed and its indexes built in parallel, then swapped in a second
-            // transaction (see `crate::swap`).
+            // transaction (see [`swap`]).
             let indexes = swap::parent_indexes(&tx, dataset).await?;
             let indexed = match (&options.database_url, checked_key.as_deref()) {
                 (Some(url), Some(_)) if keys.seen.len() == 1 => {
@@ -470,7 +476,7 @@ async fn validator(
     Ok(Some(Arc::new(Validator::new(dataset, options, units)?)))
 }
 
-/// A checked feature and, when it was accepted, its COPY tuple (see [`crate::copy`]) and its
+/// A checked feature and, when it was accepted, its COPY tuple (see [`copy`]) and its
 /// overview cell.
 struct Prepared {
     checked: Checked,
