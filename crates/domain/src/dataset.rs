@@ -1,5 +1,6 @@
 //! Declarations of importable datasets: the target table, the fields read from source
-//! properties, and the geometry column.
+//! properties, the geometry column, and the tile overview ([`Overview`]) that the importer and
+//! the tiles share.
 
 use crate::value::{CellValue, FieldError};
 
