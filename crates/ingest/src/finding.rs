@@ -39,7 +39,7 @@ pub const INPUT_RULE: &str = "input";
 /// One broken rule on one feature, or on a pair of features.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Finding {
-    /// The rule id (`land.parcel_key_unique`), or [`INPUT_RULE`].
+    /// The rule id (`<sector>.<rule>`, as the dataset declares it), or [`INPUT_RULE`].
     pub rule: &'static str,
     /// Rejected, flagged or repaired.
     pub kind: FindingKind,

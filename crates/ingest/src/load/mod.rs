@@ -58,7 +58,7 @@ pub struct ImportOptions {
     /// Format forced by the user; otherwise detected per file from its extension.
     pub format: Option<Format>,
     /// Replace instead of appending, in the same transaction: the whole dataset, or for a
-    /// partitioned dataset (land.parcels) the partitions the load covers, swapped in whole.
+    /// partitioned dataset the partitions the load covers, swapped in whole.
     pub replace: bool,
     /// Check everything, stage it, then roll back: nothing is written (`geosector validate`).
     pub dry_run: bool,
