@@ -11,7 +11,7 @@ use geosector_ingest::error::ImportError;
 use geosector_ingest::readers::{self, Format};
 use geosector_ingest::rows::RowBuilder;
 use geosector_ingest::source::{FeatureSink, Flow, RawFeature, SourceInfo};
-use geosector_ingest::synth::{write_parcels, ParcelGenerator, ParcelOptions, SynthFormat};
+use geosector_land_synth::{write_parcels, ParcelGenerator, ParcelOptions, SynthFormat};
 
 struct Collect(Vec<RawFeature>);
 

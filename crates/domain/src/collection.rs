@@ -3,7 +3,7 @@
 //! publishes and its time property. The server builds its registry from these; restricted
 //! schemas are never declared.
 
-use crate::dataset::{Dataset, FieldType};
+use crate::dataset::{Dataset, FieldType, Overview};
 
 /// A published collection, declared by a sector crate.
 #[derive(Debug, Clone, Copy)]
@@ -43,34 +43,14 @@ pub struct TileDecl {
     /// The lowest zoom at which features are drawn one by one. Below it the layer is drawn from
     /// its overview, or not at all.
     pub detail_min_zoom: u8,
-    /// A generalised representation for the zooms below `detail_min_zoom`.
+    /// A generalised representation for the zooms below `detail_min_zoom`: the dataset's
+    /// overview cells (the importer keeps the same declaration in step after a swap).
     pub overview: Option<Overview>,
 }
 
 impl TileDecl {
     /// Every property, every feature at every zoom (sub-pixel features are still dropped).
     pub const ALL: TileDecl = TileDecl { properties: None, detail_min_zoom: 0, overview: None };
-}
-
-/// A generalised tile layer: square cells of a fixed fraction of a tile, one row per cell and
-/// zoom, kept up to date with the data by the database (see the migration that creates it).
-///
-/// The table has the columns `zoom smallint`, `cell_x integer`, `cell_y integer` (cell indexes
-/// counted like tile columns and rows, [`Overview::CELLS_PER_TILE`] per tile side) and the
-/// properties listed here.
-#[derive(Debug, Clone, Copy)]
-pub struct Overview {
-    /// Schema of the cell table.
-    pub schema: &'static str,
-    /// Name of the cell table.
-    pub table: &'static str,
-    /// Properties of a cell (column names and types).
-    pub properties: &'static [(&'static str, FieldType)],
-}
-
-impl Overview {
-    /// Cells along one side of a tile: 64, i.e. 4 pixels of a 256-pixel tile.
-    pub const CELLS_PER_TILE: u32 = 64;
 }
 
 /// One published property.

@@ -1,5 +1,6 @@
 //! Declarations of importable datasets: the target table, the fields read from source
-//! properties, and the geometry column.
+//! properties, the geometry column, and the tile overview ([`Overview`]) that the importer and
+//! the tiles share.
 
 use crate::value::{CellValue, FieldError};
 
@@ -45,8 +46,9 @@ pub struct Partitioning {
     /// The declared field holding a commune code; the key is the 2025 province of that commune
     /// in `reference.admin_units`, or [`Partitioning::UNKNOWN`] when it is not there.
     pub commune_field: &'static str,
-    /// The overview cells a swap keeps in step (swaps fire no trigger), if the dataset has any.
-    pub cells: Option<CellPyramid>,
+    /// The overview cells a swap keeps in step (swaps fire no trigger), if the dataset has any:
+    /// the same declaration as its collection's tile overview.
+    pub cells: Option<Overview>,
     /// The tiles' Web Mercator copy of the geometry (`geom_3857`, clockwise shells): a plain
     /// column that a trigger fills on ordinary writes and the importer writes itself into the
     /// table it swaps in, so PostgreSQL does not reproject a province row by row inside COPY.
@@ -68,33 +70,62 @@ pub struct FirstElement {
     pub of: &'static str,
 }
 
-/// A dataset's tile overview as a pyramid of Web Mercator cells (`land.parcel_cells`, migration
-/// 0008): at the finest zoom each cell holds the class covering the largest area of the rows
-/// whose bounding-box centre falls in it, their number and total area; each coarser cell is
-/// rolled up from its four sub-cells. Triggers keep it in step with ordinary writes; after a
-/// partition swap the importer recomputes the cells of the changed box from the rows it loaded
-/// and the rows of the partitions it kept.
+/// A dataset's tile overview: a pyramid of square Web Mercator cells, one declaration for the
+/// tiles, which draw the cells below the collection's detail zoom, and for the importer, which
+/// recomputes the cells of the area a partition swap changed (swaps fire no trigger).
+///
+/// At the finest zoom each cell holds the class covering the largest area of the rows whose
+/// bounding-box centre falls in it (ties: the smallest class), their number and total area;
+/// each coarser cell is rolled up from its four sub-cells. Triggers of the sector's migration
+/// keep the table in step with ordinary writes, by the same rule.
+///
+/// The table has the columns [`Overview::ZOOM_COLUMN`] (`smallint`), [`Overview::X_COLUMN`]
+/// and [`Overview::Y_COLUMN`] (`integer`, cell indexes counted like tile columns and rows,
+/// [`Overview::CELLS_PER_TILE`] per tile side), then the class (`text`), count (`integer`)
+/// and area (`float8`) columns named here, which are also the properties tiles carry.
 #[derive(Debug, Clone, Copy)]
-pub struct CellPyramid {
-    /// Schema of the cells table.
+pub struct Overview {
+    /// Schema of the cell table.
     pub schema: &'static str,
-    /// The cells table: `zoom, cell_x, cell_y, <class>, parcels, area_m2`.
+    /// Name of the cell table.
     pub table: &'static str,
     /// The finest zoom (the pyramid goes from it down to 0).
     pub finest_zoom: u8,
-    /// Cells per tile side.
-    pub cells_per_tile: u32,
-    /// The declared field whose first value is a row's class (e.g. the main land use).
+    /// The cell's class column (`text`), e.g. the main land use.
+    pub class_column: &'static str,
+    /// The column counting the cell's rows (`integer`).
+    pub count_column: &'static str,
+    /// The column summing the cell's rows' areas in m² (`float8`).
+    pub area_column: &'static str,
+    /// The declared field whose first value is a row's class (e.g. the land-use codes).
     pub class_field: &'static str,
     /// Declared fields giving a row's area when it has no computed area, in order of preference.
     pub area_fields: &'static [&'static str],
-    /// The class column of the cells table.
-    pub class_column: &'static str,
     /// SQL listing the rows of the partitions kept that may fall in a lon/lat box: `$1..$4` the
     /// box (xmin, ymin, xmax, ymax), `$5` the replaced partition keys (`text[]`); it returns each
     /// row's lon/lat bounding box (four `float8`), class (`text`) and area (`float8`), computed
     /// as the triggers' SQL does. A crate constant.
     pub kept_rows_sql: &'static str,
+}
+
+impl Overview {
+    /// Cells along one side of a tile: 64, i.e. 4 pixels of a 256-pixel tile.
+    pub const CELLS_PER_TILE: u32 = 64;
+    /// The zoom column of the cell table.
+    pub const ZOOM_COLUMN: &'static str = "zoom";
+    /// The column of a cell's x index.
+    pub const X_COLUMN: &'static str = "cell_x";
+    /// The column of a cell's y index.
+    pub const Y_COLUMN: &'static str = "cell_y";
+
+    /// The properties of a cell, as tiles carry them: class, count and area.
+    pub const fn properties(&self) -> [(&'static str, FieldType); 3] {
+        [
+            (self.class_column, FieldType::Text),
+            (self.count_column, FieldType::Integer),
+            (self.area_column, FieldType::Float),
+        ]
+    }
 }
 
 impl Partitioning {

@@ -14,7 +14,7 @@ pub mod dataset;
 pub mod rules;
 pub mod value;
 
-pub use collection::{CollectionDecl, Overview, Property, TileDecl};
-pub use dataset::{CellPyramid, Dataset, Field, FieldType, FirstElement, GeometryKind, GeometrySpec, Partitioning};
+pub use collection::{CollectionDecl, Property, TileDecl};
+pub use dataset::{Dataset, Field, FieldType, FirstElement, GeometryKind, GeometrySpec, Overview, Partitioning};
 pub use rules::{RuleDecl, Severity};
 pub use value::{CellValue, FieldError};

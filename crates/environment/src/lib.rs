@@ -8,11 +8,15 @@
 //!
 //! The index methods are pure functions here: VN_AQI of QĐ 1459/QĐ-TCMT with NowCast in [`aqi`],
 //! VN_WQI of QĐ 1460/QĐ-TCMT in [`wqi`], parameter symbols and units in [`parameters`], and the
-//! overridable settings in [`config`]. The ingest crate runs them after each import over the
-//! station-hours the import touched and stores the results in the tables of migration 0011.
+//! overridable settings in [`config`]. The observations load hook ([`load_hook`], called by the
+//! importer through `geosector_store::hook::LoadHook`) checks and normalises every observation
+//! as it is read, and runs the index methods after each import over the station-hours the
+//! import touched, storing the results in the tables of migration 0011 in the import's
+//! transaction.
 
 pub mod aqi;
 pub mod config;
+pub mod load_hook;
 pub mod parameters;
 pub mod wqi;
 

@@ -9,9 +9,9 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use geosector::{collections, datasets};
 use geosector_ingest::readers::Format;
-use geosector_ingest::synth::{ParcelGenerator, ParcelOptions, SynthFormat};
 use geosector_ingest::validate::{RulesConfig, ValidationOptions};
 use geosector_ingest::{ImportOptions, Outcome};
+use geosector_land_synth::{ParcelGenerator, ParcelOptions, SynthFormat};
 
 /// The allocator: glibc's malloc serialises the import's rayon workers on its arena locks
 /// (a quarter of a profiled import was malloc/free); mimalloc keeps per-thread heaps.
@@ -313,12 +313,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = std::time::Instant::now();
             let generator = ParcelGenerator::new(ParcelOptions { count: parcels, seed, ..ParcelOptions::default() });
             let file = std::fs::File::create(&out).with_context(|| format!("{}: cannot create", out.display()))?;
-            geosector_ingest::synth::write_parcels(
-                &generator,
-                format,
-                std::io::BufWriter::with_capacity(1 << 20, file),
-            )
-            .with_context(|| format!("{}: cannot write", out.display()))?;
+            geosector_land_synth::write_parcels(&generator, format, std::io::BufWriter::with_capacity(1 << 20, file))
+                .with_context(|| format!("{}: cannot write", out.display()))?;
             say(&format!(
                 "wrote {parcels} parcels (EPSG:5897, seed {seed}) to {} in {:.1} s",
                 out.display(),
@@ -392,7 +388,7 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         replace: args.replace,
         dry_run,
         skip_rejected: args.skip_rejected,
-        indices,
+        hook: geosector::load_hook(dataset, &geosector::HookSettings { indices }),
         validation,
         progress: true,
         database_url: url.map(str::to_owned),

@@ -94,6 +94,19 @@ pub enum ImportError {
     /// A store error (connection, migrations).
     #[error(transparent)]
     Store(#[from] geosector_store::StoreError),
+    /// The dataset's load hook failed (see `geosector_store::hook`); the transaction was rolled
+    /// back.
+    #[error("the load hook failed, nothing was stored: {0}")]
+    Hook(String),
+}
+
+impl From<geosector_store::hook::HookError> for ImportError {
+    fn from(e: geosector_store::hook::HookError) -> Self {
+        match e {
+            geosector_store::hook::HookError::Db(e) => ImportError::from(e),
+            other => ImportError::Hook(other.to_string()),
+        }
+    }
 }
 
 impl From<tokio_postgres::Error> for ImportError {

@@ -12,24 +12,30 @@
 //!
 //! The validation rules sector crates declare for a dataset run in the same pipeline
 //! ([`validate`]): per-feature rules inside the rayon batches, whole-load rules in the consumer;
-//! every finding is counted per rule in the report and can be streamed to a GeoJSON file.
+//! every finding is counted per rule in the report and can be streamed to a GeoJSON file. What a
+//! sector adds beyond declarations (a per-row check, derived tables refreshed after the move)
+//! comes in through its load hook ([`ImportOptions::hook`], `geosector_store::hook`): this crate
+//! names no sector.
+//!
+//! Layers, each using only those before it: [`error`], [`finding`] and [`checked`] (a feature's
+//! verdict) and [`report`] (what an import did); [`source`], [`geometry`], [`axis`] and
+//! [`readers`] (input); [`overlaps`] and [`validate`] (the rules engine); [`rows`] (the row
+//! pipeline); [`load`] (the loader, with its COPY encoder, partition swaps and overview cells
+//! in `load/`) and [`reference`].
 
 pub mod axis;
-mod copy;
+pub mod checked;
 pub mod error;
+pub mod finding;
 pub mod geometry;
 pub mod load;
-pub mod monitoring;
 pub mod overlaps;
-mod overview;
 pub mod progress;
 pub mod readers;
 pub mod reference;
 pub mod report;
 pub mod rows;
 pub mod source;
-mod swap;
-pub mod synth;
 #[cfg(test)]
 mod test_rng;
 pub mod validate;

@@ -970,8 +970,8 @@ mod tests {
     /// A tessellation of `n` parcels from the generator, in lon/lat, with `moved` parcels shifted
     /// by (2 m, 1.5 m) before reprojection.
     fn tessellation(n: usize, moved: &[usize]) -> Vec<MultiPolygon<f64>> {
-        use crate::synth::{ParcelGenerator, ParcelOptions, PARCEL_EPSG};
         use geosector_crs::{Crs, Transformer};
+        use geosector_land_synth::{ParcelGenerator, ParcelOptions, PARCEL_EPSG};
         let generator = ParcelGenerator::new(ParcelOptions { count: n, ..ParcelOptions::default() });
         let from = Crs::from_epsg(PARCEL_EPSG).unwrap();
         let to = Transformer::new(&from, &Crs::wgs84()).unwrap();

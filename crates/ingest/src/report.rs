@@ -6,8 +6,13 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use geosector_store::hook::HookReport;
+use serde::ser::SerializeMap;
+
+use geosector_domain::RuleDecl;
+
 use crate::error::FeatureError;
-use crate::validate::{ActiveRule, Finding, FindingKind};
+use crate::finding::{Finding, FindingKind};
 
 /// The verdict of an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,8 +63,10 @@ pub struct ImportReport {
     pub rejected: u64,
     /// Files rejected as a whole (`--skip-rejected`).
     pub files_rejected: u64,
-    /// The indices recomputed after an observations import.
-    pub indices: Option<crate::monitoring::IndexRefresh>,
+    /// What the dataset's load hook refreshed after the move (see `geosector_store::hook`),
+    /// e.g. the VN_AQI / VN_WQI indices after an observations import; `null` without a hook.
+    #[serde(serialize_with = "hook_section")]
+    pub indices: Option<HookReport>,
     /// The first rejected features.
     pub examples: Vec<FeatureError>,
     /// Per validation rule of the dataset (in declaration order, then `input`): counts and
@@ -91,13 +98,14 @@ impl ImportReport {
         }
     }
 
-    /// Adds a rule's line to the report (before any finding).
-    pub(crate) fn add_rule(&mut self, rule: &ActiveRule) {
+    /// Adds a rule's line to the report (before any finding): the rule, the severity in force
+    /// and why it does not run, if it does not.
+    pub(crate) fn add_rule(&mut self, rule: &RuleDecl, severity: &'static str, skipped: Option<String>) {
         self.rules.push(RuleSummary {
-            id: rule.decl.id.to_owned(),
-            description: rule.decl.description.to_owned(),
-            severity: rule.severity.as_str(),
-            skipped: rule.skipped.clone(),
+            id: rule.id.to_owned(),
+            description: rule.description.to_owned(),
+            severity,
+            skipped,
             ..RuleSummary::default()
         });
     }
@@ -135,6 +143,16 @@ impl ImportReport {
     pub(crate) fn count_unchecked(&mut self, rule: &str) {
         self.rule_mut(rule).not_checked += 1;
     }
+}
+
+/// A load hook's section of the JSON report: an object with the hook's members in its order.
+fn hook_section<S: serde::Serializer>(hook: &Option<HookReport>, out: S) -> Result<S::Ok, S::Error> {
+    let Some(hook) = hook else { return out.serialize_none() };
+    let mut map = out.serialize_map(Some(hook.json.len()))?;
+    for (name, value) in &hook.json {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
 }
 
 /// The outcome of one validation rule over the whole import.
@@ -227,12 +245,8 @@ impl fmt::Display for ImportReport {
             }
         }
         self.fmt_rules(f)?;
-        if let Some(i) = &self.indices {
-            writeln!(
-                f,
-                "indices: {} stations, {} hourly and {} daily VN_AQI, {} VN_WQI values written",
-                i.stations, i.aqi_hours, i.aqi_days, i.wqi_samples
-            )?;
+        if let Some(hook) = &self.indices {
+            writeln!(f, "{}", hook.line)?;
         }
         Ok(())
     }

@@ -8,13 +8,16 @@ use geo::Area;
 use geo_types::Geometry;
 use geosector_crs::{Crs, CrsKind, Transformer};
 use geosector_domain::{CellValue, Dataset};
+use geosector_store::hook::RowCheck;
 use serde_json::Value;
 
+use crate::checked::{Checked, Row};
 use crate::error::{FeatureError, ImportError, Location};
+use crate::finding::{Finding, FindingKind};
 use crate::geometry;
 use crate::readers::geojson::split_feature;
 use crate::source::{Properties, RawBody, RawFeature};
-use crate::validate::{Checked, Finding, FindingKind, Validator};
+use crate::validate::Validator;
 
 /// Geographic bounds every stored coordinate must fall in: mainland Vietnam and its islands,
 /// Hoàng Sa and Trường Sa included (lon 102–118° E, lat 6–24° N). A point outside is almost
@@ -24,33 +27,13 @@ pub const VIETNAM_BOUNDS: (f64, f64, f64, f64) = (102.0, 6.0, 118.0, 24.0);
 /// The SRID geometry is stored in.
 pub const STORAGE_SRID: i32 = 4326;
 
-/// One typed row, in the dataset's column order.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// Values of the declared fields.
-    pub cells: Vec<CellValue>,
-    /// EWKB of the geometry in EPSG:4326 (when the dataset has geometry).
-    pub geometry: Option<Vec<u8>>,
-    /// EPSG code of the source CRS (0 for a custom zone).
-    pub source_srid: Option<i32>,
-    /// Planar area in m²: in the source CRS when it is projected; for geographic and Web
-    /// Mercator sources in the plane of the nearest VN-2000 TM-3 zone (see
-    /// `RowBuilder::zone_area`).
-    pub area_m2: Option<f64>,
-    /// The geometry's bounding box in EPSG:4326: `[min lon, min lat, max lon, max lat]`.
-    pub bbox: Option<[f64; 4]>,
-    /// The tiles' Web Mercator copy of the geometry (EWKB, see [`geometry::to_tile_ewkb`]),
-    /// when the builder was asked for it ([`RowBuilder::with_tile_geometry`]).
-    pub tile_geometry: Option<Vec<u8>>,
-}
-
 /// Builds rows of one dataset from the features of one file.
 pub struct RowBuilder {
     dataset: &'static Dataset,
     /// Field index by property name in ASCII lower case.
     by_name: foldhash::HashMap<String, usize>,
     source: Option<SourceCrs>,
-    check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>,
+    check: Option<std::sync::Arc<dyn RowCheck>>,
     validator: Option<std::sync::Arc<Validator>>,
     tile_geometry: bool,
 }
@@ -136,9 +119,10 @@ impl RowBuilder {
         Ok(RowBuilder { dataset, by_name, source, check: None, validator: None, tile_geometry: false })
     }
 
-    /// Adds the dataset-specific checks and normalisation of observations.
+    /// Adds the per-row check of the dataset's load hook (see `geosector_store::hook`), run on
+    /// the parsed fields before the geometry.
     #[must_use]
-    pub fn with_check(mut self, check: Option<std::sync::Arc<crate::monitoring::ObservationCheck>>) -> RowBuilder {
+    pub fn with_check(mut self, check: Option<std::sync::Arc<dyn RowCheck>>) -> RowBuilder {
         self.check = check;
         self
     }
@@ -212,7 +196,7 @@ impl RowBuilder {
         };
         let mut cells = self.cells(&properties).map_err(|(field, m)| fail(Some(&field), m))?;
         if let Some(check) = &self.check {
-            check.check(&mut cells).map_err(|(field, m)| fail(Some(&field), m))?;
+            check.check(&mut cells).map_err(|r| fail(Some(&r.column), r.message))?;
         }
         let mut row = Row { cells, geometry: None, source_srid: None, area_m2: None, bbox: None, tile_geometry: None };
         if let (Some(spec), Some(source)) = (self.dataset.geometry, &self.source) {

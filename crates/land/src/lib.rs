@@ -15,8 +15,7 @@ pub mod codes;
 pub mod rules;
 
 use geosector_domain::{
-    CellPyramid, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview, Partitioning,
-    TileDecl,
+    CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview, Partitioning, TileDecl,
 };
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
@@ -59,16 +58,18 @@ pub const PARCELS: Dataset = Dataset {
     rules: rules::PARCEL_RULES,
 };
 
-/// The parcels' land-use cells (`land.parcel_cells`, migration 0008), as a swap recomputes them:
-/// the same rule as `land.refresh_parcel_cells`.
-pub const PARCEL_CELLS: CellPyramid = CellPyramid {
+/// The parcels' land-use cells (`land.parcel_cells`, migration 0008): the tiles draw them below
+/// zoom 14 ([`PARCEL_TILES`]), and a swap recomputes them ([`PARCELS`]) by the same rule as
+/// `land.refresh_parcel_cells`.
+pub const PARCEL_CELLS: Overview = Overview {
     schema: "land",
     table: "parcel_cells",
     finest_zoom: 13,
-    cells_per_tile: 64,
+    class_column: "main_land_use",
+    count_column: "parcels",
+    area_column: "area_m2",
     class_field: "land_use_codes",
     area_fields: &["legal_area_m2", "declared_area_m2"],
-    class_column: "main_land_use",
     kept_rows_sql: "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b), main_land_use,
                            coalesce(computed_area_m2, legal_area_m2, declared_area_m2, 0)
                     FROM (SELECT box2d(geom) AS b, main_land_use, computed_area_m2, legal_area_m2, declared_area_m2
@@ -111,11 +112,7 @@ pub const PARCEL_TILES: TileDecl = TileDecl {
         "legal_area_m2",
     ]),
     detail_min_zoom: 14,
-    overview: Some(Overview {
-        schema: "land",
-        table: "parcel_cells",
-        properties: &[("main_land_use", T::Text), ("parcels", T::Integer), ("area_m2", T::Float)],
-    }),
+    overview: Some(PARCEL_CELLS),
 };
 
 /// Every importable dataset of the land sector.
@@ -159,6 +156,14 @@ mod tests {
         for d in super::DATASETS {
             d.check().unwrap();
         }
+    }
+
+    #[test]
+    fn the_overview_covers_every_zoom_below_the_detail() {
+        let tiles = super::PARCEL_TILES;
+        let cells = tiles.overview.expect("parcels have an overview");
+        assert_eq!(cells.finest_zoom + 1, tiles.detail_min_zoom);
+        assert!(super::PARCELS.partition.and_then(|p| p.cells).is_some_and(|c| c.table == cells.table));
     }
 
     #[test]

@@ -260,12 +260,12 @@ fn geometry_dimension(c: &Collection) -> u8 {
 /// Property types as tiles carry them (lists joined with `+`, dates as text): the declared tile
 /// properties, and those of the overview cells at the zooms below the detail.
 fn fields(c: &Collection) -> serde_json::Map<String, Value> {
-    let overview = c.decl.tiles.overview.map_or(&[][..], |o| o.properties);
+    let overview = c.decl.tiles.overview.map(|o| o.properties());
     c.plan
         .tile_properties
         .iter()
         .map(|p| (p.name, p.kind))
-        .chain(overview.iter().copied())
+        .chain(overview.into_iter().flatten())
         .map(|(name, kind)| {
             let kind = match kind {
                 FieldType::Integer | FieldType::Float => "number",

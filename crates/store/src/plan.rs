@@ -258,17 +258,18 @@ fn overview_sql(layer: &str, overview: &Overview) -> String {
     let size = 4096 / Overview::CELLS_PER_TILE;
     let n = Overview::CELLS_PER_TILE;
     let mut columns = String::new();
-    for (name, kind) in overview.properties {
+    for (name, kind) in overview.properties() {
         let column = quote_ident(name);
-        let _ = write!(columns, ", {} AS {column}", tile_value(&column, *kind));
+        let _ = write!(columns, ", {} AS {column}", tile_value(&column, kind));
     }
+    let [zoom, x, y] = [Overview::ZOOM_COLUMN, Overview::X_COLUMN, Overview::Y_COLUMN].map(quote_ident);
     format!(
         "SELECT ST_AsMVT(cells, '{layer}', 4096, 'mvt_geometry') FROM ( \
-           SELECT ST_ForcePolygonCCW(ST_MakeEnvelope((cell_x - $2::integer * {n}) * {size}, (cell_y - $3::integer * {n}) * {size}, \
-                                                     (cell_x - $2::integer * {n} + 1) * {size}, (cell_y - $3::integer * {n} + 1) * {size})) AS mvt_geometry{columns} \
+           SELECT ST_ForcePolygonCCW(ST_MakeEnvelope(({x} - $2::integer * {n}) * {size}, ({y} - $3::integer * {n}) * {size}, \
+                                                     ({x} - $2::integer * {n} + 1) * {size}, ({y} - $3::integer * {n} + 1) * {size})) AS mvt_geometry{columns} \
            FROM {schema}.{table} \
-           WHERE zoom = $1::integer AND cell_x BETWEEN $2::integer * {n} AND $2::integer * {n} + {last} \
-             AND cell_y BETWEEN $3::integer * {n} AND $3::integer * {n} + {last}) AS cells",
+           WHERE {zoom} = $1::integer AND {x} BETWEEN $2::integer * {n} AND $2::integer * {n} + {last} \
+             AND {y} BETWEEN $3::integer * {n} AND $3::integer * {n} + {last}) AS cells",
         layer = layer.replace('\'', "''"),
         schema = quote_ident(overview.schema),
         table = quote_ident(overview.table),
@@ -345,7 +346,13 @@ mod tests {
                 overview: Some(Overview {
                     schema: "land",
                     table: "parcel_cells",
-                    properties: &[("main_land_use", FieldType::Text)],
+                    finest_zoom: 13,
+                    class_column: "main_land_use",
+                    count_column: "parcels",
+                    area_column: "area_m2",
+                    class_field: "land_use_codes",
+                    area_fields: &[],
+                    kept_rows_sql: "",
                 }),
             },
             ..DECL

@@ -52,7 +52,8 @@ fn geometry_columns(headers: &[String]) -> Option<GeometryColumns> {
 /// # Errors
 /// [`ImportError::File`] when it cannot be read, [`ImportError::Malformed`] without a header.
 pub fn has_geometry_columns(path: &Path) -> Result<bool, ImportError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(super::open(path)?);
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(super::files::open(path)?);
     let headers = header_names(path, &mut reader)?;
     Ok(geometry_columns(&headers).is_some())
 }
@@ -106,7 +107,8 @@ fn record_geometry(
 /// header or is not CSV; errors from the sink.
 pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
     let malformed = |reason: String| ImportError::Malformed { path: path.to_owned(), reason };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(super::open(path)?);
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(super::files::open(path)?);
     let headers = header_names(path, &mut reader)?;
     let geometry_at = geometry_columns(&headers);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: geometry_at.is_some(), encoding: None })?;

@@ -75,7 +75,7 @@ impl DbfReader {
     /// header or an unknown `.cpg`.
     pub fn open(path: &Path, forced: Option<TextEncoding>, cpg: Option<&Path>) -> Result<DbfReader, ImportError> {
         let malformed = |reason: String| ImportError::Malformed { path: path.to_owned(), reason };
-        let file = super::open(path)?;
+        let file = super::files::open(path)?;
         let file_len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut head = [0u8; 32];

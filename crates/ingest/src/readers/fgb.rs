@@ -23,7 +23,7 @@ use crate::source::{ColumnValues, Columns, FeatureSink, Flow, Properties, RawBod
 /// index), [`ImportError::Crs`] for an unsupported declared CRS; errors from the sink.
 pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
     let malformed = |reason: String| ImportError::Malformed { path: path.to_owned(), reason };
-    let reader = FgbReader::open(BufReader::with_capacity(1 << 16, super::open(path)?))
+    let reader = FgbReader::open(BufReader::with_capacity(1 << 16, super::files::open(path)?))
         .map_err(|e| malformed(format!("not a readable FlatGeobuf file: {e}")))?;
     let header = reader.header();
     let declared_crs = match header.crs() {

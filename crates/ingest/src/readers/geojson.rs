@@ -22,7 +22,7 @@ use crate::source::{FeatureSink, Flow, RawBody, RawFeature, SourceInfo};
 /// [`ImportError::Malformed`] with the line and column for invalid JSON or a document that is
 /// not a FeatureCollection or Feature; errors from the sink.
 pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
-    let file = super::open(path)?;
+    let file = super::files::open(path)?;
     let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
     let mut state =
         State { path, file: path.into(), sink, index: 0, crs: None, began: false, stopped: false, error: None };
@@ -59,7 +59,7 @@ pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), Im
 /// # Errors
 /// [`ImportError::Malformed`] naming the line for a line that is not JSON; errors from the sink.
 pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
-    let mut reader = BufReader::with_capacity(1 << 16, super::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 16, super::files::open(path)?);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: true, encoding: None })?;
     let file: std::sync::Arc<Path> = path.into();
     let mut index = 0;
@@ -68,7 +68,7 @@ pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportErr
         line.clear();
         let read = reader
             .read_line(&mut line)
-            .map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
+            .map_err(|e| ImportError::File { path: path.to_owned(), reason: super::files::io_reason(&e) })?;
         if read == 0 {
             break;
         }

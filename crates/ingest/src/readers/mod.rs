@@ -5,6 +5,7 @@ pub mod csv;
 pub mod dbf;
 pub mod encoding;
 pub mod fgb;
+mod files;
 pub mod geojson;
 pub mod gpkg;
 pub mod prj;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use geosector_crs::Crs;
 
 pub use self::encoding::TextEncoding;
+pub use self::files::io_reason;
 use crate::error::ImportError;
 use crate::source::FeatureSink;
 
@@ -163,19 +165,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {
         }
     }
     Ok(())
-}
-
-/// A short, human reason for an I/O error.
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => e.to_string(),
-    }
-}
-
-pub(crate) fn open(path: &Path) -> Result<std::fs::File, ImportError> {
-    std::fs::File::open(path).map_err(|e| ImportError::File { path: path.to_owned(), reason: io_reason(&e) })
 }
 
 /// Test helpers of the reader modules.

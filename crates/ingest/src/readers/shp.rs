@@ -33,11 +33,11 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
         path: shp_path.clone(),
         reason: "no .dbf file beside it: a Shapefile's attributes are in its .dbf".into(),
     })?;
-    let file = super::open(&shp_path)?;
+    let file = super::files::open(&shp_path)?;
     let file_len = file
         .metadata()
         .map(|m| m.len())
-        .map_err(|e| ImportError::File { path: shp_path.clone(), reason: super::io_reason(&e) })?;
+        .map_err(|e| ImportError::File { path: shp_path.clone(), reason: super::files::io_reason(&e) })?;
     let mut shp = BufReader::with_capacity(1 << 16, file);
     let mut header = [0u8; 100];
     shp.read_exact(&mut header).map_err(|e| malformed(format!("no Shapefile header: {e}")))?;
@@ -51,7 +51,7 @@ pub fn read(path: &Path, encoding: Option<TextEncoding>, sink: &mut dyn FeatureS
         None => None,
         Some(prj) => {
             let wkt = std::fs::read(&prj)
-                .map_err(|e| ImportError::File { path: prj.clone(), reason: super::io_reason(&e) })?;
+                .map_err(|e| ImportError::File { path: prj.clone(), reason: super::files::io_reason(&e) })?;
             let wkt = String::from_utf8_lossy(&wkt);
             let crs = super::prj::crs_from_wkt(&wkt);
             if crs.is_none() {

@@ -43,13 +43,14 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     };
     let station = station_from_file_name(path).ok_or_else(name_error)?;
     let file_time = time_from_file_name(path).ok_or_else(name_error)?;
-    let reader = BufReader::new(super::open(path)?);
+    let reader = BufReader::new(super::files::open(path)?);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: false, encoding: None })?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
     let file: std::sync::Arc<Path> = path.into();
     let mut lines = 0;
     for (n, line) in reader.split(b'\n').enumerate() {
-        let bytes = line.map_err(|e| ImportError::File { path: path.to_owned(), reason: super::io_reason(&e) })?;
+        let bytes =
+            line.map_err(|e| ImportError::File { path: path.to_owned(), reason: super::files::io_reason(&e) })?;
         if bytes.contains(&0) {
             return Err(ImportError::Malformed {
                 path: path.to_owned(),

@@ -28,7 +28,7 @@ pub struct DatasetRules {
 /// A parsed rules file: settings by dataset id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RulesConfig {
-    /// Settings by dataset id (`land.parcels`).
+    /// Settings by dataset id (`<sector>.<dataset>`).
     pub datasets: BTreeMap<String, DatasetRules>,
 }
 

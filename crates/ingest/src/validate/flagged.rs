@@ -14,8 +14,8 @@ use geo_types::{Coord, Geometry, LineString, Polygon};
 use geozero::ToGeo;
 use serde_json::{json, Value};
 
-use super::Finding;
 use crate::error::ImportError;
+use crate::finding::Finding;
 
 /// A findings file being written.
 #[derive(Debug)]
@@ -127,7 +127,7 @@ mod tests {
 
     use super::*;
     use crate::error::Location;
-    use crate::validate::FindingKind;
+    use crate::finding::FindingKind;
 
     #[test]
     fn findings_stream_into_a_feature_collection() {

@@ -27,10 +27,11 @@ use geo_types::{Coord, Geometry};
 use geosector_domain::rules::{Check, FeatureRule, FeatureView, Params, RuleDecl, Severity};
 use geosector_domain::{CellValue, Dataset};
 
-use crate::error::{FeatureError, ImportError, Location};
+use crate::checked::Checked;
+use crate::error::{ImportError, Location};
+use crate::finding::{Finding, FindingKind, INPUT_RULE};
 use crate::overlaps::{Overlap, OverlapFinder};
 use crate::report::ImportReport;
-use crate::rows::Row;
 pub use config::RulesConfig;
 use units::{AdminUnits, Existence, Placement};
 
@@ -45,131 +46,6 @@ pub struct ValidationOptions {
     pub historical: bool,
     /// Write every finding as a GeoJSON feature to this file, as it is found.
     pub flagged: Option<PathBuf>,
-}
-
-/// What a finding did to its feature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FindingKind {
-    /// The feature is rejected (and so is the load).
-    Rejected,
-    /// The feature is loaded and reported.
-    Flagged,
-    /// The feature was repaired, loaded and reported.
-    Repaired,
-}
-
-impl FindingKind {
-    fn of(severity: Severity) -> FindingKind {
-        if severity == Severity::Reject {
-            FindingKind::Rejected
-        } else {
-            FindingKind::Flagged
-        }
-    }
-}
-
-/// Pseudo rule id for what the dataset declaration itself rejects (unparsable fields, wrong
-/// geometry kind, coordinates outside Vietnam).
-pub const INPUT_RULE: &str = "input";
-
-/// One broken rule on one feature, or on a pair of features.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Finding {
-    /// The rule id (`land.parcel_key_unique`), or [`INPUT_RULE`].
-    pub rule: &'static str,
-    /// Rejected, flagged or repaired.
-    pub kind: FindingKind,
-    /// The file of the feature.
-    pub file: PathBuf,
-    /// The feature's 0-based index in its file.
-    pub feature_index: u64,
-    /// The other feature of a pair (duplicate key, overlap): the one seen first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub other: Option<Location>,
-    /// The feature's key (for parcels `commune/sheet/parcel`), when the dataset has one.
-    pub key: Option<String>,
-    /// The field at fault, if one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// What is wrong, with the values involved.
-    pub message: String,
-    /// Where, as [lon, lat] in EPSG:4326, when the problem has a place (invalid geometry,
-    /// overlap).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<[f64; 2]>,
-    /// The area involved in m² (overlaps).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub area_m2: Option<f64>,
-}
-
-impl Finding {
-    /// A finding on one feature.
-    pub fn new(rule: &'static str, kind: FindingKind, location: &Location, message: String) -> Finding {
-        Finding {
-            rule,
-            kind,
-            file: location.file.to_path_buf(),
-            feature_index: location.index,
-            other: None,
-            key: None,
-            field: None,
-            message,
-            at: None,
-            area_m2: None,
-        }
-    }
-
-    /// A finding on a pair: feature `a` against `b`, e.g. `a` overlaps `b` by `area_m2` at `at`.
-    pub fn pair(rule: &'static str, kind: FindingKind, a: &Location, b: &Location, message: String) -> Finding {
-        Finding { other: Some(b.clone()), ..Finding::new(rule, kind, a, message) }
-    }
-}
-
-/// A feature after the per-feature rules: its row (unless it could not be built), why it is
-/// rejected (if it is), what was found, and what the whole-load rules need.
-#[derive(Debug)]
-pub struct Checked {
-    /// Where the feature comes from.
-    pub location: Location,
-    /// The row; present for features rejected by a rule too (for the geometry of the report).
-    pub row: Option<Row>,
-    /// Why the feature is rejected.
-    pub error: Option<FeatureError>,
-    /// The findings, in rule order.
-    pub findings: Vec<Finding>,
-    /// Hash of the feature's unique key (when a `UniqueKey` rule is on).
-    pub key_hash: Option<u64>,
-    /// Rules that could not be checked on this feature (e.g. a date before the reference data).
-    pub unchecked: Vec<&'static str>,
-    /// The polygons in lon/lat, kept by the row builder for the overlap check (when it runs).
-    pub polygons: Option<geo_types::MultiPolygon<f64>>,
-}
-
-impl Checked {
-    /// The row, or why it is rejected.
-    ///
-    /// # Errors
-    /// The feature's [`FeatureError`].
-    pub fn into_result(self) -> Result<Row, FeatureError> {
-        match (self.error, self.row) {
-            (Some(e), _) => Err(e),
-            (None, Some(row)) => Ok(row),
-            (None, None) => {
-                Err(FeatureError { location: self.location, field: None, message: "no row was built".into() })
-            }
-        }
-    }
-
-    fn reject_by(&mut self, finding: &Finding) {
-        if self.error.is_none() {
-            self.error = Some(FeatureError {
-                location: self.location.clone(),
-                field: finding.field.clone(),
-                message: format!("{}: {}", finding.rule, finding.message),
-            });
-        }
-    }
 }
 
 /// One declared rule with the severity in force.
@@ -534,7 +410,7 @@ impl Session {
         let mut unique = None;
         if let Some(v) = &validator {
             for rule in &v.rules {
-                report.add_rule(rule);
+                report.add_rule(rule.decl, rule.severity.as_str(), rule.skipped.clone());
             }
             unique =
                 v.running().find(|r| matches!(r.decl.check, Check::UniqueKey { .. })).map(|r| (r.decl.id, r.severity));
@@ -693,6 +569,7 @@ pub(crate) mod tests {
     use geosector_domain::CellValue as V;
 
     use super::*;
+    use crate::checked::Row;
 
     fn loc(index: u64) -> Location {
         Location { file: PathBuf::from("parcels.geojson").into(), index, is_line: false }

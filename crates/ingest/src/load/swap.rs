@@ -5,7 +5,7 @@
 //! (`<table>_load_<backend pid>`), not a temporary staging table: once accepted, the rows of
 //! each partition key get their indexes built in bulk, and the old partition is detached and
 //! dropped and the new one attached under its name. The version bump, the changed extent and
-//! the overview cells (`crate::overview`), which triggers do for ordinary writes, are done
+//! the overview cells ([`super::overview`]), which triggers do for ordinary writes, are done
 //! here. The swap happens in the caller's transaction: a rollback or a crash leaves the old
 //! partitions in place.
 //!
@@ -28,9 +28,9 @@ use geosector_domain::{CellValue, Dataset, Partitioning};
 use geosector_store::quote_ident;
 use tokio_postgres::{GenericClient, Transaction};
 
+use super::overview::CellCounts;
+use crate::checked::Row;
 use crate::error::ImportError;
-use crate::overview::CellCounts;
-use crate::rows::Row;
 
 /// The partition key of each row: the 2025 province of its commune.
 #[derive(Debug)]

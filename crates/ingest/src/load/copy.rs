@@ -22,8 +22,8 @@ use geosector_store::values::{Cell, Ewkb};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{CopyInSink, Transaction};
 
+use crate::checked::Row;
 use crate::error::ImportError;
-use crate::rows::Row;
 
 /// The header of binary COPY data: signature, flags, header extension length.
 const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";

@@ -1,7 +1,7 @@
-//! The tile overview cells of a partitioned dataset, recomputed after a partition swap
-//! ([`geosector_domain::CellPyramid`]; `land.parcel_cells`, migration 0008).
+//! The tile overview cells of a partitioned dataset, recomputed after a partition swap (the
+//! dataset's [`geosector_domain::Overview`], the declaration the tiles draw from too).
 //!
-//! Ordinary writes keep the cells in step through triggers (`land.refresh_parcel_cells`), which
+//! Ordinary writes keep the cells in step through the sector migration's triggers, which
 //! read back every parcel of the changed box: for a province of a million parcels that is most
 //! of an import's time. A swap fires no trigger, and the importer has every row it loads in
 //! hand, so it counts them per finest cell and class as it COPYs them ([`CellCounts::add`]);
@@ -23,14 +23,15 @@
 use foldhash::HashMap;
 
 use geo_types::Coord;
-use geosector_domain::{CellPyramid, CellValue, Dataset};
+use geosector_domain::{CellValue, Dataset, Overview};
+use geosector_store::quote_ident;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
+use crate::checked::Row;
 use crate::error::ImportError;
 use crate::geometry::web_mercator;
-use crate::rows::Row;
 
 /// Half the side of the Web Mercator square, metres.
 const HALF: f64 = 20_037_508.342_789_244;
@@ -153,10 +154,49 @@ impl CellLocator {
     }
 }
 
+/// The statements on a cell table, built once per swap from the overview declaration: the
+/// table and every column quoted from it (`$1` is always the zoom).
+#[derive(Debug)]
+struct CellSql {
+    /// The quoted, schema-qualified table, for the log.
+    table: String,
+    /// The cells of a zoom in a range of cells (`$2..$5`: x0, x1, y0, y1).
+    range: String,
+    /// The cells of a zoom in a range of cells (`$2..$5`) but not in an inner one (`$6..$9`).
+    border: String,
+    /// Deletes the cells of a zoom in a range (`$2..$5`).
+    delete_range: String,
+    /// Deletes the cells of a zoom listed by x (`$2`) and y (`$3`) arrays.
+    delete_cells: String,
+    /// COPYs cells in: zoom, x, y, class, count, area.
+    copy: String,
+}
+
+impl CellSql {
+    fn new(overview: &Overview) -> CellSql {
+        let table = format!("{}.{}", quote_ident(overview.schema), quote_ident(overview.table));
+        let [zoom, x, y] = [Overview::ZOOM_COLUMN, Overview::X_COLUMN, Overview::Y_COLUMN].map(quote_ident);
+        let [class, count, area] =
+            [overview.class_column, overview.count_column, overview.area_column].map(quote_ident);
+        let in_range = format!("{zoom} = $1 AND {x} BETWEEN $2 AND $3 AND {y} BETWEEN $4 AND $5");
+        let select = format!("SELECT {x}, {y}, {class}, {count}, {area} FROM {table}");
+        CellSql {
+            range: format!("{select} WHERE {in_range}"),
+            border: format!("{select} WHERE {in_range} AND NOT ({x} BETWEEN $6 AND $7 AND {y} BETWEEN $8 AND $9)"),
+            delete_range: format!("DELETE FROM {table} WHERE {in_range}"),
+            delete_cells: format!(
+                "DELETE FROM {table} WHERE {zoom} = $1 AND ({x}, {y}) IN (SELECT * FROM unnest($2::integer[], $3::integer[]))"
+            ),
+            copy: format!("COPY {table} ({zoom}, {x}, {y}, {class}, {count}, {area}) FROM STDIN (FORMAT binary)"),
+            table,
+        }
+    }
+}
+
 /// Rows counted per finest cell and class, for a swap's overview.
 #[derive(Debug)]
 pub(crate) struct CellCounts {
-    pyramid: CellPyramid,
+    pyramid: Overview,
     class_index: usize,
     area_indexes: Vec<usize>,
     classes: Vec<String>,
@@ -165,8 +205,8 @@ pub(crate) struct CellCounts {
 }
 
 /// Cells a side of the grid of `zoom`.
-fn cells_across(pyramid: &CellPyramid, zoom: u8) -> f64 {
-    f64::from(pyramid.cells_per_tile) * 2f64.powi(i32::from(zoom))
+fn cells_across(zoom: u8) -> f64 {
+    f64::from(Overview::CELLS_PER_TILE) * 2f64.powi(i32::from(zoom))
 }
 
 impl CellCounts {
@@ -213,7 +253,7 @@ impl CellCounts {
 
     /// Where the checking workers find each row's finest cell, for [`CellCounts::add`].
     pub(crate) fn locator(&self) -> CellLocator {
-        CellLocator { n: cells_across(&self.pyramid, self.pyramid.finest_zoom) }
+        CellLocator { n: cells_across(self.pyramid.finest_zoom) }
     }
 
     /// Counts one loaded row in its finest cell (from [`CellLocator::cell`]; rows without a
@@ -278,12 +318,10 @@ impl CellCounts {
         replaced: &[String],
     ) -> Result<u64, ImportError> {
         let pyramid = self.pyramid;
-        let table =
-            format!("{}.{}", geosector_store::quote_ident(pyramid.schema), geosector_store::quote_ident(pyramid.table));
-        let class_column = geosector_store::quote_ident(pyramid.class_column);
+        let sql = CellSql::new(&pyramid);
         let mercator = mercator_box(changed);
         let finest = pyramid.finest_zoom;
-        let n = cells_across(&pyramid, finest);
+        let n = cells_across(finest);
         let range = CellRange::of(mercator, n);
 
         // The rows of the partitions kept whose cell is in the changed range.
@@ -313,16 +351,12 @@ impl CellCounts {
         for zoom in (0..finest).rev() {
             let Some((_, finer, level)) = levels.last() else { break };
             let finer = *finer;
-            let coarse = CellRange::of(mercator, cells_across(&pyramid, zoom));
+            let coarse = CellRange::of(mercator, cells_across(zoom));
             let children =
                 CellRange { x0: 2 * coarse.x0, x1: 2 * coarse.x1 + 1, y0: 2 * coarse.y0, y1: 2 * coarse.y1 + 1 };
             let border = tx
                 .query(
-                    &format!(
-                        "SELECT cell_x, cell_y, {class_column}, parcels, area_m2 FROM {table}
-                         WHERE zoom = $1 AND cell_x BETWEEN $2 AND $3 AND cell_y BETWEEN $4 AND $5
-                           AND NOT (cell_x BETWEEN $6 AND $7 AND cell_y BETWEEN $8 AND $9)"
-                    ),
+                    &sql.border,
                     &[
                         &i16::from(zoom + 1),
                         &children.x0,
@@ -366,31 +400,18 @@ impl CellCounts {
         let (mut deleted, mut kept) = (0, 0);
         for (zoom, range, mut cells) in levels {
             let zoom = i16::from(zoom);
-            let (same, stale) = self.compare_stored(tx, &table, &class_column, zoom, range, &cells).await?;
+            let (same, stale) = self.compare_stored(tx, &sql.range, zoom, range, &cells).await?;
             if stale.0.len() > same.len() {
                 // Mostly new: clearing the range is much cheaper than deleting cell by cell.
                 deleted += stale.0.len() + same.len();
-                tx.execute(
-                    &format!(
-                        "DELETE FROM {table} WHERE zoom = $1 AND cell_x BETWEEN $2 AND $3 AND cell_y BETWEEN $4 AND $5"
-                    ),
-                    &[&zoom, &range.x0, &range.x1, &range.y0, &range.y1],
-                )
-                .await?;
+                tx.execute(&sql.delete_range, &[&zoom, &range.x0, &range.x1, &range.y0, &range.y1]).await?;
             } else if !stale.0.is_empty() {
                 kept += same.len();
                 deleted += stale.0.len();
                 for at in &same {
                     cells.remove(at);
                 }
-                tx.execute(
-                    &format!(
-                        "DELETE FROM {table} WHERE zoom = $1
-                         AND (cell_x, cell_y) IN (SELECT * FROM unnest($2::integer[], $3::integer[]))"
-                    ),
-                    &[&zoom, &stale.0, &stale.1],
-                )
-                .await?;
+                tx.execute(&sql.delete_cells, &[&zoom, &stale.0, &stale.1]).await?;
             } else {
                 kept += same.len();
                 for at in &same {
@@ -401,11 +422,7 @@ impl CellCounts {
             cells.sort_unstable_by_key(|(at, _)| *at); // primary key order: appends to the index
             written.push((zoom, cells));
         }
-        let sink = tx
-            .copy_in(&format!(
-                "COPY {table} (zoom, cell_x, cell_y, {class_column}, parcels, area_m2) FROM STDIN (FORMAT binary)"
-            ))
-            .await?;
+        let sink = tx.copy_in(&sql.copy).await?;
         let writer =
             BinaryCopyInWriter::new(sink, &[Type::INT2, Type::INT4, Type::INT4, Type::TEXT, Type::INT4, Type::FLOAT8]);
         futures_util::pin_mut!(writer);
@@ -417,7 +434,7 @@ impl CellCounts {
             }
         }
         let written = writer.finish().await?;
-        tracing::info!(table = %table, kept, deleted, written, "overview cells of the swapped area");
+        tracing::info!(table = %sql.table, kept, deleted, written, "overview cells of the swapped area");
         Ok(written)
     }
 
@@ -427,8 +444,7 @@ impl CellCounts {
     async fn compare_stored(
         &self,
         tx: &Transaction<'_>,
-        table: &str,
-        class_column: &str,
+        range_sql: &str,
         zoom: i16,
         range: CellRange,
         cells: &HashMap<(i32, i32), Cell>,
@@ -436,10 +452,7 @@ impl CellCounts {
         use futures_util::TryStreamExt;
         let stored = tx
             .query_raw(
-                &format!(
-                    "SELECT cell_x, cell_y, {class_column}, parcels, area_m2 FROM {table}
-                     WHERE zoom = $1 AND cell_x BETWEEN $2 AND $3 AND cell_y BETWEEN $4 AND $5"
-                ),
+                range_sql,
                 [&zoom as &(dyn tokio_postgres::types::ToSql + Sync), &range.x0, &range.x1, &range.y0, &range.y1],
             )
             .await?;
@@ -468,6 +481,57 @@ impl CellCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use geosector_domain::{Field, FieldType, Partitioning};
+
+    const CELLS: Overview = Overview {
+        schema: "test",
+        table: "cells",
+        finest_zoom: 13,
+        class_column: "main_class",
+        count_column: "rows",
+        area_column: "area_m2",
+        class_field: "classes",
+        area_fields: &["declared_area_m2"],
+        kept_rows_sql: "",
+    };
+
+    /// A partitioned dataset with overview cells, declared here so that the tests name no sector.
+    const TEST_PARCELS: Dataset = Dataset {
+        id: "test.parcels",
+        description: "",
+        schema: "test",
+        table: "parcels",
+        fields: &[
+            Field::new("commune_code", &["commune_code"], FieldType::Code { digits: 5 }, true),
+            Field::new("classes", &["classes"], FieldType::TextList, true),
+            Field::new("declared_area_m2", &["declared_area_m2"], FieldType::Float, false),
+        ],
+        geometry: None,
+        conflict_key: None,
+        prepare_sql: None,
+        partition: Some(Partitioning {
+            column: "province_code",
+            commune_field: "commune_code",
+            cells: Some(CELLS),
+            tile_geometry_column: None,
+            first_element_column: None,
+        }),
+        rules: &[],
+    };
+
+    #[test]
+    fn statements_quote_the_declared_table_and_columns() {
+        let sql = CellSql::new(&CELLS);
+        assert_eq!(
+            sql.copy,
+            "COPY \"test\".\"cells\" (\"zoom\", \"cell_x\", \"cell_y\", \"main_class\", \"rows\", \"area_m2\") FROM STDIN (FORMAT binary)"
+        );
+        assert!(sql.border.starts_with(
+            "SELECT \"cell_x\", \"cell_y\", \"main_class\", \"rows\", \"area_m2\" FROM \"test\".\"cells\" WHERE \"zoom\" = $1"
+        ));
+        assert!(sql.border.ends_with("AND NOT (\"cell_x\" BETWEEN $6 AND $7 AND \"cell_y\" BETWEEN $8 AND $9)"));
+    }
 
     #[test]
     fn mercator_is_epsg_3857() {
@@ -504,8 +568,7 @@ mod tests {
 
     #[test]
     fn a_cell_takes_the_class_of_the_largest_area_ties_to_the_smallest_class() {
-        let dataset = Box::leak(Box::new(geosector_land::PARCELS));
-        let mut counts = CellCounts::new(dataset).unwrap().expect("parcels have overview cells");
+        let mut counts = CellCounts::new(&TEST_PARCELS).unwrap().expect("the dataset has overview cells");
         counts.count((1, 1), "ONT", 100.0);
         counts.count((1, 1), "LUC", 60.0);
         counts.count((1, 1), "LUC", 60.0);

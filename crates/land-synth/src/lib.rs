@@ -1,4 +1,9 @@
-//! Deterministic, real-shaped synthetic cadastral parcels for samples, tests and benchmarks.
+//! Deterministic, real-shaped synthetic cadastral parcels for samples, tests and benchmarks
+//! (`geosector sample-data`, the import benchmarks, the overlap check's tests).
+//!
+//! A crate of its own, beside the land sector's declarations (`geosector-land`) rather than in
+//! them: it needs geometry and file writers (geo, FlatGeobuf), which a declarations crate does
+//! not, and the importer (`geosector-ingest`) must not carry a sector's data generator.
 //!
 //! Parcels are a gap-free, overlap-free tessellation laid out in VN-2000 TM-3 105°00′
 //! (EPSG:5897, k = 0.9999), the CRS of Hà Nội's cadastral maps: a jittered grid of cells about

@@ -1,14 +1,17 @@
-//! What an import of `environment.observations` does beyond the generic load.
+//! The environment sector's load hook ([`ObservationsHook`]): what an import of
+//! `environment.observations` does beyond the generic load, called by the importer through
+//! [`geosector_store::hook::LoadHook`].
 //!
-//! - Before reading: the known station codes are fetched, so every line is checked against
-//!   them ([`ObservationCheck`]): the station exists, the parameter symbol and unit are known and
-//!   normalised (`PM2,5` → `PM2.5`, mg/m³ → µg/m³, see `geosector_environment::parameters`),
-//!   the value is sensible, the time is not in the future, the status is 00/01/02 (00 when a
-//!   manual sample gives none).
-//! - After the rows move into the live table, in the same transaction: [`refresh_indices`]
-//!   recomputes VN_AQI (hourly with NowCast, daily) and VN_WQI with the pure functions of
-//!   `geosector_environment` for exactly what the import touched, and the latest values on the
-//!   stations. The indices are never out of step with the observations: both commit together.
+//! - Before reading ([`LoadHook::prepare`]): the known station codes are fetched, so every line
+//!   is checked against them ([`ObservationCheck`], run by the import's workers): the station
+//!   exists, the parameter symbol and unit are known and normalised (`PM2,5` → `PM2.5`, mg/m³ →
+//!   µg/m³, see [`crate::parameters`]), the value is sensible, the time is not in the future,
+//!   the status is 00/01/02 (00 when a manual sample gives none).
+//! - After the rows move into the live table, in the same transaction
+//!   ([`LoadHook::after_move`]): [`refresh_indices`] recomputes VN_AQI (hourly with NowCast,
+//!   daily) and VN_WQI with the pure functions of [`crate::aqi`] and [`crate::wqi`] for exactly
+//!   what the import touched, and the latest values on the stations. The indices are never out
+//!   of step with the observations: both commit together, and a failure rolls both back.
 //!
 //! "Touched", per station: the hours from the first to the last staged observation plus the
 //! NowCast window after them (an hour's NowCast reads the 11 hours before it), the local days
@@ -16,20 +19,69 @@
 //! status-00 values count.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use geosector_domain::{CellValue, Dataset};
-use geosector_environment::aqi::{self, AqiValue, HourlySeries, Pollutant};
-use geosector_environment::parameters::{self, Field};
-use geosector_environment::wqi::{self, Group};
-use geosector_environment::IndexConfig;
+use geosector_store::hook::{HookError, HookFuture, HookReport, LoadHook, RowCheck, RowRejection};
 use tokio_postgres::Transaction;
 
-use crate::error::ImportError;
+use crate::aqi::{self, AqiValue, HourlySeries, Pollutant};
+use crate::parameters::{self, Field};
+use crate::wqi::{self, Group};
+use crate::IndexConfig;
 
-/// Whether a dataset is the observations dataset this module serves.
+/// Whether a dataset is the observations dataset this hook serves.
 pub fn is_observations(dataset: &Dataset) -> bool {
-    dataset.id == geosector_environment::OBSERVATIONS.id
+    dataset.id == crate::OBSERVATIONS.id
+}
+
+/// The load hook of `environment.observations`, with the VN_AQI / VN_WQI settings in force
+/// (`geosector import --index-config`).
+#[derive(Debug, Clone, Default)]
+pub struct ObservationsHook {
+    config: IndexConfig,
+}
+
+impl ObservationsHook {
+    /// The hook, computing the indices with `config`.
+    pub fn new(config: IndexConfig) -> ObservationsHook {
+        ObservationsHook { config }
+    }
+
+    /// The hook for `dataset` when it is the observations dataset, else `None`.
+    pub fn for_dataset(dataset: &Dataset, config: IndexConfig) -> Option<ObservationsHook> {
+        is_observations(dataset).then(|| ObservationsHook::new(config))
+    }
+}
+
+impl LoadHook for ObservationsHook {
+    fn prepare<'a>(
+        &'a self,
+        tx: &'a Transaction<'_>,
+        dataset: &'static Dataset,
+    ) -> HookFuture<'a, Option<Arc<dyn RowCheck>>> {
+        Box::pin(async move {
+            let check = ObservationCheck::prepare(tx, dataset).await?;
+            Ok(check.map(|c| Arc::new(c) as Arc<dyn RowCheck>))
+        })
+    }
+
+    fn after_move<'a>(
+        &'a self,
+        tx: &'a Transaction<'_>,
+        staging: Option<&'a str>,
+    ) -> HookFuture<'a, Option<HookReport>> {
+        Box::pin(async move {
+            let staging = staging.ok_or_else(|| {
+                HookError::Failed(
+                    "the observations' indices need the staged rows, and observations are never swapped in".into(),
+                )
+            })?;
+            let refreshed = refresh_indices(tx, &self.config, staging).await?;
+            Ok(Some(refreshed.report()))
+        })
+    }
 }
 
 /// Per-line checks and normalisation of observations, shared read-only by the rayon workers.
@@ -45,7 +97,7 @@ impl ObservationCheck {
     ///
     /// # Errors
     /// A database error.
-    pub async fn prepare(tx: &Transaction<'_>, dataset: &Dataset) -> Result<Option<ObservationCheck>, ImportError> {
+    pub async fn prepare(tx: &Transaction<'_>, dataset: &Dataset) -> Result<Option<ObservationCheck>, HookError> {
         if !is_observations(dataset) {
             return Ok(None);
         }
@@ -64,17 +116,16 @@ impl ObservationCheck {
         let columns = ["station_code", "parameter", "value", "unit", "observed_at", "status"].map(position);
         ObservationCheck { stations, now, columns }
     }
+}
 
+impl RowCheck for ObservationCheck {
     /// Checks and normalises one row's cells in place.
-    ///
-    /// # Errors
-    /// The column at fault and why.
-    pub fn check(&self, cells: &mut [CellValue]) -> Result<(), (String, String)> {
+    fn check(&self, cells: &mut [CellValue]) -> Result<(), RowRejection> {
         let [station, parameter, value, unit, time, status] = self.columns;
         if cells.len() <= [station, parameter, value, unit, time, status].into_iter().max().unwrap_or(0) {
-            return Err(("station_code".into(), "the row does not have the observation columns".into()));
+            return Err(RowRejection::new("station_code", "the row does not have the observation columns".into()));
         }
-        let fail = |field: &str, message: String| Err((field.to_owned(), message));
+        let fail = |field: &str, message: String| Err(RowRejection::new(field, message));
         if let CellValue::Text(code) = &cells[station] {
             if !self.stations.contains(code) {
                 return fail(
@@ -96,7 +147,7 @@ impl ObservationCheck {
                 Field::Unit => "unit",
                 Field::Value => "value",
             };
-            (name.to_owned(), message)
+            RowRejection::new(name, message)
         })?;
         cells[parameter] = CellValue::Text(n.parameter.to_owned());
         cells[value] = CellValue::Float(n.value);
@@ -116,7 +167,7 @@ impl ObservationCheck {
 }
 
 /// What [`refresh_indices`] recomputed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexRefresh {
     /// Stations touched.
     pub stations: u64,
@@ -126,6 +177,24 @@ pub struct IndexRefresh {
     pub aqi_days: u64,
     /// WQI values written.
     pub wqi_samples: u64,
+}
+
+impl IndexRefresh {
+    /// The import report's section (JSON key `indices`) and summary line.
+    pub fn report(&self) -> HookReport {
+        HookReport {
+            json: vec![
+                ("stations", self.stations.into()),
+                ("aqi_hours", self.aqi_hours.into()),
+                ("aqi_days", self.aqi_days.into()),
+                ("wqi_samples", self.wqi_samples.into()),
+            ],
+            line: format!(
+                "indices: {} stations, {} hourly and {} daily VN_AQI, {} VN_WQI values written",
+                self.stations, self.aqi_hours, self.aqi_days, self.wqi_samples
+            ),
+        }
+    }
 }
 
 fn hour_of(t: DateTime<Utc>) -> i64 {
@@ -170,21 +239,27 @@ impl<K> AqiRows<K> {
     }
 }
 
-/// Recomputes the indices the staged rows (table `geosector_staging`) touched, inside the
-/// import's transaction, and the latest values on the stations.
+/// Recomputes the indices the staged rows (the table `staging`, a quoted name the importer
+/// gives) touched, inside the import's transaction, and the latest values on the stations.
 ///
 /// # Errors
 /// A database error; the import is then rolled back.
-pub async fn refresh_indices(tx: &Transaction<'_>, cfg: &IndexConfig) -> Result<IndexRefresh, ImportError> {
+pub async fn refresh_indices(
+    tx: &Transaction<'_>,
+    cfg: &IndexConfig,
+    staging: &str,
+) -> Result<IndexRefresh, HookError> {
     let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
     let wqi_params: Vec<&str> = cfg.wqi.curves.keys().map(String::as_str).collect();
     let touched = tx
         .query(
-            "SELECT station_code,
-                    min(observed_at) FILTER (WHERE parameter = ANY($1)),
-                    max(observed_at) FILTER (WHERE parameter = ANY($1)),
-                    coalesce(array_agg(DISTINCT observed_at) FILTER (WHERE parameter = ANY($2)), '{}')
-             FROM geosector_staging GROUP BY station_code ORDER BY station_code",
+            &format!(
+                "SELECT station_code,
+                        min(observed_at) FILTER (WHERE parameter = ANY($1)),
+                        max(observed_at) FILTER (WHERE parameter = ANY($1)),
+                        coalesce(array_agg(DISTINCT observed_at) FILTER (WHERE parameter = ANY($2)), '{{}}')
+                 FROM {staging} GROUP BY station_code ORDER BY station_code"
+            ),
             &[&aqi_params, &wqi_params],
         )
         .await?;
@@ -295,7 +370,7 @@ async fn write_aqi<K: tokio_postgres::types::ToSql + Sync>(
     station: &str,
     rows: &AqiRows<K>,
     range: (&(dyn tokio_postgres::types::ToSql + Sync), &(dyn tokio_postgres::types::ToSql + Sync)),
-) -> Result<u64, ImportError> {
+) -> Result<u64, HookError> {
     let [s0, s1, s2, s3, s4, s5] = &rows.sub;
     tx.execute(
         &format!(
@@ -334,7 +409,7 @@ async fn refresh_wqi(
     station: &str,
     times: &[DateTime<Utc>],
     cfg: &IndexConfig,
-) -> Result<u64, ImportError> {
+) -> Result<u64, HookError> {
     let rows = tx
         .query(
             "SELECT observed_at, parameter, value FROM environment.observations
@@ -391,7 +466,7 @@ mod tests {
     use super::*;
 
     fn check() -> ObservationCheck {
-        ObservationCheck::new(HashSet::from(["S1".to_owned()]), Utc::now(), &geosector_environment::OBSERVATIONS)
+        ObservationCheck::new(HashSet::from(["S1".to_owned()]), Utc::now(), &crate::OBSERVATIONS)
     }
 
     fn cells(station: &str, parameter: &str, value: f64, unit: &str, status: Option<&str>) -> Vec<CellValue> {
@@ -420,7 +495,7 @@ mod tests {
 
     #[test]
     fn bad_rows_name_the_column() {
-        let field = |mut row: Vec<CellValue>| check().check(&mut row).unwrap_err().0;
+        let field = |mut row: Vec<CellValue>| check().check(&mut row).unwrap_err().column;
         assert_eq!(field(cells("S9", "PM10", 1.0, "ug/m3", None)), "station_code");
         assert_eq!(field(cells("S1", "XYZ", 1.0, "ug/m3", None)), "parameter");
         assert_eq!(field(cells("S1", "PM10", 1.0, "mg/L", None)), "unit");
@@ -428,7 +503,23 @@ mod tests {
         assert_eq!(field(cells("S1", "PM10", 1.0, "ug/m3", Some("7"))), "status");
         let mut future = cells("S1", "PM10", 1.0, "ug/m3", None);
         future[4] = CellValue::Timestamp((Utc::now() + chrono::Duration::days(2)).fixed_offset());
-        assert_eq!(check().check(&mut future).unwrap_err().0, "observed_at");
+        assert_eq!(check().check(&mut future).unwrap_err().column, "observed_at");
+    }
+
+    #[test]
+    fn the_report_section_keeps_its_members_and_line() {
+        let refresh = IndexRefresh { stations: 2, aqi_hours: 30, aqi_days: 3, wqi_samples: 1 };
+        let report = refresh.report();
+        let names: Vec<&str> = report.json.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["stations", "aqi_hours", "aqi_days", "wqi_samples"]);
+        assert_eq!(report.json[1].1, serde_json::json!(30));
+        assert_eq!(report.line, "indices: 2 stations, 30 hourly and 3 daily VN_AQI, 1 VN_WQI values written");
+    }
+
+    #[test]
+    fn the_hook_is_only_for_observations() {
+        assert!(ObservationsHook::for_dataset(&crate::OBSERVATIONS, IndexConfig::default()).is_some());
+        assert!(ObservationsHook::for_dataset(&crate::STATIONS, IndexConfig::default()).is_none());
     }
 
     #[test]

@@ -1,0 +1,20 @@
+//! Opening input files, shared by every reader: the error names the file and says why in a few
+//! words. A leaf module, so the readers and their parent module do not use each other for it.
+
+use std::path::Path;
+
+use crate::error::ImportError;
+
+/// A short, human reason for an I/O error.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// Opens a file for reading; the error names it.
+pub(crate) fn open(path: &Path) -> Result<std::fs::File, ImportError> {
+    std::fs::File::open(path).map_err(|e| ImportError::File { path: path.to_owned(), reason: io_reason(&e) })
+}
