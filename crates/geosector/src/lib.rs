@@ -4,6 +4,11 @@
 //!
 //! The OGC CQL2 conformance datasets (`geosector-conformance`) join the catalogue only when
 //! `GEOSECTOR_CONFORMANCE_DATASETS=1` is set; they exist for the test suite.
+//!
+//! [`seed`] is the HTTP client of `geosector tiles seed`: a client of the server, so it lives
+//! here rather than in the server crate.
+
+pub mod seed;
 
 use geosector_domain::{CollectionDecl, Dataset};
 

@@ -278,7 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let (Ok(z0), Ok(z1)) = zooms else { bail!("--zoom: expected a range such as 8-14, got {zoom}") };
             let bbox: [f64; 4] = bbox.try_into().map_err(|_| anyhow::anyhow!("--bbox: expected four numbers"))?;
-            let options = geosector_server::seed::SeedOptions {
+            let options = geosector::seed::SeedOptions {
                 base_url: url,
                 collections,
                 bbox,
@@ -287,7 +287,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 progress: true,
             };
             let started = std::time::Instant::now();
-            let report = tokio::task::spawn_blocking(move || geosector_server::seed::seed(&options))
+            let report = tokio::task::spawn_blocking(move || geosector::seed::seed(&options))
                 .await?
                 .map_err(|e| anyhow::anyhow!(e))?;
             say(&format!(

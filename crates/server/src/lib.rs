@@ -19,7 +19,6 @@ pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod peer;
-pub mod seed;
 pub mod style;
 pub mod tilecache;
 pub mod tiles;
