@@ -14,11 +14,13 @@
 pub mod aqi;
 pub mod config;
 pub mod parameters;
+pub mod series;
+pub mod style;
 pub mod wqi;
 
 pub use config::IndexConfig;
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, TileDecl};
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl, TileDecl};
 
 /// Status codes of TT 10/2021: 00 measuring, 01 calibrating, 02 device error.
 pub const OBSERVATION_STATUS: &[(&str, &str)] = &[("00", "measuring"), ("01", "calibrating"), ("02", "device error")];
@@ -187,6 +189,10 @@ const STATION_INDEX_COLUMNS: &[(&str, T)] = &[
 
 const TIME_SERIES: TileDecl = TileDecl::ALL;
 
+/// The sector: collections `environment.*`, titled on the map and in the styles.
+pub const SECTOR: SectorDecl =
+    SectorDecl { id: "environment", title_vi: "Quan trắc môi trường", title_en: "Environmental monitoring" };
+
 /// The environment sector's published collections. Stations carry their latest AQI/WQI, level
 /// and colour (tiles are styled by `aqi_colour`); observations and the index tables are
 /// collections without geometry, filtered by `datetime`, `station_code` and `parameter`.
@@ -203,6 +209,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: STATION_INDEX_COLUMNS,
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::STATIONS),
+        series: Some(&series::STATIONS),
     },
     CollectionDecl {
         id: "environment.observations",
@@ -216,6 +224,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("observed_at"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.aqi_hourly",
@@ -229,6 +239,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("observed_at"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.aqi_daily",
@@ -242,6 +254,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("day"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.wqi",
@@ -255,6 +269,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("observed_at"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.pollution_sources",
@@ -268,6 +284,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::POLLUTION_SOURCES),
+        series: None,
     },
 ];
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use geosector::{collections, datasets};
+use geosector::{collections, datasets, sectors};
 use geosector_ingest::readers::Format;
 use geosector_ingest::synth::{ParcelGenerator, ParcelOptions, SynthFormat};
 use geosector_ingest::validate::{RulesConfig, ValidationOptions};
@@ -343,7 +343,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.max_limit = args.max_limit.unwrap_or(config.max_limit);
     config.statement_timeout_ms = args.statement_timeout_ms.unwrap_or(config.statement_timeout_ms);
     config.workers = args.workers.unwrap_or(config.workers);
-    let started = geosector_server::start(&config, &collections()).await.map_err(anyhow::Error::msg)?;
+    let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));
     }

@@ -32,7 +32,7 @@ use actix_cors::Cors;
 use actix_web::dev::Service as _;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use geosector_domain::CollectionDecl;
+use geosector_domain::{CollectionDecl, SectorDecl};
 use geosector_store::Registry;
 
 use crate::error::ApiError;
@@ -122,6 +122,8 @@ pub struct AppState {
     pub pool: Pool,
     /// The published collections.
     pub registry: Registry,
+    /// The declared sectors (titles of styles and of the viewer's layer groups).
+    pub sectors: Vec<&'static SectorDecl>,
     /// Page limits.
     pub limits: Limits,
     /// The OpenAPI document (servers added per request).
@@ -182,7 +184,11 @@ pub struct Started {
 /// # Errors
 /// A message when the configuration is invalid, the database cannot be reached, a declared table
 /// is missing (run `geosector migrate`), or the address cannot be bound.
-pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> Result<Started, String> {
+pub async fn start(
+    config: &ServerConfig,
+    decls: &[&'static CollectionDecl],
+    sectors: &[&'static SectorDecl],
+) -> Result<Started, String> {
     config.validate()?;
     let pool = pool(config)?;
     let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
@@ -198,6 +204,7 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
     let state = web::Data::new(AppState {
         pool,
         registry,
+        sectors: sectors.to_vec(),
         limits,
         openapi,
         metrics: metrics::Metrics::default(),
