@@ -248,10 +248,7 @@ pub async fn start(
             .route("/collections", web::get().to(pages::collections))
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
-            .route(
-                "/collections/environment.stations/items/{featureId}/timeseries",
-                web::get().to(timeseries::timeseries),
-            )
+            .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
             .route("/collections/{collectionId}/queryables", web::get().to(cql::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(cql::sortables))

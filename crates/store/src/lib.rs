@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod plan;
 pub mod registry;
 pub mod reproject;
+pub mod series;
 pub mod values;
 
 pub use migrate::{Migration, MigrationReport, Migrations};

@@ -12,6 +12,7 @@ use geosector_domain::{CollectionDecl, Property};
 use tokio_postgres::Client;
 
 use crate::plan::CollectionPlan;
+use crate::series::SeriesPlan;
 use crate::{quote_ident, table_name, Result};
 
 /// A published collection.
@@ -30,6 +31,8 @@ pub struct Collection {
     pub plan: CollectionPlan,
     /// What a CQL2 filter may name (its properties and geometry), mapped to columns.
     pub queryables: geosector_filter::Queryables,
+    /// The statements of its features' time series, when it declares one.
+    pub series: Option<SeriesPlan>,
     table_key: String,
 }
 
@@ -120,7 +123,17 @@ impl Registry {
             let extent = std::sync::RwLock::new((version, bbox));
             let table_key = format!("{}.{}", decl.dataset.schema, decl.dataset.table);
             let queryables = geosector_filter::Queryables::new(&properties, decl.dataset.geometry.as_ref());
-            collections.push(Arc::new(Collection { decl, properties, extent, interval, plan, queryables, table_key }));
+            let series = decl.series.map(|s| SeriesPlan::new(decl, s));
+            collections.push(Arc::new(Collection {
+                decl,
+                properties,
+                extent,
+                interval,
+                plan,
+                queryables,
+                series,
+                table_key,
+            }));
         }
         Ok(Registry { collections })
     }
