@@ -49,6 +49,9 @@ pub enum StoreError {
     /// A migrations directory could not be read or holds a badly named file.
     #[error("migrations: {0}")]
     MigrationSource(String),
+    /// A declared collection's table lacks what publishing installs (`meta.publish`).
+    #[error("{0}")]
+    NotPublished(String),
     /// Any other database error.
     #[error(transparent)]
     Db(#[from] tokio_postgres::Error),

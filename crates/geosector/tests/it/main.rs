@@ -12,6 +12,7 @@ mod import;
 mod migrate;
 mod monitoring;
 mod partitions;
+mod publish;
 mod readers;
 mod reference;
 mod rules;

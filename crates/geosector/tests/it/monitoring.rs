@@ -481,18 +481,26 @@ async fn indices_are_served_as_collections_time_series_and_tiles() {
         "{text}"
     );
     let first = &text[text.find(r#"{"observed_at""#).unwrap()..text.find('}').unwrap()];
-    let (value, unit, status) =
-        (first.find(r#""value":"#).unwrap(), first.find(r#""unit":"#).unwrap(), first.find(r#""status":"00""#).unwrap());
+    let (value, unit, status) = (
+        first.find(r#""value":"#).unwrap(),
+        first.find(r#""unit":"#).unwrap(),
+        first.find(r#""status":"00""#).unwrap(),
+    );
     assert!(value < unit && unit < status, "{first}");
     assert!(text.contains(r#"],"links":[{"rel":"self","type":"application/json","href":"#), "{text}");
     let aqi_json = server.get("/collections/environment.stations/items/T_KK/timeseries?parameter=aqi").json();
     assert_eq!(aqi_json["parameter"], "AQI");
     let point = aqi_json["values"][0].as_object().unwrap();
     assert_eq!(point.keys().collect::<Vec<_>>(), ["observed_at", "value", "level", "dominant"]);
-    let obs_csv = server
-        .get("/collections/environment.stations/items/T_KK/timeseries?parameter=PM10&datetime=2026-11-02T03:00:00Z&f=csv");
+    let obs_csv = server.get(
+        "/collections/environment.stations/items/T_KK/timeseries?parameter=PM10&datetime=2026-11-02T03:00:00Z&f=csv",
+    );
     assert_eq!(obs_csv.header("content-disposition"), Some(r#"inline; filename="T_KK_PM10.csv""#));
-    assert!(obs_csv.text().starts_with("observed_at,value,unit,status\n2026-11-02T03:00:00Z,60,"), "{}", obs_csv.text());
+    assert!(
+        obs_csv.text().starts_with("observed_at,value,unit,status\n2026-11-02T03:00:00Z,60,"),
+        "{}",
+        obs_csv.text()
+    );
     let csv = server.get("/collections/environment.stations/items/T_KK/timeseries?parameter=AQI&f=csv");
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
