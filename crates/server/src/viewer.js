@@ -103,7 +103,8 @@
   function showFeature(map, feature, lngLat) {
     var collection = collectionOf(feature.layer);
     var meta = feature.layer.metadata;
-    var generalised = Object.prototype.hasOwnProperty.call(feature.properties, 'parcels');
+    // Every feature of a tile has its id; the generalised cells of low zooms (overviews) have none.
+    var generalised = feature.id === undefined || feature.id === null;
     var heading = element('h2', {}, [pick(meta['geosector:title_vi'], meta['geosector:title_en']) + (feature.id !== undefined && !generalised ? ' ' + feature.id : '')]);
     var note = element('p', { class: 'note' }, [generalised ? texts.cell : texts.fromTile]);
     var body = element('div', { class: 'popup', 'data-collection': collection, 'data-source': 'tile' }, [heading, note, propertiesTable(feature.properties)]);
