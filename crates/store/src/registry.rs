@@ -174,7 +174,12 @@ async fn check_published(client: &Client, decl: &CollectionDecl) -> Result<()> {
     if !exists {
         return Err(StoreError::NotPublished(format!("table {schema}.{table} does not exist: run geosector migrate")));
     }
-    let fix = format!("call meta.publish('{schema}.{table}') in its migration");
+    let fix = match decl.dataset.geometry.map(|g| g.column) {
+        Some(column) if column != "geom" => {
+            format!("call meta.publish('{schema}.{table}', '{column}') in its migration")
+        }
+        _ => format!("call meta.publish('{schema}.{table}') in its migration"),
+    };
     if let (false, Some(twin)) = (mercator, &twin) {
         return Err(StoreError::NotPublished(format!(
             "table {schema}.{table} has no column {twin}, which the tile statement reads: {fix}"

@@ -140,4 +140,44 @@ async fn the_registry_refuses_a_table_that_was_not_published() {
         .unwrap();
     assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (2, 1));
     assert!(row.get::<_, String>(2).starts_with("POINT(11799"), "the twin is in Web Mercator");
+
+    // A geometry column with another name: its own twin and extents.
+    let decls: &[&'static CollectionDecl] = &[&SHAPES_COLLECTION];
+    client
+        .batch_execute("CREATE TABLE scratch.shapes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, shape geometry(Point, 4326))")
+        .await
+        .unwrap();
+    let error = Registry::load(&client, decls).await.unwrap_err().to_string();
+    assert!(error.ends_with("no column shape_3857, which the tile statement reads: call meta.publish('scratch.shapes', 'shape') in its migration"), "{error}");
+    client.batch_execute("SELECT meta.publish('scratch.shapes', 'shape')").await.unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO scratch.shapes (name, shape) VALUES ('ba', ST_SetSRID(ST_MakePoint(107, 16), 4326))",
+        )
+        .await
+        .unwrap();
+    client.batch_execute("UPDATE scratch.shapes SET shape = ST_SetSRID(ST_MakePoint(107.5, 16), 4326)").await.unwrap();
+    let extents: Vec<String> = client
+        .query(
+            "SELECT ST_AsText(extent) FROM meta.changed_extents WHERE schema_name = 'scratch' AND table_name = 'shapes' ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(extents.len(), 2, "{extents:?}");
+    assert!(extents[1].starts_with("POLYGON((106.99"), "old and new rows of the update: {extents:?}");
+    assert!(Registry::load(&client, decls).await.is_ok());
 }
+
+const SHAPES: Dataset = Dataset {
+    id: "scratch.shapes",
+    table: "shapes",
+    geometry: Some(GeometrySpec { column: "shape", ..GeometrySpec::point() }),
+    ..THINGS
+};
+
+const SHAPES_COLLECTION: CollectionDecl =
+    CollectionDecl { id: "scratch.shapes", dataset: &SHAPES, ..THINGS_COLLECTION };
