@@ -18,7 +18,8 @@ pub struct SeriesDecl {
     pub key: &'static str,
     /// The query parameter choosing the series.
     pub selector: Selector,
-    /// The tables read, tried in order: the first whose [`Selects`] takes the selector's value.
+    /// The tables read: the one whose fixed [`Selects::Value`] is the selector's value, else the
+    /// first that matches it against a column ([`Selects::Column`]).
     pub sources: &'static [SeriesSource],
     /// One line saying what a series is (the OpenAPI summary).
     pub summary: &'static str,
