@@ -142,6 +142,8 @@ const fn collection(id: &'static str, dataset: &'static Dataset, title: &'static
         extra: &[],
         datetime: None,
         tiles: TileDecl::ALL,
+        style: None,
+        series: None,
     }
 }
 

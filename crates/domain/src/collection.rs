@@ -1,9 +1,11 @@
 //! Declarations of published collections (OGC API - Features): which dataset a collection
 //! serves, its titles and descriptions in Vietnamese and English, its keywords, the properties it
-//! publishes and its time property. The server builds its registry from these; restricted
-//! schemas are never declared.
+//! publishes, its time property, its map style and its time series. The server builds its
+//! registry from these; restricted schemas are never declared.
 
 use crate::dataset::{Dataset, FieldType, Overview};
+use crate::series::SeriesDecl;
+use crate::style::StyleDecl;
 
 /// A published collection, declared by a sector crate.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +32,11 @@ pub struct CollectionDecl {
     pub datetime: Option<&'static str>,
     /// How its features are drawn in vector tiles.
     pub tiles: TileDecl,
+    /// How it is drawn on the map (`None`: the default style); only for collections with
+    /// geometry.
+    pub style: Option<&'static StyleDecl>,
+    /// The time series of its features (`None`: it has none).
+    pub series: Option<&'static SeriesDecl>,
 }
 
 /// How a collection is drawn in vector tiles.

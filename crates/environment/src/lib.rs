@@ -18,11 +18,13 @@ pub mod aqi;
 pub mod config;
 pub mod load_hook;
 pub mod parameters;
+pub mod series;
+pub mod style;
 pub mod wqi;
 
 pub use config::IndexConfig;
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, TileDecl};
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl, TileDecl};
 
 /// Status codes of TT 10/2021: 00 measuring, 01 calibrating, 02 device error.
 pub const OBSERVATION_STATUS: &[(&str, &str)] = &[("00", "measuring"), ("01", "calibrating"), ("02", "device error")];
@@ -191,6 +193,10 @@ const STATION_INDEX_COLUMNS: &[(&str, T)] = &[
 
 const TIME_SERIES: TileDecl = TileDecl::ALL;
 
+/// The sector: collections `environment.*`, titled on the map and in the styles.
+pub const SECTOR: SectorDecl =
+    SectorDecl { id: "environment", title_vi: "Quan trắc môi trường", title_en: "Environmental monitoring" };
+
 /// The environment sector's published collections. Stations carry their latest AQI/WQI, level
 /// and colour (tiles are styled by `aqi_colour`); observations and the index tables are
 /// collections without geometry, filtered by `datetime`, `station_code` and `parameter`.
@@ -207,6 +213,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: STATION_INDEX_COLUMNS,
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::STATIONS),
+        series: Some(&series::STATIONS),
     },
     CollectionDecl {
         id: "environment.observations",
@@ -220,6 +228,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("observed_at"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.aqi_hourly",
@@ -233,6 +243,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("observed_at"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.aqi_daily",
@@ -246,6 +258,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("day"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.wqi",
@@ -259,6 +273,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("observed_at"),
         tiles: TIME_SERIES,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "environment.pollution_sources",
@@ -272,6 +288,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::POLLUTION_SOURCES),
+        series: None,
     },
 ];
 

@@ -4,10 +4,15 @@
 //!
 //! The OGC CQL2 conformance datasets (`geosector-conformance`) join the catalogue only when
 //! `GEOSECTOR_CONFORMANCE_DATASETS=1` is set; they exist for the test suite.
+//!
+//! [`seed`] is the HTTP client of `geosector tiles seed`: a client of the server, so it lives
+//! here rather than in the server crate.
+
+pub mod seed;
 
 use std::sync::Arc;
 
-use geosector_domain::{CollectionDecl, Dataset};
+use geosector_domain::{CollectionDecl, Dataset, SectorDecl};
 use geosector_store::hook::LoadHook;
 
 /// Every importable dataset, from every sector crate.
@@ -23,6 +28,11 @@ pub fn datasets() -> impl Iterator<Item = &'static Dataset> {
 /// Whether the OGC conformance datasets are switched on (`GEOSECTOR_CONFORMANCE_DATASETS=1`).
 pub fn conformance() -> bool {
     geosector_conformance::enabled()
+}
+
+/// Every sector, for the titles of its styles and map layers.
+pub fn sectors() -> Vec<&'static SectorDecl> {
+    vec![&geosector_land::SECTOR, &geosector_minerals::SECTOR, &geosector_water::SECTOR, &geosector_environment::SECTOR]
 }
 
 /// Every published collection, from every sector crate.
@@ -49,4 +59,43 @@ pub fn load_hook(dataset: &Dataset, settings: &HookSettings) -> Option<Arc<dyn L
     let observations =
         geosector_environment::load_hook::ObservationsHook::for_dataset(dataset, settings.indices.clone());
     observations.map(|hook| Arc::new(hook) as Arc<dyn LoadHook>)
+}
+
+#[cfg(test)]
+mod tests {
+    use geosector_server::style::{sector_decl, sector_of, sector_style, StyledCollection};
+
+    /// Every sector's MapLibre style, rendered with a fixed base URL and extents, is the one saved
+    /// in `tests/data/styles/{sector}.json` (`GEOSECTOR_UPDATE_STYLES=1` writes them again).
+    #[test]
+    fn sector_styles_are_the_saved_ones() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/styles");
+        let all = super::collections();
+        let mut sectors: Vec<&'static str> = Vec::new();
+        for c in &all {
+            if !sectors.contains(&sector_of(c.id)) {
+                sectors.push(sector_of(c.id));
+            }
+        }
+        for sector in sectors {
+            let styled: Vec<StyledCollection> = all
+                .iter()
+                .filter(|c| sector_of(c.id) == sector)
+                .enumerate()
+                .map(|(i, c)| StyledCollection {
+                    decl: c,
+                    bbox: (i % 2 == 0).then_some([105.0 + i as f64 / 10.0, 20.5, 106.0 + i as f64 / 10.0, 21.5]),
+                })
+                .collect();
+            let style = sector_style("http://example.test:8080", &sector_decl(&super::sectors(), sector), &styled);
+            let text = serde_json::to_string_pretty(&style).unwrap() + "\n";
+            let path = dir.join(format!("{sector}.json"));
+            if std::env::var_os("GEOSECTOR_UPDATE_STYLES").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            }
+            let saved = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(text, saved, "{sector}: the style changed (GEOSECTOR_UPDATE_STYLES=1 saves it)");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use geosector::{collections, datasets};
+use geosector::{collections, datasets, sectors};
 use geosector_ingest::readers::Format;
 use geosector_ingest::validate::{RulesConfig, ValidationOptions};
 use geosector_ingest::{ImportOptions, Outcome};
@@ -278,7 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let (Ok(z0), Ok(z1)) = zooms else { bail!("--zoom: expected a range such as 8-14, got {zoom}") };
             let bbox: [f64; 4] = bbox.try_into().map_err(|_| anyhow::anyhow!("--bbox: expected four numbers"))?;
-            let options = geosector_server::seed::SeedOptions {
+            let options = geosector::seed::SeedOptions {
                 base_url: url,
                 collections,
                 bbox,
@@ -287,7 +287,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 progress: true,
             };
             let started = std::time::Instant::now();
-            let report = tokio::task::spawn_blocking(move || geosector_server::seed::seed(&options))
+            let report = tokio::task::spawn_blocking(move || geosector::seed::seed(&options))
                 .await?
                 .map_err(|e| anyhow::anyhow!(e))?;
             say(&format!(
@@ -339,7 +339,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.max_limit = args.max_limit.unwrap_or(config.max_limit);
     config.statement_timeout_ms = args.statement_timeout_ms.unwrap_or(config.statement_timeout_ms);
     config.workers = args.workers.unwrap_or(config.workers);
-    let started = geosector_server::start(&config, &collections()).await.map_err(anyhow::Error::msg)?;
+    let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));
     }

@@ -13,9 +13,11 @@
 
 pub mod codes;
 pub mod rules;
+pub mod style;
 
 use geosector_domain::{
-    CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview, Partitioning, TileDecl,
+    CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview, Partitioning, SectorDecl,
+    TileDecl,
 };
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
@@ -118,6 +120,9 @@ pub const PARCEL_TILES: TileDecl = TileDecl {
 /// Every importable dataset of the land sector.
 pub const DATASETS: &[Dataset] = &[PARCELS, MAP_SHEETS];
 
+/// The sector: collections `land.*`, titled on the map and in the styles.
+pub const SECTOR: SectorDecl = SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land" };
+
 /// The land sector's published collections. Owners and certificates are never published.
 pub const COLLECTIONS: &[CollectionDecl] = &[
     CollectionDecl {
@@ -133,6 +138,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[("main_land_use", T::Text), ("computed_area_m2", T::Float), ("source_srid", T::Integer)],
         datetime: Some("survey_date"),
         tiles: PARCEL_TILES,
+        style: Some(&style::PARCELS),
+        series: None,
     },
     CollectionDecl {
         id: "land.map_sheets",
@@ -146,6 +153,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[("source_srid", T::Integer)],
         datetime: Some("survey_date"),
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::MAP_SHEETS),
+        series: None,
     },
 ];
 

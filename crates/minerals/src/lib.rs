@@ -6,7 +6,9 @@
 //! (`loaiCapPhep`), issuing authority (`coQuanCapPhep`), dates, previous licence
 //! (`idGiayPhepLs`), corner coordinates (`toaDoX`/`toaDoY`, X = northing as written on licences).
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
+pub mod style;
+
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl};
 
 /// Licence types (loại giấy phép), stored as these English codes.
 pub const LICENCE_TYPES: &[(&str, &str)] = &[
@@ -90,6 +92,10 @@ pub const PROHIBITED_ZONES: Dataset = Dataset {
 /// Every importable dataset of the minerals sector.
 pub const DATASETS: &[Dataset] = &[LICENCES, LICENCE_AREAS, PROHIBITED_ZONES];
 
+/// The sector: collections `minerals.*`, titled on the map and in the styles.
+pub const SECTOR: SectorDecl =
+    SectorDecl { id: "minerals", title_vi: "Địa chất và khoáng sản", title_en: "Geology and minerals" };
+
 /// The minerals sector's published collections.
 pub const COLLECTIONS: &[CollectionDecl] = &[
     CollectionDecl {
@@ -105,6 +111,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("issued_on"),
         tiles: geosector_domain::TileDecl::ALL,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "minerals.licence_areas",
@@ -118,6 +126,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[("computed_area_m2", T::Float), ("source_srid", T::Integer)],
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::LICENCE_AREAS),
+        series: None,
     },
     CollectionDecl {
         id: "minerals.prohibited_zones",
@@ -131,6 +141,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("decided_on"),
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::PROHIBITED_ZONES),
+        series: None,
     },
 ];
 

@@ -22,7 +22,6 @@ pub mod params;
 pub mod peer;
 pub mod query;
 pub mod queryables;
-pub mod seed;
 pub mod state;
 pub mod style;
 pub mod tilecache;
@@ -39,7 +38,7 @@ use actix_cors::Cors;
 use actix_web::dev::Service as _;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use geosector_domain::CollectionDecl;
+use geosector_domain::{CollectionDecl, SectorDecl};
 use geosector_store::Registry;
 
 use crate::error::ApiError;
@@ -169,7 +168,11 @@ pub struct Started {
 /// # Errors
 /// A message when the configuration is invalid, the database cannot be reached, a declared table
 /// is missing (run `geosector migrate`), or the address cannot be bound.
-pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> Result<Started, String> {
+pub async fn start(
+    config: &ServerConfig,
+    decls: &[&'static CollectionDecl],
+    sectors: &[&'static SectorDecl],
+) -> Result<Started, String> {
     config.validate()?;
     let pool = pool(config)?;
     let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
@@ -185,6 +188,7 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
     let state = web::Data::new(AppState {
         pool,
         registry,
+        sectors: sectors.to_vec(),
         limits,
         openapi,
         metrics: metrics::Metrics::default(),
@@ -228,10 +232,7 @@ pub async fn start(config: &ServerConfig, decls: &[&'static CollectionDecl]) -> 
             .route("/collections", web::get().to(pages::collections))
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
-            .route(
-                "/collections/environment.stations/items/{featureId}/timeseries",
-                web::get().to(timeseries::timeseries),
-            )
+            .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
             .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))

@@ -2,6 +2,7 @@
 //! feed, built once by [`crate::start`].
 
 use deadpool_postgres::Pool;
+use geosector_domain::SectorDecl;
 use geosector_store::Registry;
 
 use crate::params::Limits;
@@ -13,6 +14,8 @@ pub struct AppState {
     pub pool: Pool,
     /// The published collections.
     pub registry: Registry,
+    /// The declared sectors (titles of styles and of the viewer's layer groups).
+    pub sectors: Vec<&'static SectorDecl>,
     /// Page limits.
     pub limits: Limits,
     /// The OpenAPI document (servers added per request).

@@ -1,16 +1,21 @@
-//! `/collections/environment.stations/items/{station}/timeseries`: one station's values of one
-//! parameter over time, as JSON or CSV — the shape a chart or a spreadsheet wants, which the
-//! feature-per-observation items of `environment.observations` are not.
+//! `/collections/{collectionId}/items/{featureId}/timeseries`: one feature's values of one
+//! series over time, as JSON or CSV — the shape a chart or a spreadsheet wants, which a
+//! feature-per-value collection is not — for every collection that declares a series
+//! ([`geosector_domain::SeriesDecl`]; 404 for the others). Monitoring stations declare theirs:
+//! `/collections/environment.stations/items/{station}/timeseries?parameter=PM2.5`.
 //!
-//! `{station}` is the station's feature id or its station code. Parameters: `parameter`
-//! (required; a canonical symbol such as `PM2.5`, or `AQI` for the hourly VN_AQI), `datetime`
-//! (an instant or interval as in items), `limit` (default 10,000, at most 100,000: the series
-//! is returned oldest first and cut at the limit) and `f` (`json` or `csv`). Every value is
-//! bound: the statements are constants of this module.
+//! `{featureId}` is the feature's id or its key (a station code). Parameters: the declared
+//! selector (required, e.g. `parameter`), `datetime` (an instant or interval as in items),
+//! `limit` (default 10,000, at most 100,000: the series is returned oldest first and cut at the
+//! limit) and `f` (`json` or `csv`). The statements are the store's, planned from the
+//! declaration; every value is bound.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
+use geosector_domain::SeriesDecl;
+use geosector_store::series::{Point, SeriesPlan, SeriesRequest};
+use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
 use crate::links::base_url;
@@ -20,20 +25,6 @@ use crate::AppState;
 const DEFAULT_LIMIT: i64 = 10_000;
 const MAX_LIMIT: i64 = 100_000;
 
-const STATION_SQL: &str =
-    "SELECT station_code FROM environment.stations WHERE station_code = $1 OR id::text = $1 ORDER BY station_code = $1 DESC LIMIT 1";
-
-const OBSERVATIONS_SQL: &str = "SELECT observed_at, value, unit, status FROM environment.observations
-     WHERE station_code = $1 AND parameter = $2
-       AND observed_at >= coalesce($3::text::timestamptz, '-infinity') AND observed_at < coalesce($4::text::timestamptz, 'infinity')
-     ORDER BY observed_at LIMIT $5";
-
-const AQI_SQL: &str = "SELECT observed_at, aqi::float8, level, dominant FROM environment.aqi_hourly
-     WHERE station_code = $1
-       AND observed_at >= coalesce($3::text::timestamptz, '-infinity') AND observed_at < coalesce($4::text::timestamptz, 'infinity')
-       AND $2::text = 'AQI'
-     ORDER BY observed_at LIMIT $5";
-
 #[derive(Debug, PartialEq, Eq)]
 enum Output {
     Json,
@@ -41,10 +32,7 @@ enum Output {
 }
 
 struct Query {
-    parameter: String,
-    from: Option<String>,
-    to: Option<String>,
-    limit: i64,
+    request: SeriesRequest,
     output: Output,
 }
 
@@ -60,19 +48,20 @@ fn upper(bound: Option<String>) -> Option<String> {
     })
 }
 
-fn parse(pairs: &[(String, String)], accept: Option<&str>) -> Result<Query, ApiError> {
-    let mut q = Query { parameter: String::new(), from: None, to: None, limit: DEFAULT_LIMIT, output: Output::Json };
+fn parse(decl: &SeriesDecl, pairs: &[(String, String)], accept: Option<&str>) -> Result<Query, ApiError> {
+    let selector = decl.selector.name;
+    let mut request = SeriesRequest { selector: String::new(), from: None, to: None, limit: DEFAULT_LIMIT };
     let mut f = None;
     for (name, value) in pairs {
         match name.as_str() {
-            "parameter" => q.parameter = value.trim().replace(',', "."),
+            n if n == selector => request.selector = decl.normalise(value),
             "datetime" => {
                 let (from, to) = params::parse_datetime(value).map_err(|m| ApiError::param("datetime", m))?;
-                q.from = from;
-                q.to = upper(to);
+                request.from = from;
+                request.to = upper(to);
             }
             "limit" => {
-                q.limit = value
+                request.limit = value
                     .parse::<i64>()
                     .ok()
                     .filter(|l| *l >= 1)
@@ -81,21 +70,21 @@ fn parse(pairs: &[(String, String)], accept: Option<&str>) -> Result<Query, ApiE
             }
             "f" => f = Some(value.as_str()),
             other => {
-                return Err(ApiError::param(other, "unknown parameter; use parameter, datetime, limit or f"));
+                return Err(ApiError::param(other, format!("unknown parameter; use {selector}, datetime, limit or f")));
             }
         }
     }
-    if q.parameter.is_empty() {
-        return Err(ApiError::param("parameter", "required, e.g. parameter=PM2.5 (or AQI for the hourly VN_AQI)"));
+    if request.selector.is_empty() {
+        return Err(ApiError::param(selector, format!("required, {}", decl.selector.hint)));
     }
-    q.output = match f {
+    let output = match f {
         Some("csv" | "text/csv") => Output::Csv,
         Some("json" | "application/json") => Output::Json,
         Some(other) => return Err(ApiError::param("f", format!("unsupported format \"{other}\": use json or csv"))),
         None if accept.is_some_and(|a| a.contains("text/csv")) => Output::Csv,
         None => Output::Json,
     };
-    Ok(q)
+    Ok(Query { request, output })
 }
 
 fn csv_field(text: &str) -> String {
@@ -106,64 +95,82 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// `GET /collections/environment.stations/items/{station}/timeseries`.
+/// `GET /collections/{collectionId}/items/{featureId}/timeseries`.
 ///
 /// # Errors
-/// 404 for an unknown station, 400 for a bad parameter, 503 when the database is down.
+/// 404 for an unknown collection, a collection without series or an unknown feature, 400 for a
+/// bad parameter, 503 when the database is down.
 pub async fn timeseries(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
+    let (id, feature) = path.into_inner();
+    let collection =
+        state.registry.get(&id).cloned().ok_or_else(|| ApiError::NotFound(format!("collection {id} not found")))?;
+    let plan =
+        collection.series.as_ref().ok_or_else(|| ApiError::NotFound(format!("collection {id} has no time series")))?;
+    let decl = plan.decl;
     let pairs = params::query_pairs(&req)?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let q = parse(&pairs, accept)?;
+    let q = parse(decl, &pairs, accept)?;
     let client = state.pool.get().await?;
-    let station: String = client
-        .query_opt(&client.prepare_cached(STATION_SQL).await?, &[&path.as_str()])
+    let key: String = client
+        .query_opt(&client.prepare_cached(&plan.feature_sql).await?, &[&feature])
         .await?
         .map(|r| r.get(0))
-        .ok_or_else(|| ApiError::NotFound(format!("station {} not found", path.as_str())))?;
-    let is_aqi = q.parameter.eq_ignore_ascii_case("aqi");
-    let parameter = if is_aqi { "AQI".to_owned() } else { q.parameter.clone() };
-    let sql = if is_aqi { AQI_SQL } else { OBSERVATIONS_SQL };
-    let rows =
-        client.query(&client.prepare_cached(sql).await?, &[&station, &parameter, &q.from, &q.to, &q.limit]).await?;
-    let points: Vec<(DateTime<Utc>, f64, Option<String>, String)> =
-        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
-    let (third, fourth) = if is_aqi { ("level", "dominant") } else { ("unit", "status") };
+        .ok_or_else(|| ApiError::NotFound(format!("{id}: no feature with id or {} {feature}", decl.key)))?;
+    let (index, bound) = plan
+        .choose(&key, &q.request)
+        .ok_or_else(|| ApiError::param(decl.selector.name, format!("no series {} in {id}", q.request.selector)))?;
+    let (sql, values) = plan.statement(index, &bound);
+    let rows = client.query(&client.prepare_cached(sql).await?, &values).await?;
+    drop(client);
+    let points: Vec<Point> = rows.iter().map(SeriesPlan::point).collect();
+    drop(rows);
+    let Some(source) = decl.sources.get(index) else {
+        return Err(ApiError::Internal(format!("{id}: no source {index}")));
+    };
+    let (time, value) = (source.time, source.value.name);
     if q.output == Output::Csv {
-        let mut body = format!("observed_at,value,{third},{fourth}\n");
-        for (t, v, a, b) in &points {
-            body.push_str(&format!(
-                "{},{v},{},{}\n",
-                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                csv_field(a.as_deref().unwrap_or_default()),
-                csv_field(b)
-            ));
+        let mut body = format!("{time},{value}");
+        for field in source.fields {
+            body.push(',');
+            body.push_str(field.name);
+        }
+        body.push('\n');
+        for (t, v, fields) in &points {
+            body.push_str(&format!("{},{v}", t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            for field in fields {
+                body.push(',');
+                body.push_str(&csv_field(field.as_deref().unwrap_or_default()));
+            }
+            body.push('\n');
         }
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((
                 header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{}_{}.csv\"", station.replace('"', ""), parameter.replace('"', "")),
+                format!("inline; filename=\"{}_{}.csv\"", key.replace('"', ""), bound.selector.replace('"', "")),
             ))
             .body(body));
     }
-    let values: Vec<serde_json::Value> = points
+    let values: Vec<Value> = points
         .iter()
-        .map(|(t, v, a, b)| {
-            serde_json::json!({
-                "observed_at": t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "value": v, third: a, fourth: b,
-            })
+        .map(|(t, v, fields)| {
+            let mut point = Map::new();
+            point.insert(time.to_owned(), json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            point.insert(value.to_owned(), json!(v));
+            for (field, text) in source.fields.iter().zip(fields) {
+                point.insert(field.name.to_owned(), json!(text));
+            }
+            Value::Object(point)
         })
         .collect();
     let base = base_url(&req);
     let self_href = format!("{base}{}", req.uri());
     let csv_href = format!(
-        "{base}/collections/environment.stations/items/{}/timeseries?{}",
-        path.as_str(),
+        "{base}/collections/{id}/items/{feature}/timeseries?{}",
         pairs
             .iter()
             .filter(|(k, _)| k != "f")
@@ -172,42 +179,44 @@ pub async fn timeseries(
             .collect::<Vec<_>>()
             .join("&")
     );
-    Ok(HttpResponse::Ok().content_type("application/json").json(serde_json::json!({
-        "station_code": station,
-        "parameter": parameter,
+    let (key_name, selector_name) = (decl.key, decl.selector.name);
+    Ok(HttpResponse::Ok().content_type("application/json").json(json!({
+        key_name: key,
+        selector_name: bound.selector,
         "numberReturned": values.len(),
-        "limit": q.limit,
+        "limit": q.request.limit,
         "values": values,
         "links": [
             {"rel": "self", "type": "application/json", "href": self_href},
             {"rel": "alternate", "type": "text/csv", "href": csv_href},
-            {"rel": "collection", "type": "application/json", "href": format!("{base}/collections/environment.stations")},
+            {"rel": "collection", "type": "application/json", "href": format!("{base}/collections/{id}")},
         ],
     })))
 }
 
-/// Adds the time-series path to the OpenAPI document, when the stations collection is served.
-pub fn document(doc: &mut serde_json::Value, registry: &geosector_store::Registry) {
-    if registry.get("environment.stations").is_none() {
-        return;
-    }
-    let error = serde_json::json!({ "description": "An OGC exception", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
-    let path = serde_json::json!({ "get": {
-        "summary": "One station's values of one parameter over time (JSON or CSV)",
-        "operationId": "timeseries_environment_stations",
-        "parameters": [
-            { "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The station's feature id or station code" },
-            { "name": "parameter", "in": "query", "required": true, "schema": { "type": "string" }, "description": "A parameter symbol (PM2.5, PM10, NO2, SO2, CO, O3, pH, DO, COD, …) or AQI for the hourly VN_AQI" },
-            { "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Instant or interval (a/b, ../b, a/..); a date as upper bound covers the day" },
-            { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }, "description": "Values returned, oldest first" },
-            { "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"] }, "description": "Response format" }
-        ],
-        "responses": {
-            "200": { "description": "The series", "content": { "application/json": { "schema": { "type": "object" } }, "text/csv": { "schema": { "type": "string" } } } },
-            "400": error.clone(), "404": error
-        } } });
-    if let Some(paths) = doc.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
-        paths.insert("/collections/environment.stations/items/{featureId}/timeseries".into(), path);
+/// Adds the time-series path of every collection with a series to the OpenAPI document.
+pub fn document(doc: &mut Value, registry: &geosector_store::Registry) {
+    let error = json!({ "description": "An OGC exception", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
+    for c in registry.iter() {
+        let Some(decl) = c.decl.series else { continue };
+        let id = c.id();
+        let path = json!({ "get": {
+            "summary": decl.summary,
+            "operationId": format!("timeseries_{}", id.replace('.', "_")),
+            "parameters": [
+                { "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" }, "description": format!("The feature id or its {}", decl.key) },
+                { "name": decl.selector.name, "in": "query", "required": true, "schema": { "type": "string" }, "description": decl.selector.description },
+                { "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Instant or interval (a/b, ../b, a/..); a date as upper bound covers the day" },
+                { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }, "description": "Values returned, oldest first" },
+                { "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"] }, "description": "Response format" }
+            ],
+            "responses": {
+                "200": { "description": "The series", "content": { "application/json": { "schema": { "type": "object" } }, "text/csv": { "schema": { "type": "string" } } } },
+                "400": error.clone(), "404": error.clone()
+            } } });
+        if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+            paths.insert(format!("/collections/{id}/items/{{featureId}}/timeseries"), path);
+        }
     }
 }
 
@@ -226,6 +235,22 @@ fn urlencode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geosector_domain::{Column, Selector, Selects, SeriesSource};
+
+    const SERIES: SeriesDecl = SeriesDecl {
+        key: "station_code",
+        selector: Selector { name: "parameter", decimal_comma: true, description: "", hint: "e.g. parameter=PM2.5" },
+        sources: &[SeriesSource {
+            schema: "s",
+            table: "t",
+            key: "station_code",
+            selects: Selects::Column("parameter"),
+            time: "observed_at",
+            value: Column::same("value"),
+            fields: &[],
+        }],
+        summary: "",
+    };
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
@@ -233,15 +258,23 @@ mod tests {
 
     #[test]
     fn parameters_are_checked() {
-        let q = parse(&pairs(&[("parameter", "PM2,5"), ("datetime", "2026-11-01/2026-11-02"), ("f", "csv")]), None)
-            .unwrap_or_else(|_| panic!("valid"));
-        assert_eq!(q.parameter, "PM2.5");
-        assert_eq!(q.to.as_deref(), Some("2026-11-03"), "a date upper bound covers the day");
+        let q = parse(
+            &SERIES,
+            &pairs(&[("parameter", "PM2,5"), ("datetime", "2026-11-01/2026-11-02"), ("f", "csv")]),
+            None,
+        )
+        .unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(q.request.selector, "PM2.5");
+        assert_eq!(q.request.to.as_deref(), Some("2026-11-03"), "a date upper bound covers the day");
         assert_eq!(q.output, Output::Csv);
-        let err = |list: &[(&str, &str)]| parse(&pairs(list), None).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err(&[]).starts_with("parameter:"));
+        let err =
+            |list: &[(&str, &str)]| parse(&SERIES, &pairs(list), None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(err(&[]), "parameter: required, e.g. parameter=PM2.5");
         assert!(err(&[("parameter", "PM10"), ("limit", "0")]).starts_with("limit:"));
-        assert!(err(&[("parameter", "PM10"), ("bbox", "1,2,3,4")]).starts_with("bbox:"));
+        assert_eq!(
+            err(&[("parameter", "PM10"), ("bbox", "1,2,3,4")]),
+            "bbox: unknown parameter; use parameter, datetime, limit or f"
+        );
         assert!(err(&[("parameter", "PM10"), ("f", "xml")]).starts_with("f:"));
         assert!(err(&[("parameter", "PM10"), ("datetime", "yesterday")]).starts_with("datetime:"));
     }

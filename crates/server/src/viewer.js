@@ -1,11 +1,12 @@
 // geosector's map viewer (served at /map/assets/viewer.js, embedded in the binary).
 //
 // Reads the page's configuration (#geosector-config: language, sectors and their collections,
-// interface texts), loads every sector's style from /styles/{sector}, combines them into one
-// map, fits the data extent unless the URL hash (#zoom/lat/lon) gives a view, and wires the
-// layer list, the land-use legend, feature info on click (the full record from
-// /collections/{id}/items/{featureId}) and parcel numbers (drawn as HTML, so no glyphs are
-// needed). No request leaves this server.
+// declared labels, interface texts), loads every sector's style from /styles/{sector}, combines
+// them into one map, fits the data extent unless the URL hash (#zoom/lat/lon) gives a view, and
+// wires the layer list, the legend of a fill by code, feature info on click (the full record
+// from /collections/{id}/items/{featureId}) and the declared labels such as parcel numbers
+// (drawn as HTML, so no glyphs are needed). No collection is named here. No request leaves this
+// server.
 //
 // For tests: window.geosector.ready resolves to the map once its style has loaded
 // (window.geosector.map is the map as soon as it exists).
@@ -102,7 +103,8 @@
   function showFeature(map, feature, lngLat) {
     var collection = collectionOf(feature.layer);
     var meta = feature.layer.metadata;
-    var generalised = Object.prototype.hasOwnProperty.call(feature.properties, 'parcels');
+    // Every feature of a tile has its id; the generalised cells of low zooms (overviews) have none.
+    var generalised = feature.id === undefined || feature.id === null;
     var heading = element('h2', {}, [pick(meta['geosector:title_vi'], meta['geosector:title_en']) + (feature.id !== undefined && !generalised ? ' ' + feature.id : '')]);
     var note = element('p', { class: 'note' }, [generalised ? texts.cell : texts.fromTile]);
     var body = element('div', { class: 'popup', 'data-collection': collection, 'data-source': 'tile' }, [heading, note, propertiesTable(feature.properties)]);
@@ -122,36 +124,42 @@
       .catch(function () { note.textContent = texts.fromTile; });
   }
 
-  // Parcel numbers as HTML labels at zoom 17 and above, one per parcel (tiles split a parcel:
-  // its largest rendered piece carries the label).
-  function parcelLabels(map, enabled) {
+  // Declared labels (a property per feature, from a zoom on) as HTML, one per feature (tiles
+  // split a feature: its largest rendered piece carries the label).
+  function drawLabels(map, style, enabled) {
     // Inside the map, over the canvas and under popups and controls.
     var box = document.getElementById('labels');
     map.getCanvasContainer().insertBefore(box, map.getCanvas().nextSibling);
     function clear() { box.replaceChildren(); }
     function draw() {
       clear();
-      if (!enabled() || map.getZoom() < 17 || !map.getLayer('land.parcels-fill') ||
-          map.getLayoutProperty('land.parcels-fill', 'visibility') === 'none') { return; }
-      var best = {};
-      map.queryRenderedFeatures({ layers: ['land.parcels-fill'] }).forEach(function (f) {
-        if (f.id === undefined || !f.properties.parcel_number) { return; }
-        var rings = f.geometry.type === 'Polygon' ? [f.geometry.coordinates[0]] : f.geometry.coordinates.map(function (p) { return p[0]; });
-        rings.forEach(function (ring) {
-          var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-          ring.forEach(function (c) { x0 = Math.min(x0, c[0]); y0 = Math.min(y0, c[1]); x1 = Math.max(x1, c[0]); y1 = Math.max(y1, c[1]); });
-          var size = (x1 - x0) * (y1 - y0);
-          if (!best[f.id] || best[f.id].size < size) {
-            best[f.id] = { size: size, at: [(x0 + x1) / 2, (y0 + y1) / 2], text: String(f.properties.parcel_number) };
-          }
+      if (!enabled()) { return; }
+      config.labels.forEach(function (label) {
+        var layers = style.layers.filter(function (l) { return collectionOf(l) === label.collection; }).map(function (l) { return l.id; });
+        if (map.getZoom() < label.minzoom || !layers.length || !map.getLayer(layers[0]) ||
+            map.getLayoutProperty(layers[0], 'visibility') === 'none') { return; }
+        var best = {};
+        map.queryRenderedFeatures({ layers: layers }).forEach(function (f) {
+          var text = f.properties[label.property];
+          if (f.id === undefined || text === undefined || text === null || text === '') { return; }
+          var g = f.geometry;
+          var rings = g.type === 'Polygon' ? [g.coordinates[0]] : g.type === 'MultiPolygon' ? g.coordinates.map(function (p) { return p[0]; }) : g.type === 'Point' ? [[g.coordinates]] : [];
+          rings.forEach(function (ring) {
+            var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+            ring.forEach(function (c) { x0 = Math.min(x0, c[0]); y0 = Math.min(y0, c[1]); x1 = Math.max(x1, c[0]); y1 = Math.max(y1, c[1]); });
+            var size = (x1 - x0) * (y1 - y0);
+            if (!best[f.id] || best[f.id].size < size) {
+              best[f.id] = { size: size, at: [(x0 + x1) / 2, (y0 + y1) / 2], text: String(text) };
+            }
+          });
         });
-      });
-      Object.keys(best).forEach(function (id) {
-        var p = map.project(best[id].at);
-        var label = element('span', {}, [best[id].text]);
-        label.style.left = p.x + 'px';
-        label.style.top = p.y + 'px';
-        box.append(label);
+        Object.keys(best).forEach(function (id) {
+          var p = map.project(best[id].at);
+          var span = element('span', {}, [best[id].text]);
+          span.style.left = p.x + 'px';
+          span.style.top = p.y + 'px';
+          box.append(span);
+        });
       });
     }
     map.on('movestart', clear);
@@ -182,9 +190,9 @@
     renderLegend(combined.style);
     var ours = combined.style.layers.filter(collectionOf).map(function (l) { return l.id; });
 
-    var numbers = document.getElementById('parcel-numbers');
-    var drawLabels = parcelLabels(map, function () { return numbers.checked; });
-    numbers.addEventListener('change', drawLabels);
+    var toggle = document.getElementById('labels-toggle');
+    var labels = drawLabels(map, combined.style, function () { return !toggle || toggle.checked; });
+    if (toggle) { toggle.addEventListener('change', labels); }
 
     document.querySelectorAll('input[data-collection]').forEach(function (box) {
       box.addEventListener('change', function () {
@@ -192,7 +200,7 @@
         combined.style.layers.forEach(function (l) {
           if (collectionOf(l) === id) { map.setLayoutProperty(l.id, 'visibility', box.checked ? 'visible' : 'none'); }
         });
-        drawLabels();
+        labels();
       });
     });
 

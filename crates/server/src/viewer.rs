@@ -1,6 +1,8 @@
 //! The map viewer at `/map`: a page of our own (HTML and `viewer.js`, no framework) drawing every
-//! sector's style with MapLibre GL JS, with a layer list, feature info on click and parcel
-//! numbers, in Vietnamese (`?lang=vi`, the default) or English (`?lang=en`).
+//! sector's style with MapLibre GL JS, with a layer list, the legend of a fill by code, feature
+//! info on click and the labels the styles declare (parcel numbers), in Vietnamese (`?lang=vi`,
+//! the default) or English (`?lang=en`). Sector titles, legends and labels come from the
+//! declarations; no collection is named here or in the script.
 //!
 //! MapLibre is served from inside the binary (`/map/assets/maplibre-gl.js` and `.css`, embedded by
 //! `build.rs` from `web/node_modules`, installed by `scripts/web.sh`): the page makes no request
@@ -16,7 +18,7 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::html::escape;
 use crate::params;
-use crate::style::{sector_of, sector_titles, sectors};
+use crate::style::{sector_of, sectors, style_of};
 use crate::AppState;
 
 /// MapLibre GL JS as embedded at build time.
@@ -90,12 +92,6 @@ impl Lang {
 const TEXTS: &[(&str, &str, &str)] = &[
     ("title", "Bản đồ tài nguyên và môi trường", "Natural resources and environment map"),
     ("layers", "Lớp bản đồ", "Layers"),
-    (
-        "legend",
-        "Chú giải mục đích sử dụng đất (màu của geosector, không phải chú giải chính thức)",
-        "Land-use legend (geosector's colours, not the official legend)",
-    ),
-    ("parcelNumbers", "Số thửa (từ mức 17)", "Parcel numbers (from zoom 17)"),
     ("home", "Trang chủ", "Home"),
     ("properties", "Thuộc tính", "Properties"),
     ("loading", "Đang tải bản ghi đầy đủ…", "Loading the full record…"),
@@ -140,10 +136,10 @@ fn page(state: &AppState, lang: Lang) -> String {
     let mut panel = String::new();
     let mut config_sectors = Vec::new();
     for sector in sectors(state) {
-        let (vi, en) = sector_titles(sector);
+        let (vi, en) = (sector.title_vi, sector.title_en);
         let _ = write!(panel, "<fieldset><legend>{}</legend>", escape(lang.pick(vi, en)));
         let mut collections = Vec::new();
-        for c in state.registry.iter().filter(|c| c.has_geometry() && sector_of(c.decl.id) == sector) {
+        for c in state.registry.iter().filter(|c| c.has_geometry() && sector_of(c.decl.id) == sector.id) {
             let (first, second) = match lang {
                 Lang::Vi => (c.decl.title_vi, c.decl.title_en),
                 Lang::En => (c.decl.title_en, c.decl.title_vi),
@@ -158,12 +154,32 @@ fn page(state: &AppState, lang: Lang) -> String {
             collections.push(json!({ "id": c.id(), "title_vi": c.decl.title_vi, "title_en": c.decl.title_en }));
         }
         panel.push_str("</fieldset>");
-        config_sectors.push(json!({ "id": sector, "title_vi": vi, "title_en": en, "collections": collections }));
+        config_sectors.push(json!({ "id": sector.id, "title_vi": vi, "title_en": en, "collections": collections }));
     }
+    // The declared labels (drawn by the script) and the legend of the first fill by code.
+    let drawn = || state.registry.iter().filter(|c| c.has_geometry()).map(|c| (c.decl.id, style_of(c.decl)));
+    let labels: Vec<_> = drawn()
+        .filter_map(|(id, style)| style.label.map(|l| (id, l)))
+        .map(|(id, l)| {
+            (
+                json!({ "collection": id, "property": l.property, "minzoom": l.min_zoom }),
+                lang.pick(l.title_vi, l.title_en),
+            )
+        })
+        .collect();
+    let switch = if labels.is_empty() {
+        String::new()
+    } else {
+        let titles: Vec<&str> = labels.iter().map(|(_, title)| *title).collect();
+        format!("<label><input type=\"checkbox\" checked id=\"labels-toggle\"> {}</label>", escape(&titles.join(", ")))
+    };
+    let legend = drawn()
+        .find_map(|(_, style)| style.fill.and_then(|f| f.by_code))
+        .map_or("", |table| lang.pick(table.title_vi, table.title_en));
     let texts: serde_json::Map<String, serde_json::Value> =
         TEXTS.iter().map(|(k, vi, en)| ((*k).to_owned(), json!(lang.pick(vi, en)))).collect();
-    let config =
-        json!({ "lang": lang.code(), "sectors": config_sectors, "texts": texts, "maplibre": MAPLIBRE.is_some() });
+    let labels: Vec<_> = labels.into_iter().map(|(label, _)| label).collect();
+    let config = json!({ "lang": lang.code(), "sectors": config_sectors, "labels": labels, "texts": texts, "maplibre": MAPLIBRE.is_some() });
     // `</` cannot appear inside the script element.
     let config = config.to_string().replace("</", "<\\/");
     let other = match lang {
@@ -187,7 +203,7 @@ fn page(state: &AppState, lang: Lang) -> String {
          @media (max-width:40rem){{#map{{inset:12rem 0 0 0}}#panel{{bottom:auto;height:12rem;width:100%}}}}</style></head>\
          <body><aside id=\"panel\"><h1>{title}</h1><nav><a href=\"/\">{home}</a>{other}</nav><p id=\"status\" role=\"status\"></p>\
          <h2 style=\"font-size:1rem\">{layers}</h2>{panel}\
-         <label><input type=\"checkbox\" checked id=\"parcel-numbers\"> {numbers}</label>\
+         {switch}\
          <details open id=\"legend\"><summary>{legend}</summary></details></aside>\
          <div id=\"map\"></div><div id=\"labels\"></div>\
          <script id=\"geosector-config\" type=\"application/json\">{config}</script>\
@@ -197,8 +213,7 @@ fn page(state: &AppState, lang: Lang) -> String {
         title = escape(text(lang, "title")),
         home = escape(text(lang, "home")),
         layers = escape(text(lang, "layers")),
-        numbers = escape(text(lang, "parcelNumbers")),
-        legend = escape(text(lang, "legend")),
+        legend = escape(legend),
         version = escape(version),
         hash = VIEWER_JS_HASH,
     )

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod plan;
 pub mod registry;
 pub mod reproject;
+pub mod series;
 pub mod values;
 
 pub use migrate::{Migration, MigrationReport, Migrations};
@@ -50,6 +51,9 @@ pub enum StoreError {
     /// A migrations directory could not be read or holds a badly named file.
     #[error("migrations: {0}")]
     MigrationSource(String),
+    /// A declared collection's table lacks what publishing installs (`meta.publish`).
+    #[error("{0}")]
+    NotPublished(String),
     /// Any other database error.
     #[error(transparent)]
     Db(#[from] tokio_postgres::Error),

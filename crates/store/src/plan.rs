@@ -335,6 +335,8 @@ mod tests {
         extra: &[],
         datetime: Some("survey_date"),
         tiles: geosector_domain::TileDecl::ALL,
+        style: None,
+        series: None,
     };
 
     #[test]

@@ -2,7 +2,10 @@
 //! crates' declarations, each with its spatial and temporal extent and its query plan.
 //!
 //! Only declared collections exist; a restricted schema is never declared, so it can never be
-//! reached. Extents are read at start with `ST_EstimatedExtent` (statistics, no scan) and fall
+//! reached. Each declared table must be published (`meta.publish`, migration 0017): the registry
+//! refuses to load when one lacks its data-version trigger or row (ETags and the change feed read
+//! them) or, with geometry, its Web Mercator twin (the tile statement reads it), naming the table
+//! and what is missing. Extents are read at start with `ST_EstimatedExtent` (statistics, no scan) and fall
 //! back to `ST_Extent` for a table without statistics; both run under the pool's statement
 //! timeout.
 
@@ -12,7 +15,8 @@ use geosector_domain::{CollectionDecl, Property};
 use tokio_postgres::Client;
 
 use crate::plan::CollectionPlan;
-use crate::{quote_ident, table_name, Result};
+use crate::series::SeriesPlan;
+use crate::{quote_ident, table_name, Result, StoreError};
 
 /// A published collection.
 #[derive(Debug)]
@@ -30,6 +34,8 @@ pub struct Collection {
     pub plan: CollectionPlan,
     /// What a CQL2 filter may name (its properties and geometry), mapped to columns.
     pub queryables: geosector_filter::Queryables,
+    /// The statements of its features' time series, when it declares one.
+    pub series: Option<SeriesPlan>,
     table_key: String,
 }
 
@@ -98,6 +104,7 @@ impl Registry {
     pub async fn load(client: &Client, decls: &[&'static CollectionDecl]) -> Result<Registry> {
         let mut collections = Vec::with_capacity(decls.len());
         for decl in decls {
+            check_published(client, decl).await?;
             let properties = decl.properties();
             let plan = CollectionPlan::new(decl, &properties);
             let version = client.query_opt(plan.version().sql(), &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
@@ -120,7 +127,17 @@ impl Registry {
             let extent = std::sync::RwLock::new((version, bbox));
             let table_key = format!("{}.{}", decl.dataset.schema, decl.dataset.table);
             let queryables = geosector_filter::Queryables::new(&properties, decl.dataset.geometry.as_ref());
-            collections.push(Arc::new(Collection { decl, properties, extent, interval, plan, queryables, table_key }));
+            let series = decl.series.map(|s| SeriesPlan::new(decl, s));
+            collections.push(Arc::new(Collection {
+                decl,
+                properties,
+                extent,
+                interval,
+                plan,
+                queryables,
+                series,
+                table_key,
+            }));
         }
         Ok(Registry { collections })
     }
@@ -134,6 +151,47 @@ impl Registry {
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Collection>> {
         self.collections.iter()
     }
+}
+
+/// What `meta.publish` installs that serving reads: the data-version trigger and row, and the
+/// Web Mercator twin of the geometry.
+const PUBLISHED_SQL: &str = "SELECT
+    EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2),
+    EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND g.tgname = 'bump_version'),
+    EXISTS (SELECT 1 FROM meta.table_versions WHERE schema_name = $1 AND table_name = $2),
+    $3::text IS NULL OR EXISTS (
+        SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped)";
+
+/// Refuses a declared table that is not published, with a sentence naming it and the fix.
+async fn check_published(client: &Client, decl: &CollectionDecl) -> Result<()> {
+    let (schema, table) = (decl.dataset.schema, decl.dataset.table);
+    let twin = decl.dataset.geometry.map(|g| format!("{}_3857", g.column));
+    let row = client.query_one(PUBLISHED_SQL, &[&schema, &table, &twin]).await?;
+    let (exists, trigger, version, mercator): (bool, bool, bool, bool) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    if !exists {
+        return Err(StoreError::NotPublished(format!("table {schema}.{table} does not exist: run geosector migrate")));
+    }
+    let fix = match decl.dataset.geometry.map(|g| g.column) {
+        Some(column) if column != "geom" => {
+            format!("call meta.publish('{schema}.{table}', '{column}') in its migration")
+        }
+        _ => format!("call meta.publish('{schema}.{table}') in its migration"),
+    };
+    if let (false, Some(twin)) = (mercator, &twin) {
+        return Err(StoreError::NotPublished(format!(
+            "table {schema}.{table} has no column {twin}, which the tile statement reads: {fix}"
+        )));
+    }
+    if !trigger || !version {
+        let missing = if trigger { "no row in meta.table_versions" } else { "no data-version trigger (bump_version)" };
+        return Err(StoreError::NotPublished(format!(
+            "table {schema}.{table} has {missing}, which ETags and the change feed read: {fix}"
+        )));
+    }
+    Ok(())
 }
 
 async fn spatial_extent(client: &Client, decl: &CollectionDecl, column: &str) -> Result<Option<[f64; 4]>> {

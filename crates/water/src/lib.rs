@@ -4,7 +4,9 @@
 //! Permits follow Decree 54/2024/NĐ-CP practice (vietnam-brief.md §5): groundwater flow is
 //! licensed in m³/ngày đêm (m³/day), surface water in m³/s; the unit is stored beside the value.
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec};
+pub mod style;
+
+use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl};
 
 /// `water.permits`: water-resource permits; linked to their work by `work_code`.
 pub const PERMITS: Dataset = Dataset {
@@ -97,6 +99,10 @@ pub const RIVER_BASINS: Dataset = Dataset {
 /// Every importable dataset of the water sector.
 pub const DATASETS: &[Dataset] = &[PERMITS, WORKS, STATIONS, RIVER_BASINS];
 
+/// The sector: collections `water.*`, titled on the map and in the styles.
+pub const SECTOR: SectorDecl =
+    SectorDecl { id: "water", title_vi: "Tài nguyên nước", title_en: "Water resources" };
+
 /// The water sector's published collections.
 pub const COLLECTIONS: &[CollectionDecl] = &[
     CollectionDecl {
@@ -111,6 +117,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: Some("valid_from"),
         tiles: geosector_domain::TileDecl::ALL,
+        style: None,
+        series: None,
     },
     CollectionDecl {
         id: "water.works",
@@ -124,6 +132,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::WORKS),
+        series: None,
     },
     CollectionDecl {
         id: "water.stations",
@@ -137,6 +147,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[],
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::STATIONS),
+        series: None,
     },
     CollectionDecl {
         id: "water.river_basins",
@@ -150,6 +162,8 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         extra: &[("computed_area_m2", T::Float)],
         datetime: None,
         tiles: geosector_domain::TileDecl::ALL,
+        style: Some(&style::RIVER_BASINS),
+        series: None,
     },
 ];
 

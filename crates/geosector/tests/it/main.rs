@@ -14,6 +14,7 @@ mod monitoring;
 mod outputs;
 mod partitions;
 mod plans;
+mod publish;
 mod readers;
 mod reference;
 mod rules;

@@ -470,6 +470,37 @@ async fn indices_are_served_as_collections_time_series_and_tiles() {
         series["values"].as_array().unwrap().iter().map(|v| v["observed_at"].as_str().unwrap()).collect();
     assert_eq!(times, ["2026-11-02T03:00:00Z", "2026-11-02T04:00:00Z", "2026-11-02T05:00:00Z"], "{series}");
     assert_eq!(series["parameter"], "PM2.5");
+    // The bytes of today's answers: members in this order, times in UTC to the second.
+    let text = server
+        .get("/collections/environment.stations/items/T_KK/timeseries?parameter=PM2,5&datetime=2026-11-02")
+        .text();
+    assert!(
+        text.starts_with(
+            r#"{"station_code":"T_KK","parameter":"PM2.5","numberReturned":3,"limit":10000,"values":[{"observed_at":"2026-11-02T03:00:00Z","value":"#
+        ),
+        "{text}"
+    );
+    let first = &text[text.find(r#"{"observed_at""#).unwrap()..text.find('}').unwrap()];
+    let (value, unit, status) = (
+        first.find(r#""value":"#).unwrap(),
+        first.find(r#""unit":"#).unwrap(),
+        first.find(r#""status":"00""#).unwrap(),
+    );
+    assert!(value < unit && unit < status, "{first}");
+    assert!(text.contains(r#"],"links":[{"rel":"self","type":"application/json","href":"#), "{text}");
+    let aqi_json = server.get("/collections/environment.stations/items/T_KK/timeseries?parameter=aqi").json();
+    assert_eq!(aqi_json["parameter"], "AQI");
+    let point = aqi_json["values"][0].as_object().unwrap();
+    assert_eq!(point.keys().collect::<Vec<_>>(), ["observed_at", "value", "level", "dominant"]);
+    let obs_csv = server.get(
+        "/collections/environment.stations/items/T_KK/timeseries?parameter=PM10&datetime=2026-11-02T03:00:00Z&f=csv",
+    );
+    assert_eq!(obs_csv.header("content-disposition"), Some(r#"inline; filename="T_KK_PM10.csv""#));
+    assert!(
+        obs_csv.text().starts_with("observed_at,value,unit,status\n2026-11-02T03:00:00Z,60,"),
+        "{}",
+        obs_csv.text()
+    );
     let csv = server.get("/collections/environment.stations/items/T_KK/timeseries?parameter=AQI&f=csv");
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
@@ -482,6 +513,11 @@ async fn indices_are_served_as_collections_time_series_and_tiles() {
         400
     );
     assert_eq!(server.get("/collections/environment.stations/items/NOPE/timeseries?parameter=PM10").status, 404);
+    // One generic route: a collection without a declared series has none.
+    let none = server.get("/collections/environment.observations/items/1/timeseries?parameter=PM10");
+    assert_eq!(none.status, 404);
+    assert!(none.text().contains("has no time series"), "{}", none.text());
+    assert_eq!(server.get("/collections/nope/items/1/timeseries?parameter=PM10").status, 404);
     let api = server.get("/api").json();
     assert!(api["paths"]["/collections/environment.stations/items/{featureId}/timeseries"].is_object());
     assert!(api["paths"]["/collections/environment.aqi_daily/items"].is_object());

@@ -350,7 +350,13 @@ mod tests {
                 overview: Some(geosector_domain::Overview {
                     schema: "s",
                     table: "cells",
-                    properties: &[("class", geosector_domain::FieldType::Text)],
+                    finest_zoom: 13,
+                    class_column: "class",
+                    count_column: "rows",
+                    area_column: "area",
+                    class_field: "land_use_codes",
+                    area_fields: &[],
+                    kept_rows_sql: "",
                 }),
             },
             ..DECL

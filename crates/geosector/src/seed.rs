@@ -12,7 +12,7 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::tiles::{limits_at, TMS};
+use geosector_server::tiles::{limits_at, MAX_ZOOM, TMS};
 
 /// What to seed.
 #[derive(Debug, Clone)]
@@ -68,11 +68,8 @@ pub fn tile_paths(options: &SeedOptions) -> Result<Vec<String>, String> {
         ));
     }
     let (z0, z1) = options.zooms;
-    if z0 > z1 || z1 > crate::tiles::MAX_ZOOM {
-        return Err(format!(
-            "--zoom: expected a range such as 8-14 within 0-{}, got {z0}-{z1}",
-            crate::tiles::MAX_ZOOM
-        ));
+    if z0 > z1 || z1 > MAX_ZOOM {
+        return Err(format!("--zoom: expected a range such as 8-14 within 0-{}, got {z0}-{z1}", MAX_ZOOM));
     }
     let prefixes: Vec<String> = if options.collections.is_empty() {
         vec![format!("/tiles/{TMS}")]

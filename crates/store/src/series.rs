@@ -1,0 +1,213 @@
+//! The statements of a collection's time series ([`SeriesDecl`]), planned once from the
+//! declaration: one finding the feature's key by feature id or by key, and one per source reading
+//! a series oldest first. Identifiers come from the declaration, quoted; the feature, the
+//! selector's value, the time bounds and the limit are always bound. At most `limit` rows are
+//! read. The caller runs them (on its pool's statement cache) and decodes rows with
+//! [`SeriesPlan::point`].
+
+use chrono::{DateTime, Utc};
+use geosector_domain::{CollectionDecl, Selects, SeriesDecl, SeriesSource};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+use crate::{quote_ident, table_name};
+
+/// The planned statements of one collection's series.
+#[derive(Debug, Clone)]
+pub struct SeriesPlan {
+    /// The declaration.
+    pub decl: &'static SeriesDecl,
+    /// The feature's key, by key or feature id (`$1`).
+    pub feature_sql: String,
+    /// One statement per source, in the declaration's order.
+    sources: Vec<String>,
+}
+
+/// A request for one series.
+#[derive(Debug, Clone)]
+pub struct SeriesRequest {
+    /// The selector's value, normalised ([`SeriesDecl::normalise`]).
+    pub selector: String,
+    /// Inclusive lower time bound (RFC 3339 or a date).
+    pub from: Option<String>,
+    /// Exclusive upper time bound.
+    pub to: Option<String>,
+    /// Most values returned.
+    pub limit: i64,
+}
+
+impl SeriesPlan {
+    /// Plans the statements of a collection's series (pure: no database).
+    pub fn new(collection: &CollectionDecl, decl: &'static SeriesDecl) -> SeriesPlan {
+        let key = quote_ident(decl.key);
+        let feature_sql = format!(
+            "SELECT {key} FROM {} WHERE {key} = $1 OR id::text = $1 ORDER BY {key} = $1 DESC LIMIT 1",
+            table_name(collection.dataset)
+        );
+        let sources = decl.sources.iter().map(source_sql).collect();
+        SeriesPlan { decl, feature_sql, sources }
+    }
+
+    /// The statement of the source at `index` and its values (`selector` is bound only when the
+    /// source matches it against a column).
+    pub fn statement<'a>(&self, index: usize, bound: &'a Bound) -> (&str, Vec<&'a (dyn ToSql + Sync)>) {
+        let sql = self.sources.get(index).map_or("", String::as_str);
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&bound.key];
+        if self.decl.sources.get(index).is_some_and(|s| matches!(s.selects, Selects::Column(_))) {
+            values.push(&bound.selector);
+        }
+        values.extend([&bound.from as &(dyn ToSql + Sync), &bound.to, &bound.limit]);
+        (sql, values)
+    }
+
+    /// What to read for a feature's key and a request: the source at an index (whose statement
+    /// [`Self::statement`] gives) and the values to bind, `None` when no source takes the
+    /// request's selector.
+    pub fn choose(&self, key: &str, request: &SeriesRequest) -> Option<(usize, Bound)> {
+        let (source, selector) = self.decl.source(&request.selector)?;
+        let index = self.decl.sources.iter().position(|s| std::ptr::eq(s, source))?;
+        let bound = Bound {
+            key: key.to_owned(),
+            selector,
+            from: request.from.clone(),
+            to: request.to.clone(),
+            limit: request.limit,
+        };
+        Some((index, bound))
+    }
+
+    /// One value of a series from a row of a source's statement: its time, its value and the
+    /// source's further fields.
+    pub fn point(row: &Row) -> Point {
+        (row.get(0), row.get(1), (2..row.len()).map(|i| row.get(i)).collect())
+    }
+}
+
+/// One value of a series: time, value and the source's further fields.
+pub type Point = (DateTime<Utc>, f64, Vec<Option<String>>);
+
+/// The values a series statement binds.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    /// The feature's key.
+    pub key: String,
+    /// The selector's value as the response spells it.
+    pub selector: String,
+    /// Lower time bound.
+    pub from: Option<String>,
+    /// Upper time bound.
+    pub to: Option<String>,
+    /// Most rows.
+    pub limit: i64,
+}
+
+/// `SELECT time, value::float8, fields::text… WHERE key = $1 [AND selector = $2] AND time in
+/// [from, to) ORDER BY time LIMIT n`; the time bounds are text cast to `timestamptz`, a missing
+/// one open.
+fn source_sql(source: &SeriesSource) -> String {
+    let time = quote_ident(source.time);
+    let mut columns = vec![time.clone(), format!("{}::float8", quote_ident(source.value.column))];
+    columns.extend(source.fields.iter().map(|f| format!("{}::text", quote_ident(f.column))));
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    let selector = match source.selects {
+        Selects::Column(column) => format!(" AND {} = ${}", quote_ident(column), next()),
+        Selects::Value(_) => String::new(),
+    };
+    let (from, to, limit) = (next(), next(), next());
+    format!(
+        "SELECT {} FROM {}.{} WHERE {} = $1{selector} \
+         AND {time} >= coalesce(${from}::text::timestamptz, '-infinity') AND {time} < coalesce(${to}::text::timestamptz, 'infinity') \
+         ORDER BY {time} LIMIT ${limit}",
+        columns.join(", "),
+        quote_ident(source.schema),
+        quote_ident(source.table),
+        quote_ident(source.key),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geosector_domain::{Column, Dataset, GeometrySpec, Selector, TileDecl};
+
+    const SOURCES: &[SeriesSource] = &[
+        SeriesSource {
+            schema: "env",
+            table: "index_hourly",
+            key: "code",
+            selects: Selects::Value("IDX"),
+            time: "at",
+            value: Column { column: "idx", name: "value" },
+            fields: &[Column::same("level")],
+        },
+        SeriesSource {
+            schema: "env",
+            table: "obs",
+            key: "code",
+            selects: Selects::Column("parameter"),
+            time: "at",
+            value: Column::same("value"),
+            fields: &[Column::same("unit"), Column::same("status")],
+        },
+    ];
+    const SERIES: SeriesDecl = SeriesDecl {
+        key: "code",
+        selector: Selector { name: "parameter", decimal_comma: true, description: "", hint: "" },
+        sources: SOURCES,
+        summary: "",
+    };
+    const SITES: Dataset = Dataset {
+        id: "env.sites",
+        description: "",
+        schema: "env",
+        table: "sites",
+        fields: &[],
+        geometry: Some(GeometrySpec::point()),
+        conflict_key: None,
+        prepare_sql: None,
+        partition: None,
+        rules: &[],
+    };
+    const DECL: CollectionDecl = CollectionDecl {
+        id: "env.sites",
+        dataset: &SITES,
+        title_vi: "",
+        title_en: "",
+        description_vi: "",
+        description_en: "",
+        keywords: &[],
+        hidden: &[],
+        extra: &[],
+        datetime: None,
+        tiles: TileDecl::ALL,
+        style: None,
+        series: Some(&SERIES),
+    };
+
+    #[test]
+    fn statements_quote_the_declared_names_and_bind_every_value() {
+        let plan = SeriesPlan::new(&DECL, &SERIES);
+        assert_eq!(
+            plan.feature_sql,
+            r#"SELECT "code" FROM "env"."sites" WHERE "code" = $1 OR id::text = $1 ORDER BY "code" = $1 DESC LIMIT 1"#
+        );
+        let bound =
+            Bound { key: "A1".into(), selector: "PM2.5".into(), from: None, to: Some("2026-11-03".into()), limit: 10 };
+        let (sql, values) = plan.statement(1, &bound);
+        assert_eq!(
+            sql,
+            r#"SELECT "at", "value"::float8, "unit"::text, "status"::text FROM "env"."obs" WHERE "code" = $1 AND "parameter" = $2 AND "at" >= coalesce($3::text::timestamptz, '-infinity') AND "at" < coalesce($4::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $5"#
+        );
+        assert_eq!(values.len(), 5);
+        let (sql, values) = plan.statement(0, &bound);
+        assert_eq!(
+            sql,
+            r#"SELECT "at", "idx"::float8, "level"::text FROM "env"."index_hourly" WHERE "code" = $1 AND "at" >= coalesce($2::text::timestamptz, '-infinity') AND "at" < coalesce($3::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $4"#
+        );
+        assert_eq!(values.len(), 4, "a fixed selector is not bound");
+    }
+}
