@@ -12,6 +12,7 @@
 pub mod collection;
 pub mod dataset;
 pub mod rules;
+pub mod sector;
 pub mod series;
 pub mod style;
 pub mod value;
@@ -19,6 +20,7 @@ pub mod value;
 pub use collection::{CollectionDecl, Property, TileDecl};
 pub use dataset::{Dataset, Field, FieldType, FirstElement, GeometryKind, GeometrySpec, Overview, Partitioning};
 pub use rules::{RuleDecl, Severity};
+pub use sector::SectorDecl;
 pub use series::{Column, Selector, Selects, SeriesDecl, SeriesSource};
-pub use style::{CodeColours, CodeGroup, Fill, Label, Outline, SectorDecl, StyleDecl, Width};
+pub use style::{CodeColours, CodeGroup, Fill, Label, Outline, StyleDecl, Width};
 pub use value::{CellValue, FieldError};

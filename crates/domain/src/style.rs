@@ -1,5 +1,5 @@
-//! Style declarations: how a sector's collections are drawn on the map. A sector crate declares
-//! its titles ([`SectorDecl`]) and, per collection, a [`StyleDecl`] (its colour, a colour table
+//! Style declarations: how a sector's collections are drawn on the map. A sector crate declares,
+//! per collection, a [`StyleDecl`] (its colour, a colour table
 //! by code on one property with legend groups, fill, outline, dashes, the zoom from which an
 //! outline shows, a label the viewer draws); the server's one style writer renders any of them as
 //! a MapLibre style, so it never names a collection or a code.
@@ -7,17 +7,6 @@
 //! Declarations are data, not MapLibre JSON: a colour is `#rrggbb`, a width is in pixels, and
 //! what a geometry kind draws (circles for points, a line for lines, a fill under an outline for
 //! areas) is the writer's decision.
-
-/// A sector: the part of its collection ids before the dot, and its titles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SectorDecl {
-    /// Id, e.g. `land` (collections `land.parcels`, `land.map_sheets`).
-    pub id: &'static str,
-    /// Title in Vietnamese.
-    pub title_vi: &'static str,
-    /// Title in English.
-    pub title_en: &'static str,
-}
 
 /// How a collection with geometry is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]

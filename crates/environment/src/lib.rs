@@ -193,9 +193,14 @@ const STATION_INDEX_COLUMNS: &[(&str, T)] = &[
 
 const TIME_SERIES: TileDecl = TileDecl::ALL;
 
-/// The sector: collections `environment.*`, titled on the map and in the styles.
-pub const SECTOR: SectorDecl =
-    SectorDecl { id: "environment", title_vi: "Quan trắc môi trường", title_en: "Environmental monitoring" };
+/// The environment sector: its titles (map and styles), datasets and collections; the catalogue lists it.
+pub const SECTOR: SectorDecl = SectorDecl {
+    id: "environment",
+    title_vi: "Quan trắc môi trường",
+    title_en: "Environmental monitoring",
+    datasets: DATASETS,
+    collections: COLLECTIONS,
+};
 
 /// The environment sector's published collections. Stations carry their latest AQI/WQI, level
 /// and colour (tiles are styled by `aqi_colour`); observations and the index tables are

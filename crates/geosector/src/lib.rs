@@ -1,6 +1,7 @@
 //! The catalogue of sectors: the one place that names every sector crate, so the CLI (and the
-//! test suite) get every importable dataset, every published collection and every load hook
-//! from one list. A new sector crate is added here and nowhere else in the core.
+//! test suite) get every sector, importable dataset and published collection from one list,
+//! [`SECTORS`], and a dataset's load hook from [`load_hook`]. A new sector crate is one line
+//! there (and one in `load_hook` when it has a hook) and nowhere else in the core.
 //!
 //! The OGC CQL2 conformance datasets (`geosector-conformance`) join the catalogue only when
 //! `GEOSECTOR_CONFORMANCE_DATASETS=1` is set; they exist for the test suite.
@@ -15,14 +16,13 @@ use std::sync::Arc;
 use geosector_domain::{CollectionDecl, Dataset, SectorDecl};
 use geosector_store::hook::LoadHook;
 
+/// Every sector, each declared by its crate (titles, datasets, collections).
+pub const SECTORS: &[&SectorDecl] =
+    &[&geosector_land::SECTOR, &geosector_minerals::SECTOR, &geosector_water::SECTOR, &geosector_environment::SECTOR];
+
 /// Every importable dataset, from every sector crate.
 pub fn datasets() -> impl Iterator<Item = &'static Dataset> {
-    geosector_land::DATASETS
-        .iter()
-        .chain(geosector_minerals::DATASETS)
-        .chain(geosector_water::DATASETS)
-        .chain(geosector_environment::DATASETS)
-        .chain(if conformance() { geosector_conformance::DATASETS } else { &[] })
+    SECTORS.iter().flat_map(|s| s.datasets).chain(if conformance() { geosector_conformance::DATASETS } else { &[] })
 }
 
 /// Whether the OGC conformance datasets are switched on (`GEOSECTOR_CONFORMANCE_DATASETS=1`).
@@ -32,16 +32,14 @@ pub fn conformance() -> bool {
 
 /// Every sector, for the titles of its styles and map layers.
 pub fn sectors() -> Vec<&'static SectorDecl> {
-    vec![&geosector_land::SECTOR, &geosector_minerals::SECTOR, &geosector_water::SECTOR, &geosector_environment::SECTOR]
+    SECTORS.to_vec()
 }
 
 /// Every published collection, from every sector crate.
 pub fn collections() -> Vec<&'static CollectionDecl> {
-    geosector_land::COLLECTIONS
+    SECTORS
         .iter()
-        .chain(geosector_minerals::COLLECTIONS)
-        .chain(geosector_water::COLLECTIONS)
-        .chain(geosector_environment::COLLECTIONS)
+        .flat_map(|s| s.collections)
         .chain(if conformance() { geosector_conformance::COLLECTIONS } else { &[] })
         .collect()
 }

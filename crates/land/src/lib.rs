@@ -120,8 +120,9 @@ pub const PARCEL_TILES: TileDecl = TileDecl {
 /// Every importable dataset of the land sector.
 pub const DATASETS: &[Dataset] = &[PARCELS, MAP_SHEETS];
 
-/// The sector: collections `land.*`, titled on the map and in the styles.
-pub const SECTOR: SectorDecl = SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land" };
+/// The land sector: its titles (map and styles), datasets and collections; the catalogue lists it.
+pub const SECTOR: SectorDecl =
+    SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land", datasets: DATASETS, collections: COLLECTIONS };
 
 /// The land sector's published collections. Owners and certificates are never published.
 pub const COLLECTIONS: &[CollectionDecl] = &[

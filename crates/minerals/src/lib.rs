@@ -92,9 +92,14 @@ pub const PROHIBITED_ZONES: Dataset = Dataset {
 /// Every importable dataset of the minerals sector.
 pub const DATASETS: &[Dataset] = &[LICENCES, LICENCE_AREAS, PROHIBITED_ZONES];
 
-/// The sector: collections `minerals.*`, titled on the map and in the styles.
-pub const SECTOR: SectorDecl =
-    SectorDecl { id: "minerals", title_vi: "Địa chất và khoáng sản", title_en: "Geology and minerals" };
+/// The minerals sector: its titles (map and styles), datasets and collections; the catalogue lists it.
+pub const SECTOR: SectorDecl = SectorDecl {
+    id: "minerals",
+    title_vi: "Địa chất và khoáng sản",
+    title_en: "Geology and minerals",
+    datasets: DATASETS,
+    collections: COLLECTIONS,
+};
 
 /// The minerals sector's published collections.
 pub const COLLECTIONS: &[CollectionDecl] = &[

@@ -34,7 +34,7 @@ pub fn sector_of(collection_id: &str) -> &str {
 
 /// The declaration of a sector; one that is not declared is titled by its id.
 pub fn sector_decl(declared: &[&'static SectorDecl], id: &'static str) -> SectorDecl {
-    declared.iter().find(|s| s.id == id).map_or(SectorDecl { id, title_vi: id, title_en: id }, |s| **s)
+    declared.iter().find(|s| s.id == id).map_or(SectorDecl::untitled(id), |s| **s)
 }
 
 /// What a style needs to know of one collection: its declaration and current extent.
@@ -308,7 +308,8 @@ mod tests {
         style: Some(&STYLE),
         series: None,
     };
-    const LAND: SectorDecl = SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land" };
+    const LAND: SectorDecl =
+        SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land", datasets: &[], collections: &[] };
 
     #[test]
     fn a_style_points_at_our_tiles_and_fills_by_the_declared_code() {

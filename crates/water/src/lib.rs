@@ -99,9 +99,14 @@ pub const RIVER_BASINS: Dataset = Dataset {
 /// Every importable dataset of the water sector.
 pub const DATASETS: &[Dataset] = &[PERMITS, WORKS, STATIONS, RIVER_BASINS];
 
-/// The sector: collections `water.*`, titled on the map and in the styles.
-pub const SECTOR: SectorDecl =
-    SectorDecl { id: "water", title_vi: "Tài nguyên nước", title_en: "Water resources" };
+/// The water sector: its titles (map and styles), datasets and collections; the catalogue lists it.
+pub const SECTOR: SectorDecl = SectorDecl {
+    id: "water",
+    title_vi: "Tài nguyên nước",
+    title_en: "Water resources",
+    datasets: DATASETS,
+    collections: COLLECTIONS,
+};
 
 /// The water sector's published collections.
 pub const COLLECTIONS: &[CollectionDecl] = &[

@@ -1,0 +1,29 @@
+//! The declaration of a sector as a whole: its id (the part of its collection ids before the
+//! dot), its titles, its importable datasets and its published collections. Each sector crate
+//! exports one `SECTOR`; the catalogue of the `geosector` crate lists them, one line per sector,
+//! and everything else (import, registry, styles, viewer) is derived from that list.
+
+use crate::collection::CollectionDecl;
+use crate::dataset::Dataset;
+
+/// A sector.
+#[derive(Debug, Clone, Copy)]
+pub struct SectorDecl {
+    /// Id, e.g. `land` (collections `land.parcels`, `land.map_sheets`).
+    pub id: &'static str,
+    /// Title in Vietnamese (styles, the viewer's layer groups).
+    pub title_vi: &'static str,
+    /// Title in English.
+    pub title_en: &'static str,
+    /// Its importable datasets.
+    pub datasets: &'static [Dataset],
+    /// Its published collections.
+    pub collections: &'static [CollectionDecl],
+}
+
+impl SectorDecl {
+    /// A sector known only by its id (titled by it), with nothing declared.
+    pub const fn untitled(id: &'static str) -> SectorDecl {
+        SectorDecl { id, title_vi: id, title_en: id, datasets: &[], collections: &[] }
+    }
+}
