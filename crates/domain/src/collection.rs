@@ -3,9 +3,10 @@
 //! publishes, its time property, its map style and its time series. The server builds its
 //! registry from these; restricted schemas are never declared.
 
-use crate::dataset::{Dataset, FieldType, Overview};
+use crate::dataset::{Dataset, Overview};
 use crate::series::SeriesDecl;
 use crate::style::StyleDecl;
+use crate::value::FieldType;
 
 /// A published collection, declared by a sector crate.
 #[derive(Debug, Clone, Copy)]

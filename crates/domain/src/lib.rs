@@ -18,9 +18,9 @@ pub mod style;
 pub mod value;
 
 pub use collection::{CollectionDecl, Property, TileDecl};
-pub use dataset::{Dataset, Field, FieldType, FirstElement, GeometryKind, GeometrySpec, Overview, Partitioning};
+pub use dataset::{Dataset, Field, FirstElement, GeometryKind, GeometrySpec, Overview, Partitioning};
 pub use rules::{RuleDecl, Severity};
 pub use sector::SectorDecl;
 pub use series::{Column, Selector, Selects, SeriesDecl, SeriesSource};
 pub use style::{CodeColours, CodeGroup, Fill, Label, Outline, StyleDecl, Width};
-pub use value::{CellValue, FieldError};
+pub use value::{CellValue, FieldError, FieldType};

@@ -2,8 +2,6 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
-use crate::dataset::FieldType;
-
 /// One typed value of a row, ready to be written by the store.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CellValue {
@@ -51,6 +49,64 @@ pub enum FieldError {
 pub fn vietnam_offset() -> FixedOffset {
     // 7 hours is within FixedOffset's ±24 h range, so this cannot fail.
     FixedOffset::east_opt(7 * 3600).expect("7 h is within the ±24 h range of FixedOffset")
+}
+
+/// The value types a field can have; each maps to one PostgreSQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// `text`; numbers are accepted and written as text (codes often arrive as numbers).
+    Text,
+    /// A code of fixed digit count, zero-padded when a number arrives (`70` → `00070`).
+    Code {
+        /// Number of digits.
+        digits: usize,
+    },
+    /// `integer` (int4).
+    Integer,
+    /// `double precision`; text with a decimal comma is accepted (`"123,5"`).
+    Float,
+    /// `date`: `YYYY-MM-DD` or the Vietnamese `DD/MM/YYYY`.
+    Date,
+    /// `timestamptz`: RFC 3339, or a local time without offset read as UTC+7.
+    Timestamp,
+    /// `timestamptz`: RFC 3339, or a time without offset read as UTC (for data made outside
+    /// Vietnam, such as the OGC conformance datasets).
+    UtcTimestamp,
+    /// `boolean`: a JSON boolean, or `true`/`false`/`1`/`0` as text.
+    Boolean,
+    /// `text[]`: a JSON array of strings, or one string split on `+`, `,` or `;`
+    /// (`"ONT+CLN"`).
+    TextList,
+    /// `double precision[]`: a JSON array of numbers, or one string split on `+` or `;` (a comma
+    /// is a decimal separator here: `"200;85,5"`).
+    FloatList,
+    /// `jsonb`: any JSON value, stored as given.
+    Json,
+}
+
+impl FieldType {
+    /// The PostgreSQL type name of the column.
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            FieldType::Text | FieldType::Code { .. } => "text",
+            FieldType::Integer => "integer",
+            FieldType::Float => "double precision",
+            FieldType::Date => "date",
+            FieldType::Timestamp | FieldType::UtcTimestamp => "timestamp with time zone",
+            FieldType::Boolean => "boolean",
+            FieldType::TextList => "text[]",
+            FieldType::FloatList => "double precision[]",
+            FieldType::Json => "jsonb",
+        }
+    }
+
+    /// Parses a non-null JSON value into a cell of this type.
+    ///
+    /// # Errors
+    /// [`FieldError::Invalid`] with the reason.
+    pub fn parse(self, value: &serde_json::Value) -> Result<CellValue, FieldError> {
+        parse(self, value)
+    }
 }
 
 pub(crate) fn parse(kind: FieldType, value: &serde_json::Value) -> Result<CellValue, FieldError> {

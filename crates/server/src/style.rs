@@ -1,7 +1,7 @@
 //! MapLibre styles (Style Specification v8), one per sector, generated from the collection
 //! registry: `GET /styles` lists them, `GET /styles/{sector}` returns one.
 //!
-//! A sector is the part of a collection id before the dot (`land.parcels` → `land`), titled by
+//! A sector is the part of a collection id before the dot (`sea.buoys` → `sea`), titled by
 //! its [`SectorDecl`]; every collection with geometry gets one vector source pointing at this
 //! server's own tiles (`/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}`, the source layer
 //! named after the collection) and one or two layers drawn from its [`StyleDecl`]: one writer for

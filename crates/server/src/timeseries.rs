@@ -1,8 +1,8 @@
 //! `/collections/{collectionId}/items/{featureId}/timeseries`: one feature's values of one
 //! series over time, as JSON or CSV — the shape a chart or a spreadsheet wants, which a
 //! feature-per-value collection is not — for every collection that declares a series
-//! ([`geosector_domain::SeriesDecl`]; 404 for the others). Monitoring stations declare theirs:
-//! `/collections/environment.stations/items/{station}/timeseries?parameter=PM2.5`.
+//! ([`geosector_domain::SeriesDecl`]; 404 for the others), e.g. a monitoring station's
+//! `/collections/{stations}/items/{station}/timeseries?parameter=PM2.5`.
 //!
 //! `{featureId}` is the feature's id or its key (a station code). Parameters: the declared
 //! selector (required, e.g. `parameter`), `datetime` (an instant or interval as in items),

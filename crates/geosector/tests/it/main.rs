@@ -9,6 +9,7 @@ mod crs;
 mod filter;
 
 mod import;
+mod layering;
 mod migrate;
 mod monitoring;
 mod outputs;
@@ -19,5 +20,6 @@ mod readers;
 mod reference;
 mod rules;
 mod schema;
+mod sea_sector;
 mod tiles;
 mod viewer;

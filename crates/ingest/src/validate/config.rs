@@ -3,12 +3,14 @@
 //! errors, so a typo never silently leaves a rule as it was.
 //!
 //! ```toml
-//! [land.parcels]
-//! "land.area_tolerance" = "reject"   # reject | flag | off
-//! "land.overlaps" = "off"
-//! overlap_min_m2 = 0.5
-//! area_tolerance_ratio = 0.02
+//! ["<sector>.<dataset>"]
+//! "<sector>.<rule>" = "reject"   # reject | flag | off
+//! "<sector>.<other rule>" = "off"
+//! <parameter> = 0.5
 //! ```
+//!
+//! The rules and parameters of each dataset are listed by `geosector datasets` (docs/validation.md
+//! has the land parcels' file as an example).
 
 use std::collections::BTreeMap;
 use std::path::Path;
