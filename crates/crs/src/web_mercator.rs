@@ -15,21 +15,25 @@ pub const HALF_WORLD: f64 = 20_037_508.342_789_244;
 pub const MAX_LATITUDE: f64 = 85.051_128_78;
 
 /// Web Mercator x of a longitude, metres.
+#[inline]
 pub fn x_of(lon: f64) -> f64 {
     lon.to_radians() * RADIUS
 }
 
 /// Web Mercator y of a latitude, metres.
+#[inline]
 pub fn y_of(lat: f64) -> f64 {
     RADIUS * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln()
 }
 
 /// Longitude of a Web Mercator x, degrees.
+#[inline]
 pub fn lon_of(x: f64) -> f64 {
     (x / RADIUS).to_degrees()
 }
 
 /// Latitude of a Web Mercator y, degrees.
+#[inline]
 pub fn lat_of(y: f64) -> f64 {
     (y / RADIUS).sinh().atan().to_degrees()
 }

@@ -1,13 +1,15 @@
 //! The shared vocabulary of geosector.
 //!
-//! Sector crates (`land`, `minerals`, `water`, `environment`) *declare* what they hold: which
-//! datasets can be imported, into which table, with which fields and geometry. Core crates
-//! (`ingest`, `store`, later `server`) *execute* those declarations. This crate has no I/O and
-//! knows nothing of PostgreSQL drivers or HTTP, so a new sector is a new crate plus migrations,
-//! with no change to the core.
+//! Sector crates (`land`, `minerals`, `water`, `environment`) *declare* what they hold: the sector
+//! ([`SectorDecl`]), which datasets can be imported, into which table, with which fields, geometry
+//! and rules ([`Dataset`], [`RuleDecl`]), and what is published with its tiles, overview, style and
+//! time series ([`CollectionDecl`], [`Overview`], [`StyleDecl`], [`SeriesDecl`]). Core crates
+//! (`ingest`, `store`, `server`) *execute* those declarations. This crate has no I/O and knows
+//! nothing of PostgreSQL drivers or HTTP, so a new sector is a new crate plus a migration, with no
+//! change to the core (docs/adding-a-sector.md).
 //!
 //! The key decision: a dataset is described by data ([`Dataset`], [`Field`]), not by code, so the
-//! same declaration drives import, reporting and (later) the collection registry.
+//! same declaration drives import, reporting, the collection registry, tiles and styles.
 
 pub mod collection;
 pub mod dataset;

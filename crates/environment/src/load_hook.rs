@@ -336,26 +336,18 @@ pub async fn refresh_indices(
         stations.push(station);
     }
     out.stations = stations.len() as u64;
-    tx.execute(
-        "UPDATE environment.stations s
-         SET aqi = h.aqi, aqi_level = h.level, aqi_colour = h.colour, aqi_at = h.observed_at
-         FROM unnest($1::text[]) AS c(code)
-         CROSS JOIN LATERAL (SELECT aqi, level, colour, observed_at FROM environment.aqi_hourly a
-                             WHERE a.station_code = c.code ORDER BY observed_at DESC LIMIT 1) AS h
-         WHERE s.station_code = c.code AND (s.aqi, s.aqi_at) IS DISTINCT FROM (h.aqi, h.observed_at)",
-        &[&stations],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE environment.stations s
-         SET wqi = w.wqi, wqi_level = w.level, wqi_colour = w.colour, wqi_at = w.observed_at
-         FROM unnest($1::text[]) AS c(code)
-         CROSS JOIN LATERAL (SELECT wqi, level, colour, observed_at FROM environment.wqi q
-                             WHERE q.station_code = c.code ORDER BY observed_at DESC LIMIT 1) AS w
-         WHERE s.station_code = c.code AND (s.wqi, s.wqi_at) IS DISTINCT FROM (w.wqi, w.observed_at)",
-        &[&stations],
-    )
-    .await?;
+    // The latest hourly VN_AQI and VN_WQI on each touched station, written only when they moved.
+    for (index, table) in [("aqi", "aqi_hourly"), ("wqi", "wqi")] {
+        let sql = format!(
+            "UPDATE environment.stations s
+             SET {index} = h.{index}, {index}_level = h.level, {index}_colour = h.colour, {index}_at = h.observed_at
+             FROM unnest($1::text[]) AS c(code)
+             CROSS JOIN LATERAL (SELECT {index}, level, colour, observed_at FROM environment.{table} i
+                                 WHERE i.station_code = c.code ORDER BY observed_at DESC LIMIT 1) AS h
+             WHERE s.station_code = c.code AND (s.{index}, s.{index}_at) IS DISTINCT FROM (h.{index}, h.observed_at)"
+        );
+        tx.execute(&sql, &[&stations]).await?;
+    }
     Ok(out)
 }
 

@@ -252,15 +252,11 @@ fn write_multipolygon(
     }
 }
 
-/// The sphere of EPSG:3857 (Web Mercator), metres.
-pub const WEB_MERCATOR_RADIUS: f64 = 6_378_137.0;
-
-/// EPSG:3857 coordinates of a lon/lat coordinate (the spherical Mercator of PROJ's `webmerc`).
+/// EPSG:3857 coordinates of a lon/lat coordinate (the spherical Mercator of PROJ's `webmerc`;
+/// the formulas are `geosector_crs::web_mercator`'s).
+#[inline]
 pub fn web_mercator(c: Coord<f64>) -> Coord<f64> {
-    Coord {
-        x: c.x.to_radians() * WEB_MERCATOR_RADIUS,
-        y: WEB_MERCATOR_RADIUS * (std::f64::consts::FRAC_PI_4 + c.y.to_radians() / 2.0).tan().ln(),
-    }
+    Coord { x: geosector_crs::web_mercator::x_of(c.x), y: geosector_crs::web_mercator::y_of(c.y) }
 }
 
 /// The tiles' copy of a lon/lat geometry, as PostGIS's

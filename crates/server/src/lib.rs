@@ -3,8 +3,10 @@
 //!
 //! What is served comes from the collection registry (`geosector-store`), built at start from the
 //! sector crates' declarations; this crate never names a sector and never builds SQL — it parses
-//! requests into typed queries, binds their values to the registry's plans, and encodes rows.
-//! GeoJSON is streamed row by row. Every error is an OGC exception naming what was wrong.
+//! requests into typed queries ([`query`], [`filter`]), hands them to the registry's plans, runs
+//! the statements it gets back with their own values ([`db`]), and encodes rows. Styles and time
+//! series are written from the collections' declarations. GeoJSON is streamed row by row. Every
+//! error is an OGC exception naming what was wrong.
 
 pub mod changes;
 pub mod crs;

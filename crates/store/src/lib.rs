@@ -1,12 +1,18 @@
 //! PostGIS access for geosector.
 //!
 //! What it holds: opening connections ([`connect`]), the migration runner ([`migrate`]) that
-//! applies the numbered SQL files of `migrations/`, the typed values ([`values`]) that ingestion
-//! writes through `COPY ... (FORMAT binary)`, and the [`hook::LoadHook`] trait through which a
-//! sector adds row checks and derived-table refreshes to an import. What it is not: it has no
-//! knowledge of any sector; tables and columns come from the declarations in `geosector-domain`,
-//! and every identifier it puts into SQL is quoted with [`quote_ident`]. Values are always bound,
-//! never spliced.
+//! applies the numbered SQL files of `migrations/`, the collection [`registry`] (which refuses a
+//! table `meta.publish` did not prepare), the query [`plan`]s, the SQL of declared time
+//! [`series`], the typed values ([`values`]) that ingestion writes through
+//! `COPY ... (FORMAT binary)`, and the [`hook::LoadHook`] trait through which a sector adds row
+//! checks and derived-table refreshes to an import. What it is not: it has no knowledge of any
+//! sector; tables and columns come from the declarations in `geosector-domain`, and every
+//! identifier it puts into SQL is quoted with [`quote_ident`].
+//!
+//! The key decision: **SQL is planned once; a request binds.** A plan takes a typed request and
+//! returns a [`plan::Statement`] — its SQL and its values in the order of its own placeholders —
+//! so the order of placeholders never leaves this crate, and values are always bound, never
+//! spliced.
 
 pub mod hook;
 pub mod migrate;

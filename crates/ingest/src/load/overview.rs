@@ -22,7 +22,6 @@
 
 use foldhash::HashMap;
 
-use geo_types::Coord;
 use geosector_domain::{CellValue, Dataset, Overview};
 use geosector_store::quote_ident;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -31,32 +30,14 @@ use tokio_postgres::Transaction;
 
 use crate::checked::Row;
 use crate::error::ImportError;
-use crate::geometry::web_mercator;
+use geosector_crs::web_mercator::{lat_of as latitude, lon_of as longitude, x_of as mercator_x, y_of as mercator_y};
 
 /// Half the side of the Web Mercator square, metres.
-const HALF: f64 = 20_037_508.342_789_244;
+const HALF: f64 = geosector_crs::web_mercator::HALF_WORLD;
 /// The side of the Web Mercator square, metres.
 const WORLD: f64 = 2.0 * HALF;
-/// The sphere of EPSG:3857, metres.
-const RADIUS: f64 = crate::geometry::WEB_MERCATOR_RADIUS;
 /// The latitude Web Mercator boxes are clamped to, as in the SQL.
 const MAX_LAT: f64 = 85.05;
-
-fn mercator_x(lon: f64) -> f64 {
-    web_mercator(Coord { x: lon, y: 0.0 }).x
-}
-
-fn mercator_y(lat: f64) -> f64 {
-    web_mercator(Coord { x: 0.0, y: lat }).y
-}
-
-fn longitude(x: f64) -> f64 {
-    (x / RADIUS).to_degrees()
-}
-
-fn latitude(y: f64) -> f64 {
-    (y / RADIUS).sinh().atan().to_degrees()
-}
 
 /// A lon/lat box in Web Mercator, clamped to the Mercator square: `[xmin, ymin, xmax, ymax]`.
 fn mercator_box(lonlat: [f64; 4]) -> [f64; 4] {
