@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::etag;
 use crate::links::{base_url, Link};
 use crate::params;
-use crate::AppState;
+use crate::state::AppState;
 
 /// Media type of a MapLibre / Mapbox style.
 pub const STYLE_MEDIA_TYPE: &str = "application/vnd.mapbox.style+json";

@@ -14,13 +14,13 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::DateTime;
 use geosector_domain::SeriesDecl;
-use geosector_store::series::{Point, SeriesPlan, SeriesRequest};
+use geosector_store::series::{Point, Series, SeriesPlan, SeriesRequest};
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
 use crate::links::base_url;
-use crate::params;
-use crate::AppState;
+use crate::state::AppState;
+use crate::{db, params};
 
 const DEFAULT_LIMIT: i64 = 10_000;
 const MAX_LIMIT: i64 = 100_000;
@@ -115,22 +115,17 @@ pub async fn timeseries(
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let q = parse(decl, &pairs, accept)?;
     let client = state.pool.get().await?;
-    let key: String = client
-        .query_opt(&client.prepare_cached(&plan.feature_sql).await?, &[&feature])
+    let key: String = db::one(&client, &plan.feature(&feature))
         .await?
         .map(|r| r.get(0))
         .ok_or_else(|| ApiError::NotFound(format!("{id}: no feature with id or {} {feature}", decl.key)))?;
-    let (index, bound) = plan
-        .choose(&key, &q.request)
+    let Series { source, selector, statement } = plan
+        .series(&key, &q.request)
         .ok_or_else(|| ApiError::param(decl.selector.name, format!("no series {} in {id}", q.request.selector)))?;
-    let (sql, values) = plan.statement(index, &bound);
-    let rows = client.query(&client.prepare_cached(sql).await?, &values).await?;
+    let rows = db::all(&client, &statement).await?;
     drop(client);
     let points: Vec<Point> = rows.iter().map(SeriesPlan::point).collect();
     drop(rows);
-    let Some(source) = decl.sources.get(index) else {
-        return Err(ApiError::Internal(format!("{id}: no source {index}")));
-    };
     let (time, value) = (source.time, source.value.name);
     if q.output == Output::Csv {
         let mut body = format!("{time},{value}");
@@ -151,7 +146,7 @@ pub async fn timeseries(
             .content_type("text/csv; charset=utf-8")
             .insert_header((
                 header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{}_{}.csv\"", key.replace('"', ""), bound.selector.replace('"', "")),
+                format!("inline; filename=\"{}_{}.csv\"", key.replace('"', ""), selector.replace('"', "")),
             ))
             .body(body));
     }
@@ -182,7 +177,7 @@ pub async fn timeseries(
     let (key_name, selector_name) = (decl.key, decl.selector.name);
     Ok(HttpResponse::Ok().content_type("application/json").json(json!({
         key_name: key,
-        selector_name: bound.selector,
+        selector_name: selector,
         "numberReturned": values.len(),
         "limit": q.request.limit,
         "values": values,

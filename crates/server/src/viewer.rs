@@ -18,8 +18,8 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::html::escape;
 use crate::params;
+use crate::state::AppState;
 use crate::style::{sector_of, sectors, style_of};
-use crate::AppState;
 
 /// MapLibre GL JS as embedded at build time.
 #[derive(Debug, Clone, Copy)]

@@ -1,15 +1,17 @@
 //! The statements of a collection's time series ([`SeriesDecl`]), planned once from the
 //! declaration: one finding the feature's key by feature id or by key, and one per source reading
 //! a series oldest first. Identifiers come from the declaration, quoted; the feature, the
-//! selector's value, the time bounds and the limit are always bound. At most `limit` rows are
-//! read. The caller runs them (on its pool's statement cache) and decodes rows with
-//! [`SeriesPlan::point`].
+//! selector's value, the time bounds and the limit are always bound, by this module: the caller
+//! gets each [`Statement`] with its values, runs it as it is and decodes rows with
+//! [`SeriesPlan::point`]. At most `limit` rows are read.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use geosector_domain::{CollectionDecl, Selects, SeriesDecl, SeriesSource};
-use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
+use crate::plan::{Param, Statement};
 use crate::{quote_ident, table_name};
 
 /// The planned statements of one collection's series.
@@ -18,9 +20,9 @@ pub struct SeriesPlan {
     /// The declaration.
     pub decl: &'static SeriesDecl,
     /// The feature's key, by key or feature id (`$1`).
-    pub feature_sql: String,
+    feature_sql: Arc<str>,
     /// One statement per source, in the declaration's order.
-    sources: Vec<String>,
+    sources: Vec<Arc<str>>,
 }
 
 /// A request for one series.
@@ -44,36 +46,33 @@ impl SeriesPlan {
             "SELECT {key} FROM {} WHERE {key} = $1 OR id::text = $1 ORDER BY {key} = $1 DESC LIMIT 1",
             table_name(collection.dataset)
         );
-        let sources = decl.sources.iter().map(source_sql).collect();
-        SeriesPlan { decl, feature_sql, sources }
+        let sources = decl.sources.iter().map(|s| source_sql(s).into()).collect();
+        SeriesPlan { decl, feature_sql: feature_sql.into(), sources }
     }
 
-    /// The statement of the source at `index` and its values (`selector` is bound only when the
-    /// source matches it against a column).
-    pub fn statement<'a>(&self, index: usize, bound: &'a Bound) -> (&str, Vec<&'a (dyn ToSql + Sync)>) {
-        let sql = self.sources.get(index).map_or("", String::as_str);
-        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&bound.key];
-        if self.decl.sources.get(index).is_some_and(|s| matches!(s.selects, Selects::Column(_))) {
-            values.push(&bound.selector);
-        }
-        values.extend([&bound.from as &(dyn ToSql + Sync), &bound.to, &bound.limit]);
-        (sql, values)
+    /// The statement finding a feature's key from its feature id or its key (one row or none).
+    pub fn feature(&self, feature: &str) -> Statement {
+        Statement::reusable(Arc::clone(&self.feature_sql), vec![Param::Text(feature.to_owned())])
     }
 
-    /// What to read for a feature's key and a request: the source at an index (whose statement
-    /// [`Self::statement`] gives) and the values to bind, `None` when no source takes the
-    /// request's selector.
-    pub fn choose(&self, key: &str, request: &SeriesRequest) -> Option<(usize, Bound)> {
+    /// What to read for a feature's key and a request: the source that takes the request's
+    /// selector, the selector as the response spells it, and the statement with its values;
+    /// `None` when no source takes the selector.
+    pub fn series(&self, key: &str, request: &SeriesRequest) -> Option<Series> {
         let (source, selector) = self.decl.source(&request.selector)?;
         let index = self.decl.sources.iter().position(|s| std::ptr::eq(s, source))?;
-        let bound = Bound {
-            key: key.to_owned(),
-            selector,
-            from: request.from.clone(),
-            to: request.to.clone(),
-            limit: request.limit,
-        };
-        Some((index, bound))
+        let mut values = vec![Param::Text(key.to_owned())];
+        // The selector is bound only when the source matches it against a column.
+        if matches!(source.selects, Selects::Column(_)) {
+            values.push(Param::Text(selector.clone()));
+        }
+        values.extend([
+            Param::OptionalText(request.from.clone()),
+            Param::OptionalText(request.to.clone()),
+            Param::BigInt(request.limit),
+        ]);
+        let statement = Statement::reusable(Arc::clone(self.sources.get(index)?), values);
+        Some(Series { source, selector, statement })
     }
 
     /// One value of a series from a row of a source's statement: its time, its value and the
@@ -86,19 +85,15 @@ impl SeriesPlan {
 /// One value of a series: time, value and the source's further fields.
 pub type Point = (DateTime<Utc>, f64, Vec<Option<String>>);
 
-/// The values a series statement binds.
+/// One series to read: its source, its selector as the response spells it, and the statement.
 #[derive(Debug, Clone)]
-pub struct Bound {
-    /// The feature's key.
-    pub key: String,
-    /// The selector's value as the response spells it.
+pub struct Series {
+    /// The declared source read.
+    pub source: &'static SeriesSource,
+    /// The selector's value (a fixed source's own spelling, else the request's).
     pub selector: String,
-    /// Lower time bound.
-    pub from: Option<String>,
-    /// Upper time bound.
-    pub to: Option<String>,
-    /// Most rows.
-    pub limit: i64,
+    /// The statement with its values.
+    pub statement: Statement,
 }
 
 /// `SELECT time, value::float8, fields::text… WHERE key = $1 [AND selector = $2] AND time in
@@ -191,23 +186,34 @@ mod tests {
     #[test]
     fn statements_quote_the_declared_names_and_bind_every_value() {
         let plan = SeriesPlan::new(&DECL, &SERIES);
+        let feature = plan.feature("A1");
         assert_eq!(
-            plan.feature_sql,
+            feature.sql(),
             r#"SELECT "code" FROM "env"."sites" WHERE "code" = $1 OR id::text = $1 ORDER BY "code" = $1 DESC LIMIT 1"#
         );
-        let bound =
-            Bound { key: "A1".into(), selector: "PM2.5".into(), from: None, to: Some("2026-11-03".into()), limit: 10 };
-        let (sql, values) = plan.statement(1, &bound);
+        assert_eq!(feature.params(), [Param::Text("A1".into())]);
+        let request = SeriesRequest { selector: "PM2.5".into(), from: None, to: Some("2026-11-03".into()), limit: 10 };
+        let by_column = plan.series("A1", &request).unwrap();
         assert_eq!(
-            sql,
+            by_column.statement.sql(),
             r#"SELECT "at", "value"::float8, "unit"::text, "status"::text FROM "env"."obs" WHERE "code" = $1 AND "parameter" = $2 AND "at" >= coalesce($3::text::timestamptz, '-infinity') AND "at" < coalesce($4::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $5"#
         );
-        assert_eq!(values.len(), 5);
-        let (sql, values) = plan.statement(0, &bound);
         assert_eq!(
-            sql,
+            by_column.statement.params(),
+            [
+                Param::Text("A1".into()),
+                Param::Text("PM2.5".into()),
+                Param::OptionalText(None),
+                Param::OptionalText(Some("2026-11-03".into())),
+                Param::BigInt(10)
+            ]
+        );
+        let fixed = plan.series("A1", &SeriesRequest { selector: "idx".into(), ..request }).unwrap();
+        assert_eq!(fixed.selector, "IDX", "a fixed source's own spelling");
+        assert_eq!(
+            fixed.statement.sql(),
             r#"SELECT "at", "idx"::float8, "level"::text FROM "env"."index_hourly" WHERE "code" = $1 AND "at" >= coalesce($2::text::timestamptz, '-infinity') AND "at" < coalesce($3::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $4"#
         );
-        assert_eq!(values.len(), 4, "a fixed selector is not bound");
+        assert_eq!(fixed.statement.params().len(), 4, "a fixed selector is not bound");
     }
 }

@@ -24,6 +24,8 @@ pub enum Param {
     Float(f64),
     /// `text` (time bounds and property values, cast in SQL after validation).
     Text(String),
+    /// `text` or NULL (an open bound).
+    OptionalText(Option<String>),
     /// `bytea` (a bbox polygon as WKB).
     Bytes(Vec<u8>),
     /// A value of a CQL2 filter.
@@ -37,6 +39,7 @@ impl ToSql for Param {
             Param::BigInt(v) => v.to_sql(ty, out),
             Param::Float(v) => v.to_sql(ty, out),
             Param::Text(v) => v.to_sql(ty, out),
+            Param::OptionalText(v) => v.to_sql(ty, out),
             Param::Bytes(v) => v.to_sql(ty, out),
             Param::Filter(v) => v.to_sql(ty, out),
         }
