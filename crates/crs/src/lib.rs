@@ -8,6 +8,10 @@
 //! up to a metre; geosector never relies on that choice. Ingestion, serving and the rows seeded
 //! into PostGIS's `spatial_ref_sys` all use the strings in [`table`].
 //!
+//! It also holds Web Mercator and its tile grid ([`web_mercator`]): the one place for the
+//! sphere, the formulas and which tile holds a point, used by tiles, `tiles seed` and the
+//! importer's overview cells.
+//!
 //! This crate is pure Rust (proj4rs): no C PROJ library is needed.
 
 pub mod ellipsoid;
