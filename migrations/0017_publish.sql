@@ -72,6 +72,11 @@ BEGIN
     END IF;
 
     IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = tbl AND attname = geom_column AND NOT attisdropped) THEN
+        -- A table without geometry has nothing more to publish; a geometry column named in the
+        -- call but missing is a mistake, not a table without geometry.
+        IF geom_column <> 'geom' THEN
+            RAISE EXCEPTION 'meta.publish: table % has no column %', tbl, geom_column;
+        END IF;
         RETURN;
     END IF;
     -- Named after bump_version so they fire after it (same event, alphabetical order).

@@ -1,7 +1,7 @@
 //! Running the store's statements on a pooled connection: a statement planned once per shape is
-//! prepared once per connection (and cached there), a per-request one is sent unnamed, so
-//! one-off filters never fill a connection's statement cache. The values are the statement's
-//! own, in its own order.
+//! prepared once per connection (and cached there); a per-request one is prepared for its one
+//! run and not kept, so one-off filters never fill a connection's statement cache. The values
+//! are the statement's own, in its own order.
 
 use deadpool_postgres::Object;
 use futures_util::TryStreamExt;

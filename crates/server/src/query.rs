@@ -44,8 +44,8 @@ pub struct ItemsQuery {
     pub equals: Vec<(&'static str, String)>,
     /// A translated CQL2 filter.
     pub filter: Option<Sql>,
-    /// Sort keys (quoted column, descending).
-    pub sort: Vec<(String, bool)>,
+    /// Sort keys (sortable property, descending).
+    pub sort: Vec<(&'static str, bool)>,
     /// The properties to return (`None`: all).
     pub properties: Option<Vec<&'static str>>,
     /// Where the page starts.
@@ -172,7 +172,7 @@ pub async fn items(
 }
 
 /// `sortby`: `+a,-b` (ascending by default) over the sortables.
-fn sortby(text: Option<&str>, c: &Collection) -> Result<Vec<(String, bool)>, ApiError> {
+fn sortby(text: Option<&str>, c: &Collection) -> Result<Vec<(&'static str, bool)>, ApiError> {
     let Some(text) = text else { return Ok(Vec::new()) };
     let mut keys = Vec::new();
     for part in text.split(',') {
@@ -191,10 +191,10 @@ fn sortby(text: Option<&str>, c: &Collection) -> Result<Vec<(String, bool)>, Api
                 format!("\"{name}\" is not sortable (sortables: {})", c.queryables.sortable_names()),
             )
         })?;
-        if keys.iter().any(|(column, _)| *column == q.column) {
+        if keys.iter().any(|(key, _)| *key == q.name) {
             return Err(ApiError::param("sortby", format!("\"{name}\" given twice")));
         }
-        keys.push((q.column.clone(), descending));
+        keys.push((q.name, descending));
     }
     Ok(keys)
 }

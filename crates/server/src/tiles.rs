@@ -656,8 +656,10 @@ async fn render(db: &mut Db<'_>, statement: &Statement, filtered: bool) -> Resul
         },
         None => query.await,
     };
-    let row = result.map_err(|e| crate::filter::db_error(e, filtered))?;
+    // The query has finished, with rows or an error: nothing is left to cancel (a cancel sent
+    // now could reach the next statement of this pooled connection).
     guard.disarm();
+    let row = result.map_err(|e| crate::filter::db_error(e, filtered))?;
     Ok(Bytes::from(row.and_then(|r| r.get::<_, Option<Vec<u8>>>(0)).unwrap_or_default()))
 }
 

@@ -124,7 +124,7 @@ pub async fn timeseries(
         .ok_or_else(|| ApiError::param(decl.selector.name, format!("no series {} in {id}", q.request.selector)))?;
     let rows = db::all(&client, &statement).await?;
     drop(client);
-    let points: Vec<Point> = rows.iter().map(SeriesPlan::point).collect();
+    let points: Vec<Point> = rows.iter().map(SeriesPlan::point).collect::<Result<_, _>>()?;
     drop(rows);
     let (time, value) = (source.time, source.value.name);
     if q.output == Output::Csv {

@@ -1,7 +1,8 @@
 //! Load hooks: what a sector needs around an import of one of its datasets, called by the core
 //! importer (`geosector-ingest`), which itself never names a sector.
 //!
-//! A [`LoadHook`] has two moments, both inside the import's one transaction:
+//! A [`LoadHook`] has two moments, both inside the import's transaction (its last one, after a
+//! one-province partition swap that commits its load table first to build indexes in parallel):
 //! - [`LoadHook::prepare`], before any row is read: it may read what its checks need (e.g. the
 //!   known station codes) and return a [`RowCheck`] that the rayon workers run on every row;
 //! - [`LoadHook::after_move`], once the accepted rows are in the live table and before the
@@ -43,7 +44,9 @@ pub type HookFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, HookError>> +
 ///   import's transaction, after the staging table is created and before the first row is read
 ///   (COPY then occupies the connection until every row is staged). The [`RowCheck`] it returns
 ///   is shared read-only by the worker threads for the whole import.
-/// - [`after_move`](LoadHook::after_move) is called at most once, in the same transaction, after
+/// - [`after_move`](LoadHook::after_move) is called at most once, in the transaction that makes
+///   the load visible (the same as `prepare`'s, except after a one-province partition swap, whose
+///   load table is committed first for parallel index builds and swapped in a second one), after
 ///   every accepted row has moved into the live table and the whole-load rules have passed, and
 ///   just before the commit. It is not called for a dry run or a rejected load (nothing is
 ///   moved then). The rows of this load are still readable in the staging table it is given,

@@ -153,8 +153,9 @@ impl Registry {
     }
 }
 
-/// What `meta.publish` installs that serving reads: the data-version trigger and row, and the
-/// Web Mercator twin of the geometry.
+/// What `meta.publish` installs that serving reads: the data-version trigger and row, and with a
+/// geometry its Web Mercator twin and the four change-extent triggers (the tile cache drops what
+/// they record).
 const PUBLISHED_SQL: &str = "SELECT
     EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2),
     EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -162,15 +163,19 @@ const PUBLISHED_SQL: &str = "SELECT
     EXISTS (SELECT 1 FROM meta.table_versions WHERE schema_name = $1 AND table_name = $2),
     $3::text IS NULL OR EXISTS (
         SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped)";
+        WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped),
+    $3::text IS NULL OR (
+        SELECT count(DISTINCT g.tgname) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2
+          AND g.tgname IN ('record_extent_insert', 'record_extent_update', 'record_extent_delete', 'record_extent_truncate')) = 4";
 
 /// Refuses a declared table that is not published, with a sentence naming it and the fix.
 async fn check_published(client: &Client, decl: &CollectionDecl) -> Result<()> {
     let (schema, table) = (decl.dataset.schema, decl.dataset.table);
     let twin = decl.dataset.geometry.map(|g| format!("{}_3857", g.column));
     let row = client.query_one(PUBLISHED_SQL, &[&schema, &table, &twin]).await?;
-    let (exists, trigger, version, mercator): (bool, bool, bool, bool) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (exists, trigger, version, mercator, extents): (bool, bool, bool, bool, bool) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
     if !exists {
         return Err(StoreError::NotPublished(format!("table {schema}.{table} does not exist: run geosector migrate")));
     }
@@ -183,6 +188,12 @@ async fn check_published(client: &Client, decl: &CollectionDecl) -> Result<()> {
     if let (false, Some(twin)) = (mercator, &twin) {
         return Err(StoreError::NotPublished(format!(
             "table {schema}.{table} has no column {twin}, which the tile statement reads: {fix}"
+        )));
+    }
+    if !extents {
+        return Err(StoreError::NotPublished(format!(
+            "table {schema}.{table} lacks a change-extent trigger (record_extent_insert, _update, _delete, _truncate), \
+             which the tile cache reads to drop what a change touched: {fix}"
         )));
     }
     if !trigger || !version {

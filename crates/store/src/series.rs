@@ -77,8 +77,12 @@ impl SeriesPlan {
 
     /// One value of a series from a row of a source's statement: its time, its value and the
     /// source's further fields.
-    pub fn point(row: &Row) -> Point {
-        (row.get(0), row.get(1), (2..row.len()).map(|i| row.get(i)).collect())
+    ///
+    /// # Errors
+    /// A column of another type than the statement's casts give (not expected).
+    pub fn point(row: &Row) -> Result<Point, tokio_postgres::Error> {
+        let fields = (2..row.len()).map(|i| row.try_get(i)).collect::<Result<_, _>>()?;
+        Ok((row.try_get(0)?, row.try_get(1)?, fields))
     }
 }
 
@@ -96,12 +100,13 @@ pub struct Series {
     pub statement: Statement,
 }
 
-/// `SELECT time, value::float8, fields::text… WHERE key = $1 [AND selector = $2] AND time in
-/// [from, to) ORDER BY time LIMIT n`; the time bounds are text cast to `timestamptz`, a missing
-/// one open.
+/// `SELECT time::timestamptz, value::float8, fields::text… WHERE key = $1 [AND selector = $2]
+/// AND value IS NOT NULL AND time in [from, to) ORDER BY time LIMIT n`; the time bounds are text
+/// cast to `timestamptz`, a missing one open (a NULL time is never in the range).
 fn source_sql(source: &SeriesSource) -> String {
     let time = quote_ident(source.time);
-    let mut columns = vec![time.clone(), format!("{}::float8", quote_ident(source.value.column))];
+    let value = quote_ident(source.value.column);
+    let mut columns = vec![format!("{time}::timestamptz"), format!("{value}::float8")];
     columns.extend(source.fields.iter().map(|f| format!("{}::text", quote_ident(f.column))));
     let mut n = 1;
     let mut next = || {
@@ -114,7 +119,7 @@ fn source_sql(source: &SeriesSource) -> String {
     };
     let (from, to, limit) = (next(), next(), next());
     format!(
-        "SELECT {} FROM {}.{} WHERE {} = $1{selector} \
+        "SELECT {} FROM {}.{} WHERE {} = $1{selector} AND {value} IS NOT NULL \
          AND {time} >= coalesce(${from}::text::timestamptz, '-infinity') AND {time} < coalesce(${to}::text::timestamptz, 'infinity') \
          ORDER BY {time} LIMIT ${limit}",
         columns.join(", "),
@@ -196,7 +201,7 @@ mod tests {
         let by_column = plan.series("A1", &request).unwrap();
         assert_eq!(
             by_column.statement.sql(),
-            r#"SELECT "at", "value"::float8, "unit"::text, "status"::text FROM "env"."obs" WHERE "code" = $1 AND "parameter" = $2 AND "at" >= coalesce($3::text::timestamptz, '-infinity') AND "at" < coalesce($4::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $5"#
+            r#"SELECT "at"::timestamptz, "value"::float8, "unit"::text, "status"::text FROM "env"."obs" WHERE "code" = $1 AND "parameter" = $2 AND "value" IS NOT NULL AND "at" >= coalesce($3::text::timestamptz, '-infinity') AND "at" < coalesce($4::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $5"#
         );
         assert_eq!(
             by_column.statement.params(),
@@ -212,7 +217,7 @@ mod tests {
         assert_eq!(fixed.selector, "IDX", "a fixed source's own spelling");
         assert_eq!(
             fixed.statement.sql(),
-            r#"SELECT "at", "idx"::float8, "level"::text FROM "env"."index_hourly" WHERE "code" = $1 AND "at" >= coalesce($2::text::timestamptz, '-infinity') AND "at" < coalesce($3::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $4"#
+            r#"SELECT "at"::timestamptz, "idx"::float8, "level"::text FROM "env"."index_hourly" WHERE "code" = $1 AND "idx" IS NOT NULL AND "at" >= coalesce($2::text::timestamptz, '-infinity') AND "at" < coalesce($3::text::timestamptz, 'infinity') ORDER BY "at" LIMIT $4"#
         );
         assert_eq!(fixed.statement.params().len(), 4, "a fixed selector is not bound");
     }

@@ -115,6 +115,29 @@ async fn the_registry_refuses_a_table_that_was_not_published() {
     );
     client.batch_execute("ALTER TABLE scratch.things ADD COLUMN geom_3857 geometry").await.unwrap();
     let error = Registry::load(&client, decls).await.unwrap_err().to_string();
+    assert!(error.starts_with("table scratch.things lacks a change-extent trigger (record_extent_insert"), "{error}");
+    assert!(error.ends_with("call meta.publish('scratch.things') in its migration"), "{error}");
+    client
+        .batch_execute(
+            "CREATE TRIGGER record_extent_insert AFTER INSERT ON scratch.things REFERENCING NEW TABLE AS new_rows
+               FOR EACH STATEMENT EXECUTE FUNCTION meta.record_changed_extent();
+             CREATE TRIGGER record_extent_update AFTER UPDATE ON scratch.things REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+               FOR EACH STATEMENT EXECUTE FUNCTION meta.record_changed_extent();
+             CREATE TRIGGER record_extent_delete AFTER DELETE ON scratch.things REFERENCING OLD TABLE AS old_rows
+               FOR EACH STATEMENT EXECUTE FUNCTION meta.record_changed_extent();",
+        )
+        .await
+        .unwrap();
+    let error = Registry::load(&client, decls).await.unwrap_err().to_string();
+    assert!(error.contains("lacks a change-extent trigger"), "three of the four are not enough: {error}");
+    client
+        .batch_execute(
+            "CREATE TRIGGER record_extent_truncate AFTER TRUNCATE ON scratch.things
+               FOR EACH STATEMENT EXECUTE FUNCTION meta.record_changed_extent()",
+        )
+        .await
+        .unwrap();
+    let error = Registry::load(&client, decls).await.unwrap_err().to_string();
     assert!(error.starts_with("table scratch.things has no data-version trigger (bump_version)"), "{error}");
     assert!(error.ends_with("call meta.publish('scratch.things') in its migration"), "{error}");
     client.batch_execute("ALTER TABLE scratch.things DROP COLUMN geom_3857").await.unwrap();
@@ -149,6 +172,11 @@ async fn the_registry_refuses_a_table_that_was_not_published() {
         .unwrap();
     let error = Registry::load(&client, decls).await.unwrap_err().to_string();
     assert!(error.ends_with("no column shape_3857, which the tile statement reads: call meta.publish('scratch.shapes', 'shape') in its migration"), "{error}");
+    let misspelt = client.batch_execute("SELECT meta.publish('scratch.shapes', 'shap')").await.unwrap_err();
+    assert!(
+        misspelt.as_db_error().is_some_and(|e| e.message() == "meta.publish: table scratch.shapes has no column shap"),
+        "{misspelt:?}"
+    );
     client.batch_execute("SELECT meta.publish('scratch.shapes', 'shape')").await.unwrap();
     client
         .batch_execute(

@@ -2,7 +2,7 @@
 //! named `<station id>_<YYYYMMDDhhmmss>.txt`, one tab-separated line per parameter:
 //! `parameter TAB value TAB unit TAB YYYYMMDDhhmmss TAB status` (status 00 measuring,
 //! 01 calibrating, 02 device error). Times are local (UTC+7). Parameter symbols are kept as sent
-//! (e.g. `PM2,5`); the importer normalises them (`crate::monitoring`).
+//! (e.g. `PM2,5`); the importer normalises them (the observations dataset's load hook, `geosector_environment::load_hook`).
 //!
 //! Each line becomes one feature whose location is the file and line number; a malformed line is
 //! reported as that line's error, not as a failure of the whole import. A line's time must be

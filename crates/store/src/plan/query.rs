@@ -3,7 +3,7 @@
 //!
 //! The statement text is built from the plan's declared identifiers, the translated filter
 //! (whose literals are placeholders, see `geosector-filter`) and the sortables' quoted columns;
-//! values are still all bound. Such statements are prepared unnamed per request, never cached,
+//! values are still all bound. Such statements are prepared for their one run, never cached,
 //! so one-off filters do not fill the per-connection statement cache.
 //!
 //! Parameters, in order: the shape's (bbox envelopes, time bounds, property values, as in
@@ -25,8 +25,8 @@ pub(super) struct QuerySpec<'a> {
     pub(super) filter: Option<&'a str>,
     /// How many values the filter binds.
     pub(super) filter_values: usize,
-    /// Sort keys: quoted column and whether descending (`id` always breaks ties).
-    pub(super) sort: &'a [(String, bool)],
+    /// Sort keys: published property and whether descending (`id` always breaks ties).
+    pub(super) sort: &'a [(&'static str, bool)],
     /// Whether the page is cut by an offset (bound after the filter's values) rather than by the
     /// shape's keyset cursor.
     pub(super) offset: bool,
@@ -129,7 +129,11 @@ impl CollectionPlan {
             }
         };
         let mut order = String::new();
-        for (column, descending) in spec.sort {
+        for (name, descending) in spec.sort {
+            if !self.property_kinds.iter().any(|(p, _)| p == name) {
+                continue;
+            }
+            let column = &quote_ident(name);
             if !page_columns.split(", ").any(|c| c == column) {
                 page_columns.push_str(", ");
                 page_columns.push_str(column);
@@ -162,7 +166,7 @@ mod tests {
     fn filter_sort_and_selection_are_placed_with_their_parameters() {
         let plan = CollectionPlan::new(&DECL, &DECL.properties());
         let shape = FilterShape { bbox_parts: 1, properties: vec!["commune_code"], ..FilterShape::default() };
-        let sort = [("\"survey_date\"".to_owned(), true)];
+        let sort = [("survey_date", true)];
         let sql = plan.query_sql(&QuerySpec {
             shape: &shape,
             filter: Some("(\"commune_code\" = $6::text AND $7::bigint > 0)"),

@@ -63,9 +63,9 @@ pub struct ItemsRequest<'a> {
     pub equals: Vec<(&'static str, String)>,
     /// A translated CQL2 filter.
     pub filter: Option<&'a Sql>,
-    /// Sort keys: quoted column (from the collection's queryables) and whether descending.
-    /// Empty: by id.
-    pub sort: Vec<(String, bool)>,
+    /// Sort keys: a published property and whether descending (the plan quotes the column; a
+    /// name that is not a published property is left out). Empty: by id.
+    pub sort: Vec<(&'static str, bool)>,
     /// The published properties to return (`None`: all of them).
     pub properties: Option<Vec<&'static str>>,
     /// Where the page starts.
@@ -101,14 +101,19 @@ pub enum TileVariant {
 impl CollectionPlan {
     /// The statement of a page of items.
     pub fn items(&self, request: &ItemsRequest<'_>) -> Statement {
+        // Only what this plan has a placeholder for is bound: time bounds when the collection has
+        // a time property, equality on its published properties.
+        let time = if self.time_column.is_some() { request.time.clone() } else { (None, None) };
+        let equals: Vec<&(&'static str, String)> =
+            request.equals.iter().filter(|(name, _)| self.property_kinds.iter().any(|(p, _)| p == name)).collect();
         let shape = FilterShape {
             bbox_parts: match &request.bbox {
                 BboxFilter::Envelopes(e) => u8::try_from(e.len()).unwrap_or(2),
                 _ => 0,
             },
-            time_from: request.time.0.is_some(),
-            time_to: request.time.1.is_some(),
-            properties: request.equals.iter().map(|(n, _)| *n).collect(),
+            time_from: time.0.is_some(),
+            time_to: time.1.is_some(),
+            properties: equals.iter().map(|(n, _)| *n).collect(),
             cursor: matches!(request.page, Page::After(_)),
             crs: crs_shape(request.output, matches!(request.bbox, BboxFilter::Polygon(_))),
         };
@@ -116,8 +121,8 @@ impl CollectionPlan {
         if let BboxFilter::Envelopes(envelopes) = &request.bbox {
             values.extend(envelopes.iter().flatten().map(|v| Param::Float(*v)));
         }
-        values.extend([&request.time.0, &request.time.1].into_iter().flatten().map(|t| Param::Text(t.clone())));
-        values.extend(request.equals.iter().map(|(_, v)| Param::Text(v.clone())));
+        values.extend([time.0, time.1].into_iter().flatten().map(Param::Text));
+        values.extend(equals.iter().map(|(_, v)| Param::Text(v.clone())));
         let per_request = request.filter.is_some()
             || !request.sort.is_empty()
             || request.properties.is_some()
@@ -279,7 +284,7 @@ mod tests {
     fn a_filter_is_numbered_after_the_shape_and_the_page_after_the_filter() {
         let plan = CollectionPlan::new(&DECL, &DECL.properties());
         let cql = filter("commune_code = '00376' AND survey_date > DATE('2020-01-01')");
-        let sort = vec![("\"survey_date\"".to_owned(), true)];
+        let sort = vec![("survey_date", true)];
         let request = ItemsRequest {
             bbox: BboxFilter::Polygon(vec![1, 2, 3]),
             equals: vec![("commune_code", "00376".into())],

@@ -12,8 +12,9 @@ use tokio_postgres::types::{IsNull, ToSql, Type};
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
-/// One bound value. Every placeholder a plan writes carries an explicit cast, so the variant's
-/// own encoding always meets the type the server expects.
+/// One bound value. It is encoded as its variant's Rust type is, and checked against the type
+/// PostgreSQL infers for its placeholder ([`ToSql::to_sql_checked`] of the inner value): a
+/// mismatch is an error, never bytes read as another type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
     /// `integer` (tile coordinates, rule SRIDs).
@@ -46,11 +47,21 @@ impl ToSql for Param {
     }
 
     fn accepts(_: &Type) -> bool {
-        // Each variant's own `to_sql` checks the type it is given.
+        // Which types are accepted depends on the variant: `to_sql_checked` asks it.
         true
     }
 
-    tokio_postgres::types::to_sql_checked!();
+    fn to_sql_checked(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match self {
+            Param::Int(v) => v.to_sql_checked(ty, out),
+            Param::BigInt(v) => v.to_sql_checked(ty, out),
+            Param::Float(v) => v.to_sql_checked(ty, out),
+            Param::Text(v) => v.to_sql_checked(ty, out),
+            Param::OptionalText(v) => v.to_sql_checked(ty, out),
+            Param::Bytes(v) => v.to_sql_checked(ty, out),
+            Param::Filter(v) => v.to_sql_checked(ty, out),
+        }
+    }
 }
 
 /// An SQL statement and the values of its placeholders, in order.
@@ -67,7 +78,7 @@ impl Statement {
         Statement { sql, values, reusable: true }
     }
 
-    /// A statement built for one request (prepare it unnamed, never cache it).
+    /// A statement built for one request (never prepare it into a connection's cache).
     pub(crate) fn one_off(sql: String, values: Vec<Param>) -> Statement {
         Statement { sql: sql.into(), values, reusable: false }
     }
