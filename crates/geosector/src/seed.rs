@@ -12,7 +12,8 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use geosector_server::tiles::{limits_at, MAX_ZOOM, TMS};
+use geosector_crs::web_mercator::tile_range;
+use geosector_server::tiles::{MAX_ZOOM, TMS};
 
 /// What to seed.
 #[derive(Debug, Clone)]
@@ -79,7 +80,7 @@ pub fn tile_paths(options: &SeedOptions) -> Result<Vec<String>, String> {
     let mut paths = Vec::new();
     for prefix in &prefixes {
         for z in z0..=z1 {
-            let (c0, c1, r0, r1) = limits_at(options.bbox, z);
+            let (c0, c1, r0, r1) = tile_range(options.bbox, z);
             for row in r0..=r1 {
                 for col in c0..=c1 {
                     paths.push(format!("{prefix}/{z}/{row}/{col}"));

@@ -139,16 +139,11 @@ pub fn output(crs: ApiCrs) -> OutputCrs {
 /// 400 naming any other parameter, a repeated one, a bad `f` or an unsupported `crs`.
 pub fn feature_params(req: &actix_web::HttpRequest, collection: &Collection) -> Result<(Format, ApiCrs), ApiError> {
     let pairs = params::query_pairs(req)?;
-    let mut seen: Vec<&str> = Vec::new();
-    for (name, _) in &pairs {
-        if name != "f" && name != "crs" {
-            return Err(ApiError::param(name, "unknown parameter; a feature accepts only f and crs"));
-        }
-        if seen.contains(&name.as_str()) {
-            return Err(ApiError::param(name, "given more than once"));
-        }
-        seen.push(name);
-    }
+    params::check_names(
+        &pairs,
+        |n| n == "f" || n == "crs",
+        || "unknown parameter; a feature accepts only f and crs".to_owned(),
+    )?;
     let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
     Ok((params::format(get("f"), accept)?, parse("crs", get("crs"), collection)?))

@@ -63,16 +63,10 @@ pub fn db_error(e: tokio_postgres::Error, filtered: bool) -> ApiError {
 /// 400 for a parameter other than `filter`, `filter-lang` and `filter-crs`, a repeated one, or
 /// a bad filter.
 pub async fn of_tile(c: &Arc<Collection>, pairs: &[(String, String)]) -> Result<Option<Sql>, ApiError> {
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if !PARAMETERS.contains(&name.as_str()) {
-            return Err(ApiError::param(
-                name,
-                "unknown parameter; a tile takes only filter, filter-lang and filter-crs",
-            ));
-        }
-        if pairs[..i].iter().any(|(k, _)| k == name) {
-            return Err(ApiError::param(name, "given more than once"));
-        }
-    }
+    crate::params::check_names(
+        pairs,
+        |n| PARAMETERS.contains(&n),
+        || "unknown parameter; a tile takes only filter, filter-lang and filter-crs".to_owned(),
+    )?;
     compile(c, pairs).await
 }

@@ -16,6 +16,28 @@ pub fn query_pairs(req: &actix_web::HttpRequest) -> Result<Vec<(String, String)>
         .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))
 }
 
+/// Checks a request's parameter names: each given once, each one `accepts` takes; otherwise a
+/// 400 naming the first one at fault, "given more than once" or `unknown` (which says what is
+/// accepted).
+///
+/// # Errors
+/// The 400 of the first repeated or unknown parameter.
+pub fn check_names(
+    pairs: &[(String, String)],
+    accepts: impl Fn(&str) -> bool,
+    unknown: impl Fn() -> String,
+) -> Result<(), ApiError> {
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(k, _)| k == name) {
+            return Err(ApiError::param(name, "given more than once"));
+        }
+        if !accepts(name) {
+            return Err(ApiError::param(name, unknown()));
+        }
+    }
+    Ok(())
+}
+
 /// The representation of a resource that takes no parameter but `f`.
 ///
 /// # Errors

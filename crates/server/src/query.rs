@@ -101,21 +101,17 @@ pub async fn items(
     limits: Limits,
     accept: Option<&str>,
 ) -> Result<ItemsQuery, ApiError> {
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(k, _)| k == name) {
-            return Err(ApiError::param(name, "given more than once"));
-        }
-        if !ITEMS_PARAMETERS.contains(&name.as_str()) && collection.property(name).is_none() {
-            return Err(ApiError::param(
-                name,
-                format!(
-                    "unknown parameter; this collection accepts {} and its properties ({})",
-                    ITEMS_PARAMETERS.join(", "),
-                    collection.properties.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-    }
+    params::check_names(
+        pairs,
+        |n| ITEMS_PARAMETERS.contains(&n) || collection.property(n).is_some(),
+        || {
+            format!(
+                "unknown parameter; this collection accepts {} and its properties ({})",
+                ITEMS_PARAMETERS.join(", "),
+                collection.properties.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+            )
+        },
+    )?;
     let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let crs = crate::crs::parse("crs", get("crs"), collection)?;
     let bbox_crs = crate::crs::parse("bbox-crs", get("bbox-crs"), collection)?;

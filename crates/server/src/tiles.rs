@@ -10,7 +10,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
-use geosector_crs::web_mercator::HALF_WORLD;
+use geosector_crs::web_mercator::{tile_range, HALF_WORLD};
 use geosector_domain::FieldType;
 use geosector_store::plan::{Statement, TileRequest, TileVariant};
 use geosector_store::Collection;
@@ -52,11 +52,6 @@ pub fn web_mercator_quad() -> Value {
         "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
         "tileMatrices": matrices
     })
-}
-
-/// The tile range covering an extent at zoom z: (min col, max col, min row, max row).
-pub fn limits_at(bbox: [f64; 4], z: u32) -> (u64, u64, u64, u64) {
-    geosector_crs::web_mercator::tile_range(bbox, z)
 }
 
 fn with_geometry(state: &AppState, id: &str) -> Result<std::sync::Arc<Collection>, ApiError> {
@@ -165,7 +160,7 @@ impl Tileset {
             .map(|bbox| {
                 (0..=MAX_ZOOM)
                     .map(|z| {
-                        let (c0, c1, r0, r1) = limits_at(bbox, z);
+                        let (c0, c1, r0, r1) = tile_range(bbox, z);
                         json!({ "tileMatrix": z.to_string(), "minTileRow": r0, "maxTileRow": r1, "minTileCol": c0, "maxTileCol": c1 })
                     })
                     .collect()
@@ -529,7 +524,7 @@ struct LayerNow {
 impl LayerNow {
     fn covers(&self, z: u32, col: u64, row: u64) -> bool {
         self.bbox.is_some_and(|bbox| {
-            let (c0, c1, r0, r1) = limits_at(bbox, z);
+            let (c0, c1, r0, r1) = tile_range(bbox, z);
             (c0..=c1).contains(&col) && (r0..=r1).contains(&row)
         })
     }

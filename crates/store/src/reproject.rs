@@ -61,11 +61,6 @@ impl CrsShape {
         let n = usize::from(self.transform) + 1;
         self.bbox_polygon.then(|| format!("ST_Intersects({column}, ST_GeomFromWKB(${n}::bytea, 4326))"))
     }
-
-    /// The output part only (for single features, which take no bbox).
-    pub fn output_only(&self) -> CrsShape {
-        CrsShape { bbox_polygon: false, ..*self }
-    }
 }
 
 /// Well-known binary of one polygon ring (closed here if it is not), little-endian: how a bbox
