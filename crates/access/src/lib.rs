@@ -8,3 +8,6 @@
 
 pub mod identity;
 pub mod policy;
+/// A small OIDC-shaped issuer (discovery, JWKS, signed tokens, key rotation) for tests.
+#[cfg(feature = "test-issuer")]
+pub mod test_issuer;

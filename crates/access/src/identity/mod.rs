@@ -1,1 +1,77 @@
 //! Identities: bearer tokens and API keys resolved into a subject, roles and area codes.
+//!
+//! A request carries a bearer token ([`token`]: a JWT checked locally against the issuer's keys),
+//! an API key ([`apikey`]: for clients that cannot send headers), or nothing. Each becomes an
+//! [`Identity`]; what that identity may do is the policy's business, not this module's.
+
+pub mod apikey;
+mod jwks;
+pub mod token;
+
+pub use apikey::ApiKey;
+pub use token::{TokenError, TokenSettings, TokenVerifier};
+
+/// Who is calling: the subject, its roles and the area codes it is scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The token's `sub`; `key:<key id>` for an API key; `anonymous` without credentials.
+    pub subject: String,
+    /// The token's `preferred_username`, when present.
+    pub username: Option<String>,
+    /// Role names, sorted and deduplicated.
+    pub roles: Vec<String>,
+    /// Area codes (e.g. province codes) from the configured area claim, sorted and deduplicated.
+    pub areas: Vec<String>,
+    /// What the identity was established from.
+    pub source: Source,
+}
+
+/// What an [`Identity`] was established from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// No credentials were presented.
+    Anonymous,
+    /// A verified bearer token.
+    Token,
+    /// An API key, with its public id.
+    ApiKey {
+        /// The key's id (the part of the presented key that is not secret).
+        id: String,
+    },
+}
+
+impl Identity {
+    /// The identity of a caller without credentials, holding the roles configured for anonymous
+    /// access.
+    #[must_use]
+    pub fn anonymous(roles: Vec<String>) -> Identity {
+        Identity {
+            subject: "anonymous".to_owned(),
+            username: None,
+            roles: sorted_unique(roles),
+            areas: Vec::new(),
+            source: Source::Anonymous,
+        }
+    }
+}
+
+/// Sorts and deduplicates a list of names.
+pub(crate) fn sorted_unique(mut names: Vec<String>) -> Vec<String> {
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anonymous_roles_are_sorted_and_unique() {
+        let id = Identity::anonymous(vec!["public".into(), "guest".into(), "public".into()]);
+        assert_eq!(id.subject, "anonymous");
+        assert_eq!(id.roles, ["guest", "public"]);
+        assert!(id.areas.is_empty());
+        assert_eq!(id.source, Source::Anonymous);
+    }
+}
