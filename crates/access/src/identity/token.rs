@@ -478,7 +478,8 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused() {
-        let cases: [(fn(&mut TokenSettings), &str); 6] = [
+        type Change = fn(&mut TokenSettings);
+        let cases: [(Change, &str); 6] = [
             (|s| s.issuer = " ".into(), "issuer"),
             (|s| s.audience = Vec::new(), "audience"),
             (|s| s.jwks_url = Some("ftp://x".into()), "jwks_url"),
