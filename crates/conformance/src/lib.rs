@@ -144,6 +144,7 @@ const fn collection(id: &'static str, dataset: &'static Dataset, title: &'static
         tiles: TileDecl::ALL,
         style: None,
         series: None,
+        access: geosector_domain::AccessDecl::PUBLIC,
     }
 }
 

@@ -3,6 +3,7 @@
 //! publishes, its time property, its map style and its time series. The server builds its
 //! registry from these; restricted schemas are never declared.
 
+use crate::access::AccessDecl;
 use crate::dataset::{Dataset, Overview};
 use crate::series::SeriesDecl;
 use crate::style::StyleDecl;
@@ -38,6 +39,9 @@ pub struct CollectionDecl {
     pub style: Option<&'static StyleDecl>,
     /// The time series of its features (`None`: it has none).
     pub series: Option<&'static SeriesDecl>,
+    /// What the access policy needs: restricted or public, where its rows lie, its personal
+    /// properties.
+    pub access: AccessDecl,
 }
 
 /// How a collection is drawn in vector tiles.

@@ -11,6 +11,7 @@
 //! The key decision: a dataset is described by data ([`Dataset`], [`Field`]), not by code, so the
 //! same declaration drives import, reporting, the collection registry, tiles and styles.
 
+pub mod access;
 pub mod collection;
 pub mod dataset;
 pub mod rules;
@@ -19,6 +20,7 @@ pub mod series;
 pub mod style;
 pub mod value;
 
+pub use access::{AccessDecl, AreaDecl, Mask};
 pub use collection::{CollectionDecl, Property, TileDecl};
 pub use dataset::{Dataset, Field, FirstElement, GeometryKind, GeometrySpec, Overview, Partitioning};
 pub use rules::{RuleDecl, Severity};

@@ -24,7 +24,9 @@ pub mod wqi;
 
 pub use config::IndexConfig;
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl, TileDecl};
+use geosector_domain::{
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl, TileDecl,
+};
 
 /// Status codes of TT 10/2021: 00 measuring, 01 calibrating, 02 device error.
 pub const OBSERVATION_STATUS: &[(&str, &str)] = &[("00", "measuring"), ("01", "calibrating"), ("02", "device error")];
@@ -220,6 +222,10 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::STATIONS),
         series: Some(&series::STATIONS),
+        access: AccessDecl::public_in(AreaDecl::Columns {
+            province: Some("province_code"),
+            commune: Some("commune_code"),
+        }),
     },
     CollectionDecl {
         id: "environment.observations",
@@ -235,6 +241,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: TIME_SERIES,
         style: None,
         series: None,
+        access: AccessDecl::PUBLIC,
     },
     CollectionDecl {
         id: "environment.aqi_hourly",
@@ -250,6 +257,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: TIME_SERIES,
         style: None,
         series: None,
+        access: AccessDecl::PUBLIC,
     },
     CollectionDecl {
         id: "environment.aqi_daily",
@@ -265,6 +273,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: TIME_SERIES,
         style: None,
         series: None,
+        access: AccessDecl::PUBLIC,
     },
     CollectionDecl {
         id: "environment.wqi",
@@ -280,6 +289,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: TIME_SERIES,
         style: None,
         series: None,
+        access: AccessDecl::PUBLIC,
     },
     CollectionDecl {
         id: "environment.pollution_sources",
@@ -295,6 +305,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::POLLUTION_SOURCES),
         series: None,
+        access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
     },
 ];
 

@@ -16,8 +16,8 @@ pub mod rules;
 pub mod style;
 
 use geosector_domain::{
-    CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview, Partitioning, SectorDecl,
-    TileDecl,
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview,
+    Partitioning, SectorDecl, TileDecl,
 };
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
@@ -141,6 +141,10 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: PARCEL_TILES,
         style: Some(&style::PARCELS),
         series: None,
+        access: AccessDecl::public_in(AreaDecl::Columns {
+            province: Some("province_code"),
+            commune: Some("commune_code"),
+        }),
     },
     CollectionDecl {
         id: "land.map_sheets",
@@ -156,6 +160,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::MAP_SHEETS),
         series: None,
+        access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
     },
 ];
 

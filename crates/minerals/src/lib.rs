@@ -8,7 +8,9 @@
 
 pub mod style;
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl};
+use geosector_domain::{
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl,
+};
 
 /// Licence types (loại giấy phép), stored as these English codes.
 pub const LICENCE_TYPES: &[(&str, &str)] = &[
@@ -118,6 +120,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: None,
         series: None,
+        access: AccessDecl::public_in(AreaDecl::province("province_code")),
     },
     CollectionDecl {
         id: "minerals.licence_areas",
@@ -133,6 +136,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::LICENCE_AREAS),
         series: None,
+        access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
     },
     CollectionDecl {
         id: "minerals.prohibited_zones",
@@ -148,6 +152,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::PROHIBITED_ZONES),
         series: None,
+        access: AccessDecl::public_in(AreaDecl::province("province_code")),
     },
 ];
 

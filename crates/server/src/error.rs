@@ -19,6 +19,12 @@ pub enum ApiError {
     /// The collection or feature does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// Credentials are needed (`None`) or those given are not valid (why, safe to show).
+    #[error("{}", .0.as_deref().unwrap_or("credentials are required"))]
+    Unauthorized(Option<String>),
+    /// The caller may not do this (never saying what it may not see).
+    #[error("not permitted")]
+    Forbidden,
     /// The database cannot be reached now.
     #[error("the database is unavailable")]
     Unavailable(String),
@@ -28,6 +34,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 401 for credentials that are not valid.
+    pub fn invalid_token(why: &str) -> ApiError {
+        ApiError::Unauthorized(Some(why.to_owned()))
+    }
+
     /// A bad-parameter error.
     pub fn param(param: &str, message: impl Into<String>) -> ApiError {
         ApiError::BadParameter { param: param.to_owned(), message: message.into() }
@@ -59,6 +70,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,6 +81,8 @@ impl ResponseError for ApiError {
         let code = match self {
             ApiError::BadParameter { .. } => "InvalidParameterValue",
             ApiError::NotFound(_) => "NotFound",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden => "Forbidden",
             ApiError::Unavailable(_) => "ServiceUnavailable",
             ApiError::Internal(_) => "ServerError",
         };
@@ -75,7 +90,19 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(cause) | ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
             _ => {}
         }
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::Unauthorized(why) = self {
+            // RFC 6750 §3: a challenge; for a bad token, why (ASCII, without quotes).
+            let challenge = match why {
+                None => "Bearer realm=\"geosector\"".to_owned(),
+                Some(why) => {
+                    let why: String = why.chars().filter(|c| c.is_ascii() && *c != '"' && *c != '\\').collect();
+                    format!("Bearer realm=\"geosector\", error=\"invalid_token\", error_description=\"{why}\"")
+                }
+            };
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, challenge));
+        }
+        response
             .content_type("application/json")
             .json(serde_json::json!({ "code": code, "description": self.to_string() }))
     }

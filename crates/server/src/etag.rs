@@ -31,8 +31,9 @@ pub async fn refresh_extent(client: &Object, collection: &Collection) -> Result<
     Ok((version, bbox))
 }
 
-/// The ETag of a response: FNV-1a over the version, the path and query, and the format.
-pub fn tag(version: i64, req: &HttpRequest, format: Format) -> String {
+/// The ETag of a response: FNV-1a over the version, the path and query, the format and what the
+/// caller may see (its view's fingerprint: the same URL answers differently per view).
+pub fn tag(version: i64, req: &HttpRequest, format: Format, view: u64) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes {
@@ -45,6 +46,9 @@ pub fn tag(version: i64, req: &HttpRequest, format: Format) -> String {
     eat(b"?");
     eat(req.query_string().as_bytes());
     eat(if format == Format::Html { b"html" } else { b"json" });
+    if view != 0 {
+        eat(&view.to_le_bytes());
+    }
     format!("W/\"{version:x}-{h:016x}\"")
 }
 

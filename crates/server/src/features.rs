@@ -14,6 +14,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
+use geosector_access::policy::Operation;
 use geosector_crs::ApiCrs;
 use geosector_store::Collection;
 
@@ -21,16 +22,12 @@ use crate::error::ApiError;
 use crate::links::{base_url, encode, query_with, Link};
 use crate::params::{self, Format};
 use crate::state::AppState;
-use crate::{crs, db, etag, filter, html, query};
+use crate::{audit, auth, crs, db, etag, filter, html, query};
 
 /// Media type of GeoJSON.
 pub const GEOJSON: &str = "application/geo+json";
 
 const CHUNK: usize = 64 * 1024;
-
-fn collection(state: &AppState, id: &str) -> Result<Arc<Collection>, ApiError> {
-    state.registry.get(id).cloned().ok_or_else(|| ApiError::NotFound(format!("collection {id} not found")))
-}
 
 /// `GET /collections/{collectionId}/items`: every parameter (Parts 1–3) parsed once
 /// ([`crate::query`]), one statement from the store, rows streamed.
@@ -43,26 +40,31 @@ pub async fn items(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let collection = collection(&state, &path)?;
+    let caller = auth::caller(&state, &req).await?;
+    let opened = auth::open(&state, &caller, &path, Operation::ReadItems)?;
+    let collection = Arc::clone(&opened.collection);
     let pairs: Vec<(String, String)> = params::query_pairs(&req)?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let query = query::items(&pairs, &collection, state.limits, accept).await?;
 
     let client = state.pool.get().await?;
     let version = etag::data_version(&client, &collection).await?;
-    let tag = etag::tag(version, &req, query.format);
+    let tag = etag::tag(version, &req, query.format, opened.fingerprint);
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
-    let statement = collection.plan.items(&query.request());
+    let mut request = query.request();
+    request.scope = opened.scope.as_ref();
+    let statement = collection.plan.items(&request);
     let filtered = query.filter.is_some();
     let rows = db::stream(&client, &statement).await.map_err(|e| filter::db_error(e, filtered))?;
     let mut rows = Box::pin(rows);
     // The first row is awaited here, so an error a filter causes is a 400, not a cut stream.
     let first = rows.next().await.transpose().map_err(|e| filter::db_error(e, filtered))?;
 
+    let audited = opened.is_personal().then(|| audit::read_entry(&caller, &req, &collection, audit::filter_of(&pairs)));
     let base = base_url(&req);
-    let page = PageLinks::new(&base, &collection, &pairs);
+    let page = PageLinks::new(&base, &collection, &pairs, key_pair(&req));
     let paging = query.page;
     let next = move |last_id: i64, returned: i64| page.next(&query::next_cursor(paging, last_id, returned));
     if query.format == Format::Html {
@@ -74,6 +76,9 @@ pub async fn items(
         }
         let more = features.len() as i64 > query.limit;
         features.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
+        if let Some(entry) = audited {
+            state.audit.record(entry.returned(features.iter().map(|f| f.0)));
+        }
         let next_url = more.then(|| features.last().map(|f| next(f.0, query.limit))).flatten();
         let json_url = format!("{base}{}?{}", req.path(), query_with(&pairs, &[("f", Some("json"))]));
         return Ok(HttpResponse::Ok()
@@ -94,6 +99,7 @@ pub async fn items(
             first_page: query.first_page(),
             limit: query.limit,
             next: Box::new(next),
+            audit: audited.map(|entry| (entry, state.audit.clone())),
         },
     );
     Ok(HttpResponse::Ok()
@@ -114,6 +120,8 @@ struct StreamedPage {
     limit: i64,
     /// The next page's URL from the last id and the number of features returned.
     next: Box<dyn Fn(i64, i64) -> String + Send>,
+    /// The audit entry to complete with what was returned, when the page holds personal data.
+    audit: Option<(geosector_store::audit::AuditEntry, audit::AuditLog)>,
 }
 
 /// Streams a FeatureCollection page: `first` (already read, so an error there was answered
@@ -135,6 +143,7 @@ where
         let mut out = BytesMut::with_capacity(CHUNK + 4096);
         out.put_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
         let (mut returned, mut last_id, mut more): (i64, Option<i64>, bool) = (0, None, false);
+        let mut ids: Vec<i64> = Vec::new();
         // A stream that already ended must not be polled again (it would report a closed
         // connection).
         let mut ended = first.is_none();
@@ -166,6 +175,9 @@ where
             write_feature(&mut out, id, row.get::<_, Option<&str>>(1), row.get::<_, &str>(2));
             returned += 1;
             last_id = Some(id);
+            if page.audit.is_some() {
+                ids.push(id);
+            }
             if out.len() >= CHUNK && sender.send(Ok(out.split().freeze())).await.is_err() {
                 return;
             }
@@ -189,6 +201,9 @@ where
         let tail = serde_json::Value::Object(tail).to_string();
         // `{...}` without its opening brace continues the object begun above.
         out.put_slice(&tail.as_bytes()[1..]);
+        if let Some((entry, log)) = page.audit {
+            log.record(entry.returned(ids));
+        }
         let _ = sender.send(Ok(out.freeze())).await;
     });
     futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
@@ -204,15 +219,27 @@ fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties
     out.put_u8(b'}');
 }
 
-/// The URL of the next page: the request's own query with the cursor replaced.
+/// The URL of the next page: the request's own query with the cursor replaced (and the API
+/// key the request came with, so a client that cannot send headers keeps paging).
 struct PageLinks {
     items: String,
     pairs: Vec<(String, String)>,
 }
 
+/// The request's API key as a query pair, when it came in the query.
+fn key_pair(req: &HttpRequest) -> Option<(String, String)> {
+    params::raw_query_pairs(req).into_iter().find(|(k, _)| k == params::KEY_PARAMETER)
+}
+
 impl PageLinks {
-    fn new(base: &str, collection: &Collection, pairs: &[(String, String)]) -> PageLinks {
-        PageLinks { items: format!("{base}/collections/{}/items", collection.id()), pairs: pairs.to_vec() }
+    fn new(
+        base: &str,
+        collection: &Collection,
+        pairs: &[(String, String)],
+        key: Option<(String, String)>,
+    ) -> PageLinks {
+        let pairs = pairs.iter().cloned().chain(key).collect();
+        PageLinks { items: format!("{base}/collections/{}/items", collection.id()), pairs }
     }
 
     fn next(&self, cursor: &str) -> String {
@@ -230,20 +257,25 @@ pub async fn item(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (collection_id, feature_id) = path.into_inner();
-    let collection = collection(&state, &collection_id)?;
+    let caller = auth::caller(&state, &req).await?;
+    let opened = auth::open(&state, &caller, &collection_id, Operation::ReadItems)?;
+    let collection = Arc::clone(&opened.collection);
     let (format, output) = crs::feature_params(&req, &collection)?;
     let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
     let id: i64 = feature_id.parse().map_err(|_| not_found())?;
     let client = state.pool.get().await?;
     let version = etag::data_version(&client, &collection).await?;
-    let tag = etag::tag(version, &req, format);
+    let tag = etag::tag(version, &req, format, opened.fingerprint);
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
     // HTML pages draw in CRS84.
     let drawn = if format == Format::Html { ApiCrs::Crs84 } else { output };
-    let statement = collection.plan.item(id, crs::output(drawn));
+    let statement = collection.plan.item(id, crs::output(drawn), opened.scope.as_ref());
     let row = db::one(&client, &statement).await?.ok_or_else(not_found)?;
+    if opened.is_personal() {
+        state.audit.record(audit::read_entry(&caller, &req, &collection, None).returned([id]));
+    }
     let (geometry, properties): (Option<String>, String) = (row.get(1), row.get(2));
     let base = base_url(&req);
     let url = format!("{base}/collections/{collection_id}/items/{id}");

@@ -8,6 +8,8 @@
 //! series are written from the collections' declarations. GeoJSON is streamed row by row. Every
 //! error is an OGC exception naming what was wrong.
 
+pub mod audit;
+pub mod auth;
 pub mod changes;
 pub mod crs;
 pub mod db;
@@ -16,6 +18,7 @@ pub mod etag;
 pub mod features;
 pub mod filter;
 pub mod html;
+pub mod keycache;
 pub mod links;
 pub mod metrics;
 pub mod openapi;
@@ -74,6 +77,10 @@ pub struct ServerConfig {
     /// Largest tile served with its properties, in KiB: a larger one is served with ids only
     /// and reported (`Geosector-Tile-Reduced` header and a warning in the log).
     pub max_tile_kb: usize,
+    /// The access policy file (roles, grants, tokens, audit retention; docs/security.md),
+    /// reloaded when it changes and on SIGHUP. `None`: public collections open to everyone,
+    /// restricted ones closed, tokens refused.
+    pub access_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +96,7 @@ impl Default for ServerConfig {
             parallel_workers_per_query: 0,
             tile_cache_mb: 256,
             max_tile_kb: 500,
+            access_file: None,
         }
     }
 }
@@ -176,6 +184,8 @@ pub async fn start(
     sectors: &[&'static SectorDecl],
 ) -> Result<Started, String> {
     config.validate()?;
+    let policy = geosector_access::policy::PolicyHandle::load(config.access_file.clone())
+        .map_err(|e| format!("access_file: {e}"))?;
     let pool = pool(config)?;
     let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
     let registry = Registry::load(&client, decls)
@@ -185,10 +195,13 @@ pub async fn start(
     let feed = std::sync::Arc::new(changes::ChangeFeed::new(registry.iter().map(|c| c.table_key().to_owned())));
     tokio::spawn(std::sync::Arc::clone(&feed).run(pg_config(config)?));
     let limits = Limits { default: config.default_limit, max: config.max_limit };
-    let mut openapi = openapi::document(&registry, limits);
-    timeseries::document(&mut openapi, &registry);
+    // The public document: every collection but the restricted ones, without personal
+    // properties (a caller who sees more gets its own, see `openapi::api`).
+    let public: Vec<std::sync::Arc<geosector_store::Collection>> =
+        registry.iter().filter(|c| !c.decl.access.restricted).cloned().collect();
+    let openapi = openapi::document(&public, limits);
     let state = web::Data::new(AppState {
-        pool,
+        pool: pool.clone(),
         registry,
         sectors: sectors.to_vec(),
         limits,
@@ -197,13 +210,17 @@ pub async fn start(
         tiles: tilecache::TileCache::new(config.tile_cache_mb * 1024 * 1024),
         feed: std::sync::Arc::clone(&feed),
         max_tile_bytes: config.max_tile_kb * 1024,
+        policy,
+        keys: keycache::KeyCache::default(),
+        audit: audit::AuditLog::start(pool.clone()),
     });
+    reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {
         let cors = Cors::default()
             .allow_any_origin()
             .allowed_methods(["GET", "HEAD", "OPTIONS"])
             .allow_any_header()
-            .expose_headers(["Content-Crs", "ETag"])
+            .expose_headers(["Content-Crs", "ETag", "WWW-Authenticate"])
             .max_age(3600);
         App::new()
             .app_data(state.clone())
@@ -264,6 +281,21 @@ pub async fn start(
     let server = server.shutdown_timeout(10).bind(&config.bind).map_err(|e| format!("bind {}: {e}", config.bind))?;
     let addrs = server.addrs();
     Ok(Started { addrs, server: server.run() })
+}
+
+/// Re-reads the access policy on SIGHUP (it is also re-read when its file changes).
+fn reload_on_hangup(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("SIGHUP cannot be watched: the access policy reloads only when its file changes");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            if let Err(e) = state.policy.reload() {
+                tracing::error!(error = %e, "the access policy was not reloaded; the previous one stays in force");
+            }
+        }
+    });
 }
 
 async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {

@@ -11,10 +11,14 @@ use crate::links::base_url;
 use crate::params::{Format, Limits};
 use crate::state::AppState;
 use geosector_domain::FieldType;
-use geosector_store::Registry;
+use std::sync::Arc;
 
-/// The OpenAPI 3.0 document for a registry and limits (servers are added per request).
-pub fn document(registry: &Registry, limits: Limits) -> Value {
+use geosector_access::policy::Operation;
+use geosector_store::Collection;
+
+/// The OpenAPI 3.0 document of these collections (as one caller sees them) and limits, with
+/// their time series paths (servers are added per request).
+pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
     let mut paths = Map::new();
     let error = json!({ "description": "An OGC exception", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
     let f = json!({ "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "html"] }, "description": "Response format" });
@@ -34,8 +38,8 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
     paths.insert("/map".into(), json!({ "get": { "summary": "Map viewer (HTML)", "operationId": "getMap",
         "parameters": [{ "name": "lang", "in": "query", "required": false, "schema": { "type": "string", "enum": ["vi", "en"], "default": "vi" }, "description": "Language of the viewer" }],
         "responses": { "200": { "description": "The viewer", "content": { "text/html": { "schema": { "type": "string" } } } }, "400": error.clone() } } }));
-    tile_paths(&mut paths, registry, &error);
-    for c in registry.iter() {
+    tile_paths(&mut paths, collections, &error);
+    for c in collections {
         let id = c.id();
         let op = id.replace(['.', '-'], "_");
         let mut parameters = vec![
@@ -76,14 +80,16 @@ pub fn document(registry: &Registry, limits: Limits) -> Value {
             "parameters": [f.clone(), { "name": "featureId", "in": "path", "required": true, "schema": { "type": "integer" } }, crate::crs::openapi_crs_parameter(c)],
             "responses": { "200": { "description": "The feature", "headers": crate::crs::openapi_content_crs_header(), "content": { "application/geo+json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
     }
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": { "title": "geosector", "version": env!("CARGO_PKG_VERSION"),
                   "description": "OGC API - Features for Vietnam's natural-resources and environment databases",
                   "license": { "name": "MIT OR Apache-2.0" } },
         "paths": paths,
         "components": { "schemas": { "exception": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" }, "description": { "type": "string" } } } } }
-    })
+    });
+    crate::timeseries::document(&mut doc, collections);
+    doc
 }
 
 fn schema_of(kind: FieldType) -> Value {
@@ -98,25 +104,37 @@ fn schema_of(kind: FieldType) -> Value {
 }
 
 /// `GET /api`: the document as JSON (or a readable HTML view).
-pub async fn api(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let mut doc = state.openapi.clone();
+///
+/// Callers who see what the public does get the document made at start; one who sees a
+/// restricted collection or personal properties gets one made for its views.
+///
+/// # Errors
+/// 401 for bad credentials.
+pub async fn api(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {
+    let caller = crate::auth::caller(&state, &req).await?;
+    let views: Vec<Arc<Collection>> = crate::auth::visible(&state, &caller)
+        .filter_map(|c| crate::auth::open(&state, &caller, c.id(), Operation::ReadItems).ok())
+        .map(|o| o.collection)
+        .collect();
+    let own = views.iter().any(|c| c.decl.access.restricted || !c.fields.is_closed());
+    let mut doc = if own { document(&views, state.limits) } else { state.openapi.clone() };
     doc["servers"] = json!([{ "url": base_url(&req) }]);
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let f = crate::params::query_pairs(&req).ok().and_then(|q| q.into_iter().find(|(k, _)| k == "f").map(|(_, v)| v));
     let html_asked = matches!(crate::params::format(f.as_deref(), accept), Ok(Format::Html));
     if html_asked {
         let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html::page(
+        return Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html::page(
             "API (OpenAPI 3.0)",
             "/api?f=json",
             &format!("<pre>{}</pre>", html::escape(&pretty)),
-        ));
+        )));
     }
-    HttpResponse::Ok().content_type("application/vnd.oai.openapi+json;version=3.0").body(doc.to_string())
+    Ok(HttpResponse::Ok().content_type("application/vnd.oai.openapi+json;version=3.0").body(doc.to_string()))
 }
 
 /// The OGC API - Tiles paths: tile matrix sets, the dataset tileset, and each collection's.
-fn tile_paths(paths: &mut Map<String, Value>, registry: &Registry, error: &Value) {
+fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error: &Value) {
     let json_ok = |what: &str| json!({ "200": { "description": what, "content": { "application/json": { "schema": { "type": "object" } } } }, "400": error, "404": error });
     let path_param =
         |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } });
@@ -162,7 +180,7 @@ fn tile_paths(paths: &mut Map<String, Value>, registry: &Registry, error: &Value
         json!({ "get": { "summary": "A tile with a layer per chosen collection",
         "operationId": "getDatasetTile", "parameters": with_collections, "responses": tile_ok } }),
     );
-    for c in registry.iter().filter(|c| c.has_geometry()) {
+    for c in layers.iter().filter(|c| c.has_geometry()) {
         let id = c.id();
         let op = id.replace(['.', '-'], "_");
         paths.insert(format!("/collections/{id}/tiles"), json!({ "get": { "summary": format!("Vector tilesets of {id}"), "operationId": format!("tilesets_{op}"), "responses": json_ok("The tileset list") } }));

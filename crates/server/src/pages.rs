@@ -56,7 +56,8 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
             Link::new(&format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "application/json", "tile matrix sets"),
         ]
     });
-    let collections: Vec<_> = state.registry.iter().cloned().collect();
+    let caller = crate::auth::caller(&state, &req).await?;
+    let collections: Vec<_> = crate::auth::visible(&state, &caller).cloned().collect();
     Ok(respond(format, &json, || html::landing(&collections)))
 }
 
@@ -130,18 +131,20 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
 pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
     let base = base_url(&req);
+    let caller = crate::auth::caller(&state, &req).await?;
+    let visible: Vec<_> = crate::auth::visible(&state, &caller).cloned().collect();
     // One query for every data version; extents are recomputed only where data changed.
     let client = state.pool.get().await?;
     let statement = client.prepare_cached("SELECT schema_name, table_name, version FROM meta.table_versions").await?;
     let versions: std::collections::HashMap<(String, String), i64> =
         client.query(&statement, &[]).await?.iter().map(|r| ((r.get(0), r.get(1)), r.get(2))).collect();
-    for c in state.registry.iter() {
+    for c in &visible {
         let key = (c.decl.dataset.schema.to_owned(), c.decl.dataset.table.to_owned());
         let version = versions.get(&key).copied().unwrap_or(0);
         c.extent_at(&client, version).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     drop(client);
-    let mut list: Vec<Value> = state.registry.iter().map(|c| collection_json(&base, c)).collect();
+    let mut list: Vec<Value> = visible.iter().map(|c| collection_json(&base, c)).collect();
     // OGC API - Features Part 2: the CRSs every collection with geometry offers are listed once
     // at the top and referenced as "#/crs".
     let global_crs = crate::crs::all_uris();
@@ -158,8 +161,7 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
         ],
         "collections": list,
     });
-    let all: Vec<_> = state.registry.iter().cloned().collect();
-    Ok(respond(format, &json, || html::collections(&all)))
+    Ok(respond(format, &json, || html::collections(&visible)))
 }
 
 /// `GET /collections/{collectionId}`.
@@ -171,9 +173,9 @@ pub async fn collection(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = state
-        .registry
-        .get(&path)
+    let caller = crate::auth::caller(&state, &req).await?;
+    let c = crate::auth::visible(&state, &caller)
+        .find(|c| c.id() == path.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("collection {} not found", path.as_str())))?;
     let format = params::format_only(&req)?;
     etag::refresh_extent(&state.pool.get().await?, c).await?;

@@ -6,14 +6,27 @@ use geosector_domain::{CellValue, FieldType};
 
 use crate::error::ApiError;
 
-/// The request's query parameters as name/value pairs, in order.
+/// The query parameter carrying an API key (see [`crate::auth`]).
+pub const KEY_PARAMETER: &str = "apikey";
+
+/// The request's query parameters as name/value pairs, in order, less the API key (a
+/// credential, read by [`crate::auth`], accepted by every resource).
 ///
 /// # Errors
 /// 400 when the query string cannot be decoded.
 pub fn query_pairs(req: &actix_web::HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(actix_web::web::Query::into_inner)
+        .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))?;
+    pairs.retain(|(k, _)| k != KEY_PARAMETER);
+    Ok(pairs)
+}
+
+/// Every query parameter as given, the API key included (empty when the query does not decode).
+pub fn raw_query_pairs(req: &actix_web::HttpRequest) -> Vec<(String, String)> {
     actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(actix_web::web::Query::into_inner)
-        .map_err(|e| ApiError::param("query", format!("cannot read the query string: {e}")))
+        .unwrap_or_default()
 }
 
 /// Checks a request's parameter names: each given once, each one `accepts` takes; otherwise a

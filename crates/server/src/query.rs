@@ -72,6 +72,7 @@ impl ItemsQuery {
             page: self.page,
             limit: self.limit,
             output,
+            scope: None,
         }
     }
 

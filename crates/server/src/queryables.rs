@@ -37,8 +37,10 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ];
 
-fn collection_or_404(state: &AppState, id: &str) -> Result<Arc<Collection>, ApiError> {
-    state.registry.get(id).cloned().ok_or_else(|| ApiError::NotFound(format!("collection {id} not found")))
+/// The collection as the caller may read its items (what it may filter and sort by).
+async fn readable(state: &AppState, req: &HttpRequest, id: &str) -> Result<Arc<Collection>, ApiError> {
+    let caller = crate::auth::caller(state, req).await?;
+    Ok(crate::auth::open(state, &caller, id, geosector_access::policy::Operation::ReadItems)?.collection)
 }
 
 fn schema_response(req: &HttpRequest, schema: &Value, title: &str) -> Result<HttpResponse, ApiError> {
@@ -63,7 +65,7 @@ pub async fn queryables(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = collection_or_404(&state, &path)?;
+    let c = readable(&state, &req, &path).await?;
     let url = format!("{}/collections/{}/queryables", base_url(&req), c.id());
     let title = format!("{} / {}", c.decl.title_vi, c.decl.title_en);
     schema_response(&req, &c.queryables.schema(&url, &title, false), &format!("Queryables of {}", c.id()))
@@ -78,7 +80,7 @@ pub async fn sortables(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = collection_or_404(&state, &path)?;
+    let c = readable(&state, &req, &path).await?;
     let url = format!("{}/collections/{}/sortables", base_url(&req), c.id());
     let title = format!("{} / {}", c.decl.title_vi, c.decl.title_en);
     schema_response(&req, &c.queryables.schema(&url, &title, true), &format!("Sortables of {}", c.id()))

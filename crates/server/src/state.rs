@@ -1,5 +1,5 @@
-//! What every handler shares: the pool, the registry, the limits, the caches and the change
-//! feed, built once by [`crate::start`].
+//! What every handler shares: the pool, the registry, the limits, the caches, the change feed,
+//! the access policy and the audit log, built once by [`crate::start`].
 
 use deadpool_postgres::Pool;
 use geosector_domain::SectorDecl;
@@ -28,4 +28,10 @@ pub struct AppState {
     pub feed: std::sync::Arc<changes::ChangeFeed>,
     /// The tile size cap, in bytes.
     pub max_tile_bytes: usize,
+    /// The access policy in force.
+    pub policy: geosector_access::policy::PolicyHandle,
+    /// Recently looked-up API keys.
+    pub keys: crate::keycache::KeyCache,
+    /// The audit log.
+    pub audit: crate::audit::AuditLog,
 }

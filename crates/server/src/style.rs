@@ -307,6 +307,7 @@ mod tests {
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&STYLE),
         series: None,
+        access: geosector_domain::AccessDecl::PUBLIC,
     };
     const LAND: SectorDecl =
         SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land", datasets: &[], collections: &[] };

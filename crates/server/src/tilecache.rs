@@ -100,7 +100,8 @@ fn brotli(bytes: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-type Key = (&'static str, u32, u64, u64);
+/// Collection, view (what the caller may see, see `geosector_access`'s fingerprints), z, x, y.
+type Key = (&'static str, u64, u32, u64, u64);
 
 /// The cache.
 pub struct TileCache {
@@ -147,7 +148,7 @@ impl TileCache {
         let doomed: Vec<Key> = inner
             .tiles
             .keys()
-            .filter(|(c, z, x, y)| *c == collection && (everything || boxes.iter().any(|b| meets(*z, *x, *y, b))))
+            .filter(|(c, _, z, x, y)| *c == collection && (everything || boxes.iter().any(|b| meets(*z, *x, *y, b))))
             .cloned()
             .collect();
         for key in doomed {
@@ -160,13 +161,20 @@ impl TileCache {
         inner.versions.insert(collection, version);
     }
 
-    /// A cached tile.
-    pub fn get(&self, collection: &'static str, z: u32, x: u64, y: u64) -> Option<Arc<CachedTile>> {
-        self.lock().tiles.get(&(collection, z, x, y)).cloned()
+    /// A cached tile of a view of a collection.
+    pub fn get(&self, collection: &'static str, view: u64, z: u32, x: u64, y: u64) -> Option<Arc<CachedTile>> {
+        self.lock().tiles.get(&(collection, view, z, x, y)).cloned()
     }
 
-    /// Stores a tile rendered at `version`, unless the cache moved on meanwhile.
-    pub fn put(&self, collection: &'static str, version: i64, z: u32, x: u64, y: u64, tile: Arc<CachedTile>) {
+    /// Stores a tile of a view rendered at `version`, unless the cache moved on meanwhile.
+    pub fn put(
+        &self,
+        collection: &'static str,
+        view: u64,
+        version: i64,
+        (z, x, y): (u32, u64, u64),
+        tile: Arc<CachedTile>,
+    ) {
         if tile.mvt.len() > self.max_bytes {
             return;
         }
@@ -174,7 +182,7 @@ impl TileCache {
         if inner.versions.get(collection) != Some(&version) {
             return;
         }
-        let key = (collection, z, x, y);
+        let key = (collection, view, z, x, y);
         if let Some(old) = inner.tiles.insert(key, tile.clone()) {
             inner.bytes -= old.mvt.len();
         } else {
@@ -230,29 +238,29 @@ mod tests {
         let cache = TileCache::new(1 << 20);
         cache.advance("c", 1, &[]);
         // Two z16 tiles in Hà Nội, far apart, and a z10 tile holding both.
-        cache.put("c", 1, 16, 52037, 28808, tile(b"near"));
-        cache.put("c", 1, 16, 52100, 28900, tile(b"far"));
-        cache.put("c", 1, 10, 813, 450, tile(b"low"));
+        cache.put("c", 0, 1, (16, 52037, 28808), tile(b"near"));
+        cache.put("c", 0, 1, (16, 52100, 28900), tile(b"far"));
+        cache.put("c", 0, 1, (10, 813, 450), tile(b"low"));
         let change = [105.8504, 21.2458, 105.8506, 21.2460];
         assert!(meets(16, 52037, 28808, &change));
         cache.advance("c", 2, &[Some(change)]);
-        assert!(cache.get("c", 16, 52037, 28808).is_none(), "the changed tile is dropped");
-        assert!(cache.get("c", 10, 813, 450).is_none(), "at every zoom");
+        assert!(cache.get("c", 0, 16, 52037, 28808).is_none(), "the changed tile is dropped");
+        assert!(cache.get("c", 0, 10, 813, 450).is_none(), "at every zoom");
         assert_eq!(
-            cache.get("c", 16, 52100, 28900).map(|t| t.mvt.clone()),
+            cache.get("c", 0, 16, 52100, 28900).map(|t| t.mvt.clone()),
             Some(Bytes::from_static(b"far")),
             "others stay"
         );
-        cache.put("c", 2, 16, 52037, 28808, tile(b"new"));
+        cache.put("c", 0, 2, (16, 52037, 28808), tile(b"new"));
         cache.advance("c", 2, &[Some(change)]);
         assert!(
-            cache.get("c", 16, 52037, 28808).is_some(),
+            cache.get("c", 0, 16, 52037, 28808).is_some(),
             "a second request advancing to the same version drops nothing"
         );
-        cache.put("c", 1, 16, 1, 1, tile(b"stale"));
-        assert!(cache.get("c", 16, 1, 1).is_none(), "a tile rendered at an old version is not stored");
+        cache.put("c", 0, 1, (16, 1, 1), tile(b"stale"));
+        assert!(cache.get("c", 0, 16, 1, 1).is_none(), "a tile rendered at an old version is not stored");
         cache.advance("c", 3, &[None]);
-        assert!(cache.get("c", 16, 52100, 28900).is_none(), "TRUNCATE drops everything");
+        assert!(cache.get("c", 0, 16, 52100, 28900).is_none(), "TRUNCATE drops everything");
     }
 
     #[test]
@@ -260,10 +268,19 @@ mod tests {
         let cache = TileCache::new(10);
         cache.advance("c", 1, &[]);
         for i in 0..5 {
-            cache.put("c", 1, 5, i, 0, tile(b"xxxx"));
+            cache.put("c", 0, 1, (5, i, 0), tile(b"xxxx"));
         }
-        let kept = (0..5).filter(|i| cache.get("c", 5, *i, 0).is_some()).count();
+        let kept = (0..5).filter(|i| cache.get("c", 0, 5, *i, 0).is_some()).count();
         assert_eq!(kept, 2, "10 bytes hold two 4-byte tiles; the oldest went first");
-        assert!(cache.get("c", 5, 4, 0).is_some());
+        assert!(cache.get("c", 0, 5, 4, 0).is_some());
+    }
+
+    #[test]
+    fn views_never_share_a_tile() {
+        let cache = TileCache::new(1 << 20);
+        cache.advance("c", 1, &[]);
+        cache.put("c", 7, 1, (3, 1, 1), tile(b"scoped"));
+        assert!(cache.get("c", 0, 3, 1, 1).is_none() && cache.get("c", 8, 3, 1, 1).is_none());
+        assert_eq!(cache.get("c", 7, 3, 1, 1).map(|t| t.mvt.clone()), Some(Bytes::from_static(b"scoped")));
     }
 }

@@ -10,12 +10,14 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
+use geosector_access::policy::Operation;
 use geosector_crs::web_mercator::{tile_range, HALF_WORLD};
 use geosector_domain::FieldType;
 use geosector_store::plan::{Statement, TileRequest, TileVariant};
 use geosector_store::Collection;
 use serde_json::{json, Value};
 
+use crate::auth::{self, Caller, Opened};
 use crate::error::ApiError;
 use crate::etag;
 use crate::links::{base_url, Link};
@@ -54,12 +56,13 @@ pub fn web_mercator_quad() -> Value {
     })
 }
 
-fn with_geometry(state: &AppState, id: &str) -> Result<std::sync::Arc<Collection>, ApiError> {
-    let c = state.registry.get(id).cloned().ok_or_else(|| ApiError::NotFound(format!("collection {id} not found")))?;
-    if !c.has_geometry() {
+/// A collection opened for tiles by the caller (its view, area scope and fingerprint).
+fn with_geometry(state: &AppState, caller: &Caller, id: &str) -> Result<Opened, ApiError> {
+    let opened = auth::open(state, caller, id, Operation::ReadTiles)?;
+    if !opened.collection.has_geometry() {
         return Err(ApiError::NotFound(format!("collection {id} has no geometry, so no tiles")));
     }
-    Ok(c)
+    Ok(opened)
 }
 
 fn json_response(value: &Value) -> HttpResponse {
@@ -113,7 +116,8 @@ struct Tileset {
 impl Tileset {
     /// One collection's tileset.
     async fn of_collection(state: &AppState, req: &HttpRequest, id: &str) -> Result<Tileset, ApiError> {
-        let c = with_geometry(state, id)?;
+        let caller = auth::caller(state, req).await?;
+        let c = with_geometry(state, &caller, id)?.collection;
         let mut db = Db::new(state, req);
         let bbox = current_layer(&mut db, &c).await?.bbox;
         Ok(Tileset {
@@ -125,14 +129,19 @@ impl Tileset {
     }
 
     /// The dataset's tileset over the chosen collections.
-    async fn of_dataset(state: &AppState, req: &HttpRequest, chosen: &[Arc<Collection>]) -> Result<Tileset, ApiError> {
+    async fn of_dataset(
+        state: &AppState,
+        req: &HttpRequest,
+        chosen: &[Opened],
+        all: bool,
+    ) -> Result<Tileset, ApiError> {
         let mut db = Db::new(state, req);
         let mut layers = Vec::with_capacity(chosen.len());
         for c in chosen {
-            layers.push((Arc::clone(c), current_layer(&mut db, c).await?.bbox));
+            layers.push((Arc::clone(&c.collection), current_layer(&mut db, &c.collection).await?.bbox));
         }
-        let all = state.registry.iter().filter(|c| c.has_geometry()).count();
-        let query = if chosen.len() == all {
+        let chosen: Vec<&Collection> = chosen.iter().map(|o| &*o.collection).collect();
+        let query = if all {
             String::new()
         } else {
             format!("?collections={}", chosen.iter().map(|c| c.id()).collect::<Vec<_>>().join(","))
@@ -333,34 +342,48 @@ pub async fn tilejson(
     Ok(json_response(&tileset.tilejson()))
 }
 
-/// The collections a dataset-level request chose with `collections` (comma-separated ids; all
-/// with geometry when absent). Any other parameter but `f` is refused.
-fn chosen_collections(state: &AppState, req: &HttpRequest, allow_f: bool) -> Result<Vec<Arc<Collection>>, ApiError> {
+/// The collections a dataset-level request chose with `collections` (comma-separated ids; when
+/// absent, every collection with geometry the caller may draw), opened for the caller, and
+/// whether that is the default choice. Any other parameter but `f` is refused.
+fn chosen_collections(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    allow_f: bool,
+) -> Result<(Vec<Opened>, bool), ApiError> {
     let pairs = params::query_pairs(req)?;
     if let Some((name, _)) = pairs.iter().find(|(k, _)| k != "collections" && !(allow_f && k == "f")) {
         return Err(ApiError::param(name, "unknown parameter; dataset tiles accept only collections"));
     }
     let Some((_, list)) = pairs.iter().find(|(k, _)| k == "collections") else {
-        return Ok(state.registry.iter().filter(|c| c.has_geometry()).cloned().collect());
-    };
-    let mut chosen: Vec<Arc<Collection>> = Vec::new();
-    for id in list.split(',').map(str::trim) {
-        let c = state
+        let all = state
             .registry
-            .get(id)
+            .iter()
             .filter(|c| c.has_geometry())
-            .ok_or_else(|| ApiError::param("collections", format!("no collection with geometry named \"{id}\"")))?;
-        if !chosen.iter().any(|k| k.id() == c.id()) {
-            chosen.push(Arc::clone(c));
+            .filter_map(|c| with_geometry(state, caller, c.id()).ok());
+        return Ok((all.collect(), true));
+    };
+    let mut chosen: Vec<Opened> = Vec::new();
+    for id in list.split(',').map(str::trim) {
+        let opened = match with_geometry(state, caller, id) {
+            Ok(opened) => opened,
+            Err(ApiError::NotFound(_)) => {
+                return Err(ApiError::param("collections", format!("no collection with geometry named \"{id}\"")))
+            }
+            Err(other) => return Err(other),
+        };
+        if !chosen.iter().any(|k| k.collection.id() == opened.collection.id()) {
+            chosen.push(opened);
         }
     }
-    Ok(chosen)
+    Ok((chosen, false))
 }
 
 /// The dataset tileset over the collections the request chose.
 async fn dataset_tileset_of(state: &AppState, req: &HttpRequest) -> Result<Tileset, ApiError> {
-    let chosen = chosen_collections(state, req, true)?;
-    Tileset::of_dataset(state, req, &chosen).await
+    let caller = auth::caller(state, req).await?;
+    let (chosen, all) = chosen_collections(state, &caller, req, true)?;
+    Tileset::of_dataset(state, req, &chosen, all).await
 }
 
 /// `GET /tiles`: the dataset's tileset list.
@@ -413,15 +436,17 @@ pub async fn dataset_tile(
 ) -> Result<HttpResponse, ApiError> {
     let (tms, z, row, col) = path.into_inner();
     check_tms(&tms)?;
-    let chosen = chosen_collections(&state, &req, false)?;
+    let caller = auth::caller(&state, &req).await?;
+    let (chosen, _) = chosen_collections(&state, &caller, &req, false)?;
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
     let mut db = Db::new(&state, &req);
     let mut covering = Vec::with_capacity(chosen.len());
     // One tag over every chosen layer's version (FNV-1a), plus the path and query.
     let mut combined: u64 = 0xcbf2_9ce4_8422_2325;
     for c in &chosen {
-        let layer = current_layer(&mut db, c).await?;
+        let layer = current_layer(&mut db, &c.collection).await?;
         combined = (combined ^ layer.version.unsigned_abs()).wrapping_mul(0x0100_0000_01b3);
+        combined = (combined ^ c.fingerprint).wrapping_mul(0x0100_0000_01b3);
         if layer.covers(z, col, row) {
             covering.push((c, layer.version));
         }
@@ -431,7 +456,7 @@ pub async fn dataset_tile(
             "tile {z}/{row}/{col} is outside the limits of every chosen collection"
         )));
     }
-    let tag = etag::tag(i64::from_ne_bytes(combined.to_ne_bytes()), &req, Format::Json);
+    let tag = etag::tag(i64::from_ne_bytes(combined.to_ne_bytes()), &req, Format::Json, 0);
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
@@ -440,7 +465,7 @@ pub async fn dataset_tile(
     for (c, version) in covering {
         let (tile, cache) = layer_tile(&mut db, c, version, (z, col, row)).await?;
         all_hits &= cache == "hit";
-        layers.push((c.id(), tile));
+        layers.push((c.collection.id(), tile));
     }
     Ok(tile_response(&req, tag, &layers, if all_hits { "hit" } else { "miss" }))
 }
@@ -456,7 +481,9 @@ pub async fn tile(
     path: web::Path<(String, String, String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, tms, z, row, col) = path.into_inner();
-    let c = with_geometry(&state, &id)?;
+    let caller = auth::caller(&state, &req).await?;
+    let opened = with_geometry(&state, &caller, &id)?;
+    let c = Arc::clone(&opened.collection);
     check_tms(&tms)?;
     let pairs = params::query_pairs(&req)?;
     let filter = crate::filter::of_tile(&c, &pairs).await?;
@@ -466,16 +493,17 @@ pub async fn tile(
     if !layer.covers(z, col, row) {
         return Err(ApiError::NotFound(format!("tile {z}/{row}/{col} is outside the limits of {id}")));
     }
-    let tag = etag::tag(layer.version, &req, Format::Json);
+    let tag = etag::tag(layer.version, &req, Format::Json, opened.fingerprint);
     if etag::matches(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
     }
     if let Some(filter) = &filter {
         // A filtered tile is one client's view: rendered for it, never cached.
-        let tile = render_capped(&mut db, &c, &TileRequest { z, x: col, y: row, filter: Some(filter) }).await?;
+        let request = TileRequest { z, x: col, y: row, filter: Some(filter), scope: opened.scope.as_ref() };
+        let tile = render_capped(&mut db, &c, &request).await?;
         return Ok(tile_response(&req, tag, &[(c.id(), tile)], "bypass"));
     }
-    let (tile, cache) = layer_tile(&mut db, &c, layer.version, (z, col, row)).await?;
+    let (tile, cache) = layer_tile(&mut db, &opened, layer.version, (z, col, row)).await?;
     Ok(tile_response(&req, tag, &[(c.id(), tile)], cache))
 }
 
@@ -546,10 +574,11 @@ async fn current_layer(db: &mut Db<'_>, c: &Collection) -> Result<LayerNow, ApiE
 /// Returns the tile and whether it was a cache hit.
 async fn layer_tile(
     db: &mut Db<'_>,
-    c: &Collection,
+    opened: &Opened,
     version: i64,
     (z, col, row): (u32, u64, u64),
 ) -> Result<(Arc<CachedTile>, &'static str), ApiError> {
+    let c = &*opened.collection;
     let tiles = &db.state.tiles;
     // Bring the cache up to the data version: drop exactly the tiles the changes met.
     match tiles.version(c.id()) {
@@ -568,11 +597,12 @@ async fn layer_tile(
         }
         None => tiles.advance(c.id(), version, &[]),
     }
-    if let Some(hit) = tiles.get(c.id(), z, col, row) {
+    if let Some(hit) = tiles.get(c.id(), opened.fingerprint, z, col, row) {
         return Ok((hit, "hit"));
     }
-    let tile = render_capped(db, c, &TileRequest { z, x: col, y: row, filter: None }).await?;
-    tiles.put(c.id(), version, z, col, row, Arc::clone(&tile));
+    let request = TileRequest { z, x: col, y: row, filter: None, scope: opened.scope.as_ref() };
+    let tile = render_capped(db, c, &request).await?;
+    tiles.put(c.id(), opened.fingerprint, version, (z, col, row), Arc::clone(&tile));
     Ok((tile, "miss"))
 }
 

@@ -106,8 +106,9 @@ pub async fn timeseries(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, feature) = path.into_inner();
-    let collection =
-        state.registry.get(&id).cloned().ok_or_else(|| ApiError::NotFound(format!("collection {id} not found")))?;
+    let caller = crate::auth::caller(&state, &req).await?;
+    let opened = crate::auth::open(&state, &caller, &id, geosector_access::policy::Operation::ReadItems)?;
+    let collection = opened.collection;
     let plan =
         collection.series.as_ref().ok_or_else(|| ApiError::NotFound(format!("collection {id} has no time series")))?;
     let decl = plan.decl;
@@ -115,7 +116,7 @@ pub async fn timeseries(
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let q = parse(decl, &pairs, accept)?;
     let client = state.pool.get().await?;
-    let key: String = db::one(&client, &plan.feature(&feature))
+    let key: String = db::one(&client, &plan.feature(&feature, opened.scope.as_ref()))
         .await?
         .map(|r| r.get(0))
         .ok_or_else(|| ApiError::NotFound(format!("{id}: no feature with id or {} {feature}", decl.key)))?;
@@ -190,9 +191,9 @@ pub async fn timeseries(
 }
 
 /// Adds the time-series path of every collection with a series to the OpenAPI document.
-pub fn document(doc: &mut Value, registry: &geosector_store::Registry) {
+pub fn document(doc: &mut Value, collections: &[std::sync::Arc<geosector_store::Collection>]) {
     let error = json!({ "description": "An OGC exception", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
-    for c in registry.iter() {
+    for c in collections {
         let Some(decl) = c.decl.series else { continue };
         let id = c.id();
         let path = json!({ "get": {

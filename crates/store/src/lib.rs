@@ -14,7 +14,9 @@
 //! so the order of placeholders never leaves this crate, and values are always bound, never
 //! spliced.
 
+pub mod audit;
 pub mod hook;
+pub mod keys;
 pub mod migrate;
 pub mod plan;
 pub mod registry;
@@ -23,7 +25,7 @@ pub mod series;
 pub mod values;
 
 pub use migrate::{Migration, MigrationReport, Migrations};
-pub use registry::{Collection, Registry};
+pub use registry::{Collection, FieldView, Registry};
 
 pub use tokio_postgres::Client;
 use tokio_postgres::NoTls;

@@ -15,14 +15,17 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use geosector_domain::{CollectionDecl, FieldType, GeometryKind, GeometrySpec, Overview, Property};
+use geosector_domain::{AreaDecl, CollectionDecl, FieldType, GeometryKind, GeometrySpec, Overview, Property};
 
 use crate::reproject::CrsShape;
 use crate::{quote_ident, table_name};
 
+mod area;
 mod query;
 mod request;
 mod statement;
+pub(crate) use area::condition as area_condition;
+pub use area::AreaScope;
 use query::QuerySpec;
 pub use request::{BboxFilter, ItemsRequest, OutputCrs, Page, TileRequest, TileVariant};
 pub use statement::{Param, Statement};
@@ -40,6 +43,8 @@ struct FilterShape {
     properties: Vec<&'static str>,
     /// A keyset cursor.
     cursor: bool,
+    /// An area scope (one `text[]` of codes).
+    scope: bool,
     /// Output CRS and bbox CRS (OGC API - Features Part 2); see [`crate::reproject`].
     crs: CrsShape,
 }
@@ -52,11 +57,13 @@ pub struct CollectionPlan {
     from: String,
     time_column: Option<(String, FieldType)>,
     geometry_column: Option<String>,
+    /// The properties a request may filter, sort and select by (masked ones may not).
     property_kinds: Vec<(&'static str, FieldType)>,
-    /// The statement for one feature by id (`$1` bigint), in CRS84.
-    item_sql: String,
-    /// The statement for one feature in another CRS, by output shape (see [`Self::item_sql_in`]).
-    item_sql_reprojected: [String; 3],
+    /// Where its rows lie, for area scopes (`None`: not tied to an area).
+    area: Option<AreaDecl>,
+    /// The statements for one feature by id, by output shape and scope (see
+    /// [`Self::item_sql_in`]).
+    item_sqls: Vec<String>,
     /// The statement for the table's data version (no parameter).
     version_sql: Arc<str>,
     /// The statement for one Mapbox Vector Tile of the collection drawn feature by feature
@@ -66,6 +73,9 @@ pub struct CollectionPlan {
     tile_sql: Option<Arc<str>>,
     /// The tile statement without properties (features and ids only), for tiles over the size cap.
     tile_sql_ids_only: Option<Arc<str>>,
+    /// The tile statements with an area scope (`$4`), full and ids only, drawn feature by
+    /// feature at every zoom; `None` without geometry or without an area.
+    tile_sql_scoped: Option<[Arc<str>; 2]>,
     /// The statement for a tile of the collection's overview (same parameters), when it has one.
     overview_sql: Option<Arc<str>>,
     /// The lowest zoom drawn feature by feature (below it: the overview, or nothing).
@@ -79,16 +89,24 @@ pub struct CollectionPlan {
 }
 
 impl CollectionPlan {
-    /// Plans a collection. Pure: no database.
-    pub fn new(decl: &CollectionDecl, properties: &[Property]) -> CollectionPlan {
+    /// Plans a collection. Pure: no database. `properties` are those shown, in order; those
+    /// named in `masked` are written through their declared mask and cannot be filtered, sorted,
+    /// selected or drawn in tiles.
+    pub fn new(decl: &CollectionDecl, properties: &[Property], masked: &[&str]) -> CollectionPlan {
         let geometry_column = decl.dataset.geometry.map(|g| quote_ident(g.column));
         let mut props = String::from("json_build_object(");
         for (i, p) in properties.iter().enumerate() {
             if i > 0 {
                 props.push_str(", ");
             }
-            let _ = write!(props, "'{}', {}", p.name.replace('\'', "''"), quote_ident(p.name));
+            let column = quote_ident(p.name);
+            let value = match decl.access.mask_of(p.name).filter(|_| masked.contains(&p.name)) {
+                Some(mask) => area::masked(&column, mask),
+                None => column,
+            };
+            let _ = write!(props, "'{}', {value}", p.name.replace('\'', "''"));
         }
+        let unmasked: Vec<Property> = properties.iter().filter(|p| !masked.contains(&p.name)).copied().collect();
         props.push_str(")::text");
         let list = |crs: CrsShape| select_list(geometry_column.as_deref(), &props, crs);
         let page_columns = std::iter::once("id".to_owned())
@@ -98,22 +116,39 @@ impl CollectionPlan {
             .join(", ");
         let from = table_name(decl.dataset);
         let time_column = decl.datetime.zip(decl.datetime_kind()).map(|(c, k)| (quote_ident(c), k));
-        let item_sql = format!("SELECT {} FROM {from} WHERE id = $1", list(CrsShape::default()));
-        let item_sql_reprojected = [(false, true), (true, false), (true, true)].map(|(transform, flip)| {
-            let crs = CrsShape { transform, flip, bbox_polygon: false };
-            format!("SELECT {} FROM {from} WHERE id = ${}", list(crs), crs.leading_parameters() + 1)
-        });
+        let area = decl.access.area;
+        let mut item_sqls = Vec::with_capacity(8);
+        for scoped in [false, true] {
+            for (transform, flip) in [(false, false), (false, true), (true, false), (true, true)] {
+                let crs = CrsShape { transform, flip, bbox_polygon: false };
+                let id = crs.leading_parameters() + 1;
+                let scope = match (scoped, &area) {
+                    (true, Some(area)) => format!(" AND {}", area::condition(&from, area, id + 1)),
+                    _ => String::new(),
+                };
+                item_sqls.push(format!("SELECT {} FROM {from} WHERE id = ${id}{scope}", list(crs)));
+            }
+        }
         let version_sql = format!(
             "SELECT version FROM meta.table_versions WHERE schema_name = '{}' AND table_name = '{}'",
             decl.dataset.schema.replace('\'', "''"),
             decl.dataset.table.replace('\'', "''")
         );
         let tile_properties: Vec<Property> = match decl.tiles.properties {
-            Some(names) => properties.iter().filter(|p| names.contains(&p.name)).copied().collect(),
-            None => properties.to_vec(),
+            Some(names) => unmasked.iter().filter(|p| names.contains(&p.name)).copied().collect(),
+            None => unmasked.clone(),
         };
-        let tile_sql_ids_only = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &[]).into());
-        let tile_sql = decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &tile_properties).into());
+        let tile_sql_ids_only: Option<Arc<str>> =
+            decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &[]).into());
+        let tile_sql: Option<Arc<str>> =
+            decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &tile_properties).into());
+        let tile_sql_scoped = match (&tile_sql, &tile_sql_ids_only, &area) {
+            (Some(full), Some(lean), Some(area)) => {
+                let condition = area::condition(&from, area, 4);
+                Some([full, lean].map(|base| with_tile_condition(base, &condition).into()))
+            }
+            _ => None,
+        };
         let overview_sql = decl.tiles.overview.as_ref().map(|o| overview_sql(decl.id, o).into());
         let changes_sql = format!(
             "SELECT version, ST_XMin(extent), ST_YMin(extent), ST_XMax(extent), ST_YMax(extent) FROM meta.changed_extents \
@@ -125,6 +160,7 @@ impl CollectionPlan {
             tile_sql,
             overview_sql,
             tile_sql_ids_only,
+            tile_sql_scoped,
             detail_min_zoom: decl.tiles.detail_min_zoom,
             tile_properties,
             changes_sql: changes_sql.into(),
@@ -133,23 +169,25 @@ impl CollectionPlan {
             from,
             time_column,
             geometry_column,
-            property_kinds: properties.iter().map(|p| (p.name, p.kind)).collect(),
-            item_sql,
-            item_sql_reprojected,
+            property_kinds: unmasked.iter().map(|p| (p.name, p.kind)).collect(),
+            area,
+            item_sqls,
             version_sql: version_sql.into(),
             cache: Mutex::new(HashMap::new()),
         }
     }
 
     /// The statement for one feature with an output CRS shape (its bbox part is ignored):
-    /// the rule SRID first when transforming (`$1` integer), then the id (bigint).
-    fn item_sql_in(&self, crs: CrsShape) -> &str {
-        match (crs.transform, crs.flip) {
-            (false, false) => &self.item_sql,
-            (false, true) => &self.item_sql_reprojected[0],
-            (true, false) => &self.item_sql_reprojected[1],
-            (true, true) => &self.item_sql_reprojected[2],
-        }
+    /// the rule SRID first when transforming (`$1` integer), then the id (bigint), then the
+    /// area scope (`text[]`) when `scoped` and the collection has an area.
+    fn item_sql_in(&self, crs: CrsShape, scoped: bool) -> &str {
+        let index = usize::from(scoped) * 4 + usize::from(crs.transform) * 2 + usize::from(crs.flip);
+        &self.item_sqls[index]
+    }
+
+    /// Whether an area scope is a condition on this collection (it declares where its rows lie).
+    pub fn is_area_bound(&self) -> bool {
+        self.area.is_some()
     }
 
     /// The items statement for a filter shape. Parameters, in order: the CRS part's leading
@@ -188,6 +226,11 @@ impl CollectionPlan {
             next()
         )
     }
+}
+
+/// A tile statement with one more condition on its candidates.
+fn with_tile_condition(base: &str, condition: &str) -> String {
+    base.replacen(query::TILE_WHERE, &format!("{}{condition} AND ", query::TILE_WHERE), 1)
 }
 
 /// The select list of features: id, GeoJSON geometry in the shape's CRS (NULL without a
@@ -337,6 +380,7 @@ mod tests {
         tiles: geosector_domain::TileDecl::ALL,
         style: None,
         series: None,
+        access: geosector_domain::AccessDecl::PUBLIC,
     };
 
     #[test]
@@ -359,7 +403,7 @@ mod tests {
             },
             ..DECL
         };
-        let plan = CollectionPlan::new(&LEAN, &LEAN.properties());
+        let plan = CollectionPlan::new(&LEAN, &LEAN.properties(), &[]);
         assert_eq!(plan.tile_properties.iter().map(|p| p.name).collect::<Vec<_>>(), ["land_use_codes"]);
         let tile = plan.tile_sql.as_deref().unwrap();
         let overview = plan.overview_sql.as_deref().unwrap();
@@ -380,13 +424,14 @@ mod tests {
 
     #[test]
     fn every_value_is_a_parameter() {
-        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
         let shape = FilterShape {
             bbox_parts: 2,
             time_from: true,
             time_to: false,
             properties: vec!["land_use_codes", "commune_code"],
             cursor: true,
+            scope: false,
             crs: CrsShape::default(),
         };
         let sql = plan.items_sql(&shape);
@@ -407,7 +452,7 @@ mod tests {
 
     #[test]
     fn crs_values_lead_and_the_rest_follow() {
-        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
         let crs = CrsShape { transform: true, flip: false, bbox_polygon: true };
         let sql = plan.items_sql(&FilterShape { cursor: true, crs, ..FilterShape::default() });
         assert!(sql.starts_with("SELECT id, ST_AsGeoJSON(ST_Transform(\"geom\", $1::integer), 9, 0), "), "{sql}");
@@ -422,8 +467,8 @@ mod tests {
         });
         assert!(flipped.starts_with("SELECT id, ST_AsGeoJSON(ST_FlipCoordinates(\"geom\"), 9), "), "{flipped}");
         assert!(flipped.contains("ST_MakeEnvelope($1, $2, $3, $4, 4326)"), "{flipped}");
-        assert_eq!(plan.item_sql_in(CrsShape::default()), plan.item_sql);
-        assert!(plan.item_sql_in(crs).ends_with("WHERE id = $2"), "{}", plan.item_sql_in(crs));
-        assert!(plan.item_sql_in(CrsShape { flip: true, ..CrsShape::default() }).ends_with("WHERE id = $1"));
+        assert_eq!(plan.item_sql_in(CrsShape::default(), false), plan.item_sqls[0]);
+        assert!(plan.item_sql_in(crs, false).ends_with("WHERE id = $2"), "{}", plan.item_sql_in(crs, false));
+        assert!(plan.item_sql_in(CrsShape { flip: true, ..CrsShape::default() }, false).ends_with("WHERE id = $1"));
     }
 }

@@ -9,7 +9,8 @@
 //! back to `ST_Extent` for a table without statistics; both run under the pool's statement
 //! timeout.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use geosector_domain::{CollectionDecl, Property};
 use tokio_postgres::Client;
@@ -18,16 +19,44 @@ use crate::plan::CollectionPlan;
 use crate::series::SeriesPlan;
 use crate::{quote_ident, table_name, Result, StoreError};
 
-/// A published collection.
+/// Which personal properties a view of a collection shows: whole, or masked. Every other
+/// personal property is absent from it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct FieldView {
+    /// Shown whole.
+    pub whole: Vec<&'static str>,
+    /// Shown through their declared mask.
+    pub masked: Vec<&'static str>,
+}
+
+impl FieldView {
+    /// No personal property at all.
+    pub const CLOSED: FieldView = FieldView { whole: Vec::new(), masked: Vec::new() };
+
+    /// Whether it shows no personal property.
+    pub fn is_closed(&self) -> bool {
+        self.whole.is_empty() && self.masked.is_empty()
+    }
+}
+
+/// A published collection, as one view of its personal properties: the registry holds the
+/// closed view (no personal property), and [`Collection::view`] gives the others.
 #[derive(Debug)]
 pub struct Collection {
     /// Its declaration.
     pub decl: &'static CollectionDecl,
-    /// Published properties, in order.
+    /// The properties a request may name (filter, sort, select, equality) and that tiles and
+    /// queryables show, in order: published ones less the personal properties this view does
+    /// not show whole.
     pub properties: Vec<Property>,
+    /// The personal properties of this view.
+    pub fields: FieldView,
     /// Spatial extent in CRS84 (`[min lon, min lat, max lon, max lat]`) and the data version it
-    /// was computed at; refreshed when the data change (see [`Collection::extent_at`]).
-    extent: std::sync::RwLock<(i64, Option<[f64; 4]>)>,
+    /// was computed at; refreshed when the data change (see [`Collection::extent_at`]). Shared
+    /// by every view.
+    extent: Arc<RwLock<(i64, Option<[f64; 4]>)>>,
+    /// The other views, built on first use (on the closed view only).
+    views: Mutex<HashMap<FieldView, Arc<Collection>>>,
     /// Temporal extent (RFC 3339 or dates; `None` = open), when it has a time property.
     pub interval: Option<(Option<String>, Option<String>)>,
     /// The SQL of its requests.
@@ -40,6 +69,54 @@ pub struct Collection {
 }
 
 impl Collection {
+    /// Plans one view of a collection. Pure: no database.
+    fn build(
+        decl: &'static CollectionDecl,
+        fields: FieldView,
+        extent: Arc<RwLock<(i64, Option<[f64; 4]>)>>,
+        interval: Option<(Option<String>, Option<String>)>,
+    ) -> Collection {
+        let personal = |name: &str| decl.access.mask_of(name).is_some();
+        let shown: Vec<Property> = decl
+            .properties()
+            .into_iter()
+            .filter(|p| !personal(p.name) || fields.whole.contains(&p.name) || fields.masked.contains(&p.name))
+            .collect();
+        let plan = CollectionPlan::new(decl, &shown, &fields.masked);
+        let properties: Vec<Property> = shown.into_iter().filter(|p| !fields.masked.contains(&p.name)).collect();
+        let queryables = geosector_filter::Queryables::new(&properties, decl.dataset.geometry.as_ref());
+        let series = decl.series.map(|s| SeriesPlan::new(decl, s));
+        Collection {
+            decl,
+            properties,
+            fields,
+            extent,
+            views: Mutex::new(HashMap::new()),
+            interval,
+            plan,
+            queryables,
+            series,
+            table_key: format!("{}.{}", decl.dataset.schema, decl.dataset.table),
+        }
+    }
+
+    /// The view of this collection that shows these personal properties (only those it
+    /// declares personal count; the closed view is itself).
+    pub fn view(self: &Arc<Self>, fields: &FieldView) -> Arc<Collection> {
+        let fields = FieldView {
+            whole: fields.whole.iter().copied().filter(|n| self.decl.access.mask_of(n).is_some()).collect(),
+            masked: fields.masked.iter().copied().filter(|n| self.decl.access.mask_of(n).is_some()).collect(),
+        };
+        if fields == self.fields {
+            return Arc::clone(self);
+        }
+        let mut views = self.views.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let view = views.entry(fields.clone()).or_insert_with(|| {
+            Arc::new(Collection::build(self.decl, fields, Arc::clone(&self.extent), self.interval.clone()))
+        });
+        Arc::clone(view)
+    }
+
     /// Its id.
     pub fn id(&self) -> &'static str {
         self.decl.id
@@ -105,9 +182,8 @@ impl Registry {
         let mut collections = Vec::with_capacity(decls.len());
         for decl in decls {
             check_published(client, decl).await?;
-            let properties = decl.properties();
-            let plan = CollectionPlan::new(decl, &properties);
-            let version = client.query_opt(plan.version().sql(), &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
+            let version_sql = CollectionPlan::new(decl, &[], &[]).version();
+            let version = client.query_opt(version_sql.sql(), &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
             let bbox = match decl.dataset.geometry {
                 Some(g) => spatial_extent(client, decl, g.column).await?,
                 None => None,
@@ -124,25 +200,13 @@ impl Registry {
                 }
                 None => None,
             };
-            let extent = std::sync::RwLock::new((version, bbox));
-            let table_key = format!("{}.{}", decl.dataset.schema, decl.dataset.table);
-            let queryables = geosector_filter::Queryables::new(&properties, decl.dataset.geometry.as_ref());
-            let series = decl.series.map(|s| SeriesPlan::new(decl, s));
-            collections.push(Arc::new(Collection {
-                decl,
-                properties,
-                extent,
-                interval,
-                plan,
-                queryables,
-                series,
-                table_key,
-            }));
+            let extent = Arc::new(RwLock::new((version, bbox)));
+            collections.push(Arc::new(Collection::build(decl, FieldView::CLOSED, extent, interval)));
         }
         Ok(Registry { collections })
     }
 
-    /// The collection with this id.
+    /// The collection with this id, closed view (no personal property).
     pub fn get(&self, id: &str) -> Option<&Arc<Collection>> {
         self.collections.iter().find(|c| c.id() == id)
     }

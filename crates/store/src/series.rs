@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use geosector_domain::{CollectionDecl, Selects, SeriesDecl, SeriesSource};
 use tokio_postgres::Row;
 
-use crate::plan::{Param, Statement};
+use crate::plan::{AreaScope, Param, Statement};
 use crate::{quote_ident, table_name};
 
 /// The planned statements of one collection's series.
@@ -21,6 +21,8 @@ pub struct SeriesPlan {
     pub decl: &'static SeriesDecl,
     /// The feature's key, by key or feature id (`$1`).
     feature_sql: Arc<str>,
+    /// The same within an area scope (`$2`), when the collection has an area.
+    feature_sql_scoped: Option<Arc<str>>,
     /// One statement per source, in the declaration's order.
     sources: Vec<Arc<str>>,
 }
@@ -42,17 +44,31 @@ impl SeriesPlan {
     /// Plans the statements of a collection's series (pure: no database).
     pub fn new(collection: &CollectionDecl, decl: &'static SeriesDecl) -> SeriesPlan {
         let key = quote_ident(decl.key);
-        let feature_sql = format!(
-            "SELECT {key} FROM {} WHERE {key} = $1 OR id::text = $1 ORDER BY {key} = $1 DESC LIMIT 1",
-            table_name(collection.dataset)
-        );
+        let table = table_name(collection.dataset);
+        let feature_sql = |scope: &str| {
+            format!(
+                "SELECT {key} FROM {table} WHERE ({key} = $1 OR id::text = $1){scope} ORDER BY {key} = $1 DESC LIMIT 1"
+            )
+        };
+        let feature_sql_scoped = collection
+            .access
+            .area
+            .map(|area| feature_sql(&format!(" AND {}", crate::plan::area_condition(&table, &area, 2))).into());
         let sources = decl.sources.iter().map(|s| source_sql(s).into()).collect();
-        SeriesPlan { decl, feature_sql: feature_sql.into(), sources }
+        SeriesPlan { decl, feature_sql: feature_sql("").into(), feature_sql_scoped, sources }
     }
 
-    /// The statement finding a feature's key from its feature id or its key (one row or none).
-    pub fn feature(&self, feature: &str) -> Statement {
-        Statement::reusable(Arc::clone(&self.feature_sql), vec![Param::Text(feature.to_owned())])
+    /// The statement finding a feature's key from its feature id or its key (one row or none),
+    /// within the caller's area scope when given.
+    pub fn feature(&self, feature: &str, scope: Option<&AreaScope>) -> Statement {
+        let mut values = vec![Param::Text(feature.to_owned())];
+        match (scope, &self.feature_sql_scoped) {
+            (Some(scope), Some(sql)) => {
+                values.push(Param::TextArray(scope.codes.clone()));
+                Statement::reusable(Arc::clone(sql), values)
+            }
+            _ => Statement::reusable(Arc::clone(&self.feature_sql), values),
+        }
     }
 
     /// What to read for a feature's key and a request: the source that takes the request's
@@ -186,15 +202,16 @@ mod tests {
         tiles: TileDecl::ALL,
         style: None,
         series: Some(&SERIES),
+        access: geosector_domain::AccessDecl::PUBLIC,
     };
 
     #[test]
     fn statements_quote_the_declared_names_and_bind_every_value() {
         let plan = SeriesPlan::new(&DECL, &SERIES);
-        let feature = plan.feature("A1");
+        let feature = plan.feature("A1", None);
         assert_eq!(
             feature.sql(),
-            r#"SELECT "code" FROM "env"."sites" WHERE "code" = $1 OR id::text = $1 ORDER BY "code" = $1 DESC LIMIT 1"#
+            r#"SELECT "code" FROM "env"."sites" WHERE ("code" = $1 OR id::text = $1) ORDER BY "code" = $1 DESC LIMIT 1"#
         );
         assert_eq!(feature.params(), [Param::Text("A1".into())]);
         let request = SeriesRequest { selector: "PM2.5".into(), from: None, to: Some("2026-11-03".into()), limit: 10 };

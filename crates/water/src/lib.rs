@@ -6,7 +6,9 @@
 
 pub mod style;
 
-use geosector_domain::{CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl};
+use geosector_domain::{
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl,
+};
 
 /// `water.permits`: water-resource permits; linked to their work by `work_code`.
 pub const PERMITS: Dataset = Dataset {
@@ -124,6 +126,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: None,
         series: None,
+        access: AccessDecl::PUBLIC,
     },
     CollectionDecl {
         id: "water.works",
@@ -139,6 +142,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::WORKS),
         series: None,
+        access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
     },
     CollectionDecl {
         id: "water.stations",
@@ -154,6 +158,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::STATIONS),
         series: None,
+        access: AccessDecl::PUBLIC,
     },
     CollectionDecl {
         id: "water.river_basins",
@@ -169,6 +174,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::RIVER_BASINS),
         series: None,
+        access: AccessDecl::PUBLIC,
     },
 ];
 

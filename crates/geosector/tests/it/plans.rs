@@ -30,7 +30,7 @@ fn show(statement: &Statement) -> String {
 fn every_collection_plans_the_statements_it_did() {
     let mut all = String::new();
     for decl in geosector::collections() {
-        let plan = CollectionPlan::new(decl, &decl.properties());
+        let plan = CollectionPlan::new(decl, &decl.properties(), &[]);
         all.push_str(&format!("==== {} ====\n", decl.id));
         let first_page = ItemsRequest { limit: 10, ..ItemsRequest::default() };
         all.push_str("-- items, first page\n");
@@ -47,9 +47,9 @@ fn every_collection_plans_the_statements_it_did() {
             all.push_str(&show(&plan.items(&bbox_page)));
         }
         all.push_str("-- one feature\n");
-        all.push_str(&show(&plan.item(1, OutputCrs::STORED)));
+        all.push_str(&show(&plan.item(1, OutputCrs::STORED, None)));
         for z in [10, 14] {
-            let tile = TileRequest { z, x: 812 << (z - 10), y: 450 << (z - 10), filter: None };
+            let tile = TileRequest { z, x: 812 << (z - 10), y: 450 << (z - 10), filter: None, scope: None };
             for variant in [TileVariant::Full, TileVariant::IdsOnly] {
                 if let Some(statement) = plan.tile(&tile, variant) {
                     all.push_str(&format!("-- tile z{z} {variant:?}\n"));

@@ -91,6 +91,7 @@ const THINGS_COLLECTION: CollectionDecl = CollectionDecl {
     tiles: TileDecl::ALL,
     style: None,
     series: None,
+    access: geosector_domain::AccessDecl::PUBLIC,
 };
 
 #[tokio::test]

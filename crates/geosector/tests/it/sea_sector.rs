@@ -118,6 +118,7 @@ const COLLECTION: CollectionDecl = CollectionDecl {
     tiles: TileDecl::ALL,
     style: Some(&STYLE),
     series: Some(&SERIES),
+    access: geosector_domain::AccessDecl::PUBLIC,
 };
 
 const BUOYS_FILE: &str = r#"{"type":"FeatureCollection","features":[

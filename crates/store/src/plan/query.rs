@@ -35,7 +35,7 @@ pub(super) struct QuerySpec<'a> {
 }
 
 /// The marker after which a tile statement's candidate condition starts.
-const TILE_WHERE: &str = ", tile WHERE ";
+pub(super) const TILE_WHERE: &str = ", tile WHERE ";
 
 impl CollectionPlan {
     /// The conditions of a shape (bbox, time, properties), numbering placeholders from `$1`;
@@ -71,6 +71,7 @@ impl CollectionPlan {
                 conditions.push(format!("{column} <= ${}::text::{cast}", next()));
             }
         }
+        let scope = (shape.scope && self.area.is_some()).then(&mut next);
         for name in &shape.properties {
             let Some((_, kind)) = self.property_kinds.iter().find(|(p, _)| p == name) else { continue };
             let column = quote_ident(name);
@@ -81,6 +82,9 @@ impl CollectionPlan {
                 FieldType::Json => format!("{column} = ${i}::text::jsonb"),
                 other => format!("{column} = ${i}::text::{}", cast_of(*other)),
             });
+        }
+        if let (Some(n), Some(area)) = (scope, &self.area) {
+            conditions.push(super::area::condition(&self.from, area, n));
         }
         conditions
     }
@@ -153,7 +157,13 @@ impl CollectionPlan {
     /// variant without properties. `None` without geometry.
     pub(super) fn tile_sql_filtered(&self, condition: &str, ids_only: bool) -> Option<String> {
         let base = if ids_only { self.tile_sql_ids_only.as_deref()? } else { self.tile_sql.as_deref()? };
-        base.contains(TILE_WHERE).then(|| base.replacen(TILE_WHERE, &format!("{TILE_WHERE}{condition} AND "), 1))
+        base.contains(TILE_WHERE).then(|| super::with_tile_condition(base, condition))
+    }
+
+    /// The area condition of a tile statement at placeholder `$n`, when the collection has an
+    /// area.
+    pub(super) fn tile_area_condition(&self, n: usize) -> Option<String> {
+        self.area.as_ref().map(|area| super::area::condition(&self.from, area, n))
     }
 }
 
@@ -164,7 +174,7 @@ mod tests {
 
     #[test]
     fn filter_sort_and_selection_are_placed_with_their_parameters() {
-        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
         let shape = FilterShape { bbox_parts: 1, properties: vec!["commune_code"], ..FilterShape::default() };
         let sort = [("survey_date", true)];
         let sql = plan.query_sql(&QuerySpec {
@@ -200,7 +210,7 @@ mod tests {
 
     #[test]
     fn tiles_take_the_filter_on_their_candidates() {
-        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
         let sql = plan.tile_sql_filtered("(\"commune_code\" = $4::text)", false).unwrap();
         assert!(sql.contains(
             "FROM \"land\".\"parcels\", tile WHERE (\"commune_code\" = $4::text) AND \"geom\" && tile.search"

@@ -6,6 +6,7 @@
 
 use geosector_filter::Sql;
 
+use super::area::AreaScope;
 use super::statement::{Param, Statement};
 use super::{CollectionPlan, FilterShape};
 use crate::reproject::CrsShape;
@@ -74,6 +75,8 @@ pub struct ItemsRequest<'a> {
     pub limit: i64,
     /// The CRS of the geometries.
     pub output: OutputCrs,
+    /// The caller's area scope (`None`: every row). A collection not tied to an area ignores it.
+    pub scope: Option<&'a AreaScope>,
 }
 
 /// One tile of a collection in WebMercatorQuad.
@@ -87,6 +90,9 @@ pub struct TileRequest<'a> {
     pub y: u64,
     /// A translated CQL2 filter on the features (drawn one by one at every zoom then).
     pub filter: Option<&'a Sql>,
+    /// The caller's area scope (drawn one by one at every zoom then, when the collection is
+    /// tied to an area).
+    pub scope: Option<&'a AreaScope>,
 }
 
 /// Which rendering of a tile.
@@ -104,6 +110,7 @@ impl CollectionPlan {
         // Only what this plan has a placeholder for is bound: time bounds when the collection has
         // a time property, equality on its published properties.
         let time = if self.time_column.is_some() { request.time.clone() } else { (None, None) };
+        let scope = request.scope.filter(|_| self.area.is_some());
         let equals: Vec<&(&'static str, String)> =
             request.equals.iter().filter(|(name, _)| self.property_kinds.iter().any(|(p, _)| p == name)).collect();
         let shape = FilterShape {
@@ -115,6 +122,7 @@ impl CollectionPlan {
             time_to: time.1.is_some(),
             properties: equals.iter().map(|(n, _)| *n).collect(),
             cursor: matches!(request.page, Page::After(_)),
+            scope: scope.is_some(),
             crs: crs_shape(request.output, matches!(request.bbox, BboxFilter::Polygon(_))),
         };
         let mut values = leading_values(request.output, &request.bbox);
@@ -122,6 +130,7 @@ impl CollectionPlan {
             values.extend(envelopes.iter().flatten().map(|v| Param::Float(*v)));
         }
         values.extend([time.0, time.1].into_iter().flatten().map(Param::Text));
+        values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
         values.extend(equals.iter().map(|(_, v)| Param::Text(v.clone())));
         let per_request = request.filter.is_some()
             || !request.sort.is_empty()
@@ -156,11 +165,13 @@ impl CollectionPlan {
         Statement::one_off(sql, values)
     }
 
-    /// The statement of one feature by id.
-    pub fn item(&self, id: i64, output: OutputCrs) -> Statement {
+    /// The statement of one feature by id, within the caller's area scope when given.
+    pub fn item(&self, id: i64, output: OutputCrs, scope: Option<&AreaScope>) -> Statement {
+        let scope = scope.filter(|_| self.area.is_some());
         let mut values = leading_values(output, &BboxFilter::None);
         values.push(Param::BigInt(id));
-        Statement::reusable(self.item_sql_in(crs_shape(output, false)).into(), values)
+        values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
+        Statement::reusable(self.item_sql_in(crs_shape(output, false), scope.is_some()).into(), values)
     }
 
     /// The statement of one tile (one row: the MVT bytes, or NULL), or `None` when there is
@@ -172,10 +183,21 @@ impl CollectionPlan {
         let y = i32::try_from(request.y).unwrap_or(i32::MAX);
         let mut values = vec![Param::Int(z), Param::Int(x), Param::Int(y)];
         let ids_only = variant == TileVariant::IdsOnly;
+        let scope = request.scope.filter(|_| self.area.is_some());
         if let Some(filter) = request.filter {
-            let sql = self.tile_sql_filtered(&filter.condition_from(values.len() + 1), ids_only)?;
+            let mut conditions = Vec::with_capacity(2);
+            if let Some(scope) = scope {
+                conditions.extend(self.tile_area_condition(values.len() + 1));
+                values.push(Param::TextArray(scope.codes.clone()));
+            }
+            conditions.push(filter.condition_from(values.len() + 1).into_owned());
+            let sql = self.tile_sql_filtered(&conditions.join(" AND "), ids_only)?;
             values.extend(filter.values.iter().cloned().map(Param::Filter));
             return Some(Statement::one_off(sql, values));
+        }
+        if let (Some(scope), Some(scoped)) = (scope, &self.tile_sql_scoped) {
+            values.push(Param::TextArray(scope.codes.clone()));
+            return Some(Statement::reusable(std::sync::Arc::clone(&scoped[usize::from(ids_only)]), values));
         }
         let sql = if request.z >= u32::from(self.detail_min_zoom) {
             if ids_only {
@@ -248,7 +270,7 @@ mod tests {
 
     #[test]
     fn plain_pages_reuse_one_statement_and_push_their_values_in_its_order() {
-        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
         let request = ItemsRequest {
             bbox: BboxFilter::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]]),
             time: (Some("2020-01-01".into()), None),
@@ -282,7 +304,7 @@ mod tests {
 
     #[test]
     fn a_filter_is_numbered_after_the_shape_and_the_page_after_the_filter() {
-        let plan = CollectionPlan::new(&DECL, &DECL.properties());
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
         let cql = filter("commune_code = '00376' AND survey_date > DATE('2020-01-01')");
         let sort = vec![("survey_date", true)];
         let request = ItemsRequest {
@@ -322,13 +344,13 @@ mod tests {
 
     #[test]
     fn features_and_tiles_bind_their_own_values() {
-        let plan = CollectionPlan::new(&DECL, &DECL.properties());
-        let feature = plan.item(12, OutputCrs { rule_srid: Some(905_897), flip: false });
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
+        let feature = plan.item(12, OutputCrs { rule_srid: Some(905_897), flip: false }, None);
         assert_eq!(feature.params(), [Param::Int(905_897), Param::BigInt(12)]);
         assert!(feature.sql().ends_with("WHERE id = $2"));
-        assert_eq!(plan.item(12, OutputCrs::STORED).params(), [Param::BigInt(12)]);
+        assert_eq!(plan.item(12, OutputCrs::STORED, None).params(), [Param::BigInt(12)]);
 
-        let tile = TileRequest { z: 14, x: 13009, y: 7212, filter: None };
+        let tile = TileRequest { z: 14, x: 13009, y: 7212, filter: None, scope: None };
         let full = plan.tile(&tile, TileVariant::Full).unwrap();
         assert!(full.is_reusable());
         assert_eq!(full.params(), [Param::Int(14), Param::Int(13009), Param::Int(7212)]);
@@ -366,8 +388,8 @@ mod tests {
             },
             ..DECL
         };
-        let plan = CollectionPlan::new(&OVERVIEW, &OVERVIEW.properties());
-        let low = TileRequest { z: 10, x: 1, y: 2, filter: None };
+        let plan = CollectionPlan::new(&OVERVIEW, &OVERVIEW.properties(), &[]);
+        let low = TileRequest { z: 10, x: 1, y: 2, filter: None, scope: None };
         assert!(plan.tile(&low, TileVariant::Full).unwrap().sql().contains("FROM \"s\".\"cells\""));
         assert!(plan.tile(&low, TileVariant::IdsOnly).is_none(), "an overview has no lean variant");
         let cql = filter("commune_code = '00376'");
@@ -377,7 +399,7 @@ mod tests {
             tiles: geosector_domain::TileDecl { properties: None, detail_min_zoom: 12, overview: None },
             ..DECL
         };
-        let plan = CollectionPlan::new(&NONE, &NONE.properties());
+        let plan = CollectionPlan::new(&NONE, &NONE.properties(), &[]);
         assert!(plan.tile(&low, TileVariant::Full).is_none());
     }
 }

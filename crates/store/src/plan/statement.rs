@@ -29,6 +29,8 @@ pub enum Param {
     OptionalText(Option<String>),
     /// `bytea` (a bbox polygon as WKB).
     Bytes(Vec<u8>),
+    /// `text[]` (an area scope's codes).
+    TextArray(Vec<String>),
     /// A value of a CQL2 filter.
     Filter(geosector_filter::Value),
 }
@@ -42,6 +44,7 @@ impl ToSql for Param {
             Param::Text(v) => v.to_sql(ty, out),
             Param::OptionalText(v) => v.to_sql(ty, out),
             Param::Bytes(v) => v.to_sql(ty, out),
+            Param::TextArray(v) => v.to_sql(ty, out),
             Param::Filter(v) => v.to_sql(ty, out),
         }
     }
@@ -59,6 +62,7 @@ impl ToSql for Param {
             Param::Text(v) => v.to_sql_checked(ty, out),
             Param::OptionalText(v) => v.to_sql_checked(ty, out),
             Param::Bytes(v) => v.to_sql_checked(ty, out),
+            Param::TextArray(v) => v.to_sql_checked(ty, out),
             Param::Filter(v) => v.to_sql_checked(ty, out),
         }
     }
