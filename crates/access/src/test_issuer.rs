@@ -4,7 +4,7 @@
 //!
 //! Paths follow Keycloak's layout: the issuer is `http://127.0.0.1:<port>/realms/geosector`, its
 //! keys are at `<issuer>/protocol/openid-connect/certs`. The server runs on its own thread, so it
-//! works under any async runtime (or none) and stops when the [`TestIssuer`] is dropped.
+//! works under any async runtime (or none) and stops when the [`TestIssuer`](crate::test_issuer::TestIssuer) is dropped.
 //!
 //! Only for tests: it panics when something it needs (a socket, randomness) fails.
 

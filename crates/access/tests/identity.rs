@@ -377,3 +377,30 @@ async fn verify_cost_cached_and_uncached() {
     eprintln!("verify: uncached RS256 {rs:?}, uncached ES256 {es:?}, cached {cached:?}");
     assert!(cached * 5 < rs.min(es), "the cache saves the signature check");
 }
+
+#[tokio::test]
+async fn keys_are_refetched_after_the_refresh_interval() {
+    let issuer = TestIssuer::start();
+    let mut settings = settings(&issuer);
+    settings.jwks_refresh_seconds = 1;
+    let verifier = TokenVerifier::new(settings).expect("valid settings");
+    assert!(verifier.verify(&issuer.sign(&claims(&issuer), Alg::Rs256)).await.is_ok());
+    let fresh = issuer.sign(&with(claims(&issuer), "sub", json!("fresh")), Alg::Rs256);
+    assert!(verifier.verify(&fresh).await.is_ok());
+    assert_eq!(issuer.jwks_requests(), 1, "within the interval, no fetch");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let later = issuer.sign(&with(claims(&issuer), "sub", json!("later")), Alg::Rs256);
+    assert!(verifier.verify(&later).await.is_ok());
+    assert_eq!(issuer.jwks_requests(), 2, "fetched again after the interval");
+}
+
+#[test]
+fn the_verifier_can_be_shared_between_threads_and_tasks() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    fn spawnable<F: std::future::Future + Send>(_: &F) {}
+    let issuer = TestIssuer::start();
+    let verifier = std::sync::Arc::new(verifier(&issuer));
+    shared(&verifier);
+    let verify = verifier.verify("a.b.c");
+    spawnable(&verify);
+}

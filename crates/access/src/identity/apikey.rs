@@ -28,7 +28,7 @@ const MAX_SECRET_LEN: usize = 128;
 pub struct ApiKey {
     /// The key's id: 12 lowercase hex characters.
     pub id: String,
-    /// The secret part, to be checked with [`matches`] against the stored hash.
+    /// The secret part, to be checked with [`matches()`] against the stored hash.
     pub secret: String,
 }
 

@@ -228,8 +228,10 @@ struct Loader {
 const MAX_DOCUMENT: u64 = 1024 * 1024;
 /// Longest an HTTP fetch may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pause before refetching after a failed fetch.
-const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+/// Pause before fetching again after a failed fetch, while no keys are known.
+const RETRY_WITHOUT_KEYS: Duration = Duration::from_secs(5);
+/// Pause before fetching again after a failed fetch, while the last good keys serve.
+const RETRY_WITH_KEYS: Duration = Duration::from_secs(30);
 
 /// Keys of one issuer, shared by all requests.
 pub(crate) struct KeyStore {
@@ -294,17 +296,24 @@ impl KeyStore {
     /// The current keys and their generation, reloading first when they are due.
     pub(crate) async fn current(&self) -> Result<(Arc<KeySet>, u64), String> {
         let loaded = self.snapshot();
-        let loaded = if self.is_due(&loaded) {
+        let loaded = if !self.is_due(&loaded) {
+            loaded
+        } else if loaded.keys.is_some() {
+            // A refresh: one request does it, the others go on with the keys they have.
+            match self.loader.try_lock() {
+                Ok(mut loader) => self.reload(&mut loader).await,
+                Err(_) => loaded,
+            }
+        } else {
+            // The first load: wait for it.
             let mut loader = self.loader.lock().await;
-            // Another request may have reloaded while this one waited.
+            // Another request may have loaded while this one waited.
             let loaded = self.snapshot();
             if self.is_due(&loaded) {
                 self.reload(&mut loader).await
             } else {
                 loaded
             }
-        } else {
-            loaded
         };
         match loaded.keys {
             Some(keys) => Ok((keys, loaded.generation)),
@@ -359,7 +368,8 @@ impl KeyStore {
             }
             Err(reason) => {
                 tracing::warn!(reason, kept = loaded.keys.is_some(), "signing keys could not be loaded");
-                loaded.next_fetch = Some(Instant::now() + RETRY_AFTER_FAILURE.min(self.refresh));
+                let pause = if loaded.keys.is_some() { RETRY_WITH_KEYS } else { RETRY_WITHOUT_KEYS };
+                loaded.next_fetch = Some(Instant::now() + pause.min(self.refresh));
                 loaded.last_error = Some(reason);
             }
         }

@@ -192,6 +192,15 @@ impl TokenVerifier {
                 ))
             }
         };
+        let plain_http = match &origin {
+            Origin::Url(url) => Some(url.as_str()),
+            Origin::Discovery { issuer } => Some(issuer.as_str()),
+            Origin::File(_) => None,
+        }
+        .filter(|url| url.starts_with("http://") && !is_loopback_url(url));
+        if let Some(url) = plain_http {
+            tracing::warn!(url, "signing keys fetched over plain http: use https outside a closed network");
+        }
         let keys = KeyStore::new(origin, Duration::from_secs(settings.jwks_refresh_seconds));
         Ok(TokenVerifier { settings, keys, cache: Mutex::new(HashMap::new()) })
     }
@@ -398,6 +407,12 @@ impl<'a> Parts<'a> {
     }
 }
 
+/// Whether an http URL points at this machine.
+fn is_loopback_url(url: &str) -> bool {
+    let host = url.trim_start_matches("http://").split(['/', ':']).next().unwrap_or_default();
+    host == "localhost" || host.starts_with("127.") || url.starts_with("http://[::1]")
+}
+
 /// Seconds since the Unix epoch.
 fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |since| since.as_secs_f64())
@@ -562,6 +577,15 @@ mod tests {
         assert_eq!(path(&claims, "c.d.e"), Some(&json!("deep")));
         assert_eq!(path(&claims, "c.x.e"), None);
         assert_eq!(path(&claims, ""), None);
+    }
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        assert!(is_loopback_url("http://127.0.0.1:8080/realms/a"));
+        assert!(is_loopback_url("http://localhost/realms/a"));
+        assert!(is_loopback_url("http://[::1]:8080/"));
+        assert!(!is_loopback_url("http://sso.example.vn/realms/a"));
+        assert!(!is_loopback_url("http://localhost.example.vn/"));
     }
 
     #[test]
