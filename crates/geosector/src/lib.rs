@@ -20,6 +20,10 @@ use geosector_store::hook::LoadHook;
 pub const SECTORS: &[&SectorDecl] =
     &[&geosector_land::SECTOR, &geosector_minerals::SECTOR, &geosector_water::SECTOR, &geosector_environment::SECTOR];
 
+/// Which audited features concern one parcel (`geosector audit list --parcel`): collection ids
+/// and the statements of their feature ids by parcel key.
+pub const PARCEL_SUBJECTS: &[(&str, &str)] = geosector_land::audit::PARCEL_SUBJECTS;
+
 /// Every importable dataset, from every sector crate.
 pub fn datasets() -> impl Iterator<Item = &'static Dataset> {
     SECTORS.iter().flat_map(|s| s.datasets).chain(if conformance() { geosector_conformance::DATASETS } else { &[] })

@@ -1,6 +1,8 @@
 //! The `geosector` command: a thin layer that parses the command line and calls one library
 //! function per subcommand. No SQL, route or rule lives here.
 
+mod admin;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +63,12 @@ enum Command {
     /// Vector tiles: `seed` pre-renders tiles into a running server's cache.
     #[command(subcommand)]
     Tiles(TilesCommand),
+    /// API keys: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Keys(admin::KeysCommand),
+    /// The audit log: list (by time, actor, collection, feature, parcel), prune.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
     /// Write synthetic real-shaped cadastral parcels (VN-2000 TM-3 105°00′, EPSG:5897).
     SampleData {
         /// How many parcels.
@@ -123,6 +131,10 @@ struct ServeArgs {
     /// HTTP worker threads, 0 = one per core [default: 0].
     #[arg(long, env = "GEOSECTOR_WORKERS")]
     workers: Option<usize>,
+    /// The access policy file (roles, grants, tokens; docs/security.md), reloaded when it
+    /// changes [default: public collections open, restricted ones closed].
+    #[arg(long, env = "GEOSECTOR_ACCESS_FILE")]
+    access_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -223,6 +235,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = cli.database_url.as_deref();
     match cli.command {
         Command::Serve(args) => serve(url, args).await,
+        Command::Keys(command) => admin::keys(&connect(url).await?, command, say).await,
+        Command::Audit(command) => admin::audit(&connect(url).await?, command, say).await,
         Command::Migrate { dir } => {
             let migrations = match dir {
                 Some(dir) => geosector_store::Migrations::from_dir(&dir)?,
@@ -339,6 +353,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.max_limit = args.max_limit.unwrap_or(config.max_limit);
     config.statement_timeout_ms = args.statement_timeout_ms.unwrap_or(config.statement_timeout_ms);
     config.workers = args.workers.unwrap_or(config.workers);
+    config.access_file = args.access_file.or(config.access_file);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));
@@ -397,6 +412,10 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
     let mut client = connect(url).await?;
     let report = geosector_ingest::import(&mut client, dataset, &args.files, &options).await?;
     say(report.to_string().trim_end());
+    if !dry_run && report.rows_written > 0 {
+        let entry = admin::import_entry(dataset.id, &args.files, report.rows_written, args.replace);
+        geosector_store::audit::append(&client, &[entry]).await.context("writing the import's audit row")?;
+    }
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json).with_context(|| format!("{}: cannot write the report", path.display()))?;

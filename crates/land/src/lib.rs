@@ -11,6 +11,7 @@
 //! `land.parcels` (brief rules 5–10) are declared, and where they are pure domain logic
 //! implemented, in [`rules`].
 
+pub mod audit;
 pub mod codes;
 pub mod rules;
 pub mod style;

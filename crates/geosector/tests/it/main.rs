@@ -2,6 +2,7 @@
 
 mod support;
 
+mod access;
 mod ats;
 mod bad_inputs;
 mod clients;
