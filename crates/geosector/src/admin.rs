@@ -181,7 +181,7 @@ pub async fn audit(client: &Client, command: AuditCommand, say: impl Fn(&str)) -
             for q in &queries {
                 rows.extend(geosector_store::audit::query(client, q).await?);
             }
-            rows.sort_by(|a, b| b.at.cmp(&a.at));
+            rows.sort_by_key(|row| std::cmp::Reverse(row.at));
             rows.truncate(usize::try_from(limit).unwrap_or(0));
             for row in rows {
                 say(&json_line(row.at, &row.entry));
