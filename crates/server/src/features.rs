@@ -19,7 +19,7 @@ use geosector_crs::ApiCrs;
 use geosector_store::Collection;
 
 use crate::error::ApiError;
-use crate::links::{base_url, encode, query_with, Link};
+use crate::links::{self, base_url, encode, query_with, Link};
 use crate::params::{self, Format};
 use crate::state::AppState;
 use crate::{audit, auth, crs, db, etag, filter, html, query};
@@ -87,6 +87,10 @@ pub async fn items(
             .body(html::items(&collection, &features, next_url.as_deref(), &json_url)));
     }
 
+    let keyed = |url: String| match links::query_key(&req) {
+        Some(key) => links::with_key(&url, &key),
+        None => url,
+    };
     let self_url = format!("{base}{}", req.uri());
     let body = stream_page(
         client,
@@ -94,8 +98,8 @@ pub async fn items(
         rows,
         StreamedPage {
             self_url,
-            html_url: format!("{base}{}?{}", req.path(), query_with(&pairs, &[("f", Some("html"))])),
-            collection_url: format!("{base}/collections/{}", collection.id()),
+            html_url: keyed(format!("{base}{}?{}", req.path(), query_with(&pairs, &[("f", Some("html"))]))),
+            collection_url: keyed(format!("{base}/collections/{}", collection.id())),
             first_page: query.first_page(),
             limit: query.limit,
             next: Box::new(next),
@@ -228,7 +232,7 @@ struct PageLinks {
 
 /// The request's API key as a query pair, when it came in the query.
 fn key_pair(req: &HttpRequest) -> Option<(String, String)> {
-    params::raw_query_pairs(req).into_iter().find(|(k, _)| k == params::KEY_PARAMETER)
+    links::query_key(req).map(|key| (params::KEY_PARAMETER.to_owned(), key))
 }
 
 impl PageLinks {
@@ -297,8 +301,10 @@ pub async fn item(
         Link::new(&format!("{url}?f=html"), "alternate", "text/html", "this feature as HTML"),
         Link::new(&format!("{base}/collections/{collection_id}"), "collection", "application/json", "the collection"),
     ];
+    let mut links = serde_json::to_value(&links).unwrap_or_default();
+    links::carry_key(&mut links, &req);
     out.put_slice(b",\"links\":");
-    out.put_slice(serde_json::to_string(&links).unwrap_or_default().as_bytes());
+    out.put_slice(links.to_string().as_bytes());
     out.put_u8(b'}');
     Ok(HttpResponse::Ok()
         .content_type(GEOJSON)

@@ -24,6 +24,55 @@ impl Link {
     }
 }
 
+/// The API key a request carried in its query, if any: every link the server writes for it
+/// carries the key on, so a client that cannot send headers (older desktop GIS) keeps its
+/// access while it follows links.
+pub fn query_key(req: &HttpRequest) -> Option<String> {
+    crate::params::raw_query_pairs(req).into_iter().find(|(k, _)| k == crate::params::KEY_PARAMETER).map(|(_, v)| v)
+}
+
+/// A URL with the API key added to its query (an existing `apikey` is left as it is).
+pub fn with_key(url: &str, key: &str) -> String {
+    if url.contains(&format!("{}=", crate::params::KEY_PARAMETER)) {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{}={}", crate::params::KEY_PARAMETER, encode(key))
+}
+
+/// Adds the request's API key (when it came in the query) to every link of a JSON document
+/// that points at this server: `href` members and TileJSON `tiles` templates.
+pub fn carry_key(value: &mut serde_json::Value, req: &HttpRequest) {
+    let Some(key) = query_key(req) else { return };
+    let base = base_url(req);
+    carry(value, &base, &key);
+}
+
+fn carry(value: &mut serde_json::Value, base: &str, key: &str) {
+    use serde_json::Value;
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members.iter_mut() {
+                match member {
+                    Value::String(url) if name == "href" && url.starts_with(base) => *url = with_key(url, key),
+                    Value::Array(urls) if name == "tiles" => {
+                        for url in urls.iter_mut() {
+                            if let Value::String(u) = url {
+                                if u.starts_with(base) {
+                                    *u = with_key(u, key);
+                                }
+                            }
+                        }
+                    }
+                    other => carry(other, base, key),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| carry(item, base, key)),
+        _ => {}
+    }
+}
+
 /// `scheme://host` of the request (honouring `Forwarded` / `X-Forwarded-*` from a proxy).
 pub fn base_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
@@ -65,5 +114,19 @@ mod tests {
         assert_eq!(query_with(&pairs, &[("cursor", Some("20"))]), "bbox=105%2C20%2C106%2C21&cursor=20");
         assert_eq!(query_with(&pairs, &[("cursor", None), ("f", Some("html"))]), "bbox=105%2C20%2C106%2C21&f=html");
         assert_eq!(encode("Hà Nội"), "H%C3%A0%20N%E1%BB%99i");
+    }
+
+    #[test]
+    fn keys_are_added_to_this_servers_links_only() {
+        let mut doc = serde_json::json!({
+            "links": [{ "href": "http://h/collections" }, { "href": "http://elsewhere/x" }, { "href": "http://h/a?f=json" }],
+            "tiles": ["http://h/t/{z}/{y}/{x}"],
+        });
+        carry(&mut doc, "http://h", "gsk_k");
+        assert_eq!(doc["links"][0]["href"], "http://h/collections?apikey=gsk_k");
+        assert_eq!(doc["links"][1]["href"], "http://elsewhere/x");
+        assert_eq!(doc["links"][2]["href"], "http://h/a?f=json&apikey=gsk_k");
+        assert_eq!(doc["tiles"][0], "http://h/t/{z}/{y}/{x}?apikey=gsk_k");
+        assert_eq!(with_key("http://h/a?apikey=x", "y"), "http://h/a?apikey=x");
     }
 }

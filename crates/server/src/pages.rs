@@ -28,9 +28,13 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ];
 
-fn respond(format: Format, json: &Value, html: impl FnOnce() -> String) -> HttpResponse {
+fn respond(req: &HttpRequest, format: Format, json: &Value, html: impl FnOnce() -> String) -> HttpResponse {
     match format {
-        Format::Json => HttpResponse::Ok().content_type("application/json").body(json.to_string()),
+        Format::Json => {
+            let mut json = json.clone();
+            crate::links::carry_key(&mut json, req);
+            HttpResponse::Ok().content_type("application/json").body(json.to_string())
+        }
         Format::Html => HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html()),
     }
 }
@@ -58,7 +62,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     });
     let caller = crate::auth::caller(&state, &req).await?;
     let collections: Vec<_> = crate::auth::visible(&state, &caller).cloned().collect();
-    Ok(respond(format, &json, || html::landing(&collections)))
+    Ok(respond(&req, format, &json, || html::landing(&collections)))
 }
 
 /// `GET /conformance`.
@@ -68,7 +72,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
     let classes: Vec<&str> = CONFORMANCE.iter().chain(crate::queryables::CONFORMANCE).copied().collect();
-    Ok(respond(format, &json!({ "conformsTo": classes }), || html::conformance(&classes)))
+    Ok(respond(&req, format, &json!({ "conformsTo": classes }), || html::conformance(&classes)))
 }
 
 /// The JSON description of a collection.
@@ -161,7 +165,7 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
         ],
         "collections": list,
     });
-    Ok(respond(format, &json, || html::collections(&visible)))
+    Ok(respond(&req, format, &json, || html::collections(&visible)))
 }
 
 /// `GET /collections/{collectionId}`.
@@ -180,7 +184,7 @@ pub async fn collection(
     let format = params::format_only(&req)?;
     etag::refresh_extent(&state.pool.get().await?, c).await?;
     let json = collection_json(&base_url(&req), c);
-    Ok(respond(format, &json, || html::collection(c)))
+    Ok(respond(&req, format, &json, || html::collection(c)))
 }
 
 /// `GET /health`: 200 when the database answers, 503 otherwise.

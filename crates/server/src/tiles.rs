@@ -65,7 +65,9 @@ fn with_geometry(state: &AppState, caller: &Caller, id: &str) -> Result<Opened, 
     Ok(opened)
 }
 
-fn json_response(value: &Value) -> HttpResponse {
+fn json_response(req: &HttpRequest, value: &Value) -> HttpResponse {
+    let mut value = value.clone();
+    crate::links::carry_key(&mut value, req);
     HttpResponse::Ok().content_type("application/json").body(value.to_string())
 }
 
@@ -84,11 +86,14 @@ fn check_tms(tms: &str) -> Result<(), ApiError> {
 pub async fn tile_matrix_sets(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     params::format_only(&req)?;
     let base = base_url(&req);
-    Ok(json_response(&json!({ "tileMatrixSets": [{
-        "id": TMS, "title": "Google Maps Compatible for the World",
-        "uri": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-        "links": [Link::new(&format!("{base}/tileMatrixSets/{TMS}"), "self", "application/json", "WebMercatorQuad")]
-    }]})))
+    Ok(json_response(
+        &req,
+        &json!({ "tileMatrixSets": [{
+            "id": TMS, "title": "Google Maps Compatible for the World",
+            "uri": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+            "links": [Link::new(&format!("{base}/tileMatrixSets/{TMS}"), "self", "application/json", "WebMercatorQuad")]
+        }]}),
+    ))
 }
 
 /// `GET /tileMatrixSets/{tileMatrixSetId}`.
@@ -98,7 +103,7 @@ pub async fn tile_matrix_sets(req: HttpRequest) -> Result<HttpResponse, ApiError
 pub async fn tile_matrix_set(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     params::format_only(&req)?;
     check_tms(&path)?;
-    Ok(json_response(&web_mercator_quad()))
+    Ok(json_response(&req, &web_mercator_quad()))
 }
 
 /// A tileset: one collection's (`/collections/{id}/tiles/WebMercatorQuad`), or the dataset's,
@@ -301,7 +306,7 @@ pub async fn tilesets(
 ) -> Result<HttpResponse, ApiError> {
     params::format_only(&req)?;
     let tileset = Tileset::of_collection(&state, &req, &path).await?;
-    Ok(json_response(&tileset.list(&base_url(&req))))
+    Ok(json_response(&req, &tileset.list(&base_url(&req))))
 }
 
 /// The checks of a collection's tileset request (only `f`, the served tile matrix set), then the
@@ -326,7 +331,7 @@ pub async fn tileset(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let tileset = collection_tileset(&state, &req, path.into_inner()).await?;
-    Ok(json_response(&tileset.metadata(&base_url(&req))))
+    Ok(json_response(&req, &tileset.metadata(&base_url(&req))))
 }
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json`: TileJSON 3.0.
@@ -339,7 +344,7 @@ pub async fn tilejson(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let tileset = collection_tileset(&state, &req, path.into_inner()).await?;
-    Ok(json_response(&tileset.tilejson()))
+    Ok(json_response(&req, &tileset.tilejson()))
 }
 
 /// The collections a dataset-level request chose with `collections` (comma-separated ids; when
@@ -392,7 +397,7 @@ async fn dataset_tileset_of(state: &AppState, req: &HttpRequest) -> Result<Tiles
 /// 400 for a parameter other than `f` and `collections`, or an unknown collection.
 pub async fn dataset_tilesets(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let tileset = dataset_tileset_of(&state, &req).await?;
-    Ok(json_response(&tileset.list(&base_url(&req))))
+    Ok(json_response(&req, &tileset.list(&base_url(&req))))
 }
 
 /// `GET /tiles/{tileMatrixSetId}`: the dataset tileset's metadata.
@@ -406,7 +411,7 @@ pub async fn dataset_tileset(
 ) -> Result<HttpResponse, ApiError> {
     check_tms(&path)?;
     let tileset = dataset_tileset_of(&state, &req).await?;
-    Ok(json_response(&tileset.metadata(&base_url(&req))))
+    Ok(json_response(&req, &tileset.metadata(&base_url(&req))))
 }
 
 /// `GET /tiles/{tileMatrixSetId}/tilejson.json`: TileJSON 3.0 of the dataset tileset.
@@ -420,7 +425,7 @@ pub async fn dataset_tilejson(
 ) -> Result<HttpResponse, ApiError> {
     check_tms(&path)?;
     let tileset = dataset_tileset_of(&state, &req).await?;
-    Ok(json_response(&tileset.tilejson()))
+    Ok(json_response(&req, &tileset.tilejson()))
 }
 
 /// `GET /tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`: one tile with a layer per

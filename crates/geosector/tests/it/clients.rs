@@ -129,3 +129,57 @@ async fn owslib_reads_collections_bbox_items_and_one_feature() {
     assert_eq!(seen["feature_id"], id);
     assert!(seen["feature_properties"].as_array().unwrap().iter().any(|p| p == "parcel_number"));
 }
+
+/// A policy that closes land to anonymous callers and opens it to the `gis` role.
+const GIS_POLICY: &str = r#"
+[[grant]]
+role = "anonymous"
+collections = ["minerals.*"]
+operations = ["read_items", "read_tiles"]
+
+[[grant]]
+role = "gis"
+collections = ["land.*"]
+operations = ["read_items", "read_tiles"]
+"#;
+
+#[tokio::test]
+async fn gdal_and_owslib_read_with_an_api_key() {
+    let (Some(ogr2ogr), Some(python)) = (tool("ogr2ogr"), python()) else { return };
+    let Some(db) = TestDb::migrated().await else { return };
+    load_samples(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("access.toml");
+    std::fs::write(&rules, GIS_POLICY).unwrap();
+    let server = Server::start(&db, &["--access-file", rules.to_str().unwrap()]);
+    let created = db.geosector(&["keys", "create", "--name", "desktop GIS", "--role", "gis"]);
+    let key = created.stdout.lines().find(|l| l.starts_with("gsk_")).expect("a key").trim().to_owned();
+    let total: i64 = db.client().await.query_one("SELECT count(*) FROM land.parcels", &[]).await.unwrap().get(0);
+    assert_eq!(server.get("/collections/land.parcels/items").status, 401, "closed without the key");
+
+    // GDAL: the key in the connection URL, kept across 7-feature pages.
+    let out = dir.path().join("parcels.geojson");
+    let source = format!("OAPIF:{}/?apikey={key}", server.base);
+    run(Command::new(&ogr2ogr).args([
+        "-f",
+        "GeoJSON",
+        out.to_str().unwrap(),
+        "-oo",
+        "PAGE_SIZE=7",
+        &source,
+        "land.parcels",
+    ]));
+    let copy: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(copy["features"].as_array().unwrap().len() as i64, total, "every page was read with the key");
+
+    // OWSLib: the key in a header.
+    let seen = run(Command::new(python).arg(repo().join("tests/clients/owslib_apikey.py")).args([
+        &server.base,
+        "land.parcels",
+        &key,
+    ]));
+    let seen: Value = serde_json::from_str(seen.trim()).unwrap_or_else(|e| panic!("{e}: {seen}"));
+    assert_eq!(seen["ids"].as_array().unwrap().len() as i64, total);
+    assert!(seen["pages"].as_i64().unwrap() > 1);
+    assert!(seen["collections"].as_array().unwrap().iter().any(|c| c == "land.parcels"));
+}
