@@ -101,8 +101,7 @@ const ORPHANS_OF_PARTIES: &str = "SELECT count(*), coalesce((array_agg(DISTINCT 
            WHERE NOT EXISTS (SELECT 1 FROM land_restricted.parties p WHERE p.id = r.party_id)) AS gone";
 
 /// Rights whose certificate is gone.
-const ORPHANS_OF_CERTIFICATES: &str =
-    "SELECT count(*), coalesce((array_agg(DISTINCT code ORDER BY code))[1:5], '{}')
+const ORPHANS_OF_CERTIFICATES: &str = "SELECT count(*), coalesce((array_agg(DISTINCT code ORDER BY code))[1:5], '{}')
      FROM (SELECT coalesce(r.certificate_code, '#' || r.certificate_id) AS code FROM land_restricted.parcel_rights r
            WHERE r.certificate_id IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM land_restricted.certificates c WHERE c.id = r.certificate_id)) AS gone";
@@ -193,11 +192,7 @@ pub struct RightsCheck {
 }
 
 /// Rows of a query, streamed (tables of a province hold millions of parcels).
-async fn each_row(
-    tx: &Transaction<'_>,
-    sql: &str,
-    mut f: impl FnMut(&tokio_postgres::Row),
-) -> Result<(), HookError> {
+async fn each_row(tx: &Transaction<'_>, sql: &str, mut f: impl FnMut(&tokio_postgres::Row)) -> Result<(), HookError> {
     let none: [&(dyn ToSql + Sync); 0] = [];
     let rows = tx.query_raw(sql, none).await?;
     futures_util::pin_mut!(rows);
@@ -243,8 +238,8 @@ impl RightsCheck {
         certificates: HashSet<String>,
         dataset: &Dataset,
     ) -> RightsCheck {
-        let columns =
-            ["commune_code", "sheet_number", "parcel_number", "party_code", "certificate_code"].map(|c| position(dataset, c));
+        let columns = ["commune_code", "sheet_number", "parcel_number", "party_code", "certificate_code"]
+            .map(|c| position(dataset, c));
         RightsCheck { parcels, parties, certificates, columns }
     }
 }

@@ -190,11 +190,7 @@ pub fn vietnam_today() -> NaiveDate {
 pub fn mask_id(number: &str) -> String {
     let chars: Vec<char> = number.chars().collect();
     let keep = chars.len() / 3;
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < keep || i + keep >= chars.len() { *c } else { '*' })
-        .collect()
+    chars.iter().enumerate().map(|(i, c)| if i < keep || i + keep >= chars.len() { *c } else { '*' }).collect()
 }
 
 /// A value of a personal-data field as a message may show it: masked when it holds a digit (an
@@ -255,11 +251,7 @@ impl FeatureRule for IdNumber {
             }
             (None, Some(number)) => report(Violation::on(
                 "id_type",
-                format!(
-                    "id_number {} is given without its id_type ({})",
-                    mask_id(number),
-                    ID_TYPES.join(", ")
-                ),
+                format!("id_number {} is given without its id_type ({})", mask_id(number), ID_TYPES.join(", ")),
             )),
             (Some(kind), Some(number)) => {
                 let digits = match kind {
