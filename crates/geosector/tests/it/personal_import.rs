@@ -285,6 +285,20 @@ async fn personal_bad_rows_are_rejected_naming_feature_and_field_and_nothing_cha
     assert_eq!(run.code, Some(1), "{}", run.text());
     assert!(run.stdout.contains("party CN-9999"), "{}", run.text());
 
+    // With the rule turned off, the table's CHECK refuses the number (exit 2), and the
+    // database's "Failing row contains (…)" is not passed on.
+    let rules = write(dir.path(), "rules.toml", "[land.parties]\n\"land.party_id_number\" = \"off\"\n");
+    let short = write(
+        dir.path(),
+        "party_short.csv",
+        "party_code,party_type,ten,id_type,cccd\nX-1,individual,An,cccd,00106819006\n",
+    );
+    let run = db.geosector(&["import", "land.parties", &short, "--rules", &rules]);
+    assert_eq!(run.code, Some(2), "{}", run.text());
+    assert!(run.text().contains("the refused row is not shown"), "{}", run.text());
+    assert!(!run.text().contains("00106819006"), "{}", run.text());
+    assert_eq!(restricted_digest(&db).await, stored);
+
     // Replacing the parties without one that rights name fails (exit 2), naming the code, and
     // keeps everything as it was.
     let text = std::fs::read_to_string(crate::support::repo().join(PARTIES)).unwrap();
