@@ -89,6 +89,102 @@ def land_map_sheets():
     write("land/map_sheets_soc_son.geojson", feats, 5897)
 
 
+def land_personal():
+    """Synthetic land users, certificates and rights (land_restricted) on sample parcels.
+
+    Every name, ID number, date and address is invented: CCCD numbers follow the 12-digit layout
+    (province 001 = Hà Nội, a sex/century digit, two digits of the birth year, six random digits),
+    the two CMND numbers the older 9-digit one. Rights name parcels of the Sóc Sơn sample by their
+    key (commune, sheet, parcel), parties and certificates by their codes.
+    """
+    import csv
+    import unicodedata
+    rng = random.Random(18)
+    src = os.path.join(ROOT, "land", "parcels_soc_son.geojson")
+    with open(src, encoding="utf-8") as f:
+        keys = [(p["properties"]["maXa"], p["properties"]["soHieuToBanDo"], p["properties"]["soThuTuThua"])
+                for p in json.load(f)["features"]]
+
+    def cccd(born, female):
+        century = 0 if born < 2000 else 2
+        return f"001{century + int(female)}{born % 100:02d}{rng.randrange(10**6):06d}"
+
+    people = [
+        # name, female, birth date, CMND instead of CCCD
+        ("Nguyễn Văn An", False, "1968-03-14", False),
+        ("Trần Thị Bích Ngọc", True, "1972-11-02", False),
+        ("Lê Văn Cường", False, "1955-07-21", True),
+        ("Phạm Thị Dung", True, "1981-01-30", False),
+        ("Hoàng Minh Đức", False, "1990-09-09", False),
+        ("Vũ Thị Hương", True, "1963-05-17", True),
+        ("Đặng Quốc Khánh", False, "2001-12-24", False),
+        ("Bùi Thị Lụa", True, "1977-04-08", False),
+        ("Ngô Xuân Mạnh", False, "1986-06-15", False),
+    ]
+    villages = ["Thôn Đông Xuân", "Thôn Phù Linh", "Thôn Lạc Nông", "Thôn Xuân Dục"]
+    parties = []
+    for i, (name, female, born, old_card) in enumerate(people, 1):
+        kind = "household" if i in (3, 6) else "individual"
+        id_type, number = ("cmnd", f"01{rng.randrange(10**7):07d}") if old_card else ("cccd", cccd(int(born[:4]), female))
+        parties.append({"party_code": f"CN-{i:04d}", "loaiChu": kind, "maDoiTuongSuDung": "CNV", "ten": name,
+                        "loaiGiayTo": id_type,
+                        "soGiayTo": number, "ngaySinh": born,
+                        "diaChi": f"{villages[i % len(villages)]}, xã Sóc Sơn, Hà Nội"})
+    organisations = [
+        ("TC-0001", "organisation", "TKT", "Công ty TNHH Nông sản Sóc Sơn", "business_registration", "0101234567"),
+        ("TC-0002", "organisation", "TKT", "Hợp tác xã Nông nghiệp Phù Linh", "business_registration", "0106789012"),
+        ("TC-0003", "state", "UBQ", "Ủy ban nhân dân xã Sóc Sơn", None, None),
+        ("TC-0004", "community", "CDS", "Cộng đồng dân cư thôn Đông Xuân", None, None),
+    ]
+    for code, kind, user_code, name, id_type, number in organisations:
+        parties.append({"party_code": code, "loaiChu": kind, "maDoiTuongSuDung": user_code, "ten": name,
+                        "loaiGiayTo": id_type, "soGiayTo": number, "ngaySinh": None,
+                        "diaChi": "xã Sóc Sơn, Hà Nội"})
+
+    # Rights: individuals and households on sheet 1, co-owners (husband and wife) on two parcels,
+    # organisations on sheet 2; one certificate per holding.
+    holdings = [
+        (["CN-0001", "CN-0002"], [keys[0], keys[1]]),
+        (["CN-0003"], [keys[2]]),
+        (["CN-0004"], [keys[3]]),
+        (["CN-0005"], [keys[4], keys[5]]),
+        (["CN-0006"], [keys[6]]),
+        (["CN-0007"], [keys[7]]),
+        (["CN-0008", "CN-0009"], [keys[8]]),
+        (["TC-0001"], [k for k in keys if k[1] == 2][:2]),
+        (["TC-0002"], [k for k in keys if k[1] == 2][2:3]),
+        (["TC-0003"], [k for k in keys if k[1] == 5][:1]),
+    ]
+    certificates, rights = [], []
+    for n, (holders, parcels) in enumerate(holdings, 1):
+        code = f"GCN-00376-{n:04d}"
+        issued = f"{rng.randrange(2005, 2025)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        certificates.append({"certificate_code": code, "seri": f"C{'KLS'[n % 3]} {rng.randrange(10**6):06d}",
+                             "soVaoSo": f"CS{n:05d}", "loaiGiayChungNhan": "GCN quyền sử dụng đất",
+                             "ngayCapGcn": issued})
+        for commune, sheet, parcel in parcels:
+            for holder in holders:
+                rights.append({"maXa": commune, "soHieuToBanDo": sheet, "soThuTuThua": parcel,
+                               "party_code": holder, "certificate_code": code,
+                               "share": round(1 / len(holders), 4)})
+    # Community land without a certificate yet.
+    commune, sheet, parcel = [k for k in keys if k[1] == 6][0]
+    rights.append({"maXa": commune, "soHieuToBanDo": sheet, "soThuTuThua": parcel, "party_code": "TC-0004",
+                   "certificate_code": None, "share": 1.0})
+
+    def write_csv(name, rows):
+        with open(os.path.join(ROOT, "land", name), "w", encoding="utf-8", newline="") as f:
+            out = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+            out.writeheader()
+            for r in rows:
+                out.writerow({k: unicodedata.normalize("NFC", v) if isinstance(v, str) else ("" if v is None else v)
+                              for k, v in r.items()})
+
+    write_csv("parties.csv", parties)
+    write_csv("certificates.csv", certificates)
+    write_csv("parcel_rights.csv", rights)
+
+
 def minerals(rng):
     licences = [
         # number, type, minerals, holder, authority, issued, from, to, status, previous, place (lon, lat), area name, size (m)
@@ -336,6 +432,7 @@ def write_station_file(out, code, ts, lines, status):
 def main():
     rng = random.Random(2025)
     land_map_sheets()
+    land_personal()
     minerals(rng)
     water()
     environment(rng)

@@ -30,6 +30,10 @@ import() { $GEOSECTOR import "$@"; }
 import land.parcels              $S/land/parcels_soc_son.fgb --replace
 $GEOSECTOR validate land.parcels $S/land/parcels_soc_son.geojson
 import land.map_sheets           $S/land/map_sheets_soc_son.geojson --replace
+# Synthetic owners, certificates and rights (land_restricted; nothing serves them yet).
+import land.parties              $S/land/parties.csv --replace
+import land.certificates         $S/land/certificates.csv --replace
+import land.parcel_rights        $S/land/parcel_rights.csv --replace
 import minerals.licences         $S/minerals/licences.geojson
 import minerals.licence_areas    $S/minerals/licence_areas.geojson --replace
 import minerals.prohibited_zones $S/minerals/prohibited_zones.geojson --replace

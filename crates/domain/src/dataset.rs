@@ -152,10 +152,18 @@ impl Dataset {
                 }
             }
         }
-        if !self.id.starts_with(self.schema) {
-            return Err(format!("{}: id must start with its schema {}", self.id, self.schema));
+        if !self.in_sector_of_schema(self.id) {
+            return Err(format!("{}: id must start with its schema's sector {}", self.id, self.schema));
         }
         Ok(())
+    }
+
+    /// Whether an id (`<sector>.<name>`, of the dataset or of one of its rules) belongs to the
+    /// sector of the dataset's schema: the schema itself (`land`), or the sector's second schema
+    /// `<sector>_<suffix>` (`land_restricted`, whose datasets are still `land.parties`, ...).
+    pub fn in_sector_of_schema(&self, id: &str) -> bool {
+        let Some((sector, _)) = id.split_once('.') else { return false };
+        self.schema == sector || self.schema.strip_prefix(sector).is_some_and(|rest| rest.starts_with('_'))
     }
 
     /// Every column the importer writes, in order: fields, then the geometry's columns.

@@ -264,7 +264,7 @@ pub fn check_rules(dataset: &Dataset) -> Result<(), String> {
         if !ids.insert(rule.id) {
             return Err(format!("{}: rule {} declared twice", dataset.id, rule.id));
         }
-        if !rule.id.starts_with(dataset.schema) || rule.description.is_empty() {
+        if !dataset.in_sector_of_schema(rule.id) || rule.description.is_empty() {
             return Err(format!("{}: rule {} needs the sector prefix and a description", dataset.id, rule.id));
         }
         for p in rule.params {

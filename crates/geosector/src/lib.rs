@@ -60,7 +60,10 @@ pub struct HookSettings {
 pub fn load_hook(dataset: &Dataset, settings: &HookSettings) -> Option<Arc<dyn LoadHook>> {
     let observations =
         geosector_environment::load_hook::ObservationsHook::for_dataset(dataset, settings.indices.clone());
-    observations.map(|hook| Arc::new(hook) as Arc<dyn LoadHook>)
+    let personal = geosector_land::load_hook::PersonalDataHook::for_dataset(dataset);
+    observations
+        .map(|hook| Arc::new(hook) as Arc<dyn LoadHook>)
+        .or_else(|| personal.map(|hook| Arc::new(hook) as Arc<dyn LoadHook>))
 }
 
 #[cfg(test)]

@@ -114,10 +114,18 @@ impl From<tokio_postgres::Error> for ImportError {
         match e.as_db_error() {
             Some(db) => {
                 let mut text = db.message().to_owned();
-                if let Some(detail) = db.detail() {
-                    text.push_str(" (");
-                    text.push_str(detail);
-                    text.push(')');
+                match db.detail() {
+                    // PostgreSQL's "Failing row contains (…)" echoes every column of the refused
+                    // row, personal data included (ID numbers): never into a report or a log.
+                    Some(detail) if detail.starts_with("Failing row contains") => {
+                        text.push_str(" (the refused row is not shown: it may hold personal data)");
+                    }
+                    Some(detail) => {
+                        text.push_str(" (");
+                        text.push_str(detail);
+                        text.push(')');
+                    }
+                    None => {}
                 }
                 ImportError::Database(text)
             }

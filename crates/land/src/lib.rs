@@ -4,15 +4,23 @@
 //! `DC_MucDichSuDung`): the English column comes first, the standard's Vietnamese names
 //! (`maXa`, `soHieuToBanDo`, `soThuTuThua`, `dienTich`, `dienTichPhapLy`, `maMucDichSuDung`)
 //! and the flattened GIS-layer names (`KyHieuMucDichSuDung`, `SoThuTuThua`) are accepted as
-//! aliases. Owners, ID numbers and certificates are **not** importable through this crate: they
-//! live in the restricted schema `land_restricted`, which no endpoint publishes.
+//! aliases.
+//!
+//! Owners, ID numbers and certificates are importable ([`personal`]: `land.parties`,
+//! `land.certificates`, `land.parcel_rights`, with the standard's `DC_CaNhan` and
+//! `DC_GiayChungNhan` names as aliases) into the restricted schema `land_restricted`, whose
+//! `USAGE` is revoked from `PUBLIC`; this crate declares no collection for them, so no endpoint
+//! publishes them. Their checks against the database (a right's parcel, party and certificate
+//! exist) are the sector's load hook, [`load_hook`].
 //!
 //! The land-use code lists of TT 08/2024/TT-BTNMT are in [`codes`]; the loader rules of
 //! `land.parcels` (brief rules 5–10) are declared, and where they are pure domain logic
-//! implemented, in [`rules`].
+//! implemented, in [`rules`]; those of the personal data (brief rule 11) in [`personal`].
 
 pub mod audit;
 pub mod codes;
+pub mod load_hook;
+pub mod personal;
 pub mod rules;
 pub mod style;
 
@@ -118,8 +126,9 @@ pub const PARCEL_TILES: TileDecl = TileDecl {
     overview: Some(PARCEL_CELLS),
 };
 
-/// Every importable dataset of the land sector.
-pub const DATASETS: &[Dataset] = &[PARCELS, MAP_SHEETS];
+/// Every importable dataset of the land sector (the restricted ones in the order they load).
+pub const DATASETS: &[Dataset] =
+    &[PARCELS, MAP_SHEETS, personal::PARTIES, personal::CERTIFICATES, personal::PARCEL_RIGHTS];
 
 /// The land sector: its titles (map and styles), datasets and collections; the catalogue lists it.
 pub const SECTOR: SectorDecl =
@@ -187,6 +196,6 @@ mod tests {
         let f = super::PARCELS.field_for_property("MAXA").unwrap();
         assert_eq!(f.column, "commune_code");
         assert_eq!(super::PARCELS.field_for_property("dienTichPhapLy").unwrap().column, "legal_area_m2");
-        assert!(super::PARCELS.field_for_property("tenChu").is_none(), "owner names are never importable here");
+        assert!(super::PARCELS.field_for_property("tenChu").is_none(), "owner names never go into parcels");
     }
 }

@@ -15,6 +15,7 @@ mod migrate;
 mod monitoring;
 mod outputs;
 mod partitions;
+mod personal_import;
 mod plans;
 mod publish;
 mod readers;
