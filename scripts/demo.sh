@@ -30,7 +30,7 @@ import() { $GEOSECTOR import "$@"; }
 import land.parcels              $S/land/parcels_soc_son.fgb --replace
 $GEOSECTOR validate land.parcels $S/land/parcels_soc_son.geojson
 import land.map_sheets           $S/land/map_sheets_soc_son.geojson --replace
-# Synthetic owners, certificates and rights (land_restricted; nothing serves them yet).
+# Synthetic owners, certificates and rights (land_restricted: served only to grants naming them, docs/security.md).
 import land.parties              $S/land/parties.csv --replace
 import land.certificates         $S/land/certificates.csv --replace
 import land.parcel_rights        $S/land/parcel_rights.csv --replace

@@ -145,6 +145,7 @@ const fn collection(id: &'static str, dataset: &'static Dataset, title: &'static
         style: None,
         series: None,
         access: geosector_domain::AccessDecl::PUBLIC,
+        relations: &[],
     }
 }
 

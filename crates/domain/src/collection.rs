@@ -42,6 +42,23 @@ pub struct CollectionDecl {
     /// What the access policy needs: restricted or public, where its rows lie, its personal
     /// properties.
     pub access: AccessDecl,
+    /// Features of other collections related to each of its features, served at
+    /// `/collections/{id}/items/{featureId}/{relation}` (e.g. a parcel's owners).
+    pub relations: &'static [RelationDecl],
+}
+
+/// Features of another collection related to a feature: those whose `keys` equal the feature's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelationDecl {
+    /// Its name in URLs (`owners`).
+    pub name: &'static str,
+    /// The related collection's id (read with the caller's access to it).
+    pub collection: &'static str,
+    /// Pairs of this collection's property and the related collection's property that must be
+    /// equal.
+    pub keys: &'static [(&'static str, &'static str)],
+    /// What it is, in English (OpenAPI and link titles).
+    pub title: &'static str,
 }
 
 /// How a collection is drawn in vector tiles.

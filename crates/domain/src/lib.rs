@@ -21,7 +21,7 @@ pub mod style;
 pub mod value;
 
 pub use access::{AccessDecl, AreaDecl, Mask};
-pub use collection::{CollectionDecl, Property, TileDecl};
+pub use collection::{CollectionDecl, Property, RelationDecl, TileDecl};
 pub use dataset::{Dataset, Field, FirstElement, GeometryKind, GeometrySpec, Overview, Partitioning};
 pub use rules::{RuleDecl, Severity};
 pub use sector::SectorDecl;

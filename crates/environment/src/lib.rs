@@ -226,6 +226,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
             province: Some("province_code"),
             commune: Some("commune_code"),
         }),
+        relations: &[],
     },
     CollectionDecl {
         id: "environment.observations",
@@ -242,6 +243,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: None,
         series: None,
         access: AccessDecl::PUBLIC,
+        relations: &[],
     },
     CollectionDecl {
         id: "environment.aqi_hourly",
@@ -258,6 +260,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: None,
         series: None,
         access: AccessDecl::PUBLIC,
+        relations: &[],
     },
     CollectionDecl {
         id: "environment.aqi_daily",
@@ -274,6 +277,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: None,
         series: None,
         access: AccessDecl::PUBLIC,
+        relations: &[],
     },
     CollectionDecl {
         id: "environment.wqi",
@@ -290,6 +294,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: None,
         series: None,
         access: AccessDecl::PUBLIC,
+        relations: &[],
     },
     CollectionDecl {
         id: "environment.pollution_sources",
@@ -306,6 +311,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: Some(&style::POLLUTION_SOURCES),
         series: None,
         access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
+        relations: &[],
     },
 ];
 

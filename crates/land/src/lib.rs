@@ -20,6 +20,7 @@
 pub mod audit;
 pub mod codes;
 pub mod load_hook;
+pub mod owners;
 pub mod personal;
 pub mod rules;
 pub mod style;
@@ -134,7 +135,8 @@ pub const DATASETS: &[Dataset] =
 pub const SECTOR: SectorDecl =
     SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land", datasets: DATASETS, collections: COLLECTIONS };
 
-/// The land sector's published collections. Owners and certificates are never published.
+/// The land sector's published collections: parcels and map sheets, open by default, then the
+/// restricted ones ([`owners`]), closed unless a grant names them.
 pub const COLLECTIONS: &[CollectionDecl] = &[
     CollectionDecl {
         id: "land.parcels",
@@ -155,6 +157,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
             province: Some("province_code"),
             commune: Some("commune_code"),
         }),
+        relations: &[owners::PARCEL_OWNERS],
     },
     CollectionDecl {
         id: "land.map_sheets",
@@ -171,7 +174,12 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: Some(&style::MAP_SHEETS),
         series: None,
         access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
+        relations: &[],
     },
+    owners::COLLECTIONS[0],
+    owners::COLLECTIONS[1],
+    owners::COLLECTIONS[2],
+    owners::COLLECTIONS[3],
 ];
 
 #[cfg(test)]

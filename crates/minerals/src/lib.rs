@@ -121,6 +121,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: None,
         series: None,
         access: AccessDecl::public_in(AreaDecl::province("province_code")),
+        relations: &[],
     },
     CollectionDecl {
         id: "minerals.licence_areas",
@@ -137,6 +138,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: Some(&style::LICENCE_AREAS),
         series: None,
         access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
+        relations: &[],
     },
     CollectionDecl {
         id: "minerals.prohibited_zones",
@@ -153,6 +155,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: Some(&style::PROHIBITED_ZONES),
         series: None,
         access: AccessDecl::public_in(AreaDecl::province("province_code")),
+        relations: &[],
     },
 ];
 

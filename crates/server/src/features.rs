@@ -16,6 +16,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use geosector_access::policy::Operation;
 use geosector_crs::ApiCrs;
+use geosector_store::plan::{ItemsRequest, OutputCrs};
 use geosector_store::Collection;
 
 use crate::error::ApiError;
@@ -311,4 +312,99 @@ pub async fn item(
         .insert_header(("Content-Crs", crs::content_crs(output)))
         .insert_header((header::ETAG, tag))
         .body(out.freeze()))
+}
+
+/// `GET /collections/{collectionId}/items/{featureId}/{relation}`: the features of another
+/// collection related to one feature (a declared relation, e.g. a parcel's `owners`), read with
+/// the caller's access to both: the feature must be in the caller's view of its collection, and
+/// the related features are those of the caller's view of theirs. At most the page limit's
+/// maximum are returned.
+///
+/// # Errors
+/// 404 for an unknown collection, feature or relation, or a related collection the caller may
+/// not know; 401/403 when it may not read it; 400 for a parameter other than `f`.
+pub async fn related(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (collection_id, feature_id, name) = path.into_inner();
+    let caller = auth::caller(&state, &req).await?;
+    let opened = auth::open(&state, &caller, &collection_id, Operation::ReadItems)?;
+    let format = params::format_only(&req)?;
+    let relation = opened
+        .collection
+        .decl
+        .relations
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| ApiError::NotFound(format!("no resource at {}", req.path())))?;
+    let target = auth::open(&state, &caller, relation.collection, Operation::ReadItems)?;
+    let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
+    let id: i64 = feature_id.parse().map_err(|_| not_found())?;
+    let client = state.pool.get().await?;
+    let feature = opened.collection.plan.item(id, OutputCrs::STORED, opened.scope.as_ref());
+    let row = db::one(&client, &feature).await?.ok_or_else(not_found)?;
+    let properties: serde_json::Value = serde_json::from_str(row.get::<_, &str>(2)).unwrap_or_default();
+    let mut equals = Vec::with_capacity(relation.keys.len());
+    for (mine, theirs) in relation.keys {
+        let value = match &properties[*mine] {
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Null => return Ok(related_response(&req, format, &[], &target.collection)),
+            other => other.to_string(),
+        };
+        let property = target.collection.property(theirs).ok_or_else(|| {
+            ApiError::Internal(format!("relation {name}: {theirs} is not a property of {}", relation.collection))
+        })?;
+        equals.push((property.name, value));
+    }
+    let limit = state.limits.max;
+    let request = ItemsRequest { equals, limit, scope: target.scope.as_ref(), ..ItemsRequest::default() };
+    let rows = db::all(&client, &target.collection.plan.items(&request)).await?;
+    let features: Vec<(i64, Option<String>, String)> = rows
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(|r| (r.get::<_, i64>(0), r.get::<_, Option<String>>(1), r.get::<_, String>(2)))
+        .collect();
+    if target.is_personal() {
+        let entry = audit::read_entry(&caller, &req, &target.collection, None);
+        state.audit.record(entry.returned(features.iter().map(|f| f.0)));
+    }
+    Ok(related_response(&req, format, &features, &target.collection))
+}
+
+/// The related features as a FeatureCollection (or an HTML page).
+fn related_response(
+    req: &HttpRequest,
+    format: Format,
+    features: &[(i64, Option<String>, String)],
+    collection: &Collection,
+) -> HttpResponse {
+    let base = base_url(req);
+    if format == Format::Html {
+        let json_url = format!("{base}{}?f=json", req.path());
+        return HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html::items(collection, features, None, &json_url));
+    }
+    let mut out = BytesMut::with_capacity(1024 + features.iter().map(|f| f.2.len() + 64).sum::<usize>());
+    out.put_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+    for (i, (id, geometry, properties)) in features.iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        write_feature(&mut out, *id, geometry.as_deref(), properties);
+    }
+    let mut links = serde_json::json!([
+        Link::new(&format!("{base}{}", req.path()), "self", GEOJSON, "these features"),
+        Link::new(
+            &format!("{base}/collections/{}", collection.id()),
+            "collection",
+            "application/json",
+            "their collection"
+        ),
+    ]);
+    links::carry_key(&mut links, req);
+    out.put_slice(format!("],\"numberReturned\":{},\"links\":{links}}}", features.len()).as_bytes());
+    HttpResponse::Ok().content_type(GEOJSON).body(out.freeze())
 }

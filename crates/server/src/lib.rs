@@ -253,6 +253,7 @@ pub async fn start(
             .route("/collections/{collectionId}/items", web::get().to(features::items))
             .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
+            .route("/collections/{collectionId}/items/{featureId}/{relation}", web::get().to(features::related))
             .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))
             .route("/tileMatrixSets", web::get().to(tiles::tile_matrix_sets))

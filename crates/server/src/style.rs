@@ -308,6 +308,7 @@ mod tests {
         style: Some(&STYLE),
         series: None,
         access: geosector_domain::AccessDecl::PUBLIC,
+        relations: &[],
     };
     const LAND: SectorDecl =
         SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land", datasets: &[], collections: &[] };

@@ -381,6 +381,7 @@ mod tests {
         style: None,
         series: None,
         access: geosector_domain::AccessDecl::PUBLIC,
+        relations: &[],
     };
 
     #[test]

@@ -219,11 +219,15 @@ impl Registry {
 
 /// What `meta.publish` installs that serving reads: the data-version trigger and row, and with a
 /// geometry its Web Mercator twin and the four change-extent triggers (the tile cache drops what
-/// they record).
+/// they record). A view (without geometry) is published by `meta.publish_view`, which puts its
+/// version trigger (`bump_version_<view>`) on the tables it reads.
 const PUBLISHED_SQL: &str = "SELECT
     EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2),
     EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relname = $2 AND g.tgname = 'bump_version'),
+            WHERE n.nspname = $1 AND c.relname = $2 AND g.tgname = 'bump_version')
+    OR EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgname = 'bump_version_' || $2 AND EXISTS (
+            SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'v')),
     EXISTS (SELECT 1 FROM meta.table_versions WHERE schema_name = $1 AND table_name = $2),
     $3::text IS NULL OR EXISTS (
         SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace

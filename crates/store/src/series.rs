@@ -203,6 +203,7 @@ mod tests {
         style: None,
         series: Some(&SERIES),
         access: geosector_domain::AccessDecl::PUBLIC,
+        relations: &[],
     };
 
     #[test]

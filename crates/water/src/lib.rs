@@ -127,6 +127,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: None,
         series: None,
         access: AccessDecl::PUBLIC,
+        relations: &[],
     },
     CollectionDecl {
         id: "water.works",
@@ -143,6 +144,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: Some(&style::WORKS),
         series: None,
         access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
+        relations: &[],
     },
     CollectionDecl {
         id: "water.stations",
@@ -159,6 +161,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: Some(&style::STATIONS),
         series: None,
         access: AccessDecl::PUBLIC,
+        relations: &[],
     },
     CollectionDecl {
         id: "water.river_basins",
@@ -175,6 +178,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         style: Some(&style::RIVER_BASINS),
         series: None,
         access: AccessDecl::PUBLIC,
+        relations: &[],
     },
 ];
 

@@ -237,6 +237,7 @@ mod tests {
         style: None,
         series: None,
         access: AccessDecl::public_in(AreaDecl::commune("commune_code")),
+        relations: &[],
     };
     const OWNERS: CollectionDecl = CollectionDecl {
         id: "t.owners",

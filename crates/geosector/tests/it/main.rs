@@ -11,6 +11,7 @@ mod filter;
 
 mod import;
 mod layering;
+mod leaks;
 mod migrate;
 mod monitoring;
 mod outputs;

@@ -3,7 +3,7 @@
 //! (`cargo insta review`, or read the `.snap` diff). Pure: no database.
 
 use geosector_store::plan::{
-    BboxFilter, CollectionPlan, ItemsRequest, OutputCrs, Page, Statement, TileRequest, TileVariant,
+    AreaScope, BboxFilter, CollectionPlan, ItemsRequest, OutputCrs, Page, Statement, TileRequest, TileVariant,
 };
 
 /// A statement as text: its SQL, one clause a line, then its values.
@@ -48,6 +48,22 @@ fn every_collection_plans_the_statements_it_did() {
         }
         all.push_str("-- one feature\n");
         all.push_str(&show(&plan.item(1, OutputCrs::STORED, None)));
+        if decl.access.area.is_some() {
+            // A caller scoped to province 01 and commune 26734, seeing personal properties masked.
+            let scope = AreaScope::new(vec!["01".into(), "26734".into()]);
+            let masked: Vec<&str> = decl.access.personal.iter().map(|(name, _)| *name).collect();
+            let view = CollectionPlan::new(decl, &decl.properties(), &masked);
+            let scoped = ItemsRequest { limit: 10, scope: Some(&scope), ..ItemsRequest::default() };
+            all.push_str("-- items, area scope, personal properties masked\n");
+            all.push_str(&show(&view.items(&scoped)));
+            all.push_str("-- one feature, area scope\n");
+            all.push_str(&show(&view.item(1, OutputCrs::STORED, Some(&scope))));
+            if decl.dataset.geometry.is_some() {
+                let tile = TileRequest { z: 14, x: 812 << 4, y: 450 << 4, filter: None, scope: Some(&scope) };
+                all.push_str("-- tile z14 Full, area scope\n");
+                all.push_str(&show(&view.tile(&tile, TileVariant::Full).expect("a tile")));
+            }
+        }
         for z in [10, 14] {
             let tile = TileRequest { z, x: 812 << (z - 10), y: 450 << (z - 10), filter: None, scope: None };
             for variant in [TileVariant::Full, TileVariant::IdsOnly] {

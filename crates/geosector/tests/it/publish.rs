@@ -49,6 +49,22 @@ async fn every_declared_collection_is_published_and_publishing_again_changes_not
         let before = published(&client, &table).await;
         let (triggers, twin, version) = &before;
         assert!(version, "{table}: no row in meta.table_versions");
+        let kind: i8 = client
+            .query_one("SELECT relkind FROM pg_class WHERE oid = $1::text::regclass", &[&table])
+            .await
+            .unwrap()
+            .get(0);
+        if kind == b'v' as i8 {
+            // A view is published by meta.publish_view: its version trigger is on the tables it
+            // reads (migration 0020).
+            let on: i64 = client
+                .query_one("SELECT count(*) FROM pg_trigger WHERE tgname = 'bump_version_' || $1", &[&c.dataset.table])
+                .await
+                .unwrap()
+                .get(0);
+            assert!(on > 0, "{table}: no bump_version_{} trigger on the tables it reads", c.dataset.table);
+            continue;
+        }
         assert!(triggers.iter().any(|t| t == "bump_version"), "{table}: no version trigger: {triggers:?}");
         if c.dataset.geometry.is_some() {
             for op in ["insert", "update", "delete", "truncate"] {
@@ -60,6 +76,25 @@ async fn every_declared_collection_is_published_and_publishing_again_changes_not
         client.execute("SELECT meta.publish($1::text::regclass)", &[&table]).await.unwrap();
         assert_eq!(published(&client, &table).await, before, "{table}: publishing again changed it");
     }
+    // A change to a table a published view reads bumps the view's version.
+    let before: i64 = client
+        .query_one(
+            "SELECT version FROM meta.table_versions WHERE schema_name = 'land_restricted' AND table_name = 'owners'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    client.batch_execute("DELETE FROM land_restricted.parcel_rights").await.unwrap();
+    let after: i64 = client
+        .query_one(
+            "SELECT version FROM meta.table_versions WHERE schema_name = 'land_restricted' AND table_name = 'owners'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(after > before, "the owners view's version follows its tables");
     // land.parcels keeps the plain twin its row trigger and the importer write (migration 0014).
     assert_eq!(published(&client, "land.parcels").await.1.as_deref(), Some(""));
 }
@@ -92,6 +127,7 @@ const THINGS_COLLECTION: CollectionDecl = CollectionDecl {
     style: None,
     series: None,
     access: geosector_domain::AccessDecl::PUBLIC,
+    relations: &[],
 };
 
 #[tokio::test]

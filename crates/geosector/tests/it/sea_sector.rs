@@ -119,6 +119,7 @@ const COLLECTION: CollectionDecl = CollectionDecl {
     style: Some(&STYLE),
     series: Some(&SERIES),
     access: geosector_domain::AccessDecl::PUBLIC,
+    relations: &[],
 };
 
 const BUOYS_FILE: &str = r#"{"type":"FeatureCollection","features":[

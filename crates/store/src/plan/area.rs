@@ -30,8 +30,9 @@ impl AreaScope {
 /// placeholder `$n`.
 pub(crate) fn condition(table: &str, area: &AreaDecl, n: usize) -> String {
     let scope = format!("${n}::text[]");
-    let commune_in =
-        |column: &str| format!("({column} = ANY({scope}) OR {column} = ANY((SELECT meta.communes_of({scope}))))");
+    let commune_in = |column: &str| {
+        format!("({column} = ANY({scope}) OR {column} = ANY((SELECT meta.communes_of({scope}))::text[]))")
+    };
     match area {
         AreaDecl::Columns { province: Some(p), commune: Some(c) } => {
             format!("({} = ANY({scope}) OR {} = ANY({scope}))", quote_ident(p), quote_ident(c))
