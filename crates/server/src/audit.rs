@@ -23,8 +23,29 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Starts the task that writes entries.
-    pub fn start(pool: Pool) -> AuditLog {
+    /// Starts the task that writes entries, and the one that prunes rows older than the
+    /// retention (`retention_days`, read again each day: a policy reload changes it) an hour
+    /// after start and then daily.
+    pub fn start(pool: Pool, retention_days: impl Fn() -> u32 + Send + 'static) -> AuditLog {
+        let pruning = pool.clone();
+        tokio::spawn(async move {
+            let mut daily = tokio::time::interval_at(
+                tokio::time::Instant::now() + std::time::Duration::from_secs(3600),
+                std::time::Duration::from_secs(24 * 3600),
+            );
+            loop {
+                daily.tick().await;
+                let days = retention_days();
+                let pruned = match pruning.get().await {
+                    Ok(client) => geosector_store::audit::prune(&client, days).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match pruned {
+                    Ok(n) => tracing::info!(rows = n, days, "audit rows past their retention deleted"),
+                    Err(error) => tracing::error!(%error, "the audit log could not be pruned"),
+                }
+            }
+        });
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<AuditEntry>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(256);

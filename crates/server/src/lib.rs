@@ -184,8 +184,14 @@ pub async fn start(
     sectors: &[&'static SectorDecl],
 ) -> Result<Started, String> {
     config.validate()?;
-    let policy = geosector_access::policy::PolicyHandle::load(config.access_file.clone())
-        .map_err(|e| format!("access_file: {e}"))?;
+    let policy = std::sync::Arc::new(
+        geosector_access::policy::PolicyHandle::load(config.access_file.clone())
+            .map_err(|e| format!("access_file: {e}"))?,
+    );
+    let retention = {
+        let policy = std::sync::Arc::clone(&policy);
+        move || policy.current().file.audit.retention_days
+    };
     let pool = pool(config)?;
     let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
     let registry = Registry::load(&client, decls)
@@ -212,7 +218,7 @@ pub async fn start(
         max_tile_bytes: config.max_tile_kb * 1024,
         policy,
         keys: keycache::KeyCache::default(),
-        audit: audit::AuditLog::start(pool.clone()),
+        audit: audit::AuditLog::start(pool.clone(), retention),
     });
     reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {

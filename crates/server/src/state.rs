@@ -29,7 +29,7 @@ pub struct AppState {
     /// The tile size cap, in bytes.
     pub max_tile_bytes: usize,
     /// The access policy in force.
-    pub policy: geosector_access::policy::PolicyHandle,
+    pub policy: std::sync::Arc<geosector_access::policy::PolicyHandle>,
     /// Recently looked-up API keys.
     pub keys: crate::keycache::KeyCache,
     /// The audit log.
