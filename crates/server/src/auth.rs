@@ -69,6 +69,11 @@ pub async fn caller(state: &AppState, req: &HttpRequest) -> Result<Caller, ApiEr
     Ok(Caller { identity, roles, policy, client })
 }
 
+/// Whether a request carries credentials (a bearer token or an API key), valid or not.
+pub fn presents_credentials(req: &HttpRequest) -> bool {
+    req.headers().contains_key(actix_web::http::header::AUTHORIZATION) || presented_key(req).is_some()
+}
+
 fn bearer(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else { return Ok(None) };
     let value = value.to_str().map_err(|_| ApiError::invalid_token("the Authorization header is not text"))?;

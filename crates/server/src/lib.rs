@@ -41,6 +41,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Service as _;
+use actix_web::http::header;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use geosector_domain::{CollectionDecl, SectorDecl};
@@ -237,9 +238,17 @@ pub async fn start(
                 let (method, path) = (req.method().to_string(), req.path().to_owned());
                 let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());
                 let state = req.app_data::<web::Data<AppState>>().cloned();
+                let credentials = auth::presents_credentials(req.request());
                 let response = srv.call(req);
                 async move {
-                    let response = response.await?;
+                    let mut response = response.await?;
+                    // Answers depend on who asks: no shared cache may hand one caller's answer to
+                    // another.
+                    let headers = response.headers_mut();
+                    headers.append(header::VARY, header::HeaderValue::from_static("Authorization, X-API-Key"));
+                    if credentials {
+                        headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private"));
+                    }
                     let status = response.status().as_u16();
                     let seconds = started.elapsed().as_secs_f64();
                     if let Some(state) = state {
@@ -311,7 +320,13 @@ async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
     body.push_str("# HELP geosector_change_feed_live Whether data-change notifications are received (1) or versions are read per request (0).\n# TYPE geosector_change_feed_live gauge\n");
     let _ = writeln!(body, "geosector_change_feed_live {}", u8::from(state.feed.is_live()));
     body.push_str("# HELP geosector_data_version Data version of each published table, as the change feed last heard.\n# TYPE geosector_data_version gauge\n");
+    // Restricted collections are not named to whoever scrapes the metrics.
+    let restricted: Vec<&str> =
+        state.registry.iter().filter(|c| c.decl.access.restricted).map(|c| c.table_key()).collect();
     for (table, version) in state.feed.snapshot() {
+        if restricted.contains(&table.as_str()) {
+            continue;
+        }
         let _ = writeln!(body, "geosector_data_version{{table=\"{table}\"}} {version}");
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)

@@ -99,6 +99,8 @@ async fn scopes_tokens_keys_and_reloads() {
     let tile = format!("/collections/land.parcels/tiles/WebMercatorQuad/15/{y}/{x}");
     let drawn = server.get_with(&tile, &[("Authorization", &hanoi)]);
     assert_eq!(drawn.status, 200);
+    assert_eq!(drawn.header("cache-control"), Some("private"), "no shared cache keeps a caller's answer");
+    assert!(drawn.headers.iter().any(|(k, v)| k == "vary" && v.contains("Authorization")));
     assert_eq!(server.get_with(&tile, &[("Authorization", &hanoi)]).header("x-tile-cache"), Some("hit"));
     let other = server.get_with(&tile, &[("Authorization", &saigon)]);
     assert_eq!(other.status, 204, "another province's view is drawn for it, empty");

@@ -213,6 +213,8 @@ async fn no_owner_leaks_to_anyone_not_entitled() {
             assert_eq!(response.status, 404, "anonymous: {path} must not exist ({})", response.text());
         }
     }
+    let metrics = server.get("/metrics").text();
+    assert!(!metrics.contains("land_restricted"), "metrics name no restricted table");
     let saigon_officer = token(&issuer, "officer-79", "cadastral_officer", &["79"]);
     let saigon = crawl(&server, Some(&saigon_officer), &paths);
     assert_no_secret("officer of province 79", &saigon, &secrets);
