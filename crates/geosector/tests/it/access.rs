@@ -10,16 +10,19 @@ use crate::support::{Response, Server, TestDb};
 
 const PARCELS: &str = "data-samples/land/parcels_soc_son.fgb";
 
+/// The `[token]` section of a policy trusting the test issuer, with the area claim
+/// `province_codes`.
+pub fn token_section(issuer: &TestIssuer) -> String {
+    format!(
+        "[token]\nissuer = \"{}\"\naudience = \"geosector\"\nclient_id = \"geosector\"\narea_claim = \"province_codes\"\n",
+        issuer.url()
+    )
+}
+
 fn policy(issuer: &TestIssuer, anonymous_reads_land: bool) -> String {
     let land = if anonymous_reads_land { r#", "land.*""# } else { "" };
     format!(
-        r#"
-[token]
-issuer = "{issuer}"
-audience = "geosector"
-client_id = "geosector"
-area_claim = "province_codes"
-
+        r#"{token}
 [[grant]]
 role = "anonymous"
 collections = ["minerals.*", "water.*", "environment.*"{land}]
@@ -37,7 +40,7 @@ collections = ["land.parcels"]
 operations = ["read_items", "read_tiles"]
 area = ["01"]
 "#,
-        issuer = issuer.url()
+        token = token_section(issuer)
     )
 }
 

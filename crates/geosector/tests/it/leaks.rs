@@ -17,13 +17,7 @@ const RESTRICTED: [&str; 4] = ["land.owners", "land.parties", "land.certificates
 fn policy(issuer: &TestIssuer) -> String {
     let restricted = RESTRICTED.map(|c| format!("\"{c}\"")).join(", ");
     format!(
-        r#"
-[token]
-issuer = "{issuer}"
-audience = "geosector"
-client_id = "geosector"
-area_claim = "province_codes"
-
+        r#"{token}
 [[grant]]
 role = "anonymous"
 collections = ["*"]
@@ -42,7 +36,7 @@ operations = ["read_items", "read_restricted"]
 area = "claim"
 masked = ["full_name", "id_number", "birth_date", "address", "certificate_serial", "register_number"]
 "#,
-        issuer = issuer.url()
+        token = crate::access::token_section(issuer)
     )
 }
 

@@ -77,23 +77,11 @@ async fn every_declared_collection_is_published_and_publishing_again_changes_not
         assert_eq!(published(&client, &table).await, before, "{table}: publishing again changed it");
     }
     // A change to a table a published view reads bumps the view's version.
-    let before: i64 = client
-        .query_one(
-            "SELECT version FROM meta.table_versions WHERE schema_name = 'land_restricted' AND table_name = 'owners'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    const OWNERS_VERSION: &str =
+        "SELECT version FROM meta.table_versions WHERE schema_name = 'land_restricted' AND table_name = 'owners'";
+    let before: i64 = client.query_one(OWNERS_VERSION, &[]).await.unwrap().get(0);
     client.batch_execute("DELETE FROM land_restricted.parcel_rights").await.unwrap();
-    let after: i64 = client
-        .query_one(
-            "SELECT version FROM meta.table_versions WHERE schema_name = 'land_restricted' AND table_name = 'owners'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let after: i64 = client.query_one(OWNERS_VERSION, &[]).await.unwrap().get(0);
     assert!(after > before, "the owners view's version follows its tables");
     // land.parcels keeps the plain twin its row trigger and the importer write (migration 0014).
     assert_eq!(published(&client, "land.parcels").await.1.as_deref(), Some(""));
