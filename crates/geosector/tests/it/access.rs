@@ -170,3 +170,45 @@ async fn scopes_tokens_keys_and_reloads() {
     let value: Value = server.get("/collections").json();
     assert!(value["collections"].as_array().unwrap().iter().any(|c| c["id"] == "land.parcels"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn time_series_and_dataset_tiles_stay_in_the_callers_area() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let run = db.geosector(&["import", "environment.stations", "data-samples/environment/stations.geojson"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let issuer = TestIssuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("access.toml");
+    let policy = format!(
+        "{}\n[[grant]]\nrole = \"officer\"\ncollections = [\"environment.*\"]\noperations = [\"read_items\", \"read_tiles\"]\narea = \"claim\"\n",
+        token_section(&issuer)
+    );
+    std::fs::write(&rules, policy).unwrap();
+    let server = Server::start(&db, &["--access-file", rules.to_str().unwrap()]);
+    let hanoi = bearer(&token(&issuer, &["officer"], &["01"]));
+    let bac_ninh = bearer(&token(&issuer, &["officer"], &["24"]));
+
+    // A Hà Nội station's series: Hà Nội's officer reads it; Bắc Ninh's finds no such station.
+    let series = "/collections/environment.stations/items/HN_KK_SocSon/timeseries?parameter=aqi";
+    assert_eq!(server.get_with(series, &[("Authorization", &hanoi)]).status, 200);
+    assert_eq!(server.get_with(series, &[("Authorization", &bac_ninh)]).status, 404);
+    assert_eq!(server.get(series).status, 401);
+
+    // Dataset tiles draw each caller's own stations only.
+    let station = server
+        .get_with("/collections/environment.stations/items?station_code=HN_KK_SocSon", &[("Authorization", &hanoi)]);
+    let point = &features_of(&station)[0]["geometry"]["coordinates"];
+    let (x, y) = geosector_crs::web_mercator::tile_of(point[0].as_f64().unwrap(), point[1].as_f64().unwrap(), 12);
+    let tile = format!("/tiles/WebMercatorQuad/12/{y}/{x}?collections=environment.stations");
+    let mine = server.get_with(&tile, &[("Authorization", &hanoi)]);
+    assert_eq!(mine.status, 200);
+    let theirs = server.get_with(&tile, &[("Authorization", &bac_ninh)]);
+    assert!(theirs.status == 204 || !theirs.body.windows(12).any(|w| w == b"HN_KK_SocSon"), "{}", theirs.status);
+    assert!(mine.body.windows(12).any(|w| w == b"HN_KK_SocSon"), "the station is drawn for its own officer");
+    assert_ne!(mine.header("etag"), theirs.header("etag"));
+}
+
+fn features_of(response: &Response) -> Vec<Value> {
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["features"].as_array().cloned().unwrap_or_default()
+}
