@@ -193,6 +193,7 @@ async fn no_owner_leaks_to_anyone_not_entitled() {
             let collection = format!("land.{table}");
             paths.push(format!("/collections/{collection}/items/{id}"));
             paths.push(format!("/collections/land.owners/items/{id}?f=html"));
+            paths.push(format!("/collections/{collection}/items/{id}/timeseries?parameter=aqi&f=csv"));
         }
     }
     paths.push(format!("/collections/land.parcels/items/{parcel}"));
