@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use geosector_access::identity::{apikey, Identity, Source};
+use geosector_access::identity::{apikey, Identity, Source, TokenError};
 use geosector_access::policy::{CollectionAccess, Operation, Policy, Rows};
 use geosector_store::plan::AreaScope;
 use geosector_store::{Collection, FieldView};
@@ -51,13 +51,17 @@ impl Caller {
 ///
 /// # Errors
 /// 401 for a bad or expired token or key, or a token when none is accepted; 503 when the key
-/// store cannot be read.
+/// store or the token issuer's keys cannot be read.
 pub async fn caller(state: &AppState, req: &HttpRequest) -> Result<Caller, ApiError> {
     let policy = state.policy.current();
     let client = req.peer_addr().map(|a| a.ip().to_string());
     let identity = if let Some(token) = bearer(req)? {
         let verifier = policy.tokens.as_ref().ok_or_else(|| ApiError::invalid_token("tokens are not accepted here"))?;
-        let mut identity = verifier.verify(token).await.map_err(|e| ApiError::invalid_token(&e.to_string()))?;
+        let mut identity = verifier.verify(token).await.map_err(|e| match e {
+            // The issuer's keys cannot be had: the token may be good, the server cannot tell.
+            TokenError::KeysUnavailable(why) => ApiError::Unavailable(format!("token keys: {why}")),
+            other => ApiError::invalid_token(&other.to_string()),
+        })?;
         identity.source = Source::Token;
         identity
     } else if let Some(presented) = presented_key(req) {

@@ -25,8 +25,8 @@ pub enum ApiError {
     /// The caller may not do this (never saying what it may not see).
     #[error("not permitted")]
     Forbidden,
-    /// The database cannot be reached now.
-    #[error("the database is unavailable")]
+    /// The database (or the token issuer's keys) cannot be reached now.
+    #[error("a service this server depends on is unavailable; try again")]
     Unavailable(String),
     /// An unexpected failure (logged with its cause).
     #[error("internal error")]
