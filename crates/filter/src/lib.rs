@@ -90,6 +90,19 @@ pub type Compiled = Sql;
 /// translator recurse per nesting level and debug builds have large frames.
 const PARSER_STACK: usize = 64 * 1024 * 1024;
 
+/// The most parser calls one CQL2 text parse may make (pest's process-wide budget, counted per
+/// parse). Unclosed or invalid nesting makes the grammar backtrack exponentially — 24 `(`
+/// before a property name once cost 141 s of CPU — so the depth check alone is no bound on the
+/// work; this is. The largest legitimate filter of the suite (the OGC CQL2 test suite's) takes
+/// far fewer calls (see `tests::the_call_budget_bounds_hostile_nesting`).
+pub const PARSER_CALLS: usize = 2_000_000;
+
+/// Sets the parser's call budget, once per process.
+fn bound_parser() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| pest::set_call_limit(std::num::NonZeroUsize::new(PARSER_CALLS)));
+}
+
 /// Checks the limits, parses `text` in `lang`, and translates it against `queryables`, with
 /// geometry literals read in `crs` and placeholders numbered from `$1` (the statement that takes
 /// the condition renumbers them, [`Sql::condition_from`]).
@@ -109,6 +122,7 @@ pub fn compile(
     limits: Limits,
 ) -> Result<Compiled, FilterError> {
     prescan(text, lang, limits)?;
+    bound_parser();
     let (text, queryables, crs) = (text.to_owned(), queryables.clone(), crs.clone());
     let worker = std::thread::Builder::new()
         .name("cql2".into())
@@ -191,6 +205,27 @@ fn prescan(text: &str, lang: Lang, limits: Limits) -> Result<(), FilterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_call_budget_bounds_hostile_nesting() {
+        bound_parser();
+        let hostile = [
+            format!("{}sheet_number", "(".repeat(24)),
+            format!("{}sheet_number", "(".repeat(64)),
+            format!("{}sheet_number = {}", "(".repeat(40), ")".repeat(40)),
+            format!("{}sheet_number = 1 AND{}", "(".repeat(30), ")".repeat(30)),
+        ];
+        for text in &hostile {
+            let started = std::time::Instant::now();
+            assert!(cql2::parse_text(text).is_err(), "{text}");
+            // Unbounded, the first took 141 s of CPU; bounded, well under a second in release.
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "{text}: {:?}", started.elapsed());
+        }
+        // Legitimate nesting still parses.
+        let nested =
+            format!("{}sheet_number = 1{} AND S_INTERSECTS(geom, POINT(105 21))", "(".repeat(30), ")".repeat(30));
+        assert!(cql2::parse_text(&nested).is_ok());
+    }
 
     #[test]
     fn limits_are_checked_before_parsing() {

@@ -481,6 +481,11 @@ async fn limits_and_the_injection_corpus_give_400s_and_never_run() {
         ("filter".into(), many),
         ("filter".into(), long_in),
         ("filter".into(), arith),
+        // Unclosed or invalid nesting made the parser backtrack exponentially (24 levels: 141 s
+        // of CPU) until its call budget (`geosector_filter::PARSER_CALLS`).
+        ("filter".into(), format!("{}sheet_number", "(".repeat(24))),
+        ("filter".into(), format!("{}sheet_number", "(".repeat(64))),
+        ("filter".into(), format!("{}sheet_number = {}", "(".repeat(40), ")".repeat(40))),
     ];
     let json = |f: &str| format!("filter-lang=cql2-json&filter={}", enc(f));
     let sleepers = [
@@ -543,6 +548,15 @@ async fn limits_and_the_injection_corpus_give_400s_and_never_run() {
     queries.push(format!("filter=true&filter={}", enc("false")));
     queries.push(format!("bbox={}&filter=true", enc("1,2,3,4); SELECT pg_sleep(3)--")));
     queries.push(format!("commune_code={}&filter=true", enc("00376' OR '1'='1")));
+
+    // The same on tiles.
+    let started = Instant::now();
+    let tile = server.get(&format!(
+        "/collections/land.parcels/tiles/WebMercatorQuad/14/7212/13009?filter={}",
+        enc(&format!("{}sheet_number", "(".repeat(30)))
+    ));
+    assert_eq!(tile.status, 400, "{}", tile.text());
+    assert!(started.elapsed() < Duration::from_millis(2500), "a hostile tile filter took {:?}", started.elapsed());
 
     let mut statuses = std::collections::BTreeMap::new();
     for q in &queries {
