@@ -221,6 +221,16 @@ mod tests {
             // Unbounded, the first took 141 s of CPU; bounded, well under a second in release.
             assert!(started.elapsed() < std::time::Duration::from_secs(20), "{text}: {:?}", started.elapsed());
         }
+        // Legitimate filters still parse: deep but well-formed nesting, and one near the node
+        // limit (300 comparisons, about 900 nodes) with the longest alternatives of the grammar.
+        let wide = (0..300)
+            .map(|i| {
+                format!("(ACCENTI(address) LIKE ACCENTI('%Hà Nội {i}%') OR sheet_number BETWEEN {i} AND {})", i + 1)
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        assert!(wide.len() < Limits::default().max_bytes);
+        assert!(cql2::parse_text(&wide).is_ok(), "a wide legitimate filter stays within the budget");
         // Legitimate nesting still parses.
         let nested =
             format!("{}sheet_number = 1{} AND S_INTERSECTS(geom, POINT(105 21))", "(".repeat(30), ")".repeat(30));
