@@ -93,7 +93,7 @@ fn presented_key(req: &HttpRequest) -> Option<String> {
     if let Some(value) = req.headers().get(KEY_HEADER).and_then(|v| v.to_str().ok()) {
         return Some(value.trim().to_owned());
     }
-    crate::params::raw_query_pairs(req).into_iter().find(|(k, _)| k == crate::params::KEY_PARAMETER).map(|(_, v)| v)
+    crate::links::query_key(req)
 }
 
 async fn key_identity(state: &AppState, presented: &str) -> Result<Identity, ApiError> {

@@ -28,6 +28,10 @@ impl Link {
 /// carries the key on, so a client that cannot send headers (older desktop GIS) keeps its
 /// access while it follows links.
 pub fn query_key(req: &HttpRequest) -> Option<String> {
+    // Every request asks (the middleware, the links): decode the query only when it may hold one.
+    if !req.query_string().contains(crate::params::KEY_PARAMETER) {
+        return None;
+    }
     crate::params::raw_query_pairs(req).into_iter().find(|(k, _)| k == crate::params::KEY_PARAMETER).map(|(_, v)| v)
 }
 
@@ -71,6 +75,17 @@ fn carry(value: &mut serde_json::Value, base: &str, key: &str) {
         Value::Array(items) => items.iter_mut().for_each(|item| carry(item, base, key)),
         _ => {}
     }
+}
+
+/// A JSON document as text, with the request's API key carried into its links (copied only
+/// when there is a key to add).
+pub fn keyed_text(value: &serde_json::Value, req: &HttpRequest) -> String {
+    if query_key(req).is_none() {
+        return value.to_string();
+    }
+    let mut value = value.clone();
+    carry_key(&mut value, req);
+    value.to_string()
 }
 
 /// `scheme://host` of the request (honouring `Forwarded` / `X-Forwarded-*` from a proxy).

@@ -30,11 +30,7 @@ pub const CONFORMANCE: &[&str] = &[
 
 fn respond(req: &HttpRequest, format: Format, json: &Value, html: impl FnOnce() -> String) -> HttpResponse {
     match format {
-        Format::Json => {
-            let mut json = json.clone();
-            crate::links::carry_key(&mut json, req);
-            HttpResponse::Ok().content_type("application/json").body(json.to_string())
-        }
+        Format::Json => HttpResponse::Ok().content_type("application/json").body(crate::links::keyed_text(json, req)),
         Format::Html => HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html()),
     }
 }

@@ -66,9 +66,7 @@ fn with_geometry(state: &AppState, caller: &Caller, id: &str) -> Result<Opened, 
 }
 
 fn json_response(req: &HttpRequest, value: &Value) -> HttpResponse {
-    let mut value = value.clone();
-    crate::links::carry_key(&mut value, req);
-    HttpResponse::Ok().content_type("application/json").body(value.to_string())
+    HttpResponse::Ok().content_type("application/json").body(crate::links::keyed_text(value, req))
 }
 
 fn check_tms(tms: &str) -> Result<(), ApiError> {

@@ -129,11 +129,7 @@ impl CollectionPlan {
                 item_sqls.push(format!("SELECT {} FROM {from} WHERE id = ${id}{scope}", list(crs)));
             }
         }
-        let version_sql = format!(
-            "SELECT version FROM meta.table_versions WHERE schema_name = '{}' AND table_name = '{}'",
-            decl.dataset.schema.replace('\'', "''"),
-            decl.dataset.table.replace('\'', "''")
-        );
+        let version_sql = version_sql(decl.dataset);
         let tile_properties: Vec<Property> = match decl.tiles.properties {
             Some(names) => unmasked.iter().filter(|p| names.contains(&p.name)).copied().collect(),
             None => unmasked.clone(),
@@ -226,6 +222,21 @@ impl CollectionPlan {
             next()
         )
     }
+}
+
+/// The statement of a table's data version (no parameter).
+fn version_sql(dataset: &geosector_domain::Dataset) -> String {
+    format!(
+        "SELECT version FROM meta.table_versions WHERE schema_name = '{}' AND table_name = '{}'",
+        dataset.schema.replace('\'', "''"),
+        dataset.table.replace('\'', "''")
+    )
+}
+
+/// The statement of a dataset's data version, without planning its collection (the registry
+/// reads it before it plans).
+pub fn version_of(dataset: &geosector_domain::Dataset) -> Statement {
+    Statement::reusable(version_sql(dataset).into(), Vec::new())
 }
 
 /// A tile statement with one more condition on its candidates.

@@ -182,7 +182,7 @@ impl Registry {
         let mut collections = Vec::with_capacity(decls.len());
         for decl in decls {
             check_published(client, decl).await?;
-            let version_sql = CollectionPlan::new(decl, &[], &[]).version();
+            let version_sql = crate::plan::version_of(decl.dataset);
             let version = client.query_opt(version_sql.sql(), &[]).await?.map_or(0, |row| row.get::<_, i64>(0));
             let bbox = match decl.dataset.geometry {
                 Some(g) => spatial_extent(client, decl, g.column).await?,

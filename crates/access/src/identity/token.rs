@@ -33,8 +33,8 @@ const CACHE_CAPACITY: usize = 10_000;
 /// Longest a verified token is kept without being checked again.
 const CACHE_TTL: Duration = Duration::from_secs(60);
 
-/// How bearer tokens are checked (the `[auth.token]` part of the configuration).
-#[derive(Debug, Clone, Deserialize)]
+/// How bearer tokens are checked (the `[token]` section of the policy file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenSettings {
     /// The expected `iss`, matched exactly (e.g. `https://sso.example.vn/realms/tnmt`).

@@ -106,7 +106,7 @@ impl Policy {
     /// # Errors
     /// Token settings the verifier refuses.
     pub fn new(file: PolicyFile, previous: Option<&Policy>) -> Result<Policy, String> {
-        let kept = previous.filter(|p| format!("{:?}", p.file.token) == format!("{:?}", file.token));
+        let kept = previous.filter(|p| p.file.token == file.token);
         let tokens = match (kept, &file.token) {
             (Some(previous), _) => previous.tokens.clone(),
             (None, Some(settings)) => {
