@@ -66,6 +66,7 @@ pub const COUNTRIES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// `ne_110m_populated_places_simple`: 243 places (Point), three of them with dates, start and
@@ -103,6 +104,7 @@ pub const PLACES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// `ne_110m_rivers_lake_centerlines`: 13 rivers (LineString, stored as MultiLineString).
@@ -124,6 +126,7 @@ pub const RIVERS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// The three importable datasets.

@@ -35,6 +35,28 @@ pub struct Dataset {
     /// The validation rules of the dataset (see [`crate::rules`]); empty when only the
     /// declaration's own checks (field types, geometry kind, bounds) apply.
     pub rules: &'static [crate::rules::RuleDecl],
+    /// When set, the dataset keeps the history of its features (migration 0021's
+    /// `meta.version`): every write makes a version, and reloads match features on its key.
+    pub history: Option<History>,
+}
+
+/// How a dataset's features keep their identity and history (docs/editing.md).
+///
+/// The table has `version`, `version_from` and `changeset_id`, and `<table>_history` holds the
+/// superseded and retired versions; row triggers keep both on every write but a partition swap,
+/// which the importer diffs itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct History {
+    /// The natural key: the declared fields that name a feature across bulk reloads (a parcel:
+    /// commune, sheet and number), so a reload keeps the id of every feature it still holds.
+    pub key: &'static [&'static str],
+}
+
+impl History {
+    /// The history table's name, in the dataset's schema.
+    pub fn table(dataset: &Dataset) -> String {
+        format!("{}_history", dataset.table)
+    }
 }
 
 /// How a list-partitioned table is loaded: the importer fills the partition key from the rows,
@@ -149,6 +171,16 @@ impl Dataset {
             for column in key {
                 if !self.fields.iter().any(|f| f.column == *column) {
                     return Err(format!("{}: conflict key column {column} is not a field", self.id));
+                }
+            }
+        }
+        if let Some(history) = self.history {
+            if history.key.is_empty() {
+                return Err(format!("{}: a history needs a natural key", self.id));
+            }
+            for column in history.key {
+                if !self.fields.iter().any(|f| f.column == *column) {
+                    return Err(format!("{}: natural key column {column} is not a field", self.id));
                 }
             }
         }

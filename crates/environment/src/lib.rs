@@ -51,6 +51,7 @@ pub const STATIONS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// `environment.observations`: one measured value per station, parameter and time.
@@ -76,6 +77,7 @@ pub const OBSERVATIONS: Dataset = Dataset {
     ),
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// `environment.pollution_sources`: registered pollution sources (factories, outfalls, …).
@@ -97,6 +99,7 @@ pub const POLLUTION_SOURCES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// Every importable dataset of the environment sector.
@@ -127,6 +130,7 @@ pub const AQI_HOURLY: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// `environment.aqi_daily`: daily VN_AQI per station and local day.
@@ -154,6 +158,7 @@ pub const AQI_DAILY: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// `environment.wqi`: VN_WQI per water sample (one station, one time).
@@ -179,6 +184,7 @@ pub const WQI: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// The latest indices of a station: columns of `environment.stations` kept by the importer.

@@ -26,8 +26,8 @@ pub mod rules;
 pub mod style;
 
 use geosector_domain::{
-    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, Overview,
-    Partitioning, SectorDecl, TileDecl,
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, History,
+    Overview, Partitioning, SectorDecl, TileDecl,
 };
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
@@ -68,6 +68,7 @@ pub const PARCELS: Dataset = Dataset {
         first_element_column: Some(FirstElement { column: "main_land_use", of: "land_use_codes" }),
     }),
     rules: rules::PARCEL_RULES,
+    history: Some(History { key: &["commune_code", "sheet_number", "parcel_number"] }),
 };
 
 /// The parcels' land-use cells (`land.parcel_cells`, migration 0008): the tiles draw them below
@@ -108,6 +109,7 @@ pub const MAP_SHEETS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: Some(History { key: &["commune_code", "sheet_number"] }),
 };
 
 /// Parcels in vector tiles: one by one from zoom 14 (a parcel of 20 m is then about 8 pixels),

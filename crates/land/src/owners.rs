@@ -58,6 +58,7 @@ pub const OWNERS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// A parcel's owners: the rows of `land.owners` with its cadastral key.

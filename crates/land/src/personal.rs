@@ -52,6 +52,7 @@ pub const PARTIES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: PARTY_RULES,
+    history: None,
 };
 
 /// `land.certificates`: certificates of land-use rights (`DC_GiayChungNhan`).
@@ -72,6 +73,7 @@ pub const CERTIFICATES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: CERTIFICATE_RULES,
+    history: None,
 };
 
 /// `land.parcel_rights`: who holds a right on which parcel (by its cadastral key, which
@@ -94,6 +96,7 @@ pub const PARCEL_RIGHTS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: RIGHT_RULES,
+    history: None,
 };
 
 /// The rules of `land.parties` (brief rule 11).

@@ -9,7 +9,7 @@
 pub mod style;
 
 use geosector_domain::{
-    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl,
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, History, SectorDecl,
 };
 
 /// Licence types (loại giấy phép), stored as these English codes.
@@ -45,6 +45,7 @@ pub const LICENCES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: Some(History { key: &["licence_number"] }),
 };
 
 /// `minerals.licence_areas`: the licensed area of a licence, with the corner points as written
@@ -66,6 +67,7 @@ pub const LICENCE_AREAS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: Some(History { key: &["licence_number", "area_name"] }),
 };
 
 /// `minerals.prohibited_zones`: zones where mineral activity is prohibited or temporarily
@@ -89,6 +91,7 @@ pub const PROHIBITED_ZONES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: Some(History { key: &["zone_code"] }),
 };
 
 /// Every importable dataset of the minerals sector.

@@ -273,6 +273,7 @@ mod tests {
         prepare_sql: None,
         partition: None,
         rules: &[],
+        history: None,
     };
     const USES: CodeColours = CodeColours {
         property: "main_land_use",

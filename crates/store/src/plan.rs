@@ -376,6 +376,7 @@ mod tests {
         prepare_sql: None,
         partition: None,
         rules: &[],
+        history: None,
     };
     pub(super) const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",

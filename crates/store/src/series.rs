@@ -187,6 +187,7 @@ mod tests {
         prepare_sql: None,
         partition: None,
         rules: &[],
+        history: None,
     };
     const DECL: CollectionDecl = CollectionDecl {
         id: "env.sites",

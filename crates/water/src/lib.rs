@@ -7,7 +7,7 @@
 pub mod style;
 
 use geosector_domain::{
-    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl,
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, History, SectorDecl,
 };
 
 /// `water.permits`: water-resource permits; linked to their work by `work_code`.
@@ -36,6 +36,7 @@ pub const PERMITS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: Some(History { key: &["permit_number"] }),
 };
 
 /// `water.works`: intakes, wells and outfalls.
@@ -58,6 +59,7 @@ pub const WORKS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: Some(History { key: &["work_code"] }),
 };
 
 /// `water.stations`: hydrological, rainfall, groundwater and water-quality stations.
@@ -79,6 +81,7 @@ pub const STATIONS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// `water.river_basins`: river basins (lưu vực sông).
@@ -96,6 +99,7 @@ pub const RIVER_BASINS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 /// Every importable dataset of the water sector.

@@ -221,6 +221,7 @@ mod tests {
         prepare_sql: None,
         partition: None,
         rules: &[],
+        history: None,
     };
     const PUBLIC: CollectionDecl = CollectionDecl {
         id: "t.parcels",

@@ -98,6 +98,7 @@ const THINGS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
+    history: None,
 };
 
 const THINGS_COLLECTION: CollectionDecl = CollectionDecl {

@@ -72,6 +72,7 @@ const BUOYS: Dataset = Dataset {
         params: &[],
         check: Check::Feature(&DepthNotNegative),
     }],
+    history: None,
 };
 
 const SERIES: SeriesDecl = SeriesDecl {

@@ -499,6 +499,7 @@ mod tests {
             first_element_column: None,
         }),
         rules: &[],
+        history: None,
     };
 
     #[test]
