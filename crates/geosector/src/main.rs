@@ -135,6 +135,9 @@ struct ServeArgs {
     /// changes [default: public collections open, restricted ones closed].
     #[arg(long, env = "GEOSECTOR_ACCESS_FILE")]
     access_file: Option<PathBuf>,
+    /// A collection whose edits must carry If-Match (428 without); repeat for several.
+    #[arg(long = "require-if-match", value_name = "COLLECTION")]
+    require_if_match: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -354,6 +357,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.statement_timeout_ms = args.statement_timeout_ms.unwrap_or(config.statement_timeout_ms);
     config.workers = args.workers.unwrap_or(config.workers);
     config.access_file = args.access_file.or(config.access_file);
+    config.require_if_match.extend(args.require_if_match);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));

@@ -25,6 +25,7 @@
 
 pub mod axis;
 pub mod checked;
+pub mod edit;
 pub mod error;
 pub mod finding;
 pub mod geometry;

@@ -51,7 +51,7 @@ impl AuditLog {
             let mut batch = Vec::with_capacity(256);
             while receiver.recv_many(&mut batch, 256).await > 0 {
                 let written = match pool.get().await {
-                    Ok(client) => geosector_store::audit::append(&client, &batch).await.map_err(|e| e.to_string()),
+                    Ok(client) => geosector_store::audit::append(&**client, &batch).await.map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
                 if let Err(error) = written {
@@ -89,6 +89,21 @@ pub fn read_entry(caller: &Caller, req: &HttpRequest, collection: &Collection, f
         feature_ids: Vec::new(),
         properties: fields.whole.iter().chain(&fields.masked).map(|p| (*p).to_owned()).collect(),
     }
+}
+
+/// The audit entry of a write: the features written in one collection.
+pub fn write_entry(caller: &Caller, req: &HttpRequest, collection: &str, ids: Vec<i64>) -> AuditEntry {
+    AuditEntry {
+        action: "write",
+        actor: caller.identity.subject.clone(),
+        roles: caller.roles.clone(),
+        client: caller.client.clone(),
+        method: req.method().to_string(),
+        path: path_without_key(req),
+        collection: Some(collection.to_owned()),
+        ..AuditEntry::default()
+    }
+    .returned(ids)
 }
 
 /// The `filter` parameter of a request, as sent.

@@ -25,6 +25,41 @@ pub enum ApiError {
     /// The caller may not do this (never saying what it may not see).
     #[error("not permitted")]
     Forbidden,
+    /// The feature existed and was retired (deleted).
+    #[error("{0}")]
+    Gone(String),
+    /// The method is not supported on this resource (`Allow` lists those that are).
+    #[error("{message}")]
+    MethodNotAllowed {
+        /// The `Allow` header's value.
+        allow: String,
+        /// Why.
+        message: String,
+    },
+    /// The request conflicts with the stored state (e.g. a write dated before the current
+    /// version).
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match` or `If-Unmodified-Since` names another version than the current one.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The collection requires `If-Match` on writes and the request has none.
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// The body is larger than the server accepts.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The body's media type is not one the resource takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The feature breaks the sector's rules: the findings (rule, severity, message, location).
+    #[error("{message}")]
+    Unprocessable {
+        /// What is wrong, in one sentence.
+        message: String,
+        /// The findings, as JSON.
+        findings: serde_json::Value,
+    },
     /// The database (or the token issuer's keys) cannot be reached now.
     #[error("a service this server depends on is unavailable; try again")]
     Unavailable(String),
@@ -72,6 +107,14 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -83,6 +126,14 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => "NotFound",
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::Forbidden => "Forbidden",
+            ApiError::Gone(_) => "Gone",
+            ApiError::MethodNotAllowed { .. } => "MethodNotAllowed",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::PreconditionFailed(_) => "PreconditionFailed",
+            ApiError::PreconditionRequired(_) => "PreconditionRequired",
+            ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
+            ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
+            ApiError::Unprocessable { .. } => "InvalidFeature",
             ApiError::Unavailable(_) => "ServiceUnavailable",
             ApiError::Internal(_) => "ServerError",
         };
@@ -102,8 +153,13 @@ impl ResponseError for ApiError {
             };
             response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, challenge));
         }
-        response
-            .content_type("application/json")
-            .json(serde_json::json!({ "code": code, "description": self.to_string() }))
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            response.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
+        }
+        let mut body = serde_json::json!({ "code": code, "description": self.to_string() });
+        if let ApiError::Unprocessable { findings, .. } = self {
+            body["findings"] = findings.clone();
+        }
+        response.content_type("application/json").json(body)
     }
 }

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod changes;
 pub mod crs;
 pub mod db;
+pub mod edit;
 pub mod error;
 pub mod etag;
 pub mod features;
@@ -82,6 +83,8 @@ pub struct ServerConfig {
     /// reloaded when it changes and on SIGHUP. `None`: public collections open to everyone,
     /// restricted ones closed, tokens refused.
     pub access_file: Option<std::path::PathBuf>,
+    /// Collections whose edits must carry `If-Match` (optimistic locking required: 428 without).
+    pub require_if_match: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +101,7 @@ impl Default for ServerConfig {
             tile_cache_mb: 256,
             max_tile_kb: 500,
             access_file: None,
+            require_if_match: Vec::new(),
         }
     }
 }
@@ -220,14 +224,26 @@ pub async fn start(
         policy,
         keys: keycache::KeyCache::default(),
         audit: audit::AuditLog::start(pool.clone(), retention),
+        checkers: edit::Checkers::default(),
+        require_if_match: config.require_if_match.clone(),
     });
     reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {
         let cors = Cors::default()
             .allow_any_origin()
-            .allowed_methods(["GET", "HEAD", "OPTIONS"])
+            .allowed_methods(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
             .allow_any_header()
-            .expose_headers(["Content-Crs", "ETag", "WWW-Authenticate"])
+            .expose_headers([
+                "Content-Crs",
+                "ETag",
+                "WWW-Authenticate",
+                "Location",
+                "Allow",
+                "Accept-Patch",
+                "Link",
+                "Memento-Datetime",
+                "Last-Modified",
+            ])
             .max_age(3600);
         App::new()
             .app_data(state.clone())
@@ -266,6 +282,17 @@ pub async fn start(
             .route("/collections", web::get().to(pages::collections))
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
+            .route("/collections/{collectionId}/items", web::post().to(edit::create))
+            .route("/collections/{collectionId}/items", web::method(actix_web::http::Method::OPTIONS).to(edit::options))
+            .route("/collections/{collectionId}/items/{featureId}", web::put().to(edit::replace))
+            .route("/collections/{collectionId}/items/{featureId}", web::patch().to(edit::update))
+            .route("/collections/{collectionId}/items/{featureId}", web::delete().to(edit::delete))
+            .route(
+                "/collections/{collectionId}/items/{featureId}",
+                web::method(actix_web::http::Method::OPTIONS).to(edit::options),
+            )
+            .route("/changesets", web::post().to(edit::changesets::create))
+            .route("/changesets/{changesetId}", web::get().to(edit::changesets::get))
             .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
             .route("/collections/{collectionId}/items/{featureId}/{relation}", web::get().to(features::related))

@@ -67,7 +67,8 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 /// 400 for a parameter other than `f`.
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
-    let classes: Vec<&str> = CONFORMANCE.iter().chain(crate::queryables::CONFORMANCE).copied().collect();
+    let classes: Vec<&str> =
+        CONFORMANCE.iter().chain(crate::queryables::CONFORMANCE).chain(crate::edit::CONFORMANCE).copied().collect();
     Ok(respond(&req, format, &json!({ "conformsTo": classes }), || html::conformance(&classes)))
 }
 

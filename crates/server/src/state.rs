@@ -34,4 +34,15 @@ pub struct AppState {
     pub keys: crate::keycache::KeyCache,
     /// The audit log.
     pub audit: crate::audit::AuditLog,
+    /// The rules of the datasets edited so far.
+    pub checkers: crate::edit::Checkers,
+    /// The collections whose writes must carry `If-Match` (428 without).
+    pub require_if_match: Vec<String>,
+}
+
+impl AppState {
+    /// Whether writes to a collection must carry `If-Match`.
+    pub fn require_if_match(&self, collection: &str) -> bool {
+        self.require_if_match.iter().any(|c| c == collection)
+    }
 }

@@ -23,6 +23,7 @@ pub mod registry;
 pub mod reproject;
 pub mod series;
 pub mod values;
+pub mod write;
 
 pub use migrate::{Migration, MigrationReport, Migrations};
 pub use registry::{Collection, FieldView, Registry};

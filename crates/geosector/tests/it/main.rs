@@ -7,6 +7,7 @@ mod ats;
 mod bad_inputs;
 mod clients;
 mod crs;
+mod editing;
 mod filter;
 
 mod import;

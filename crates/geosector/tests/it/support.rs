@@ -318,8 +318,13 @@ impl Server {
 
     /// GET with headers.
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.request("GET", path, headers, None)
+    }
+
+    /// A request of any method, with headers and an optional body.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Response {
         let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
-        http_get(&url, headers)
+        http_request(method, &url, headers, body)
     }
 }
 
@@ -360,17 +365,27 @@ impl Response {
 
 /// A minimal HTTP/1.1 GET over TCP (enough for loopback tests, no extra dependency).
 pub fn http_get(url: &str, headers: &[(&str, &str)]) -> Response {
+    http_request("GET", url, headers, None)
+}
+
+/// A minimal HTTP/1.1 request of any method, with an optional body.
+pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Response {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let mut stream = std::net::TcpStream::connect(host).expect("connect");
     stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("timeout");
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
+    if let Some(body) = body {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).expect("send");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body.unwrap_or_default());
+    stream.write_all(&bytes).expect("send");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");

@@ -1,0 +1,360 @@
+//! OGC API - Features - Part 4 on a versioned collection, checked against the stored rows after
+//! every step: the request sequence QGIS's OAPIF provider sends to edit (OPTIONS to find the
+//! edit capabilities, POST without id reading the id from `Location`, GET, PATCH of the
+//! geometry, PATCH of properties, DELETE; no `If-Match`), lost-update protection with
+//! `If-Match` (two editors), the sector's rules on every write (422 with findings, or accepted
+//! with flags), a VN-2000 body through `Content-Crs`, and the permission and area rules.
+
+use serde_json::{json, Value};
+use tokio_postgres::Client;
+
+use crate::support::{Response, Server, TestDb};
+
+const PARCELS: &str = "data-samples/land/parcels_soc_son.fgb";
+const ITEMS: &str = "/collections/land.parcels/items";
+const GEOJSON: (&str, &str) = ("Content-Type", "application/geo+json");
+const MERGE_PATCH: (&str, &str) = ("Content-Type", "application/merge-patch+json");
+
+/// Anonymous callers read; the role `editor` writes land, in province 01 for `local_editor`.
+const POLICY: &str = r#"
+[[grant]]
+role = "anonymous"
+collections = ["*"]
+operations = ["read_items", "read_tiles"]
+
+[[grant]]
+role = "editor"
+collections = ["land.*", "minerals.*", "water.*"]
+operations = ["read_items", "read_tiles", "write"]
+
+[[grant]]
+role = "local_editor"
+collections = ["land.parcels"]
+operations = ["read_items", "write"]
+area = ["79"]
+"#;
+
+/// A database with the sample parcels, a policy, and an API key per role.
+struct Fixture {
+    db: TestDb,
+    policy: std::path::PathBuf,
+    editor: String,
+    local_editor: String,
+}
+
+async fn fixture() -> Option<Fixture> {
+    let db = TestDb::migrated().await?;
+    let loaded = db.geosector(&["import", "land.parcels", PARCELS]);
+    assert_eq!(loaded.code, Some(0), "{}", loaded.text());
+    let policy = std::env::temp_dir().join(format!("geosector-editing-{}-{}.toml", std::process::id(), db.url.len()));
+    std::fs::write(&policy, POLICY).unwrap();
+    let key = |role: &str| {
+        let created = db.geosector(&["keys", "create", "--name", role, "--role", role, "--days", "1"]);
+        assert_eq!(created.code, Some(0), "{}", created.text());
+        created.stdout.lines().find(|l| l.starts_with("gsk_")).expect("the key is printed").trim().to_owned()
+    };
+    let (editor, local_editor) = (key("editor"), key("local_editor"));
+    Some(Fixture { db, policy, editor, local_editor })
+}
+
+fn json_body(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap()
+}
+
+/// A small square parcel east of the sample's extent (no neighbour), in VN-2000 TM-3 (EPSG:5897)
+/// coordinates offset from the sample's corner.
+fn square(east: f64, north: f64, side: f64) -> Value {
+    json!({ "type": "Polygon", "coordinates": [[[east, north], [east + side, north], [east + side, north + side], [east, north + side], [east, north]]] })
+}
+
+/// The same square in lon/lat, through the server itself (a parcel read back).
+fn new_parcel(number: &str, geometry: Value) -> Value {
+    json!({
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "commune_code": "00376", "sheet_number": 99, "parcel_number": number,
+            "land_use_codes": ["ODT"], "address": "Thôn 9, Xã Sóc Sơn", "map_scale": 1000,
+            "survey_date": "2026-11-02"
+        }
+    })
+}
+
+async fn stored(client: &Client, id: i64) -> Option<(i32, String, Value)> {
+    client
+        .query_opt(
+            "SELECT version, coalesce(address, ''), ST_AsGeoJSON(geom)::jsonb FROM land.parcels WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+}
+
+async fn history(client: &Client, id: i64) -> Vec<(i32, bool)> {
+    client
+        .query("SELECT version, retired FROM land.parcels_history WHERE id = $1 ORDER BY version", &[&id])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+fn allow(response: &Response) -> Vec<String> {
+    response.header("allow").unwrap_or_default().split(',').map(|m| m.trim().to_owned()).collect()
+}
+
+fn created_id(response: &Response) -> i64 {
+    assert_eq!(response.status, 201, "{}", response.text());
+    let location = response.header("location").expect("Location");
+    // QGIS takes what follows "/items/" as the id.
+    location[location.rfind("/items/").expect("an items URL") + "/items/".len()..].parse().expect("a numeric id")
+}
+
+#[tokio::test]
+async fn qgis_edit_sequence_replayed_against_the_stored_rows() {
+    let Some(f) = fixture().await else { return };
+    let server = Server::start(&f.db, &["--access-file", f.policy.to_str().unwrap()]);
+    let client = f.db.client().await;
+    let key = ("X-API-Key", f.editor.as_str());
+
+    // QGIS enables editing only when OPTIONS on /items lists POST; then probes a feature.
+    let anonymous = server.request("OPTIONS", ITEMS, &[], None);
+    assert_eq!(anonymous.status, 204);
+    assert!(!allow(&anonymous).contains(&"POST".to_owned()), "an anonymous caller may not write");
+    let options = server.request("OPTIONS", ITEMS, &[key], None);
+    assert_eq!(options.status, 204);
+    assert!(allow(&options).contains(&"POST".to_owned()), "{:?}", allow(&options));
+    let first = server.get_with(&format!("{ITEMS}?limit=10"), &[key]).json()["features"][0]["id"].clone();
+    for probe in [first.to_string(), "unknown_id".to_owned()] {
+        let one = server.request("OPTIONS", &format!("{ITEMS}/{probe}"), &[key], None);
+        for method in ["PUT", "PATCH", "DELETE"] {
+            assert!(allow(&one).contains(&method.to_owned()), "{probe}: {:?}", allow(&one));
+        }
+    }
+    assert_eq!(server.request("OPTIONS", "/collections/environment.stations/items", &[key], None).status, 204);
+    assert!(
+        !allow(&server.request("OPTIONS", "/collections/environment.stations/items", &[key], None))
+            .contains(&"POST".to_owned()),
+        "an unversioned collection takes no edit"
+    );
+
+    // POST without id, in VN-2000 TM-3 (Content-Crs), as QGIS sends a layer in that CRS.
+    let (before_count, before_changesets) = (f.db.count("land.parcels").await, f.db.count("meta.changesets").await);
+    let feature = new_parcel("9001", square(588_700.0, 2_349_800.0, 20.0));
+    let crs = ("Content-Crs", "http://www.opengis.net/def/crs/EPSG/0/5897");
+    let response = server.request("POST", ITEMS, &[key, GEOJSON, crs], Some(&json_body(&feature)));
+    let id = created_id(&response);
+    assert_eq!(response.header("etag"), Some(format!("\"{id}.1\"").as_str()));
+    assert_eq!(f.db.count("land.parcels").await, before_count + 1);
+    assert_eq!(f.db.count("meta.changesets").await, before_changesets + 1);
+    let row = client
+        .query_one(
+            "SELECT p.version, p.source_srid, p.computed_area_m2, c.source, c.actor, p.changeset_id = c.id
+             FROM land.parcels p JOIN meta.changesets c ON c.id = p.changeset_id WHERE p.id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 1);
+    assert_eq!(row.get::<_, i32>(1), 5897);
+    assert!((row.get::<_, f64>(2) - 400.0).abs() < 1e-6, "the area of the square in its own plane");
+    assert_eq!(row.get::<_, String>(3), "api");
+    assert!(row.get::<_, String>(4).starts_with("key:"));
+    let audited: i64 = client
+        .query_one("SELECT count(*) FROM meta.audit WHERE action = 'write' AND $1 = ANY(feature_ids)", &[&id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(audited, 1, "the write is audited in its transaction");
+
+    // GET of the new feature, as QGIS refreshes it.
+    let read = server.get_with(&format!("{ITEMS}/{id}"), &[key]);
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["properties"]["parcel_number"], "9001");
+
+    // PATCH of the geometry (merge patch, Content-Crs), then of a property; no If-Match.
+    let moved = json!({ "geometry": square(588_700.0, 2_349_800.0, 25.0) });
+    let patched = server.request("PATCH", &format!("{ITEMS}/{id}"), &[key, MERGE_PATCH, crs], Some(&json_body(&moved)));
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    let (version, address, _) = stored(&client, id).await.unwrap();
+    assert_eq!((version, address.as_str()), (2, "Thôn 9, Xã Sóc Sơn"));
+    let area: f64 =
+        client.query_one("SELECT computed_area_m2 FROM land.parcels WHERE id = $1", &[&id]).await.unwrap().get(0);
+    assert!((area - 625.0).abs() < 1e-6, "{area}");
+    assert_eq!(history(&client, id).await, [(1, false)]);
+    let renamed = json!({ "properties": { "address": "Số 2, Thôn 9", "main_land_use": "ignored: computed" } });
+    let patched = server.request("PATCH", &format!("{ITEMS}/{id}"), &[key, MERGE_PATCH], Some(&json_body(&renamed)));
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_eq!(patched.header("etag"), Some(format!("\"{id}.3\"").as_str()));
+    let (version, address, geometry) = stored(&client, id).await.unwrap();
+    assert_eq!((version, address.as_str()), (3, "Số 2, Thôn 9"));
+    let same_geometry: bool = client
+        .query_one(
+            "SELECT ST_Equals(geom, (SELECT geom FROM land.parcels_history WHERE id = $1 AND version = 2)) FROM land.parcels WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(same_geometry, "a properties patch keeps the stored geometry exactly: {geometry}");
+
+    // A patch that changes nothing makes no version.
+    let again = server.request("PATCH", &format!("{ITEMS}/{id}"), &[key, MERGE_PATCH], Some(&json_body(&renamed)));
+    assert_eq!(again.status, 200);
+    assert_eq!(stored(&client, id).await.unwrap().0, 3);
+
+    // DELETE: the feature is retired, its versions stay.
+    let deleted = server.request("DELETE", &format!("{ITEMS}/{id}"), &[key], None);
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert!(stored(&client, id).await.is_none());
+    assert_eq!(history(&client, id).await, [(1, false), (2, false), (3, true)]);
+    let gone = server.request("DELETE", &format!("{ITEMS}/{id}"), &[key], None);
+    assert_eq!(gone.status, 410, "{}", gone.text());
+    assert_eq!(gone.json()["code"], "Gone");
+    let never = server.request("PATCH", &format!("{ITEMS}/999999999"), &[key, MERGE_PATCH], Some(b"{}"));
+    assert_eq!(never.status, 404);
+    // History is immutable, even to SQL.
+    assert!(client.execute("DELETE FROM land.parcels_history WHERE id = $1", &[&id]).await.is_err());
+    let _ = std::fs::remove_file(&f.policy);
+}
+
+#[tokio::test]
+async fn if_match_stops_the_second_of_two_editors() {
+    let Some(f) = fixture().await else { return };
+    let server = Server::start(&f.db, &["--access-file", f.policy.to_str().unwrap()]);
+    let client = f.db.client().await;
+    let key = ("X-API-Key", f.editor.as_str());
+    let feature = new_parcel("9002", square(588_700.0, 2_349_900.0, 20.0));
+    let crs = ("Content-Crs", "http://www.opengis.net/def/crs/EPSG/0/5897");
+    let created = server.request("POST", ITEMS, &[key, GEOJSON, crs], Some(&json_body(&feature)));
+    let id = created_id(&created);
+    let read = created.header("etag").unwrap().to_owned();
+    let url = format!("{ITEMS}/{id}");
+
+    // Both editors start from the same version; the first one's edit lands.
+    let first = json!({ "properties": { "address": "editor A" } });
+    let a = server.request("PATCH", &url, &[key, MERGE_PATCH, ("If-Match", &read)], Some(&json_body(&first)));
+    assert_eq!(a.status, 200, "{}", a.text());
+    let second = json!({ "properties": { "address": "editor B" } });
+    let b = server.request("PATCH", &url, &[key, MERGE_PATCH, ("If-Match", &read)], Some(&json_body(&second)));
+    assert_eq!(b.status, 412, "{}", b.text());
+    assert_eq!(b.json()["code"], "PreconditionFailed");
+    assert_eq!(stored(&client, id).await.unwrap().1, "editor A", "the lost update did not happen");
+    // The second editor reads again and merges.
+    let fresh = a.header("etag").unwrap().to_owned();
+    let b = server.request("PATCH", &url, &[key, MERGE_PATCH, ("If-Match", &fresh)], Some(&json_body(&second)));
+    assert_eq!(b.status, 200, "{}", b.text());
+    // `*` matches any current version; a PUT replaces the whole feature.
+    let mut whole = new_parcel("9002", square(588_700.0, 2_349_900.0, 20.0));
+    whole["properties"]["address"] = json!("replaced");
+    let put = server.request("PUT", &url, &[key, GEOJSON, crs, ("If-Match", "*")], Some(&json_body(&whole)));
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert_eq!(stored(&client, id).await.unwrap(), (4, "replaced".into(), stored(&client, id).await.unwrap().2));
+    // A stale If-Unmodified-Since is refused too.
+    let stale = server.request("DELETE", &url, &[key, ("If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT")], None);
+    assert_eq!(stale.status, 412, "{}", stale.text());
+
+    // A collection configured to require If-Match: 428 without it.
+    drop(server);
+    let strict =
+        Server::start(&f.db, &["--access-file", f.policy.to_str().unwrap(), "--require-if-match", "land.parcels"]);
+    let patch = json_body(&json!({ "properties": { "address": "no If-Match" } }));
+    let refused = strict.request("PATCH", &url, &[key, MERGE_PATCH], Some(&patch));
+    assert_eq!(refused.status, 428, "{}", refused.text());
+    assert_eq!(refused.json()["code"], "PreconditionRequired");
+    let tag = format!("\"{id}.4\"");
+    assert_eq!(strict.request("PATCH", &url, &[key, MERGE_PATCH, ("If-Match", &tag)], Some(&patch)).status, 200);
+    let _ = std::fs::remove_file(&f.policy);
+}
+
+#[tokio::test]
+async fn writes_run_the_sector_rules_and_the_policy() {
+    let Some(f) = fixture().await else { return };
+    let server = Server::start(&f.db, &["--access-file", f.policy.to_str().unwrap()]);
+    let key = ("X-API-Key", f.editor.as_str());
+    let crs = ("Content-Crs", "http://www.opengis.net/def/crs/EPSG/0/5897");
+    let before = f.db.count("land.parcels").await;
+    let changesets = f.db.count("meta.changesets").await;
+
+    // A bow tie is not a valid polygon: 422 naming the rule, nothing stored.
+    let mut bow_tie = new_parcel(
+        "9003",
+        json!({ "type": "Polygon", "coordinates": [[[588700.0, 2350000.0], [588720.0, 2350020.0], [588720.0, 2350000.0], [588700.0, 2350020.0], [588700.0, 2350000.0]]] }),
+    );
+    let refused = server.request("POST", ITEMS, &[key, GEOJSON, crs], Some(&json_body(&bow_tie)));
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    let body = refused.json();
+    assert_eq!(body["code"], "InvalidFeature");
+    assert!(
+        body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "land.geometry_valid" && f["severity"] == "reject"),
+        "{body}"
+    );
+    // An unknown land-use code: the field is named.
+    bow_tie["geometry"] = square(588_700.0, 2_350_000.0, 20.0);
+    bow_tie["properties"]["land_use_codes"] = json!(["XYZ"]);
+    let refused = server.request("POST", ITEMS, &[key, GEOJSON, crs], Some(&json_body(&bow_tie)));
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(refused.json()["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "land.land_use_codes"));
+    // A property the collection does not have, or a required one missing: named.
+    let mut odd = new_parcel("9004", square(588_700.0, 2_350_100.0, 20.0));
+    odd["properties"]["owner_name"] = json!("Nguyễn Văn A");
+    let refused = server.request("POST", ITEMS, &[key, GEOJSON, crs], Some(&json_body(&odd)));
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(refused.json()["description"].as_str().unwrap().contains("properties.owner_name"));
+    let mut missing = new_parcel("9004", square(588_700.0, 2_350_100.0, 20.0));
+    missing["properties"].as_object_mut().unwrap().remove("commune_code");
+    let refused = server.request("POST", ITEMS, &[key, GEOJSON, crs], Some(&json_body(&missing)));
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert_eq!(refused.json()["findings"][0]["field"], "commune_code");
+    assert_eq!(f.db.count("land.parcels").await, before, "nothing stored");
+    assert_eq!(f.db.count("meta.changesets").await, changesets, "no changeset either");
+
+    // A flagged finding: stored, the findings returned. Overlapping a stored parcel (the
+    // sample's first one, at the sample's corner) flags land.overlaps.
+    let overlapping = new_parcel("9005", square(587_405.0, 2_349_765.0, 20.0));
+    let flagged = server.request("POST", ITEMS, &[key, GEOJSON, crs], Some(&json_body(&overlapping)));
+    assert_eq!(flagged.status, 201, "{}", flagged.text());
+    let findings = flagged.json()["findings"].clone();
+    assert!(
+        findings.as_array().unwrap().iter().any(|f| f["rule"] == "land.overlaps" && f["severity"] == "flag"),
+        "{findings}"
+    );
+    assert_eq!(f.db.count("land.parcels").await, before + 1);
+
+    // Bad requests: media type, JSON, size, a query parameter, a mismatched id.
+    let feature = json_body(&new_parcel("9006", square(588_700.0, 2_350_200.0, 20.0)));
+    assert_eq!(server.request("POST", ITEMS, &[key, ("Content-Type", "text/plain"), crs], Some(&feature)).status, 415);
+    assert_eq!(server.request("POST", ITEMS, &[key, GEOJSON], Some(b"{not json")).status, 400);
+    assert_eq!(server.request("POST", &format!("{ITEMS}?f=json"), &[key, GEOJSON, crs], Some(&feature)).status, 400);
+    let huge = vec![b' '; 17 * 1024 * 1024];
+    assert_eq!(server.request("POST", ITEMS, &[key, GEOJSON], Some(&huge)).status, 413);
+    let first: i64 = f.db.client().await.query_one("SELECT min(id) FROM land.parcels", &[]).await.unwrap().get(0);
+    let mut other = new_parcel("9007", square(588_700.0, 2_350_300.0, 20.0));
+    other["id"] = json!(first + 1);
+    let mismatched = server.request("PUT", &format!("{ITEMS}/{first}"), &[key, GEOJSON, crs], Some(&json_body(&other)));
+    assert_eq!(mismatched.status, 400, "{}", mismatched.text());
+    assert_eq!(
+        server.request("POST", "/collections/environment.stations/items", &[key, GEOJSON], Some(&feature)).status,
+        405
+    );
+    assert_eq!(server.request("POST", "/collections/nowhere/items", &[key, GEOJSON], Some(&feature)).status, 404);
+
+    // Who may write: nobody anonymous (401), a reader (403), a local editor only in its area.
+    assert_eq!(server.request("POST", ITEMS, &[GEOJSON, crs], Some(&feature)).status, 401);
+    let local = ("X-API-Key", f.local_editor.as_str());
+    let outside = server.request("POST", ITEMS, &[local, GEOJSON, crs], Some(&feature));
+    assert_eq!(outside.status, 403, "commune 00376 is in province 01, not 79: {}", outside.text());
+    let stored_outside = server.request("DELETE", &format!("{ITEMS}/{first}"), &[local], None);
+    assert_eq!(stored_outside.status, 403, "{}", stored_outside.text());
+    assert!(
+        !allow(&server.request("OPTIONS", &format!("{ITEMS}/{first}"), &[local], None)).contains(&"DELETE".to_owned())
+    );
+    assert_eq!(f.db.count("land.parcels").await, before + 1);
+    let _ = std::fs::remove_file(&f.policy);
+}
