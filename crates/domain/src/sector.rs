@@ -19,11 +19,14 @@ pub struct SectorDecl {
     pub datasets: &'static [Dataset],
     /// Its published collections.
     pub collections: &'static [CollectionDecl],
+    /// The change types its changesets may state (code, title), e.g. a land split/merge or a
+    /// licence extension; the server accepts these and the operator's additions.
+    pub change_types: &'static [(&'static str, &'static str)],
 }
 
 impl SectorDecl {
     /// A sector known only by its id (titled by it), with nothing declared.
     pub const fn untitled(id: &'static str) -> SectorDecl {
-        SectorDecl { id, title_vi: id, title_en: id, datasets: &[], collections: &[] }
+        SectorDecl { id, title_vi: id, title_en: id, datasets: &[], collections: &[], change_types: &[] }
     }
 }

@@ -208,6 +208,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     title_en: "Environmental monitoring",
     datasets: DATASETS,
     collections: COLLECTIONS,
+    change_types: &[],
 };
 
 /// The environment sector's published collections. Stations carry their latest AQI/WQI, level

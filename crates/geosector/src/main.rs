@@ -138,6 +138,10 @@ struct ServeArgs {
     /// A collection whose edits must carry If-Match (428 without); repeat for several.
     #[arg(long = "require-if-match", value_name = "COLLECTION")]
     require_if_match: Vec<String>,
+    /// A change type accepted besides those the sectors declare (e.g. a provincial code);
+    /// repeat for several.
+    #[arg(long = "change-type", value_name = "CODE")]
+    change_types: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -358,6 +362,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.workers = args.workers.unwrap_or(config.workers);
     config.access_file = args.access_file.or(config.access_file);
     config.require_if_match.extend(args.require_if_match);
+    config.change_types.extend(args.change_types);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));

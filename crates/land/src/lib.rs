@@ -18,6 +18,7 @@
 //! implemented, in [`rules`]; those of the personal data (brief rule 11) in [`personal`].
 
 pub mod audit;
+pub mod changes;
 pub mod codes;
 pub mod load_hook;
 pub mod owners;
@@ -134,8 +135,14 @@ pub const DATASETS: &[Dataset] =
     &[PARCELS, MAP_SHEETS, personal::PARTIES, personal::CERTIFICATES, personal::PARCEL_RIGHTS];
 
 /// The land sector: its titles (map and styles), datasets and collections; the catalogue lists it.
-pub const SECTOR: SectorDecl =
-    SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land", datasets: DATASETS, collections: COLLECTIONS };
+pub const SECTOR: SectorDecl = SectorDecl {
+    id: "land",
+    title_vi: "Đất đai",
+    title_en: "Land",
+    datasets: DATASETS,
+    collections: COLLECTIONS,
+    change_types: changes::CHANGE_TYPES,
+};
 
 /// The land sector's published collections: parcels and map sheets, open by default, then the
 /// restricted ones ([`owners`]), closed unless a grant names them.

@@ -104,7 +104,21 @@ pub const SECTOR: SectorDecl = SectorDecl {
     title_en: "Geology and minerals",
     datasets: DATASETS,
     collections: COLLECTIONS,
+    change_types: LICENCE_DECISIONS,
 };
+
+/// The decisions of a licence's life cycle (Law 54/2024, Decree 11/2025; brief §13), as the
+/// change types of the changesets that record them.
+pub const LICENCE_DECISIONS: &[(&str, &str)] = &[
+    ("grant", "Cấp giấy phép / licence granted"),
+    ("extend", "Gia hạn / extended"),
+    ("adjust", "Điều chỉnh / adjusted"),
+    ("transfer", "Chuyển nhượng / transferred"),
+    ("return", "Trả lại (toàn bộ hoặc một phần) / returned, wholly or in part"),
+    ("revoke", "Thu hồi / revoked"),
+    ("terminate", "Chấm dứt hiệu lực / terminated"),
+    ("close", "Đóng cửa mỏ / mine closed"),
+];
 
 /// The minerals sector's published collections.
 pub const COLLECTIONS: &[CollectionDecl] = &[

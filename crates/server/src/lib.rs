@@ -20,6 +20,7 @@ pub mod features;
 pub mod filter;
 pub mod html;
 pub mod keycache;
+pub mod lineage;
 pub mod links;
 pub mod metrics;
 pub mod openapi;
@@ -85,6 +86,8 @@ pub struct ServerConfig {
     pub access_file: Option<std::path::PathBuf>,
     /// Collections whose edits must carry `If-Match` (optimistic locking required: 428 without).
     pub require_if_match: Vec<String>,
+    /// Change types accepted besides those the sectors declare (codes).
+    pub change_types: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -102,6 +105,7 @@ impl Default for ServerConfig {
             max_tile_kb: 500,
             access_file: None,
             require_if_match: Vec::new(),
+            change_types: Vec::new(),
         }
     }
 }
@@ -226,6 +230,7 @@ pub async fn start(
         audit: audit::AuditLog::start(pool.clone(), retention),
         checkers: edit::Checkers::default(),
         require_if_match: config.require_if_match.clone(),
+        change_types: config.change_types.clone(),
     });
     reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {
@@ -295,6 +300,7 @@ pub async fn start(
             .route("/changesets/{changesetId}", web::get().to(edit::changesets::get))
             .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
+            .route("/collections/{collectionId}/items/{featureId}/lineage", web::get().to(lineage::lineage))
             .route("/collections/{collectionId}/items/{featureId}/{relation}", web::get().to(features::related))
             .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))

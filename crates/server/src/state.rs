@@ -38,11 +38,29 @@ pub struct AppState {
     pub checkers: crate::edit::Checkers,
     /// The collections whose writes must carry `If-Match` (428 without).
     pub require_if_match: Vec<String>,
+    /// Change types accepted besides the sectors' own.
+    pub change_types: Vec<String>,
 }
 
 impl AppState {
     /// Whether writes to a collection must carry `If-Match`.
     pub fn require_if_match(&self, collection: &str) -> bool {
         self.require_if_match.iter().any(|c| c == collection)
+    }
+
+    /// The change types a changeset touching these collections may state: their sectors'
+    /// declared ones and the operator's additions.
+    pub fn change_types<'a>(&'a self, collections: &[&str]) -> Vec<&'a str> {
+        let sectors = collections.iter().filter_map(|c| c.split_once('.').map(|(sector, _)| sector));
+        let mut codes: Vec<&str> = Vec::new();
+        for sector in sectors {
+            for decl in self.sectors.iter().filter(|s| s.id == sector) {
+                codes.extend(decl.change_types.iter().map(|(code, _)| *code));
+            }
+        }
+        codes.extend(self.change_types.iter().map(String::as_str));
+        codes.sort_unstable();
+        codes.dedup();
+        codes
     }
 }

@@ -311,8 +311,14 @@ mod tests {
         access: geosector_domain::AccessDecl::PUBLIC,
         relations: &[],
     };
-    const LAND: SectorDecl =
-        SectorDecl { id: "land", title_vi: "Đất đai", title_en: "Land", datasets: &[], collections: &[] };
+    const LAND: SectorDecl = SectorDecl {
+        id: "land",
+        title_vi: "Đất đai",
+        title_en: "Land",
+        datasets: &[],
+        collections: &[],
+        change_types: &[],
+    };
 
     #[test]
     fn a_style_points_at_our_tiles_and_fills_by_the_declared_code() {

@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod hook;
 pub mod keys;
+pub mod lineage;
 pub mod migrate;
 pub mod plan;
 pub mod registry;

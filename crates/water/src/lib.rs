@@ -112,7 +112,20 @@ pub const SECTOR: SectorDecl = SectorDecl {
     title_en: "Water resources",
     datasets: DATASETS,
     collections: COLLECTIONS,
+    change_types: PERMIT_DECISIONS,
 };
+
+/// The decisions of a water permit's life cycle (Decree 54/2024; brief §5 and §13; which
+/// articles govern each is unconfirmed), as the change types of the changesets that record them.
+pub const PERMIT_DECISIONS: &[(&str, &str)] = &[
+    ("grant", "Cấp giấy phép / permit granted"),
+    ("extend", "Gia hạn / extended"),
+    ("adjust", "Điều chỉnh / adjusted"),
+    ("reissue", "Cấp lại / re-issued"),
+    ("return", "Trả lại / returned"),
+    ("suspend", "Đình chỉ / suspended"),
+    ("revoke", "Thu hồi / revoked"),
+];
 
 /// The water sector's published collections.
 pub const COLLECTIONS: &[CollectionDecl] = &[

@@ -358,3 +358,220 @@ async fn writes_run_the_sector_rules_and_the_policy() {
     assert_eq!(f.db.count("land.parcels").await, before + 1);
     let _ = std::fs::remove_file(&f.policy);
 }
+
+/// A rectangle in VN-2000 TM-3 (EPSG:5897) coordinates.
+fn rectangle(east: f64, north: f64, width: f64, height: f64) -> Value {
+    json!({ "type": "Polygon", "coordinates": [[[east, north], [east + width, north], [east + width, north + height], [east, north + height], [east, north]]] })
+}
+
+fn post_changeset(server: &Server, key: (&str, &str), body: &Value) -> Response {
+    server.request("POST", "/changesets", &[key, ("Content-Type", "application/json")], Some(&json_body(body)))
+}
+
+fn operation_ids(response: &Response) -> Vec<i64> {
+    assert_eq!(response.status, 201, "{}", response.text());
+    response.json()["operations"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect()
+}
+
+/// Which of `ids` had a version valid at `instant`, from the stored versions.
+async fn ids_at(client: &Client, instant: &str, ids: &[i64]) -> Vec<i64> {
+    let sql = "SELECT id FROM land.parcels WHERE version_from <= $1::text::timestamptz AND id = ANY($2)
+               UNION SELECT id FROM land.parcels_history
+                     WHERE version_from <= $1::text::timestamptz AND version_to > $1::text::timestamptz AND id = ANY($2)
+               ORDER BY 1";
+    client.query(sql, &[&instant, &ids]).await.unwrap().iter().map(|r| r.get(0)).collect()
+}
+
+#[tokio::test]
+async fn split_and_merge_are_atomic_changesets_with_lineage() {
+    let Some(f) = fixture().await else { return };
+    let server = Server::start(&f.db, &["--access-file", f.policy.to_str().unwrap()]);
+    let client = f.db.client().await;
+    let key = ("X-API-Key", f.editor.as_str());
+    let crs = "http://www.opengis.net/def/crs/EPSG/0/5897";
+    let parcel = |number: &str, geometry: Value| new_parcel(number, geometry);
+
+    // The parcel to split: 30 m × 30 m.
+    let made = post_changeset(
+        &server,
+        key,
+        &json!({ "crs": crs, "operations": [{ "op": "create", "collection": "land.parcels", "feature": parcel("100", rectangle(588_700.0, 2_350_500.0, 30.0, 30.0)) }] }),
+    );
+    let parent = operation_ids(&made)[0];
+
+    // Split into three strips of 10 m × 30 m, under one decision.
+    let split = post_changeset(
+        &server,
+        key,
+        &json!({
+            "changeType": "TN", "reference": "15/QĐ-UBND", "referenceDate": "2026-11-30", "note": "Tách thửa 100",
+            "crs": crs,
+            "operations": [
+                { "op": "delete", "collection": "land.parcels", "id": parent, "ifMatch": format!("\"{parent}.1\"") },
+                { "op": "create", "collection": "land.parcels", "parents": [parent], "feature": parcel("100a", rectangle(588_700.0, 2_350_500.0, 10.0, 30.0)) },
+                { "op": "create", "collection": "land.parcels", "parents": [parent], "feature": parcel("100b", rectangle(588_710.0, 2_350_500.0, 10.0, 30.0)) },
+                { "op": "create", "collection": "land.parcels", "parents": [parent], "feature": parcel("100c", rectangle(588_720.0, 2_350_500.0, 10.0, 30.0)) },
+            ]
+        }),
+    );
+    let split_at = split.json()["at"].as_str().unwrap().to_owned();
+    let children = operation_ids(&split)[1..].to_vec();
+    assert_eq!(children.len(), 3);
+    let shares: Vec<f64> = client
+        .query("SELECT area_share FROM meta.lineage WHERE parent_id = $1 ORDER BY child_id", &[&parent])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(shares.len(), 3);
+    assert!(shares.iter().all(|s| (s - 1.0 / 3.0).abs() < 1e-3), "{shares:?}");
+    let times: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = {
+        let row = client
+            .query_one(
+                "SELECT (SELECT version_to FROM land.parcels_history WHERE id = $1 AND retired),
+                        (SELECT min(version_from) FROM land.parcels WHERE id = ANY($2))",
+                &[&parent, &children],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(times.0, times.1, "the parent ends when its children begin");
+    let changeset: (String, Option<String>, Option<chrono::NaiveDate>) = {
+        let row = client
+            .query_one(
+                "SELECT change_type, reference, reference_date FROM meta.changesets c JOIN land.parcels p ON p.changeset_id = c.id WHERE p.id = $1",
+                &[&children[0]],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2))
+    };
+    assert_eq!(changeset.0, "TN");
+    assert_eq!(changeset.1.as_deref(), Some("15/QĐ-UBND"));
+    assert_eq!(changeset.2.map(|d| d.to_string()).as_deref(), Some("2026-11-30"));
+
+    // Merge the first two strips into one.
+    let merge = post_changeset(
+        &server,
+        key,
+        &json!({
+            "changeType": "TN", "reference": "16/QĐ-UBND", "crs": crs,
+            "operations": [
+                { "op": "delete", "collection": "land.parcels", "id": children[0] },
+                { "op": "delete", "collection": "land.parcels", "id": children[1] },
+                { "op": "create", "collection": "land.parcels", "parents": [children[0], children[1]], "feature": parcel("100d", rectangle(588_700.0, 2_350_500.0, 20.0, 30.0)) },
+            ]
+        }),
+    );
+    let merged = operation_ids(&merge)[2];
+    let merged_shares: Vec<f64> = client
+        .query("SELECT area_share FROM meta.lineage WHERE child_id = $1", &[&merged])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(merged_shares.len(), 2);
+    assert!(merged_shares.iter().all(|s| (s - 1.0).abs() < 1e-6), "{merged_shares:?}");
+
+    // The lineage walk, both ways.
+    let up = server.get(&format!("{ITEMS}/{merged}/lineage")).json();
+    let ancestors: Vec<(i64, i64, i64)> = up["ancestors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["parent"].as_i64().unwrap(), e["child"].as_i64().unwrap(), e["generation"].as_i64().unwrap()))
+        .collect();
+    let mut expected =
+        vec![(children[0], merged, 1), (children[1], merged, 1), (parent, children[0], 2), (parent, children[1], 2)];
+    expected.sort_unstable();
+    let mut got = ancestors.clone();
+    got.sort_unstable();
+    assert_eq!(got, expected, "{up}");
+    assert!(up["ancestors"].as_array().unwrap().iter().all(|e| e["changeType"] == "TN"));
+    let down = server.get(&format!("{ITEMS}/{parent}/lineage")).json();
+    assert_eq!(down["retired"], true);
+    let descendants: Vec<i64> =
+        down["descendants"].as_array().unwrap().iter().map(|e| e["child"].as_i64().unwrap()).collect();
+    assert_eq!(descendants.len(), 5, "three strips, then the merged parcel from two of them: {down}");
+    assert!(descendants.contains(&merged) && children.iter().all(|c| descendants.contains(c)));
+    assert_eq!(
+        server.get(&format!("{ITEMS}/{parent}/lineage?generations=1")).json()["descendants"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(server.get(&format!("{ITEMS}/{parent}/lineage?generations=0")).status, 400);
+    assert_eq!(server.get(&format!("{ITEMS}/999999999/lineage")).status, 404);
+
+    // As of the instant before the split, the parent was the parcel; after it, the strips.
+    let ids: Vec<i64> = [vec![parent, merged], children.clone()].concat();
+    let before =
+        (chrono::DateTime::parse_from_rfc3339(&split_at).unwrap() - chrono::Duration::microseconds(1)).to_rfc3339();
+    assert_eq!(ids_at(&client, &before, &ids).await, [parent]);
+    assert_eq!(ids_at(&client, &split_at, &ids).await, children);
+
+    // All or none: the third operation fails, nothing of the first two stays.
+    let counts = || async {
+        (f.db.count("land.parcels").await, f.db.count("meta.changesets").await, f.db.count("meta.lineage").await)
+    };
+    let before_failure = counts().await;
+    let failing = post_changeset(
+        &server,
+        key,
+        &json!({
+            "changeType": "TN", "crs": crs,
+            "operations": [
+                { "op": "create", "collection": "land.parcels", "feature": parcel("200", rectangle(588_800.0, 2_350_500.0, 10.0, 10.0)) },
+                { "op": "update", "collection": "land.parcels", "id": children[2], "patch": { "properties": { "address": "changed" } } },
+                { "op": "create", "collection": "land.parcels", "feature": parcel("201", json!({ "type": "Polygon", "coordinates": [[[588800.0, 2350600.0], [588810.0, 2350610.0], [588810.0, 2350600.0], [588800.0, 2350610.0], [588800.0, 2350600.0]]] })) },
+            ]
+        }),
+    );
+    assert_eq!(failing.status, 422, "{}", failing.text());
+    let findings = failing.json()["findings"].clone();
+    assert!(
+        findings.as_array().unwrap().iter().any(|f| f["operation"] == 2 && f["rule"] == "land.geometry_valid"),
+        "{findings}"
+    );
+    assert_eq!(counts().await, before_failure, "no partial changeset");
+    let unchanged: String = client
+        .query_one("SELECT coalesce(address, '') FROM land.parcels WHERE id = $1", &[&children[2]])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(unchanged, "changed");
+    let missing = post_changeset(
+        &server,
+        key,
+        &json!({ "operations": [
+            { "op": "create", "collection": "land.parcels", "crs": crs, "feature": parcel("202", rectangle(588_800.0, 2_350_700.0, 10.0, 10.0)) },
+        ] }),
+    );
+    assert_eq!(missing.status, 400, "an operation member that does not exist: {}", missing.text());
+    let gone = post_changeset(
+        &server,
+        key,
+        &json!({ "crs": crs, "operations": [
+            { "op": "create", "collection": "land.parcels", "feature": parcel("203", rectangle(588_800.0, 2_350_800.0, 10.0, 10.0)) },
+            { "op": "delete", "collection": "land.parcels", "id": parent },
+        ] }),
+    );
+    assert_eq!(gone.status, 410, "{}", gone.text());
+    assert!(gone.json()["description"].as_str().unwrap().starts_with("operation 1"));
+    let bad_type = post_changeset(
+        &server,
+        key,
+        &json!({ "changeType": "XX", "operations": [{ "op": "delete", "collection": "land.parcels", "id": children[2] }] }),
+    );
+    assert_eq!(bad_type.status, 400, "{}", bad_type.text());
+    assert!(bad_type.json()["description"].as_str().unwrap().contains("TN"));
+    assert_eq!(counts().await, before_failure);
+
+    // The changeset reads back, without its actor.
+    let read = server.get(&format!("/changesets/{}", split.json()["id"])).json();
+    assert_eq!(read["reference"], "15/QĐ-UBND");
+    assert_eq!(read["features"].as_array().unwrap().len(), 4, "{read}");
+    assert!(read.get("actor").is_none());
+    let _ = std::fs::remove_file(&f.policy);
+}

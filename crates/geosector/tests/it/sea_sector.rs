@@ -103,6 +103,7 @@ const SECTOR: SectorDecl = SectorDecl {
     title_en: "Sea and islands",
     datasets: &[BUOYS],
     collections: &[COLLECTION],
+    change_types: &[],
 };
 
 const COLLECTION: CollectionDecl = CollectionDecl {

@@ -78,11 +78,17 @@ pub async fn create(
     for (index, operation) in operations.iter().enumerate() {
         edits.push(edit(&state, &caller, operation, crs).map_err(|e| super::in_operation(e, index))?);
     }
+    let collections: Vec<&str> = edits.iter().map(|e| e.collection.id()).collect();
+    let change_type = text("changeType")?;
+    super::check_change_type(&state, &collections, change_type.as_deref(), "changeType")?;
+    if change_type.is_none() && edits.iter().any(|e| !e.parents.is_empty()) {
+        return Err(ApiError::param("changeType", "a changeset with lineage (parents) states its change type"));
+    }
     let changeset = Changeset {
         actor: caller.identity.subject.clone(),
         client: caller.client.clone(),
         source: Source::Api,
-        change_type: text("changeType")?,
+        change_type,
         reference: text("reference")?,
         reference_date,
         note: text("note")?,

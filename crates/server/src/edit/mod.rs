@@ -148,6 +148,32 @@ pub fn changeset_of(req: &HttpRequest, caller: &Caller) -> Result<Changeset, Api
     })
 }
 
+/// Checks a changeset's change type against those its collections' sectors declare (and the
+/// operator's additions); `param` names where it came from.
+///
+/// # Errors
+/// 400 naming `param` and listing the accepted codes.
+pub fn check_change_type(
+    state: &AppState,
+    collections: &[&str],
+    code: Option<&str>,
+    param: &str,
+) -> Result<(), ApiError> {
+    let Some(code) = code else { return Ok(()) };
+    let accepted = state.change_types(collections);
+    if accepted.contains(&code) {
+        return Ok(());
+    }
+    Err(ApiError::param(
+        param,
+        if accepted.is_empty() {
+            format!("{code}: these collections declare no change type")
+        } else {
+            format!("{code} is not a change type of these collections; one of {}", accepted.join(", "))
+        },
+    ))
+}
+
 /// A request's query: none is taken but the API key.
 fn no_query(req: &HttpRequest) -> Result<(), ApiError> {
     let pairs = crate::params::query_pairs(req)?;
@@ -191,6 +217,7 @@ pub async fn create(
     let feature = input::json(&input::body(payload).await?)?;
     let edit = single(opened, &req, EditKind::Create(feature))?;
     let changeset = changeset_of(&req, &caller)?;
+    check_change_type(&state, &[edit.collection.id()], changeset.change_type.as_deref(), "Geosector-Change-Type")?;
     let (_, applied) = apply(&state, &req, &caller, &changeset, std::slice::from_ref(&edit)).await?;
     let done = &applied[0];
     let location = format!("{}/collections/{}/items/{}", crate::links::base_url(&req), done.collection, done.id);
@@ -260,6 +287,7 @@ pub async fn delete(
     no_query(&req)?;
     let edit = single(opened, &req, EditKind::Delete(id))?;
     let changeset = changeset_of(&req, &caller)?;
+    check_change_type(&state, &[edit.collection.id()], changeset.change_type.as_deref(), "Geosector-Change-Type")?;
     apply(&state, &req, &caller, &changeset, std::slice::from_ref(&edit)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -267,6 +295,7 @@ pub async fn delete(
 /// A replace or patch: the one edit applied, its outcome with the new version's ETag.
 async fn changed(state: &AppState, req: &HttpRequest, caller: &Caller, edit: Edit) -> Result<HttpResponse, ApiError> {
     let changeset = changeset_of(req, caller)?;
+    check_change_type(state, &[edit.collection.id()], changeset.change_type.as_deref(), "Geosector-Change-Type")?;
     let (_, applied) = apply(state, req, caller, &changeset, std::slice::from_ref(&edit)).await?;
     let done = &applied[0];
     let mut response = HttpResponse::Ok();
@@ -417,7 +446,7 @@ fn refusal(e: tokio_postgres::Error) -> ApiError {
 }
 
 /// A store error as an API error.
-fn store_error(e: geosector_store::StoreError) -> ApiError {
+pub(crate) fn store_error(e: geosector_store::StoreError) -> ApiError {
     match e {
         geosector_store::StoreError::Db(e) => ApiError::from(e),
         other => ApiError::Internal(other.to_string()),
@@ -606,7 +635,9 @@ async fn lineage(
             ApiError::param("parents", format!("parent {parent} is not a feature of {}", edit.collection.id()))
         })?;
         let share = write::area_share(tx, dataset, (*parent, parent_version), child).await?;
-        let change_type = write::change_type(tx).await?.unwrap_or_else(|| "unspecified".to_owned());
+        let change_type = write::change_type(tx)
+            .await?
+            .ok_or_else(|| ApiError::param("changeType", "a feature with parents needs the changeset's change type"))?;
         write::lineage(
             tx,
             dataset,

@@ -1,0 +1,42 @@
+//! The change types of land changesets (mã loại biến động): the de-facto list of ELIS/VBDLIS
+//! (brief §9; no national list was found, so the server accepts operator additions too). A
+//! split or merge is `TN`; the 2025 administrative-unit change is `DH`.
+
+/// Code and title (Vietnamese / English) of each land change type.
+pub const CHANGE_TYPES: &[(&str, &str)] = &[
+    ("CN", "Chuyển nhượng / transfer"),
+    ("TK", "Thừa kế / inheritance"),
+    ("TA", "Tặng cho / gift"),
+    ("CD", "Chuyển đổi / swap"),
+    ("GP", "Góp vốn / capital contribution"),
+    ("XV", "Xóa góp vốn / capital contribution removed"),
+    ("TC", "Thế chấp / mortgage"),
+    ("XC", "Xóa thế chấp / mortgage removed"),
+    ("CT", "Cho thuê / lease"),
+    ("TL", "Cho thuê lại trong khu công nghiệp / sublease in an industrial park"),
+    ("XT", "Xóa cho thuê / lease removed"),
+    ("BN", "Bán nhà ở của dự án / developer sells apartments"),
+    ("DG", "Trúng đấu giá / transfer by auction"),
+    ("GA", "Theo bản án / by court judgment"),
+    ("GT", "Giải quyết tranh chấp / dispute settled"),
+    ("GK", "Giải quyết khiếu nại / complaint settled"),
+    ("XN", "Xử lý nợ / foreclosure"),
+    ("CP", "Chuyển đổi công ty / company conversion"),
+    ("DC", "Hộ gia đình sang tổ chức / household to organisation"),
+    ("TQ", "Chia tài sản hộ gia đình / household assets divided"),
+    ("VC", "Chia tài sản vợ chồng / spouses' assets divided"),
+    ("TN", "Tách, hợp thửa / parcel split or merge"),
+    ("CM", "Chuyển mục đích sử dụng / change of land use"),
+    ("TG", "Thay đổi hình thức sử dụng / change of land-use form"),
+    ("GH", "Gia hạn / extension"),
+    ("TD", "Thay đổi thông tin thửa đất / parcel data changed"),
+    ("DT", "Thay đổi thông tin người sử dụng / land user's data changed"),
+    ("TS", "Thay đổi tài sản gắn liền / asset data changed"),
+    ("SN", "Đính chính / correction"),
+    ("SA", "Sạt lở / landslide area change"),
+    ("DH", "Thay đổi đơn vị hành chính / administrative-unit change"),
+    ("HC", "Hạn chế quyền / restriction of rights"),
+    ("LK", "Quyền sử dụng hạn chế thửa liền kề / easement"),
+    ("TH", "Thu hồi đất / land recovered"),
+    ("CL", "Cấp lại, cấp đổi giấy chứng nhận / certificate re-issued"),
+];
