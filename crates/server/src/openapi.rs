@@ -89,6 +89,7 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
         "components": { "schemas": { "exception": { "type": "object", "required": ["code"], "properties": { "code": { "type": "string" }, "description": { "type": "string" } } } } }
     });
     crate::timeseries::document(&mut doc, collections);
+    crate::edit::openapi::document(&mut doc, collections);
     doc
 }
 

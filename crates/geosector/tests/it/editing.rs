@@ -140,6 +140,21 @@ async fn qgis_edit_sequence_replayed_against_the_stored_rows() {
         "an unversioned collection takes no edit"
     );
 
+    // The conformance and the API document declare the edits.
+    let classes = server.get("/conformance").json()["conformsTo"].to_string();
+    for class in ["create-replace-delete", "update", "optimistic-locking-etags", "features"] {
+        assert!(classes.contains(&format!("ogcapi-features-4/1.0/conf/{class}")), "{classes}");
+    }
+    let api = server.get("/api?f=json").json();
+    for method in ["post", "options"] {
+        assert!(api["paths"][ITEMS].get(method).is_some(), "{method} on items in /api");
+    }
+    for method in ["put", "patch", "delete"] {
+        assert!(api["paths"][&format!("{ITEMS}/{{featureId}}")].get(method).is_some(), "{method} on a feature");
+    }
+    assert!(api["paths"]["/changesets"].get("post").is_some());
+    assert!(api["paths"]["/collections/environment.stations/items"].get("post").is_none());
+
     // POST without id, in VN-2000 TM-3 (Content-Crs), as QGIS sends a layer in that CRS.
     let (before_count, before_changesets) = (f.db.count("land.parcels").await, f.db.count("meta.changesets").await);
     let feature = new_parcel("9001", square(588_700.0, 2_349_800.0, 20.0));

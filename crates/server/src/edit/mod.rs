@@ -13,6 +13,7 @@
 pub mod changesets;
 mod checkers;
 pub mod input;
+pub mod openapi;
 
 use std::path::Path;
 use std::sync::Arc;
