@@ -76,10 +76,10 @@ impl FeatureChecker {
     }
 
     /// The whole-load rules against the stored rows, in the write's transaction: a feature whose
-    /// unique key another stored feature has, and stored features it overlaps by more than the
-    /// rule's `overlap_min_m2`. `own` is the id of the feature being replaced (never compared
-    /// with itself). Findings are added to `checked` with the rule's severity (a rejecting one
-    /// rejects it).
+    /// unique key another stored feature has, and (when `geometry_changed`) stored features it
+    /// overlaps by more than the rule's `overlap_min_m2`. `own` is the id of the feature being
+    /// replaced (never compared with itself). Findings are added to `checked` with the rule's
+    /// severity (a rejecting one rejects it).
     ///
     /// # Errors
     /// A database error.
@@ -88,6 +88,7 @@ impl FeatureChecker {
         client: &impl GenericClient,
         checked: &mut Checked,
         own: Option<i64>,
+        geometry_changed: bool,
     ) -> Result<(), ImportError> {
         let (Some(validator), Some(row)) = (&self.validator, &checked.row) else { return Ok(()) };
         let mut found = Vec::new();
@@ -105,7 +106,7 @@ impl FeatureChecker {
                         ));
                     }
                 }
-                Check::Overlaps => {
+                Check::Overlaps if geometry_changed => {
                     let threshold = validator.params().get("overlap_min_m2", 0.5);
                     for (other, area, at) in self.overlapping(client, row, own, threshold).await? {
                         let mut f = Finding::new(

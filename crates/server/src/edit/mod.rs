@@ -561,13 +561,26 @@ async fn apply_edit(
         });
     }
     // The feature to check: as sent, or the stored one patched; and whether its geometry is new.
-    let (feature, crs, new_geometry) = match (&edit.kind, &current) {
-        (EditKind::Create(body), _) | (EditKind::Replace(_, body), _) => (feature_body(body, id_of)?, edit.crs, true),
-        (EditKind::Patch(_, patch), Some(current)) => patched(current, patch, edit.crs)?,
+    let (mut feature, crs, new_geometry) = match (&edit.kind, &current) {
+        (EditKind::Create(body), _) | (EditKind::Replace(_, body), _) => {
+            let mut feature = feature_body(body, id_of)?;
+            if let Some(properties) = feature.get_mut("properties") {
+                writable_properties(collection, properties)?;
+            }
+            if let Some(current) = &current {
+                keep_unshown(collection, &mut feature, current);
+            }
+            (feature, edit.crs, true)
+        }
+        (EditKind::Patch(_, patch), Some(current)) => {
+            let mut patch = patch.clone();
+            if let Some(properties) = patch.get_mut("properties") {
+                writable_properties(collection, properties)?;
+            }
+            patched(current, &patch, edit.crs)?
+        }
         _ => unreachable_edit()?,
     };
-    let mut feature = feature;
-    writable_properties(collection, &mut feature, current.as_ref())?;
     if let Some(g) = feature.get_mut("geometry") {
         input::to_east_north(g, crs);
     }
@@ -576,7 +589,7 @@ async fn apply_edit(
         .check(feature, &crs.crs(), Path::new("request"), u64::try_from(index).unwrap_or(0))
         .map_err(|e| ApiError::param("Content-Crs", e.to_string()))?;
     if checked.error.is_none() {
-        checker.check_stored(tx, &mut checked, id_of).await.map_err(ingest_error)?;
+        checker.check_stored(tx, &mut checked, id_of, new_geometry).await.map_err(ingest_error)?;
     }
     let (row, findings) = rejected_or_row(checked)?;
     let values = FeatureValues {
@@ -753,45 +766,47 @@ fn patched(current: &write::Current, patch: &Value, crs: ApiCrs) -> Result<(Valu
     Ok((feature, if new_geometry { crs } else { ApiCrs::Crs84 }, new_geometry))
 }
 
-/// Checks and completes a feature's properties: only the collection's writable properties (the
-/// declared fields it shows) may be sent; its read-only published properties (computed columns)
-/// are dropped; fields the caller's view does not show keep their stored values.
-fn writable_properties(
-    collection: &Collection,
-    feature: &mut Value,
-    current: Option<&write::Current>,
-) -> Result<(), ApiError> {
+/// Checks the properties a client sent: only the collection's writable properties (the declared
+/// fields it shows) may be sent; its read-only published properties (computed columns) are
+/// dropped.
+///
+/// # Errors
+/// 400 naming a property that is not writable, or properties that are not an object.
+fn writable_properties(collection: &Collection, properties: &mut Value) -> Result<(), ApiError> {
     let fields = collection.decl.dataset.fields;
     let shown = |name: &str| collection.properties.iter().any(|p| p.name == name);
-    let properties = match feature.get_mut("properties") {
-        Some(Value::Object(map)) => map,
-        Some(Value::Null) | None => {
-            feature["properties"] = json!({});
-            feature["properties"].as_object_mut().ok_or_else(|| ApiError::Internal("properties".into()))?
-        }
-        Some(_) => return Err(ApiError::param("properties", "must be a JSON object")),
+    let properties = match properties {
+        Value::Object(map) => map,
+        Value::Null => return Ok(()),
+        _ => return Err(ApiError::param("properties", "must be a JSON object")),
     };
     let names: Vec<String> = properties.keys().cloned().collect();
     for name in names {
         let is_field = fields.iter().any(|f| f.column == name);
-        if is_field && shown(&name) {
-            continue;
-        }
-        if !is_field && shown(&name) {
+        if shown(&name) && !is_field {
             properties.remove(&name);
-            continue;
+        } else if !(shown(&name) && is_field) {
+            return Err(ApiError::param(
+                &format!("properties.{name}"),
+                format!("not a property of {} that can be written", collection.id()),
+            ));
         }
-        return Err(ApiError::param(
-            &format!("properties.{name}"),
-            format!("not a property of {} that can be written", collection.id()),
-        ));
     }
-    if let Some(current) = current {
-        for field in fields.iter().filter(|f| !shown(f.column)) {
+    Ok(())
+}
+
+/// Keeps in a replacing feature the stored values of the fields the caller's view does not show
+/// (hidden or personal ones): a replacement cannot erase what its sender cannot see.
+fn keep_unshown(collection: &Collection, feature: &mut Value, current: &write::Current) {
+    let shown = |name: &str| collection.properties.iter().any(|p| p.name == name);
+    if !feature.get("properties").is_some_and(Value::is_object) {
+        feature["properties"] = json!({});
+    }
+    if let Some(properties) = feature.get_mut("properties").and_then(Value::as_object_mut) {
+        for field in collection.decl.dataset.fields.iter().filter(|f| !shown(f.column)) {
             if let Some(value) = current.properties.get(field.column) {
                 properties.insert(field.column.to_owned(), value.clone());
             }
         }
     }
-    Ok(())
 }
