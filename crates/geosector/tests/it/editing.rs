@@ -590,3 +590,72 @@ async fn split_and_merge_are_atomic_changesets_with_lineage() {
     assert!(read.get("actor").is_none());
     let _ = std::fs::remove_file(&f.policy);
 }
+
+#[tokio::test]
+async fn licence_decisions_are_changesets_and_history_is_never_backdated() {
+    let Some(f) = fixture().await else { return };
+    let loaded = f.db.geosector(&["import", "minerals.licences", "data-samples/minerals/licences.geojson"]);
+    assert_eq!(loaded.code, Some(0), "{}", loaded.text());
+    let server = Server::start(&f.db, &["--access-file", f.policy.to_str().unwrap()]);
+    let client = f.db.client().await;
+    let key = ("X-API-Key", f.editor.as_str());
+    let licences = "/collections/minerals.licences/items";
+    let first = server.get(&format!("{licences}?limit=1")).json()["features"][0].clone();
+    let id = first["id"].as_i64().unwrap();
+    let url = format!("{licences}/{id}");
+
+    // An extension: a decision with its number and date, recorded as the version's changeset.
+    let extend = json_body(&json!({ "properties": { "valid_to": "2035-12-31" } }));
+    let headers = [
+        key,
+        MERGE_PATCH,
+        ("Geosector-Change-Type", "extend"),
+        ("Geosector-Reference", "88%2FGP-BNNMT"),
+        ("Geosector-Reference-Date", "2026-12-01"),
+        ("Geosector-Note", "Gia h%E1%BA%A1n gi%E1%BA%A5y ph%C3%A9p"),
+    ];
+    let extended = server.request("PATCH", &url, &headers, Some(&extend));
+    assert_eq!(extended.status, 200, "{}", extended.text());
+    let row = client
+        .query_one(
+            "SELECT l.version, l.valid_to::text, c.change_type, c.reference, c.reference_date::text, c.note
+             FROM minerals.licences l JOIN meta.changesets c ON c.id = l.changeset_id WHERE l.id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 2);
+    assert_eq!(row.get::<_, String>(1), "2035-12-31");
+    assert_eq!(row.get::<_, String>(2), "extend");
+    assert_eq!(row.get::<_, String>(3), "88/GP-BNNMT");
+    assert_eq!(row.get::<_, String>(4), "2026-12-01");
+    assert_eq!(row.get::<_, String>(5), "Gia hạn giấy phép");
+    let old_end: Option<String> = client
+        .query_one("SELECT valid_to::text FROM minerals.licences_history WHERE id = $1 AND version = 1", &[&id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(old_end.as_deref(), Some("2035-12-31"), "the version before the decision is kept");
+
+    // A land code is not a licence decision.
+    let wrong = server.request("PATCH", &url, &[key, MERGE_PATCH, ("Geosector-Change-Type", "TN")], Some(&extend));
+    assert_eq!(wrong.status, 400, "{}", wrong.text());
+    assert!(wrong.json()["description"].as_str().unwrap().contains("extend"));
+
+    // Backdating is refused (409), on a single edit and on a changeset; "now" is accepted.
+    let past =
+        server.request("PATCH", &format!("{url}?datetime=2025-01-01T00:00:00Z"), &[key, MERGE_PATCH], Some(&extend));
+    assert_eq!(past.status, 409, "{}", past.text());
+    assert_eq!(past.json()["code"], "Conflict");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let stated = server.request("PATCH", &format!("{url}?datetime={now}"), &[key, MERGE_PATCH], Some(&extend));
+    assert_eq!(stated.status, 200, "{}", stated.text());
+    let backdated = post_changeset(
+        &server,
+        key,
+        &json!({ "datetime": "2024-06-30T00:00:00+07:00", "operations": [{ "op": "delete", "collection": "minerals.licences", "id": id }] }),
+    );
+    assert_eq!(backdated.status, 409, "{}", backdated.text());
+    assert!(server.get(&url).status == 200, "nothing was retired");
+    let _ = std::fs::remove_file(&f.policy);
+}

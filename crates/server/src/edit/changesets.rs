@@ -38,15 +38,17 @@ pub async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::caller(&state, &req).await?;
-    super::no_query(&req)?;
+    super::write_query(&req)?;
     input::media_type(&req, false)?;
     let body = input::json(&input::body(payload).await?)?;
     let Value::Object(members) = &body else { return Err(ApiError::param("body", "expected a changeset object")) };
     for name in members.keys() {
-        if !["changeType", "reference", "referenceDate", "note", "operations", "crs"].contains(&name.as_str()) {
+        if !["changeType", "reference", "referenceDate", "note", "operations", "crs", "datetime"]
+            .contains(&name.as_str())
+        {
             return Err(ApiError::param(
                 name,
-                "not a member of a changeset (changeType, reference, referenceDate, note, crs, operations)",
+                "not a member of a changeset (changeType, reference, referenceDate, note, crs, datetime, operations)",
             ));
         }
     }
@@ -58,6 +60,9 @@ pub async fn create(
             Some(_) => Err(ApiError::param(name, "must be a string")),
         }
     };
+    if let Some(instant) = text("datetime")? {
+        super::stated_instant("datetime", &instant)?;
+    }
     let reference_date = text("referenceDate")?
         .map(|d| {
             chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")

@@ -175,13 +175,46 @@ pub fn check_change_type(
     ))
 }
 
-/// A request's query: none is taken but the API key.
-fn no_query(req: &HttpRequest) -> Result<(), ApiError> {
+/// How far a write's stated instant may be from the server's clock (clocks differ a little).
+const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::seconds(5);
+
+/// A write's query: the API key, and `datetime`, the instant the client says the versions
+/// begin — accepted only as "now": versions begin when they are written.
+///
+/// # Errors
+/// 400 naming another parameter or a `datetime` that is not an instant; 409 for an instant in
+/// the past (backdating) or in the future.
+fn write_query(req: &HttpRequest) -> Result<(), ApiError> {
     let pairs = crate::params::query_pairs(req)?;
-    match pairs.first() {
-        Some((name, _)) => Err(ApiError::param(name, "unknown parameter; a write takes no query parameter")),
-        None => Ok(()),
+    for (name, value) in &pairs {
+        if name != "datetime" {
+            return Err(ApiError::param(name, "unknown parameter; a write takes only datetime"));
+        }
+        stated_instant("datetime", value)?;
     }
+    Ok(())
+}
+
+/// Checks an instant a client states for its versions (`datetime` on a write, on a changeset).
+///
+/// # Errors
+/// 400 when it is not an RFC 3339 instant; 409 when it is in the past (history is never
+/// backdated: versions begin when they are written) or in the future.
+pub fn stated_instant(param: &str, value: &str) -> Result<(), ApiError> {
+    let instant = chrono::DateTime::parse_from_rfc3339(value)
+        .map_err(|e| ApiError::param(param, format!("an RFC 3339 instant, e.g. 2026-12-06T09:00:00Z: {e}")))?;
+    let now = chrono::Utc::now();
+    if instant < now - CLOCK_TOLERANCE {
+        return Err(ApiError::Conflict(format!(
+            "{param}: {value} is in the past; versions begin when they are written and history is never backdated (record the decision's date in Geosector-Reference-Date or referenceDate)"
+        )));
+    }
+    if instant > now + CLOCK_TOLERANCE {
+        return Err(ApiError::Conflict(format!(
+            "{param}: {value} is in the future; versions begin when they are written"
+        )));
+    }
+    Ok(())
 }
 
 /// The feature id in a path.
@@ -213,7 +246,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::caller(&state, &req).await?;
     let opened = writable(&state, &caller, &path)?;
-    no_query(&req)?;
+    write_query(&req)?;
     input::media_type(&req, false)?;
     let feature = input::json(&input::body(payload).await?)?;
     let edit = single(opened, &req, EditKind::Create(feature))?;
@@ -242,7 +275,7 @@ pub async fn replace(
     let caller = auth::caller(&state, &req).await?;
     let opened = writable(&state, &caller, &collection)?;
     let id = feature_id(&feature)?;
-    no_query(&req)?;
+    write_query(&req)?;
     input::media_type(&req, false)?;
     let body = input::json(&input::body(payload).await?)?;
     let edit = single(opened, &req, EditKind::Replace(id, body))?;
@@ -264,7 +297,7 @@ pub async fn update(
     let caller = auth::caller(&state, &req).await?;
     let opened = writable(&state, &caller, &collection)?;
     let id = feature_id(&feature)?;
-    no_query(&req)?;
+    write_query(&req)?;
     input::media_type(&req, true)?;
     let patch = input::json(&input::body(payload).await?)?;
     let edit = single(opened, &req, EditKind::Patch(id, patch))?;
@@ -285,7 +318,7 @@ pub async fn delete(
     let caller = auth::caller(&state, &req).await?;
     let opened = writable(&state, &caller, &collection)?;
     let id = feature_id(&feature)?;
-    no_query(&req)?;
+    write_query(&req)?;
     let edit = single(opened, &req, EditKind::Delete(id))?;
     let changeset = changeset_of(&req, &caller)?;
     check_change_type(&state, &[edit.collection.id()], changeset.change_type.as_deref(), "Geosector-Change-Type")?;
