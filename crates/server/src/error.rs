@@ -94,6 +94,15 @@ impl From<tokio_postgres::Error> for ApiError {
     }
 }
 
+impl From<geosector_store::StoreError> for ApiError {
+    fn from(e: geosector_store::StoreError) -> Self {
+        match e {
+            geosector_store::StoreError::Db(e) => ApiError::from(e),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<deadpool_postgres::PoolError> for ApiError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         ApiError::Unavailable(e.to_string())

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod auth;
 pub mod changes;
+pub mod checkers;
 pub mod crs;
 pub mod db;
 pub mod edit;
@@ -228,7 +229,7 @@ pub async fn start(
         policy,
         keys: keycache::KeyCache::default(),
         audit: audit::AuditLog::start(pool.clone(), retention),
-        checkers: edit::Checkers::default(),
+        checkers: checkers::Checkers::default(),
         require_if_match: config.require_if_match.clone(),
         change_types: config.change_types.clone(),
     });

@@ -56,20 +56,16 @@ pub async fn lineage(
     };
     let client = state.pool.get().await?;
     let area = opened.collection.decl.access.area.as_ref();
-    let retired = match write::peek(&**client, dataset, area, id, opened.scope.as_ref())
-        .await
-        .map_err(crate::edit::store_error)?
-    {
-        Stored::Live(current) if current.in_scope => false,
-        Stored::Retired if opened.scope.is_none() => true,
-        _ => return Err(not_found()),
-    };
-    let ancestors = lineage::walk(&**client, dataset, id, Direction::Ancestors, generations)
-        .await
-        .map_err(crate::edit::store_error)?;
-    let descendants = lineage::walk(&**client, dataset, id, Direction::Descendants, generations)
-        .await
-        .map_err(crate::edit::store_error)?;
+    let retired =
+        match write::peek(&**client, dataset, area, id, opened.scope.as_ref()).await.map_err(ApiError::from)? {
+            Stored::Live(current) if current.in_scope => false,
+            Stored::Retired if opened.scope.is_none() => true,
+            _ => return Err(not_found()),
+        };
+    let ancestors =
+        lineage::walk(&**client, dataset, id, Direction::Ancestors, generations).await.map_err(ApiError::from)?;
+    let descendants =
+        lineage::walk(&**client, dataset, id, Direction::Descendants, generations).await.map_err(ApiError::from)?;
     let base = crate::links::base_url(&req);
     let item = |id: i64| format!("{base}/collections/{collection_id}/items/{id}");
     let mut body = json!({

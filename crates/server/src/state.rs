@@ -35,7 +35,7 @@ pub struct AppState {
     /// The audit log.
     pub audit: crate::audit::AuditLog,
     /// The rules of the datasets edited so far.
-    pub checkers: crate::edit::Checkers,
+    pub checkers: crate::checkers::Checkers,
     /// The collections whose writes must carry `If-Match` (428 without).
     pub require_if_match: Vec<String>,
     /// Change types accepted besides the sectors' own.

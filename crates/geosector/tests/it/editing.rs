@@ -659,3 +659,73 @@ async fn licence_decisions_are_changesets_and_history_is_never_backdated() {
     assert!(server.get(&url).status == 200, "nothing was retired");
     let _ = std::fs::remove_file(&f.policy);
 }
+
+/// The z/x/y of the tile holding a lon/lat point.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u64, u64) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u64;
+    let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor() as u64;
+    (z, x, y)
+}
+
+#[tokio::test]
+async fn a_write_drops_exactly_the_tiles_it_meets_and_preflights_are_answered() {
+    let Some(f) = fixture().await else { return };
+    let server = Server::start(&f.db, &["--access-file", f.policy.to_str().unwrap()]);
+    let client = f.db.client().await;
+    let key = ("X-API-Key", f.editor.as_str());
+    let crs = ("Content-Crs", "http://www.opengis.net/def/crs/EPSG/0/5897");
+    let created = server.request(
+        "POST",
+        ITEMS,
+        &[key, GEOJSON, crs],
+        Some(&json_body(&new_parcel("9100", square(588_700.0, 2_349_800.0, 20.0)))),
+    );
+    let id = created_id(&created);
+    server.wait_for_version(&client, "land.parcels").await;
+    let centre = |sql: &str| {
+        let sql = sql.to_owned();
+        let client = &client;
+        async move {
+            let row = client.query_one(&sql, &[]).await.unwrap();
+            (row.get::<_, f64>(0), row.get::<_, f64>(1))
+        }
+    };
+    let (lon, lat) = centre(&format!(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM land.parcels WHERE id = {id}) s"
+    ))
+    .await;
+    let (far_lon, far_lat) =
+        centre("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM land.parcels ORDER BY id LIMIT 1) s")
+            .await;
+    let path = |(z, x, y): (u32, u64, u64)| format!("/collections/land.parcels/tiles/WebMercatorQuad/{z}/{y}/{x}");
+    let (near, far) = (path(tile_of(lon, lat, 17)), path(tile_of(far_lon, far_lat, 17)));
+    assert_ne!(near, far);
+    for p in [&near, &far] {
+        assert_eq!(server.get(p).status, 200, "{p}");
+        assert_eq!(server.get(p).header("x-tile-cache"), Some("hit"), "{p}");
+    }
+    // The edit moves the parcel by a few metres: its tile is drawn again, the far one stays.
+    let moved = json_body(&json!({ "geometry": square(588_702.0, 2_349_802.0, 20.0) }));
+    let patched = server.request("PATCH", &format!("{ITEMS}/{id}"), &[key, MERGE_PATCH, crs], Some(&moved));
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    server.wait_for_version(&client, "land.parcels").await;
+    assert_eq!(server.get(&near).header("x-tile-cache"), Some("miss"), "the edited area's tile was dropped");
+    assert_eq!(server.get(&far).header("x-tile-cache"), Some("hit"), "a tile the edit does not meet stays");
+
+    // A browser's CORS preflight of an edit is answered on the same URL.
+    let preflight = server.request(
+        "OPTIONS",
+        &format!("{ITEMS}/{id}"),
+        &[
+            ("Origin", "https://map.example.vn"),
+            ("Access-Control-Request-Method", "PATCH"),
+            ("Access-Control-Request-Headers", "content-type, if-match, x-api-key"),
+        ],
+        None,
+    );
+    assert!(preflight.status == 200 || preflight.status == 204, "{}", preflight.status);
+    let methods = preflight.header("access-control-allow-methods").unwrap_or_default().to_owned();
+    assert!(methods.contains("PATCH") && methods.contains("DELETE") && methods.contains("POST"), "{methods}");
+    let _ = std::fs::remove_file(&f.policy);
+}

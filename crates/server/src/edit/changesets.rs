@@ -7,8 +7,8 @@
 //! ```json
 //! { "changeType": "TN", "reference": "123/QĐ-UBND", "referenceDate": "2026-11-30",
 //!   "note": "tách thửa", "operations": [
-//!     { "op": "delete", "collection": "land.parcels", "id": 17, "ifMatch": "\"17.2\"" },
-//!     { "op": "create", "collection": "land.parcels", "parents": [17], "feature": { … } } ] }
+//!     { "op": "delete", "collection": "<sector>.<collection>", "id": 17, "ifMatch": "\"17.2\"" },
+//!     { "op": "create", "collection": "<sector>.<collection>", "parents": [17], "feature": { … } } ] }
 //! ```
 
 use actix_web::http::header;
@@ -198,9 +198,8 @@ pub async fn get(
             // the features themselves.
             continue;
         }
-        let versions = geosector_store::write::written_by(&**client, collection.decl.dataset, id)
-            .await
-            .map_err(super::store_error)?;
+        let versions =
+            geosector_store::write::written_by(&**client, collection.decl.dataset, id).await.map_err(ApiError::from)?;
         for (feature, version, retired) in versions {
             written
                 .push(json!({ "collection": collection.id(), "id": feature, "version": version, "retired": retired }));

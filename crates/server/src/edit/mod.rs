@@ -11,7 +11,6 @@
 //! is a 422 with every finding; flagging ones come back with the written feature.
 
 pub mod changesets;
-mod checkers;
 pub mod input;
 pub mod openapi;
 
@@ -30,7 +29,6 @@ use geosector_store::write::{self, Begun, Changeset, FeatureValues, Source, Stor
 use geosector_store::Collection;
 use serde_json::{json, Value};
 
-pub use checkers::Checkers;
 use input::Preconditions;
 
 use crate::auth::{self, Caller};
@@ -377,7 +375,7 @@ pub async fn options(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
                     matches!(
                         write::peek(&**client, collection.decl.dataset, area, id, opened.scope.as_ref())
                             .await
-                            .map_err(store_error)?,
+                            .map_err(ApiError::from)?,
                         Stored::Live(current) if !current.in_scope
                     )
                 }
@@ -476,14 +474,6 @@ fn refusal(e: tokio_postgres::Error) -> ApiError {
             }]),
         },
         _ => ApiError::from(e),
-    }
-}
-
-/// A store error as an API error.
-pub(crate) fn store_error(e: geosector_store::StoreError) -> ApiError {
-    match e {
-        geosector_store::StoreError::Db(e) => ApiError::from(e),
-        other => ApiError::Internal(other.to_string()),
     }
 }
 

@@ -1,6 +1,6 @@
-//! The rules of each edited dataset, built once and kept for a minute: building one reads the
-//! reference units (commune codes and boundaries) its rules need, which change only when the
-//! reference data are reloaded.
+//! The rules of each edited dataset (for the edits), built once and kept for a minute:
+//! building one reads the reference units (commune codes and boundaries) its rules need, which
+//! change only when the reference data are reloaded.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
