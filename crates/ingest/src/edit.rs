@@ -31,6 +31,8 @@ use crate::validate::{reference_needs, ValidationOptions, Validator};
 pub struct FeatureChecker {
     dataset: &'static Dataset,
     validator: Option<Arc<Validator>>,
+    /// Row builders by source CRS (their PROJ transformations are set up once).
+    builders: std::sync::Mutex<Vec<(String, Arc<RowBuilder>)>>,
 }
 
 impl FeatureChecker {
@@ -45,11 +47,12 @@ impl FeatureChecker {
         options: &ValidationOptions,
     ) -> Result<FeatureChecker, ImportError> {
         if dataset.rules.is_empty() {
-            return Ok(FeatureChecker { dataset, validator: None });
+            return Ok(FeatureChecker { dataset, validator: None, builders: std::sync::Mutex::default() });
         }
         let (codes, boundaries) = reference_needs(dataset, options)?;
         let units = if codes || boundaries { Some(AdminUnits::load(client, boundaries).await?) } else { None };
-        Ok(FeatureChecker { dataset, validator: Some(Arc::new(Validator::new(dataset, options, units)?)) })
+        let validator = Some(Arc::new(Validator::new(dataset, options, units)?));
+        Ok(FeatureChecker { dataset, validator, builders: std::sync::Mutex::default() })
     }
 
     /// The dataset.
@@ -70,9 +73,20 @@ impl FeatureChecker {
         source: &Path,
         index: u64,
     ) -> Result<Checked, ImportError> {
-        let builder = RowBuilder::new(self.dataset, crs)?.with_rules(self.validator.clone());
+        let builder = self.builder(crs)?;
         let location = Location { file: Arc::from(source), index, is_line: false };
         Ok(builder.check(RawFeature { location, body: RawBody::GeoJson(feature) }))
+    }
+
+    /// The row builder of a source CRS, set up on first use (a handful of CRSs are ever used).
+    fn builder(&self, crs: &Crs) -> Result<Arc<RowBuilder>, ImportError> {
+        let lock = || self.builders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, builder)) = lock().iter().find(|(proj, _)| *proj == crs.proj) {
+            return Ok(Arc::clone(builder));
+        }
+        let builder = Arc::new(RowBuilder::new(self.dataset, crs)?.with_rules(self.validator.clone()));
+        lock().push((crs.proj.clone(), Arc::clone(&builder)));
+        Ok(builder)
     }
 
     /// The whole-load rules against the stored rows, in the write's transaction: a feature whose
