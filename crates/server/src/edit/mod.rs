@@ -428,7 +428,7 @@ pub async fn apply(
 
 /// Why one attempt failed.
 enum Failure {
-    /// Try again: a concurrent changeset committed a version first.
+    /// Try again: a concurrent changeset committed a version first (or two deadlocked).
     Retry(String),
     /// Answer this.
     Api(ApiError),
@@ -442,7 +442,9 @@ impl From<ApiError> for Failure {
 
 impl From<tokio_postgres::Error> for Failure {
     fn from(e: tokio_postgres::Error) -> Self {
-        if e.code() == Some(&tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE) {
+        use tokio_postgres::error::SqlState;
+        if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
+        {
             return Failure::Retry(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()));
         }
         Failure::Api(refusal(e))
