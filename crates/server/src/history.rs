@@ -1,9 +1,9 @@
-//! The read side of versions (issue 19), after the OGC "Versioned Features" proposal for OGC API
-//! - Features: on a versioned collection `datetime` selects the versions valid at one instant
-//! (items, single features, tiles), responses at an instant carry `Memento-Datetime` (RFC 7089)
-//! and a feature's `predecessor-version`, `successor-version`, `latest-version` and `timemap`
-//! links, `/items/{featureId}/versions` lists a feature's versions, and a retired feature is
-//! 410 Gone (404 if it never existed, or not yet at the instant).
+//! The read side of versions (issue 19), after the OGC "Versioned Features" proposal for
+//! OGC API - Features: on a versioned collection `datetime` selects the versions valid at one
+//! instant (items, single features, tiles), responses at an instant carry `Memento-Datetime`
+//! (RFC 7089) and a feature's `predecessor-version`, `successor-version`, `latest-version` and
+//! `timemap` links, `/items/{featureId}/versions` lists a feature's versions, and a retired
+//! feature is 410 Gone (404 if it never existed, or not yet at the instant).
 //!
 //! **Intervals.** `datetime` on a versioned collection is one instant: an RFC 3339 date-time, or
 //! a date (its 00:00 UTC). An interval is a 400 naming `datetime` — several versions of one

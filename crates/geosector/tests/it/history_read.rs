@@ -391,7 +391,7 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u64, u64) {
 #[tokio::test]
 async fn past_instants_are_immutable_scoped_and_features_have_strong_tags() {
     let Some(h) = history().await else { return };
-    let (server, [t0, t1, _, _]) = (&h.server, &h.t);
+    let [t0, t1, _, _] = &h.t;
     let client = h.db.client().await;
     let key = [("X-API-Key", h.key.as_str())];
 

@@ -132,4 +132,53 @@ mod tests {
         assert!(sql.contains("ST_ForcePolygonCW(ST_Transform(\"geom\", 3857)) AS \"geom_3857\""), "{sql}");
         assert!(Versions::new(&DECL, &DECL.properties()).is_none(), "no history, no versions");
     }
+
+    #[test]
+    fn the_instant_is_numbered_where_the_time_bounds_would_be() {
+        use super::super::{BboxFilter, CollectionPlan, ItemsRequest, Page, Param, TileRequest, TileVariant};
+        const DATASET: Dataset = Dataset { history: Some(History { key: &["commune_code"] }), ..*DECL.dataset };
+        const VERSIONED: CollectionDecl = CollectionDecl {
+            dataset: &DATASET,
+            access: geosector_domain::AccessDecl::public_in(AreaDecl::commune("commune_code")),
+            ..DECL
+        };
+        let plan = CollectionPlan::new(&VERSIONED, &VERSIONED.properties(), &[]);
+        let at = chrono::DateTime::from_timestamp(1_767_225_600, 0);
+        let scope = super::super::AreaScope::new(vec!["00376".into()]);
+        let request = ItemsRequest {
+            bbox: BboxFilter::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]]),
+            time: (Some("2020-01-01".into()), None),
+            as_of: at,
+            equals: vec![("commune_code", "00376".into())],
+            page: Page::After(7),
+            limit: 10,
+            scope: Some(&scope),
+            ..ItemsRequest::default()
+        };
+        let statement = plan.items(&request);
+        let sql = statement.sql();
+        assert!(statement.is_reusable());
+        assert!(sql.contains("version_to > $5::timestamptz) AS \"parcels\""), "{sql}");
+        assert!(!sql.contains("survey_date\" >="), "the time bounds give way to the instant: {sql}");
+        assert!(
+            sql.contains("\"commune_code\" = ANY($6::text[])") && sql.contains("\"commune_code\" = $7::text::text"),
+            "{sql}"
+        );
+        assert!(sql.contains("id > $8::bigint ORDER BY id LIMIT $9::bigint"), "{sql}");
+        assert_eq!(statement.params()[4], Param::Timestamp(at.unwrap()));
+        assert_eq!(statement.params().len(), 9);
+        let feature = plan.item_at(3, super::super::OutputCrs::STORED, Some(&scope), at);
+        assert!(feature.sql().ends_with("AS \"parcels\" WHERE id = $1 AND (\"commune_code\" = ANY($3::text[]) OR \"commune_code\" = ANY((SELECT meta.communes_of($3::text[]))::text[]))"), "{}", feature.sql());
+        assert!(feature.sql().contains("$2::timestamptz"));
+        let now = plan.item(3, super::super::OutputCrs::STORED, None);
+        assert!(
+            now.sql().contains("NULL::timestamptz AS version_to")
+                && now.sql().ends_with("FROM \"land\".\"parcels\" WHERE id = $1")
+        );
+        let tile = TileRequest { z: 10, x: 812, y: 450, filter: None, scope: Some(&scope), as_of: at };
+        let drawn = plan.tile(&tile, TileVariant::IdsOnly).unwrap();
+        assert!(drawn.is_reusable() && drawn.sql().contains("$4::timestamptz") && drawn.sql().contains("$5::text[]"));
+        assert_eq!(drawn.params().len(), 5);
+        assert!(plan.retirement(3, None).is_some() && plan.versions(3, None, 0, 10).is_some());
+    }
 }
