@@ -139,10 +139,14 @@ pub fn output(crs: ApiCrs) -> OutputCrs {
 /// 400 naming any other parameter, a repeated one, a bad `f` or an unsupported `crs`.
 pub fn feature_params(req: &actix_web::HttpRequest, collection: &Collection) -> Result<(Format, ApiCrs), ApiError> {
     let pairs = params::query_pairs(req)?;
+    let versioned = collection.plan.is_versioned();
     params::check_names(
         &pairs,
-        |n| n == "f" || n == "crs",
-        || "unknown parameter; a feature accepts only f and crs".to_owned(),
+        |n| n == "f" || n == "crs" || (versioned && n == "datetime"),
+        || {
+            let also = if versioned { ", crs and datetime" } else { " and crs" };
+            format!("unknown parameter; a feature accepts only f{also}")
+        },
     )?;
     let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());

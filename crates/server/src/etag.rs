@@ -56,6 +56,14 @@ pub fn tag(version: i64, req: &HttpRequest, format: Format, view: u64) -> String
     format!("W/\"{version:x}-{h:016x}\"")
 }
 
+/// The weak ETag of a response at a settled instant (see [`crate::history`]): it depends on the
+/// request and the view only, never on the data version, since such an answer never changes.
+pub fn settled(req: &HttpRequest, format: Format, view: u64) -> String {
+    let full = tag(0, req, format, view);
+    let hash = full.rsplit('-').next().unwrap_or_default().trim_end_matches('"');
+    format!("W/\"at-{hash}\"")
+}
+
 /// The strong ETag of one version of a feature: `"<id>.<version>"` for its plain GeoJSON, and
 /// `"<id>.<version>.<variant>"` for any other representation (another format, CRS or query, or
 /// a view other than the public full one: `variant` is the caller's view fingerprint, hashed

@@ -20,10 +20,10 @@ use geosector_store::plan::{ItemsRequest, OutputCrs};
 use geosector_store::Collection;
 
 use crate::error::ApiError;
-use crate::links::{self, base_url, encode, query_with, Link};
+use crate::links::{self, base_url, query_with, Link};
 use crate::params::{self, Format};
 use crate::state::AppState;
-use crate::{audit, auth, crs, db, etag, filter, html, query};
+use crate::{audit, auth, crs, db, etag, filter, history, html, query};
 
 /// Media type of GeoJSON.
 pub const GEOJSON: &str = "application/geo+json";
@@ -49,10 +49,21 @@ pub async fn items(
     let query = query::items(&pairs, &collection, state.limits, accept).await?;
 
     let client = state.pool.get().await?;
-    let version = etag::data_version(&client, &collection).await?;
-    let tag = etag::tag(version, &req, query.format, opened.fingerprint);
+    // At an instant past the margin the page can no longer change: its tag is the instant's.
+    let immutable = query.as_of.is_some_and(|at| history::settled(&state, at));
+    let tag = if immutable {
+        etag::settled(&req, query.format, opened.fingerprint)
+    } else {
+        etag::tag(etag::data_version(&client, &collection).await?, &req, query.format, opened.fingerprint)
+    };
+    let stamped = |mut response: HttpResponse| {
+        if query.as_of.is_some() {
+            history::stamp(&mut response, query.as_of, immutable);
+        }
+        response
+    };
     if etag::matches(&req, &tag) {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
+        return Ok(stamped(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish()));
     }
     let mut request = query.request();
     request.scope = opened.scope.as_ref();
@@ -82,10 +93,12 @@ pub async fn items(
         }
         let next_url = more.then(|| features.last().map(|f| next(f.0, query.limit))).flatten();
         let json_url = format!("{base}{}?{}", req.path(), query_with(&pairs, &[("f", Some("json"))]));
-        return Ok(HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::ETAG, tag))
-            .body(html::items(&collection, &features, next_url.as_deref(), &json_url)));
+        return Ok(stamped(
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::ETAG, tag))
+                .body(html::items(&collection, &features, next_url.as_deref(), &json_url)),
+        ));
     }
 
     let keyed = |url: String| match links::query_key(&req) {
@@ -93,6 +106,7 @@ pub async fn items(
         None => url,
     };
     let self_url = format!("{base}{}", req.uri());
+    let as_of = query.as_of;
     let body = stream_page(
         client,
         first,
@@ -107,11 +121,15 @@ pub async fn items(
             audit: audited.map(|entry| (entry, state.audit.clone())),
         },
     );
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok()
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", crs::content_crs(query.crs)))
         .insert_header((header::ETAG, tag))
-        .streaming(body))
+        .streaming(body);
+    if as_of.is_some() {
+        history::stamp(&mut response, as_of, immutable);
+    }
+    Ok(response)
 }
 
 /// What a streamed GeoJSON page needs besides its rows.
@@ -214,7 +232,8 @@ where
     futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
 }
 
-fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
+/// Writes one GeoJSON feature (`id`, geometry and properties as the statements give them).
+pub(crate) fn write_feature(out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) {
     out.put_slice(b"{\"type\":\"Feature\",\"id\":");
     out.put_slice(id.to_string().as_bytes());
     out.put_slice(b",\"geometry\":");
@@ -254,8 +273,13 @@ impl PageLinks {
 
 /// `GET /collections/{collectionId}/items/{featureId}`.
 ///
+/// On a versioned collection: a strong ETag naming the version, `datetime` selecting the version
+/// valid at an instant (with `Memento-Datetime`), version links in the body and the `Link`
+/// header, and 410 for a retired feature (see [`crate::history`]).
+///
 /// # Errors
-/// 404 for an unknown collection or feature, 400 for a bad parameter.
+/// 404 for an unknown collection or feature (or one that did not exist yet at the instant), 410
+/// for a retired one, 400 for a bad parameter.
 pub async fn item(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -266,52 +290,99 @@ pub async fn item(
     let opened = auth::open(&state, &caller, &collection_id, Operation::ReadItems)?;
     let collection = Arc::clone(&opened.collection);
     let (format, output) = crs::feature_params(&req, &collection)?;
+    let at = history::requested(&params::query_pairs(&req)?, &collection)?;
     let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
     let id: i64 = feature_id.parse().map_err(|_| not_found())?;
     let client = state.pool.get().await?;
-    let version = etag::data_version(&client, &collection).await?;
-    let tag = etag::tag(version, &req, format, opened.fingerprint);
-    if etag::matches(&req, &tag) {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
+    let versioned = collection.plan.is_versioned();
+    // A feature of a versioned collection has its own strong tag, read with its row; others the
+    // table's weak one, read first.
+    let weak = if versioned {
+        None
+    } else {
+        Some(etag::tag(etag::data_version(&client, &collection).await?, &req, format, opened.fingerprint))
+    };
+    if let Some(tag) = weak.as_ref().filter(|tag| etag::matches(&req, tag)) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag.clone())).finish());
     }
     // HTML pages draw in CRS84.
     let drawn = if format == Format::Html { ApiCrs::Crs84 } else { output };
-    let statement = collection.plan.item(id, crs::output(drawn), opened.scope.as_ref());
-    let row = db::one(&client, &statement).await?.ok_or_else(not_found)?;
+    let statement = collection.plan.item_at(id, crs::output(drawn), opened.scope.as_ref(), at);
+    let Some(row) = db::one(&client, &statement).await? else {
+        return Err(history::missing(&client, &collection, id, opened.scope.as_ref(), at, not_found()).await);
+    };
+    let version = versioned.then(|| history::VersionOf::of(&row));
+    let tag = match (&weak, &version) {
+        (Some(tag), _) => tag.clone(),
+        (None, Some(v)) => v.etag(id, &req, format, opened.fingerprint),
+        (None, None) => return Err(ApiError::Internal("a versioned feature without its version".into())),
+    };
+    // A past version that has ended never changes; one still current may gain a successor.
+    let immutable = at.is_some_and(|at| history::settled(&state, at)) && version.is_some_and(|v| v.to.is_some());
+    let memento = at.and(version.map(|v| v.from));
+    let stamped = |mut response: HttpResponse| {
+        history::stamp(&mut response, memento, immutable);
+        response
+    };
+    if etag::matches(&req, &tag) {
+        return Ok(stamped(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish()));
+    }
     if opened.is_personal() {
         state.audit.record(audit::read_entry(&caller, &req, &collection, None).returned([id]));
     }
     let (geometry, properties): (Option<String>, String) = (row.get(1), row.get(2));
     let base = base_url(&req);
     let url = format!("{base}/collections/{collection_id}/items/{id}");
+    let key = links::query_key(&req);
+    let keyed = |l: &Link| match &key {
+        Some(key) => Link { href: links::with_key(&l.href, key), ..l.clone() },
+        None => l.clone(),
+    };
+    let version_links: Vec<Link> = version.map(|v| v.links(&url)).unwrap_or_default().iter().map(keyed).collect();
+    let link_header = (!version_links.is_empty()).then(|| history::link_header(&version_links));
     if format == Format::Html {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::ETAG, tag))
-            .body(html::item(&collection, id, geometry.as_deref(), &properties)));
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/html; charset=utf-8").insert_header((header::ETAG, tag));
+        if let Some(value) = link_header {
+            response.insert_header((header::LINK, value));
+        }
+        return Ok(stamped(response.body(html::item(&collection, id, geometry.as_deref(), &properties))));
     }
-    let mut out = BytesMut::with_capacity(properties.len() + geometry.as_ref().map_or(0, String::len) + 512);
+    let mut out = BytesMut::with_capacity(properties.len() + geometry.as_ref().map_or(0, String::len) + 1024);
     write_feature(&mut out, id, geometry.as_deref(), &properties);
     out.truncate(out.len() - 1);
-    let self_url = match output {
-        ApiCrs::Crs84 => url.clone(),
-        other => format!("{url}?crs={}", encode(&other.uri())),
-    };
-    let links = vec![
+    let mut query: Vec<(String, String)> = Vec::new();
+    if output != ApiCrs::Crs84 {
+        query.push(("crs".into(), output.uri()));
+    }
+    if let Some(at) = at {
+        query.push(("datetime".into(), history::rfc3339(at)));
+    }
+    let self_url = if query.is_empty() { url.clone() } else { format!("{url}?{}", query_with(&query, &[])) };
+    let html_url = format!("{url}?{}", query_with(&query, &[("f", Some("html"))]));
+    let mut links = vec![
         Link::new(&self_url, "self", GEOJSON, "this feature"),
-        Link::new(&format!("{url}?f=html"), "alternate", "text/html", "this feature as HTML"),
+        Link::new(&html_url, "alternate", "text/html", "this feature as HTML"),
         Link::new(&format!("{base}/collections/{collection_id}"), "collection", "application/json", "the collection"),
     ];
+    links.extend(version.map(|v| v.links(&url)).unwrap_or_default());
+    if let Some(v) = &version {
+        out.put_slice(format!(",\"version\":{}", v.version).as_bytes());
+    }
     let mut links = serde_json::to_value(&links).unwrap_or_default();
     links::carry_key(&mut links, &req);
     out.put_slice(b",\"links\":");
     out.put_slice(links.to_string().as_bytes());
     out.put_u8(b'}');
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .content_type(GEOJSON)
         .insert_header(("Content-Crs", crs::content_crs(output)))
-        .insert_header((header::ETAG, tag))
-        .body(out.freeze()))
+        .insert_header((header::ETAG, tag));
+    if let Some(value) = link_header {
+        response.insert_header((header::LINK, value));
+    }
+    Ok(stamped(response.body(out.freeze())))
 }
 
 /// `GET /collections/{collectionId}/items/{featureId}/{relation}`: the features of another

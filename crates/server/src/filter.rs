@@ -60,13 +60,21 @@ pub fn db_error(e: tokio_postgres::Error, filtered: bool) -> ApiError {
 /// The filter of a tile request, if any.
 ///
 /// # Errors
-/// 400 for a parameter other than `filter`, `filter-lang` and `filter-crs`, a repeated one, or
-/// a bad filter.
+/// 400 for a parameter other than `filter`, `filter-lang` and `filter-crs` (and `datetime` on a
+/// versioned collection, read by [`crate::history::requested`]), a repeated one, or a bad filter.
 pub async fn of_tile(c: &Arc<Collection>, pairs: &[(String, String)]) -> Result<Option<Sql>, ApiError> {
+    let versioned = c.plan.is_versioned();
     crate::params::check_names(
         pairs,
-        |n| PARAMETERS.contains(&n),
-        || "unknown parameter; a tile takes only filter, filter-lang and filter-crs".to_owned(),
+        |n| PARAMETERS.contains(&n) || (versioned && n == "datetime"),
+        || {
+            let also = if versioned {
+                ", filter-crs and datetime (an instant: the tile as of then)"
+            } else {
+                " and filter-crs"
+            };
+            format!("unknown parameter; a tile takes only filter, filter-lang{also}")
+        },
     )?;
     compile(c, pairs).await
 }

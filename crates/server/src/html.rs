@@ -157,6 +157,55 @@ pub fn item(c: &Collection, id: i64, geometry: Option<&str>, properties: &str) -
     page(&format!("{} {id}", c.decl.title_vi), &format!("/collections/{}/items/{id}?f=json", c.id()), &body)
 }
 
+/// The versions of one feature (rows of the versions statement: id, geometry, properties, the
+/// version's members as JSON), oldest first: when each was valid, by which change, and its
+/// properties.
+pub fn versions(c: &Collection, id: i64, rows: &[tokio_postgres::Row], next: Option<&str>, json_href: &str) -> String {
+    let geometries: Vec<serde_json::Value> =
+        rows.iter().filter_map(|r| r.get::<_, Option<&str>>(1).and_then(|g| serde_json::from_str(g).ok())).collect();
+    let mut body = svg_preview(&geometries);
+    body.push_str(
+        "<table><tr><th>Phiên bản / Version</th><th>Từ / Valid from</th><th>Đến / Valid to</th><th>Thay đổi / Change</th>\
+         <th>Căn cứ / Reference</th>",
+    );
+    for p in &c.properties {
+        let _ = write!(body, "<th>{}</th>", escape(p.name));
+    }
+    body.push_str("</tr>");
+    for row in rows {
+        let members: serde_json::Value = serde_json::from_str(row.get::<_, &str>(3)).unwrap_or_default();
+        let props: serde_json::Value = serde_json::from_str(row.get::<_, &str>(2)).unwrap_or_default();
+        let until = match (&members["validTo"], members["retired"].as_bool()) {
+            (serde_json::Value::Null, _) => "—".to_owned(),
+            (to, Some(true)) => format!("{} (xoá / retired)", cell(Some(to))),
+            (to, _) => cell(Some(to)),
+        };
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/collections/{cid}/items/{id}?datetime={from_q}&amp;f=html\">{v}</a></td><td>{from}</td><td>{until}</td>\
+             <td>{change} <span class=\"en\">#{changeset}</span></td><td>{reference} {date}</td>",
+            cid = escape(c.id()),
+            from_q = escape(&crate::links::encode(&cell(Some(&members["validFrom"])))),
+            v = escape(&cell(Some(&members["version"]))),
+            from = escape(&cell(Some(&members["validFrom"]))),
+            until = escape(&until),
+            change = escape(&cell(Some(&members["changeType"]))),
+            changeset = escape(&cell(Some(&members["changeset"]))),
+            reference = escape(&cell(Some(&members["reference"]))),
+            date = escape(&cell(Some(&members["referenceDate"]))),
+        );
+        for p in &c.properties {
+            let _ = write!(body, "<td>{}</td>", escape(&cell(props.get(p.name))));
+        }
+        body.push_str("</tr>");
+    }
+    body.push_str("</table>");
+    if let Some(next) = next {
+        let _ = write!(body, "<p><a href=\"{}\">Tiếp / Next</a></p>", escape(next));
+    }
+    page(&format!("{} {id}: phiên bản / versions", c.decl.title_vi), json_href, &body)
+}
+
 fn cell(value: Option<&serde_json::Value>) -> String {
     match value {
         None | Some(serde_json::Value::Null) => String::new(),

@@ -19,6 +19,7 @@ pub mod error;
 pub mod etag;
 pub mod features;
 pub mod filter;
+pub mod history;
 pub mod html;
 pub mod keycache;
 pub mod lineage;
@@ -89,6 +90,10 @@ pub struct ServerConfig {
     pub require_if_match: Vec<String>,
     /// Change types accepted besides those the sectors declare (codes).
     pub change_types: Vec<String>,
+    /// Seconds after which answers at an instant of a versioned collection are immutable
+    /// (`Cache-Control: immutable`): longer than any write lasts, since a changeset's versions
+    /// begin when it begins (see [`history`]).
+    pub history_margin_s: u64,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +112,7 @@ impl Default for ServerConfig {
             access_file: None,
             require_if_match: Vec::new(),
             change_types: Vec::new(),
+            history_margin_s: history::DEFAULT_MARGIN_S,
         }
     }
 }
@@ -232,6 +238,7 @@ pub async fn start(
         checkers: checkers::Checkers::default(),
         require_if_match: config.require_if_match.clone(),
         change_types: config.change_types.clone(),
+        history_margin: Duration::from_secs(config.history_margin_s),
     });
     reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {
@@ -302,6 +309,7 @@ pub async fn start(
             .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
             .route("/collections/{collectionId}/items/{featureId}/lineage", web::get().to(lineage::lineage))
+            .route("/collections/{collectionId}/items/{featureId}/versions", web::get().to(history::versions))
             .route("/collections/{collectionId}/items/{featureId}/{relation}", web::get().to(features::related))
             .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))

@@ -54,7 +54,10 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
                 "schema": { "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } },
                 "description": "min lon, min lat, max lon, max lat in CRS84 (6 numbers with heights); min lon > max lon crosses the antimeridian" }));
         }
-        if let Some(column) = c.decl.datetime {
+        let as_of = as_of_parameter(c);
+        if let Some(parameter) = &as_of {
+            parameters.push(parameter.clone());
+        } else if let Some(column) = c.decl.datetime {
             parameters
                 .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
                 "description": format!("Instant or interval (a/b, ../b, a/..) on {column}") }));
@@ -75,10 +78,31 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
             "summary": format!("Features of {id}"), "operationId": format!("items_{op}"), "parameters": parameters,
             "responses": { "200": { "description": "A page of features", "headers": crate::crs::openapi_content_crs_header(), "content": { "application/geo+json": { "schema": { "type": "object" } }, "text/html": { "schema": { "type": "string" } } } },
                            "400": error.clone(), "404": error.clone() } } }));
-        paths.insert(format!("/collections/{id}/items/{{featureId}}"), json!({ "get": {
+        let feature_id =
+            json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "integer" } });
+        let mut feature_parameters = vec![f.clone(), feature_id.clone(), crate::crs::openapi_crs_parameter(c)];
+        let mut feature_responses = json!({ "200": { "description": "The feature", "headers": crate::crs::openapi_content_crs_header(), "content": { "application/geo+json": { "schema": { "type": "object" } } } }, "404": error.clone() });
+        if let Some(parameter) = as_of {
+            feature_parameters.push(parameter);
+            feature_responses["200"]["description"] = json!("The feature's version (current, or valid at datetime), with a strong ETag naming it, its version links (predecessor-version, successor-version, latest-version, timemap) in the body and the Link header, and Memento-Datetime when datetime is given");
+            feature_responses["304"] =
+                json!({ "description": "Not modified (If-None-Match holds the version's ETag)" });
+            feature_responses["410"] = json!({ "description": "Gone: the feature was retired (at or before datetime); its versions stay listed", "content": error["content"].clone() });
+            feature_responses["400"] = error.clone();
+            paths.insert(format!("/collections/{id}/items/{{featureId}}/versions"), json!({ "get": {
+                "summary": format!("The versions of one feature of {id} (timemap), oldest first"), "operationId": format!("versions_{op}"),
+                "parameters": [f.clone(), feature_id,
+                    { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": limits.max, "default": limits.default }, "description": "Versions per page" },
+                    { "name": "cursor", "in": "query", "required": false, "schema": { "type": "integer" }, "description": "Paging cursor; use the next link" }],
+                "responses": { "200": { "description": "A FeatureCollection: each version a Feature with the feature's id, its properties (as the caller may see them), and the members version, validFrom, validTo (null: current), retired, changeset, changeType, reference, referenceDate", "content": { "application/geo+json": { "schema": { "type": "object" } }, "text/html": { "schema": { "type": "string" } } } },
+                               "400": error.clone(), "404": error.clone() } } }));
+        }
+        paths.insert(
+            format!("/collections/{id}/items/{{featureId}}"),
+            json!({ "get": {
             "summary": format!("One feature of {id}"), "operationId": format!("item_{op}"),
-            "parameters": [f.clone(), { "name": "featureId", "in": "path", "required": true, "schema": { "type": "integer" } }, crate::crs::openapi_crs_parameter(c)],
-            "responses": { "200": { "description": "The feature", "headers": crate::crs::openapi_content_crs_header(), "content": { "application/geo+json": { "schema": { "type": "object" } } } }, "404": error.clone() } } }));
+            "parameters": feature_parameters, "responses": feature_responses } }),
+        );
     }
     let mut doc = json!({
         "openapi": "3.0.3",
@@ -91,6 +115,19 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
     crate::timeseries::document(&mut doc, collections);
     crate::edit::openapi::document(&mut doc, collections);
     doc
+}
+
+/// The `datetime` parameter of a versioned collection: it selects versions (see
+/// [`crate::history`]); `None` for another collection.
+fn as_of_parameter(c: &Collection) -> Option<Value> {
+    if !c.plan.is_versioned() {
+        return None;
+    }
+    let property = c.decl.datetime.map_or(String::new(), |p| {
+        format!(" To select by the time property {p}, use a CQL2 filter (T_INTERSECTS, comparisons) or {p}=<value>.")
+    });
+    Some(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
+        "description": format!("This collection keeps a history: one instant (an RFC 3339 date-time, or a date meaning its 00:00 UTC) selects the versions valid then (Memento-Datetime in the response); an interval is refused (400).{property}") }))
 }
 
 fn schema_of(kind: FieldType) -> Value {
@@ -195,10 +232,15 @@ fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error:
             json!({ "get": { "summary": format!("TileJSON 3.0 of {id}"), "operationId": format!("tilejson_{op}"),
             "parameters": [path_param("tileMatrixSetId")], "responses": json_ok("TileJSON 3.0") } }),
         );
+        let mut parameters = tile_params();
+        if c.plan.is_versioned() {
+            parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "format": "date-time" },
+                "description": "This collection keeps a history: the tile as of one instant (its features' versions valid then, drawn one by one at every zoom)" }));
+        }
         paths.insert(
             format!("/collections/{id}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"),
             json!({ "get": { "summary": format!("A vector tile of {id}"),
-            "operationId": format!("tile_{op}"), "parameters": tile_params(), "responses": tile_ok } }),
+            "operationId": format!("tile_{op}"), "parameters": parameters, "responses": tile_ok.clone() } }),
         );
     }
 }

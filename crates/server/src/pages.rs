@@ -85,10 +85,17 @@ pub fn collection_json(base: &str, c: &Collection) -> Value {
             json!({ "interval": [[from, to]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
         );
     }
+    // On a versioned collection `datetime` selects versions, not the time property: said here.
+    let history = if c.plan.is_versioned() {
+        let property = c.decl.datetime.map_or(String::new(), |p| format!(" (filter {p} with CQL2)"));
+        format!(" Có lịch sử phiên bản / Versioned: datetime selects the versions valid at one instant{property}; each feature lists its versions at /items/{{featureId}}/versions.")
+    } else {
+        String::new()
+    };
     let mut value = json!({
         "id": c.id(),
         "title": format!("{} / {}", c.decl.title_vi, c.decl.title_en),
-        "description": format!("{} / {}", c.decl.description_vi, c.decl.description_en),
+        "description": format!("{} / {}{history}", c.decl.description_vi, c.decl.description_en),
         "keywords": c.decl.keywords,
         "itemType": "feature",
         "links": [

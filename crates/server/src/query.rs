@@ -40,6 +40,9 @@ pub struct ItemsQuery {
     pub bbox: BboxFilter,
     /// Lower and upper time bounds (validated text).
     pub time: (Option<String>, Option<String>),
+    /// On a versioned collection: the instant whose versions are read (`datetime`; see
+    /// [`crate::history`]); then no time bound.
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// Property equality filters: name and validated canonical value.
     pub equals: Vec<(&'static str, String)>,
     /// A translated CQL2 filter.
@@ -65,6 +68,7 @@ impl ItemsQuery {
         ItemsRequest {
             bbox: self.bbox.clone(),
             time: self.time.clone(),
+            as_of: self.as_of,
             equals: self.equals.clone(),
             filter: self.filter.as_ref(),
             sort: self.sort.clone(),
@@ -123,8 +127,11 @@ pub async fn items(
         }
         Some(v) => crate::crs::bbox(v, bbox_crs).map_err(|m| ApiError::param("bbox", m))?,
     };
+    let as_of = crate::history::requested(pairs, collection)?;
     let time = match get("datetime") {
         None => (None, None),
+        // On a versioned collection `datetime` selects versions, not the time property.
+        Some(_) if as_of.is_some() => (None, None),
         Some(v) => {
             if collection.decl.datetime.is_none() {
                 return Err(ApiError::param("datetime", "this collection has no time property"));
@@ -165,7 +172,7 @@ pub async fn items(
     let properties = properties(get("properties"), collection)?;
     let format = params::format(get("f"), accept)?;
     let filter = crate::filter::compile(collection, pairs).await?;
-    Ok(ItemsQuery { bbox, time, equals, filter, sort, properties, page, limit, format, crs })
+    Ok(ItemsQuery { bbox, time, as_of, equals, filter, sort, properties, page, limit, format, crs })
 }
 
 /// `sortby`: `+a,-b` (ascending by default) over the sortables.

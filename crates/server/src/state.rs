@@ -40,6 +40,9 @@ pub struct AppState {
     pub require_if_match: Vec<String>,
     /// Change types accepted besides the sectors' own.
     pub change_types: Vec<String>,
+    /// How far back an instant must lie for answers at it to be immutable (see
+    /// [`crate::history`]).
+    pub history_margin: std::time::Duration,
 }
 
 impl AppState {

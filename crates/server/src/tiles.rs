@@ -5,7 +5,9 @@
 //!
 //! Tiles outside the collection's limits are 404, malformed tile coordinates 400, an empty tile
 //! 204. Tiles carry an ETag from the table's data version, so a client cache revalidates with 304
-//! and learns at once when an import changed the data.
+//! and learns at once when an import changed the data. On a versioned collection `datetime`
+//! draws the tile as of an instant (feature by feature, never cached here; see
+//! [`crate::history`]).
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -19,12 +21,12 @@ use serde_json::{json, Value};
 
 use crate::auth::{self, Caller, Opened};
 use crate::error::ApiError;
-use crate::etag;
 use crate::links::{base_url, Link};
 use crate::params::{self, Format};
 use crate::peer::PeerSocket;
 use crate::state::AppState;
 use crate::tilecache::{self, CachedTile, Coding};
+use crate::{etag, history};
 use std::sync::Arc;
 
 /// Media type of Mapbox Vector Tiles.
@@ -490,21 +492,36 @@ pub async fn tile(
     check_tms(&tms)?;
     let pairs = params::query_pairs(&req)?;
     let filter = crate::filter::of_tile(&c, &pairs).await?;
+    let at = history::requested(&pairs, &c)?;
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
     let mut db = Db::new(&state, &req);
     let layer = current_layer(&mut db, &c).await?;
     if !layer.covers(z, col, row) {
         return Err(ApiError::NotFound(format!("tile {z}/{row}/{col} is outside the limits of {id}")));
     }
-    let tag = etag::tag(layer.version, &req, Format::Json, opened.fingerprint);
+    // A tile at an instant past the margin never changes: its tag is the instant's.
+    let immutable = at.is_some_and(|at| history::settled(&state, at));
+    let tag = if immutable {
+        etag::settled(&req, Format::Json, opened.fingerprint)
+    } else {
+        etag::tag(layer.version, &req, Format::Json, opened.fingerprint)
+    };
+    let stamped = |mut response: HttpResponse| {
+        if at.is_some() {
+            history::stamp(&mut response, at, immutable);
+        }
+        response
+    };
     if etag::matches(&req, &tag) {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish());
+        return Ok(stamped(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish()));
     }
-    if let Some(filter) = &filter {
-        // A filtered tile is one client's view: rendered for it, never cached.
-        let request = TileRequest { z, x: col, y: row, filter: Some(filter), scope: opened.scope.as_ref() };
+    if filter.is_some() || at.is_some() {
+        // A filtered tile is one client's view, and a tile at an instant is not the current one:
+        // rendered for the request, never cached (the cache holds current tiles only).
+        let request =
+            TileRequest { z, x: col, y: row, filter: filter.as_ref(), scope: opened.scope.as_ref(), as_of: at };
         let tile = render_capped(&mut db, &c, &request).await?;
-        return Ok(tile_response(&req, tag, &[(c.id(), tile)], "bypass"));
+        return Ok(stamped(tile_response(&req, tag, &[(c.id(), tile)], "bypass")));
     }
     let (tile, cache) = layer_tile(&mut db, &opened, layer.version, (z, col, row)).await?;
     Ok(tile_response(&req, tag, &[(c.id(), tile)], cache))
@@ -603,7 +620,7 @@ async fn layer_tile(
     if let Some(hit) = tiles.get(c.id(), opened.fingerprint, z, col, row) {
         return Ok((hit, "hit"));
     }
-    let request = TileRequest { z, x: col, y: row, filter: None, scope: opened.scope.as_ref() };
+    let request = TileRequest { z, x: col, y: row, filter: None, scope: opened.scope.as_ref(), as_of: None };
     let tile = render_capped(db, c, &request).await?;
     tiles.put(c.id(), opened.fingerprint, version, (z, col, row), Arc::clone(&tile));
     Ok((tile, "miss"))

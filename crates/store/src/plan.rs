@@ -21,6 +21,7 @@ use crate::reproject::CrsShape;
 use crate::{quote_ident, table_name};
 
 mod area;
+mod history;
 mod query;
 mod request;
 mod statement;
@@ -35,6 +36,9 @@ pub use statement::{Param, Statement};
 struct FilterShape {
     /// A bbox filter: one envelope, or two when it crosses the antimeridian.
     bbox_parts: u8,
+    /// A versioned collection read as of an instant (one `timestamptz`, numbered where the time
+    /// bounds would be; see [`history`]); then no time bound.
+    as_of: bool,
     /// A lower time bound.
     time_from: bool,
     /// An upper time bound.
@@ -61,9 +65,14 @@ pub struct CollectionPlan {
     property_kinds: Vec<(&'static str, FieldType)>,
     /// Where its rows lie, for area scopes (`None`: not tied to an area).
     area: Option<AreaDecl>,
-    /// The statements for one feature by id, by output shape and scope (see
+    /// The statements for one feature by id, by output shape, scope and instant (see
     /// [`Self::item_sql_in`]).
     item_sqls: Vec<String>,
+    /// The versions of its table, when it keeps a history.
+    versions: Option<history::Versions>,
+    /// The tile statements as of an instant (`$4`), full and ids only, and the same with an area
+    /// scope (`$5`); drawn feature by feature at every zoom. `None` without geometry or history.
+    tile_sql_as_of: Option<[[Arc<str>; 2]; 2]>,
     /// The statement for the table's data version (no parameter).
     version_sql: Arc<str>,
     /// The statement for one Mapbox Vector Tile of the collection drawn feature by feature
@@ -117,16 +126,33 @@ impl CollectionPlan {
         let from = table_name(decl.dataset);
         let time_column = decl.datetime.zip(decl.datetime_kind()).map(|(c, k)| (quote_ident(c), k));
         let area = decl.access.area;
-        let mut item_sqls = Vec::with_capacity(8);
-        for scoped in [false, true] {
-            for (transform, flip) in [(false, false), (false, true), (true, false), (true, true)] {
-                let crs = CrsShape { transform, flip, bbox_polygon: false };
-                let id = crs.leading_parameters() + 1;
-                let scope = match (scoped, &area) {
-                    (true, Some(area)) => format!(" AND {}", area::condition(&from, area, id + 1)),
-                    _ => String::new(),
-                };
-                item_sqls.push(format!("SELECT {} FROM {from} WHERE id = ${id}{scope}", list(crs)));
+        let versions = history::Versions::new(decl, properties);
+        // A versioned feature's statement also reads its version, when it began and ended, whether
+        // it was retired then, and when the version before it began (for its links).
+        let version_list = versions.as_ref().map(|v| format!(", {}", v.predecessor_from()));
+        let mut item_sqls = Vec::with_capacity(16);
+        for as_of in [false, true] {
+            for scoped in [false, true] {
+                for (transform, flip) in [(false, false), (false, true), (true, false), (true, true)] {
+                    let crs = CrsShape { transform, flip, bbox_polygon: false };
+                    let id = crs.leading_parameters() + 1;
+                    let (source, row, next) = match (&versions, as_of) {
+                        (Some(v), true) => (v.at(id + 1), v.alias.clone(), id + 2),
+                        _ => (from.clone(), from.clone(), id + 1),
+                    };
+                    let scope = match (scoped, &area) {
+                        (true, Some(area)) => format!(" AND {}", area::condition(&row, area, next)),
+                        _ => String::new(),
+                    };
+                    let extra = match (&version_list, as_of) {
+                        (Some(pred), true) => format!(", version, version_from, version_to, retired{pred}"),
+                        (Some(pred), false) => {
+                            format!(", version, version_from, NULL::timestamptz AS version_to, false AS retired{pred}")
+                        }
+                        (None, _) => String::new(),
+                    };
+                    item_sqls.push(format!("SELECT {}{extra} FROM {source} WHERE id = ${id}{scope}", list(crs)));
+                }
             }
         }
         let version_sql = version_sql(decl.dataset);
@@ -142,6 +168,18 @@ impl CollectionPlan {
             (Some(full), Some(lean), Some(area)) => {
                 let condition = area::condition(&from, area, 4);
                 Some([full, lean].map(|base| with_tile_condition(base, &condition).into()))
+            }
+            _ => None,
+        };
+        let tile_sql_as_of = match (&versions, decl.dataset.geometry) {
+            (Some(v), Some(g)) => {
+                let [full, lean] = [&tile_properties[..], &[]].map(|p| self::tile_sql(decl.id, &v.at(4), &g, p));
+                let scoped = |base: &str| match &area {
+                    Some(area) => with_tile_condition(base, &area::condition(&v.alias, area, 5)),
+                    None => base.to_owned(),
+                };
+                let scoped = [scoped(&full), scoped(&lean)].map(Arc::from);
+                Some([[Arc::from(full), Arc::from(lean)], scoped])
             }
             _ => None,
         };
@@ -168,6 +206,8 @@ impl CollectionPlan {
             property_kinds: unmasked.iter().map(|p| (p.name, p.kind)).collect(),
             area,
             item_sqls,
+            versions,
+            tile_sql_as_of,
             version_sql: version_sql.into(),
             cache: Mutex::new(HashMap::new()),
         }
@@ -175,10 +215,18 @@ impl CollectionPlan {
 
     /// The statement for one feature with an output CRS shape (its bbox part is ignored):
     /// the rule SRID first when transforming (`$1` integer), then the id (bigint), then the
-    /// area scope (`text[]`) when `scoped` and the collection has an area.
-    fn item_sql_in(&self, crs: CrsShape, scoped: bool) -> &str {
-        let index = usize::from(scoped) * 4 + usize::from(crs.transform) * 2 + usize::from(crs.flip);
+    /// instant (`timestamptz`) when `as_of` and the collection keeps a history, then the area
+    /// scope (`text[]`) when `scoped` and the collection has an area.
+    fn item_sql_in(&self, crs: CrsShape, scoped: bool, as_of: bool) -> &str {
+        let as_of = as_of && self.versions.is_some();
+        let index =
+            usize::from(as_of) * 8 + usize::from(scoped) * 4 + usize::from(crs.transform) * 2 + usize::from(crs.flip);
         &self.item_sqls[index]
+    }
+
+    /// Whether the collection keeps a history of its features (then `datetime` selects versions).
+    pub fn is_versioned(&self) -> bool {
+        self.versions.is_some()
     }
 
     /// Whether an area scope is a condition on this collection (it declares where its rows lie).
@@ -202,7 +250,7 @@ impl CollectionPlan {
 
     fn build(&self, shape: &FilterShape) -> String {
         let mut n = 0;
-        let mut conditions = self.shape_conditions(shape, &mut n);
+        let (from, mut conditions) = self.shape_conditions(shape, &mut n);
         let mut next = || {
             n += 1;
             n
@@ -218,7 +266,7 @@ impl CollectionPlan {
             "SELECT {} FROM (SELECT {} FROM {}{filter} ORDER BY id LIMIT ${}::bigint) AS page ORDER BY id",
             select_list(self.geometry_column.as_deref(), &self.properties_sql, shape.crs),
             self.page_columns,
-            self.from,
+            from,
             next()
         )
     }
@@ -440,6 +488,7 @@ mod tests {
         let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
         let shape = FilterShape {
             bbox_parts: 2,
+            as_of: false,
             time_from: true,
             time_to: false,
             properties: vec!["land_use_codes", "commune_code"],
@@ -480,8 +529,14 @@ mod tests {
         });
         assert!(flipped.starts_with("SELECT id, ST_AsGeoJSON(ST_FlipCoordinates(\"geom\"), 9), "), "{flipped}");
         assert!(flipped.contains("ST_MakeEnvelope($1, $2, $3, $4, 4326)"), "{flipped}");
-        assert_eq!(plan.item_sql_in(CrsShape::default(), false), plan.item_sqls[0]);
-        assert!(plan.item_sql_in(crs, false).ends_with("WHERE id = $2"), "{}", plan.item_sql_in(crs, false));
-        assert!(plan.item_sql_in(CrsShape { flip: true, ..CrsShape::default() }, false).ends_with("WHERE id = $1"));
+        assert_eq!(plan.item_sql_in(CrsShape::default(), false, false), plan.item_sqls[0]);
+        assert!(
+            plan.item_sql_in(crs, false, false).ends_with("WHERE id = $2"),
+            "{}",
+            plan.item_sql_in(crs, false, false)
+        );
+        assert!(plan
+            .item_sql_in(CrsShape { flip: true, ..CrsShape::default() }, false, false)
+            .ends_with("WHERE id = $1"));
     }
 }

@@ -11,7 +11,7 @@ use geosector_crs::{ApiCrs, Crs, CrsKind, Transformer};
 use serde_json::Value;
 
 use crate::clients::{python, run, tool};
-use crate::support::{repo, Server, TestDb};
+use crate::support::{encode, repo, Server, TestDb};
 
 /// Stations across Vietnam (lon, lat in WGS 84): north, centre, highlands, south, Mekong delta.
 const PLACES: &[(&str, f64, f64)] = &[
@@ -105,18 +105,6 @@ fn metres(kind: CrsKind, a: (f64, f64), b: (f64, f64)) -> f64 {
 fn point(geometry: &Value) -> (f64, f64) {
     let c = geometry["coordinates"].as_array().unwrap_or_else(|| panic!("not a point: {geometry}"));
     (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -59,13 +59,40 @@ fn every_collection_plans_the_statements_it_did() {
             all.push_str("-- one feature, area scope\n");
             all.push_str(&show(&view.item(1, OutputCrs::STORED, Some(&scope))));
             if decl.dataset.geometry.is_some() {
-                let tile = TileRequest { z: 14, x: 812 << 4, y: 450 << 4, filter: None, scope: Some(&scope) };
+                let tile =
+                    TileRequest { z: 14, x: 812 << 4, y: 450 << 4, filter: None, scope: Some(&scope), as_of: None };
                 all.push_str("-- tile z14 Full, area scope\n");
                 all.push_str(&show(&view.tile(&tile, TileVariant::Full).expect("a tile")));
             }
         }
+        if plan.is_versioned() {
+            // As of an instant: the versions valid then (issue 19).
+            let at = "2026-01-02T03:04:05Z".parse::<chrono::DateTime<chrono::Utc>>().ok();
+            let scope = AreaScope::new(vec!["01".into()]);
+            let scope = decl.access.area.is_some().then_some(&scope);
+            let bbox = decl
+                .dataset
+                .geometry
+                .map_or(BboxFilter::None, |_| BboxFilter::Envelopes(vec![[105.8, 21.0, 105.9, 21.1]]));
+            let as_of =
+                ItemsRequest { bbox, page: Page::After(100), limit: 100, as_of: at, scope, ..ItemsRequest::default() };
+            all.push_str("-- items as of an instant, bbox, next page, area scope\n");
+            all.push_str(&show(&plan.items(&as_of)));
+            all.push_str("-- one feature as of an instant, area scope\n");
+            all.push_str(&show(&plan.item_at(1, OutputCrs::STORED, scope, at)));
+            all.push_str("-- its versions, area scope\n");
+            all.push_str(&show(&plan.versions(1, scope, 0, 10).expect("versions")));
+            all.push_str("-- whether it was retired, area scope\n");
+            all.push_str(&show(&plan.retirement(1, scope).expect("retirement")));
+            if decl.dataset.geometry.is_some() {
+                let tile = TileRequest { z: 10, x: 812, y: 450, filter: None, scope, as_of: at };
+                all.push_str("-- tile z10 Full as of an instant, area scope\n");
+                all.push_str(&show(&plan.tile(&tile, TileVariant::Full).expect("a tile")));
+            }
+        }
         for z in [10, 14] {
-            let tile = TileRequest { z, x: 812 << (z - 10), y: 450 << (z - 10), filter: None, scope: None };
+            let tile =
+                TileRequest { z, x: 812 << (z - 10), y: 450 << (z - 10), filter: None, scope: None, as_of: None };
             for variant in [TileVariant::Full, TileVariant::IdsOnly] {
                 if let Some(statement) = plan.tile(&tile, variant) {
                     all.push_str(&format!("-- tile z{z} {variant:?}\n"));

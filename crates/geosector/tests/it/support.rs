@@ -363,6 +363,19 @@ impl Response {
     }
 }
 
+/// Percent-encodes a query component (RFC 3986 unreserved characters stay).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// A minimal HTTP/1.1 GET over TCP (enough for loopback tests, no extra dependency).
 pub fn http_get(url: &str, headers: &[(&str, &str)]) -> Response {
     http_request("GET", url, headers, None)

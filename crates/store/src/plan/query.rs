@@ -38,9 +38,10 @@ pub(super) struct QuerySpec<'a> {
 pub(super) const TILE_WHERE: &str = ", tile WHERE ";
 
 impl CollectionPlan {
-    /// The conditions of a shape (bbox, time, properties), numbering placeholders from `$1`;
-    /// the same order as [`CollectionPlan::items_sql`].
-    pub(super) fn shape_conditions(&self, shape: &FilterShape, n: &mut usize) -> Vec<String> {
+    /// The FROM item and the conditions of a shape (bbox, time or instant, scope, properties),
+    /// numbering placeholders from `$1`; the same order as [`CollectionPlan::items_sql`]. The FROM
+    /// item is the table, or its versions at the instant (see [`super::history`]).
+    pub(super) fn shape_conditions(&self, shape: &FilterShape, n: &mut usize) -> (String, Vec<String>) {
         // The CRS values (rule SRID, bbox polygon) lead every statement.
         *n += shape.crs.leading_parameters();
         let mut next = || {
@@ -62,7 +63,11 @@ impl CollectionPlan {
         if let Some(condition) = self.geometry_column.as_deref().and_then(|g| shape.crs.bbox_condition(g)) {
             conditions.push(condition);
         }
-        if let Some((column, kind)) = &self.time_column {
+        let (mut from, mut row) = (self.from.clone(), self.from.clone());
+        if let (true, Some(versions)) = (shape.as_of, &self.versions) {
+            from = versions.at(next());
+            row.clone_from(&versions.alias);
+        } else if let Some((column, kind)) = &self.time_column {
             let cast = cast_of(*kind);
             if shape.time_from {
                 conditions.push(format!("{column} >= ${}::text::{cast}", next()));
@@ -84,16 +89,16 @@ impl CollectionPlan {
             });
         }
         if let (Some(n), Some(area)) = (scope, &self.area) {
-            conditions.push(super::area::condition(&self.from, area, n));
+            conditions.push(super::area::condition(&row, area, n));
         }
-        conditions
+        (from, conditions)
     }
 
     /// The items statement of one request (see the module's parameter order); the filter's
     /// placeholders must follow the shape's.
     pub(super) fn query_sql(&self, spec: &QuerySpec<'_>) -> String {
         let mut n = 0;
-        let mut conditions = self.shape_conditions(spec.shape, &mut n);
+        let (from, mut conditions) = self.shape_conditions(spec.shape, &mut n);
         if let Some(filter) = spec.filter {
             conditions.push(filter.to_owned());
             n += spec.filter_values;
@@ -147,23 +152,31 @@ impl CollectionPlan {
         order.push_str("id");
         let offset = offset.map_or(String::new(), |o| format!(" OFFSET ${o}::bigint"));
         format!(
-            "SELECT {select_list} FROM (SELECT {page_columns} FROM {}{filter} ORDER BY {order} LIMIT ${limit}::bigint{offset}) AS page ORDER BY {order}",
-            self.from
+            "SELECT {select_list} FROM (SELECT {page_columns} FROM {from}{filter} ORDER BY {order} LIMIT ${limit}::bigint{offset}) AS page ORDER BY {order}"
         )
     }
 
     /// The tile statement with a filter on the candidates (placeholders `$1`–`$3` are z/x/y,
-    /// the filter's start at `$4`), drawn feature by feature at every zoom; `ids_only` for the
-    /// variant without properties. `None` without geometry.
-    pub(super) fn tile_sql_filtered(&self, condition: &str, ids_only: bool) -> Option<String> {
-        let base = if ids_only { self.tile_sql_ids_only.as_deref()? } else { self.tile_sql.as_deref()? };
+    /// then the instant when `as_of`, then the filter's), drawn feature by feature at every zoom;
+    /// `ids_only` for the variant without properties. `None` without geometry (or without
+    /// history when `as_of`).
+    pub(super) fn tile_sql_filtered(&self, condition: &str, ids_only: bool, as_of: bool) -> Option<String> {
+        let base = match (as_of, ids_only) {
+            (true, _) => self.tile_sql_as_of.as_ref()?[0][usize::from(ids_only)].as_ref(),
+            (false, true) => self.tile_sql_ids_only.as_deref()?,
+            (false, false) => self.tile_sql.as_deref()?,
+        };
         base.contains(TILE_WHERE).then(|| super::with_tile_condition(base, condition))
     }
 
     /// The area condition of a tile statement at placeholder `$n`, when the collection has an
-    /// area.
-    pub(super) fn tile_area_condition(&self, n: usize) -> Option<String> {
-        self.area.as_ref().map(|area| super::area::condition(&self.from, area, n))
+    /// area (on the versions at an instant when `as_of`).
+    pub(super) fn tile_area_condition(&self, n: usize, as_of: bool) -> Option<String> {
+        let row = match (&self.versions, as_of) {
+            (Some(v), true) => &v.alias,
+            _ => &self.from,
+        };
+        self.area.as_ref().map(|area| super::area::condition(row, area, n))
     }
 }
 
@@ -211,10 +224,11 @@ mod tests {
     #[test]
     fn tiles_take_the_filter_on_their_candidates() {
         let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
-        let sql = plan.tile_sql_filtered("(\"commune_code\" = $4::text)", false).unwrap();
+        let sql = plan.tile_sql_filtered("(\"commune_code\" = $4::text)", false, false).unwrap();
         assert!(sql.contains(
             "FROM \"land\".\"parcels\", tile WHERE (\"commune_code\" = $4::text) AND \"geom\" && tile.search"
         ));
-        assert!(plan.tile_sql_filtered("TRUE", true).is_some());
+        assert!(plan.tile_sql_filtered("TRUE", true, false).is_some());
+        assert!(plan.tile_sql_filtered("TRUE", true, true).is_none(), "no history, no instant");
     }
 }

@@ -4,6 +4,7 @@
 //! plan one of these; the plan picks or builds the statement and pushes every value in the
 //! order of its own placeholders ([`Statement`]). Nothing outside this crate knows that order.
 
+use chrono::{DateTime, Utc};
 use geosector_filter::Sql;
 
 use super::area::AreaScope;
@@ -60,6 +61,9 @@ pub struct ItemsRequest<'a> {
     /// Lower and upper time bounds on the collection's time property, validated text (dates or
     /// RFC 3339), cast in SQL to the column's type.
     pub time: (Option<String>, Option<String>),
+    /// On a versioned collection: the versions valid at this instant instead of the current ones
+    /// (the time bounds are then ignored). A collection without history ignores it.
+    pub as_of: Option<DateTime<Utc>>,
     /// Equality on published properties: name and validated canonical text.
     pub equals: Vec<(&'static str, String)>,
     /// A translated CQL2 filter.
@@ -93,6 +97,9 @@ pub struct TileRequest<'a> {
     /// The caller's area scope (drawn one by one at every zoom then, when the collection is
     /// tied to an area).
     pub scope: Option<&'a AreaScope>,
+    /// On a versioned collection: the versions valid at this instant (drawn one by one at every
+    /// zoom then; no overview).
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// Which rendering of a tile.
@@ -109,7 +116,8 @@ impl CollectionPlan {
     pub fn items(&self, request: &ItemsRequest<'_>) -> Statement {
         // Only what this plan has a placeholder for is bound: time bounds when the collection has
         // a time property, equality on its published properties.
-        let time = if self.time_column.is_some() { request.time.clone() } else { (None, None) };
+        let as_of = request.as_of.filter(|_| self.versions.is_some());
+        let time = if self.time_column.is_some() && as_of.is_none() { request.time.clone() } else { (None, None) };
         let scope = request.scope.filter(|_| self.area.is_some());
         let equals: Vec<&(&'static str, String)> =
             request.equals.iter().filter(|(name, _)| self.property_kinds.iter().any(|(p, _)| p == name)).collect();
@@ -118,6 +126,7 @@ impl CollectionPlan {
                 BboxFilter::Envelopes(e) => u8::try_from(e.len()).unwrap_or(2),
                 _ => 0,
             },
+            as_of: as_of.is_some(),
             time_from: time.0.is_some(),
             time_to: time.1.is_some(),
             properties: equals.iter().map(|(n, _)| *n).collect(),
@@ -130,6 +139,7 @@ impl CollectionPlan {
             values.extend(envelopes.iter().flatten().map(|v| Param::Float(*v)));
         }
         values.extend([time.0, time.1].into_iter().flatten().map(Param::Text));
+        values.extend(as_of.map(Param::Timestamp));
         values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
         values.extend(equals.iter().map(|(_, v)| Param::Text(v.clone())));
         let per_request = request.filter.is_some()
@@ -167,11 +177,73 @@ impl CollectionPlan {
 
     /// The statement of one feature by id, within the caller's area scope when given.
     pub fn item(&self, id: i64, output: OutputCrs, scope: Option<&AreaScope>) -> Statement {
+        self.item_at(id, output, scope, None)
+    }
+
+    /// The statement of one feature by id, within the caller's area scope when given: its
+    /// current version, or on a versioned collection the version valid at `at`. Columns: id,
+    /// geometry and properties as for items; on a versioned collection then `version` (integer),
+    /// `version_from`, `version_to` (NULL for the current version) and `retired` (whether the
+    /// feature was retired at `version_to`), and when the version before it began (NULL for the
+    /// first).
+    pub fn item_at(
+        &self,
+        id: i64,
+        output: OutputCrs,
+        scope: Option<&AreaScope>,
+        at: Option<DateTime<Utc>>,
+    ) -> Statement {
         let scope = scope.filter(|_| self.area.is_some());
+        let at = at.filter(|_| self.versions.is_some());
         let mut values = leading_values(output, &BboxFilter::None);
         values.push(Param::BigInt(id));
+        values.extend(at.map(Param::Timestamp));
         values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
-        Statement::reusable(self.item_sql_in(crs_shape(output, false), scope.is_some()).into(), values)
+        Statement::reusable(self.item_sql_in(crs_shape(output, false), scope.is_some(), at.is_some()).into(), values)
+    }
+
+    /// On a versioned collection, the statement telling whether feature `id` was retired, and
+    /// when (one `timestamptz` row, or none), within the caller's area scope when given (the
+    /// retired version's area); `None` for a collection without history.
+    pub fn retirement(&self, id: i64, scope: Option<&AreaScope>) -> Option<Statement> {
+        let versions = self.versions.as_ref()?;
+        let scope = scope.filter(|_| self.area.is_some());
+        let mut sql = versions.retirement(1);
+        let mut values = vec![Param::BigInt(id)];
+        if let (Some(scope), Some(area)) = (scope, &self.area) {
+            sql.push_str(&format!(" AND {}", super::area::condition(&versions.alias, area, 2)));
+            values.push(Param::TextArray(scope.codes.clone()));
+        }
+        Some(Statement::one_off(sql, values))
+    }
+
+    /// On a versioned collection, the statement of the versions of feature `id`, oldest first,
+    /// within the caller's area scope when given (version by version), `offset` of them skipped
+    /// and at most `limit` + 1 read; geometries in CRS84. Columns: id, geometry and properties as
+    /// for items, then the version's members as JSON text (`version`, `validFrom`, `validTo`,
+    /// `retired`, and its changeset's `changeset`, `changeType`, `reference`, `referenceDate`).
+    /// `None` for a collection without history.
+    pub fn versions(&self, id: i64, scope: Option<&AreaScope>, offset: i64, limit: i64) -> Option<Statement> {
+        let versions = self.versions.as_ref()?;
+        let scope = scope.filter(|_| self.area.is_some());
+        let mut values = vec![Param::BigInt(id)];
+        let mut condition = String::new();
+        if let (Some(scope), Some(area)) = (scope, &self.area) {
+            condition = format!(" WHERE {}", super::area::condition(&versions.alias, area, 2));
+            values.push(Param::TextArray(scope.codes.clone()));
+        }
+        let (limit_at, offset_at) = (values.len() + 1, values.len() + 2);
+        values.push(Param::BigInt(limit.saturating_add(1)));
+        values.push(Param::BigInt(offset));
+        let geometry =
+            self.geometry_column.as_deref().map_or("NULL::text".to_owned(), |g| CrsShape::default().geometry_json(g));
+        let sql = format!(
+            "SELECT v.id, v.geometry, v.properties, json_build_object('version', v.version, 'validFrom', v.version_from,                'validTo', v.version_to, 'retired', v.retired, 'changeset', v.changeset_id, 'changeType', c.change_type,                'reference', c.reference, 'referenceDate', c.reference_date)::text              FROM (SELECT id, {geometry} AS geometry, {properties} AS properties, {columns} FROM {from}{condition}                    ORDER BY version LIMIT ${limit_at}::bigint OFFSET ${offset_at}::bigint) AS v              LEFT JOIN meta.changesets AS c ON c.id = v.changeset_id ORDER BY v.version",
+            properties = self.properties_sql,
+            columns = super::history::VERSION_COLUMNS,
+            from = versions.of_feature(1),
+        );
+        Some(Statement::one_off(sql, values))
     }
 
     /// The statement of one tile (one row: the MVT bytes, or NULL), or `None` when there is
@@ -184,16 +256,23 @@ impl CollectionPlan {
         let mut values = vec![Param::Int(z), Param::Int(x), Param::Int(y)];
         let ids_only = variant == TileVariant::IdsOnly;
         let scope = request.scope.filter(|_| self.area.is_some());
+        let as_of = request.as_of.filter(|_| self.tile_sql_as_of.is_some());
+        values.extend(as_of.map(Param::Timestamp));
         if let Some(filter) = request.filter {
             let mut conditions = Vec::with_capacity(2);
             if let Some(scope) = scope {
-                conditions.extend(self.tile_area_condition(values.len() + 1));
+                conditions.extend(self.tile_area_condition(values.len() + 1, as_of.is_some()));
                 values.push(Param::TextArray(scope.codes.clone()));
             }
             conditions.push(filter.condition_from(values.len() + 1).into_owned());
-            let sql = self.tile_sql_filtered(&conditions.join(" AND "), ids_only)?;
+            let sql = self.tile_sql_filtered(&conditions.join(" AND "), ids_only, as_of.is_some())?;
             values.extend(filter.values.iter().cloned().map(Param::Filter));
             return Some(Statement::one_off(sql, values));
+        }
+        if let (Some(_), Some(statements)) = (as_of, &self.tile_sql_as_of) {
+            values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
+            let sql = &statements[usize::from(scope.is_some())][usize::from(ids_only)];
+            return Some(Statement::reusable(std::sync::Arc::clone(sql), values));
         }
         if let (Some(scope), Some(scoped)) = (scope, &self.tile_sql_scoped) {
             values.push(Param::TextArray(scope.codes.clone()));
@@ -350,7 +429,7 @@ mod tests {
         assert!(feature.sql().ends_with("WHERE id = $2"));
         assert_eq!(plan.item(12, OutputCrs::STORED, None).params(), [Param::BigInt(12)]);
 
-        let tile = TileRequest { z: 14, x: 13009, y: 7212, filter: None, scope: None };
+        let tile = TileRequest { z: 14, x: 13009, y: 7212, filter: None, scope: None, as_of: None };
         let full = plan.tile(&tile, TileVariant::Full).unwrap();
         assert!(full.is_reusable());
         assert_eq!(full.params(), [Param::Int(14), Param::Int(13009), Param::Int(7212)]);
@@ -389,7 +468,7 @@ mod tests {
             ..DECL
         };
         let plan = CollectionPlan::new(&OVERVIEW, &OVERVIEW.properties(), &[]);
-        let low = TileRequest { z: 10, x: 1, y: 2, filter: None, scope: None };
+        let low = TileRequest { z: 10, x: 1, y: 2, filter: None, scope: None, as_of: None };
         assert!(plan.tile(&low, TileVariant::Full).unwrap().sql().contains("FROM \"s\".\"cells\""));
         assert!(plan.tile(&low, TileVariant::IdsOnly).is_none(), "an overview has no lean variant");
         let cql = filter("commune_code = '00376'");

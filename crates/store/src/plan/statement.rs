@@ -31,6 +31,8 @@ pub enum Param {
     Bytes(Vec<u8>),
     /// `text[]` (an area scope's codes).
     TextArray(Vec<String>),
+    /// `timestamptz` (the instant versions are read at).
+    Timestamp(chrono::DateTime<chrono::Utc>),
     /// A value of a CQL2 filter.
     Filter(geosector_filter::Value),
 }
@@ -45,6 +47,7 @@ impl ToSql for Param {
             Param::OptionalText(v) => v.to_sql(ty, out),
             Param::Bytes(v) => v.to_sql(ty, out),
             Param::TextArray(v) => v.to_sql(ty, out),
+            Param::Timestamp(v) => v.to_sql(ty, out),
             Param::Filter(v) => v.to_sql(ty, out),
         }
     }
@@ -63,6 +66,7 @@ impl ToSql for Param {
             Param::OptionalText(v) => v.to_sql_checked(ty, out),
             Param::Bytes(v) => v.to_sql_checked(ty, out),
             Param::TextArray(v) => v.to_sql_checked(ty, out),
+            Param::Timestamp(v) => v.to_sql_checked(ty, out),
             Param::Filter(v) => v.to_sql_checked(ty, out),
         }
     }
