@@ -51,7 +51,7 @@ impl AuditLog {
             let mut batch = Vec::with_capacity(256);
             while receiver.recv_many(&mut batch, 256).await > 0 {
                 let written = match pool.get().await {
-                    Ok(client) => geosector_store::audit::append(&client, &batch).await.map_err(|e| e.to_string()),
+                    Ok(client) => geosector_store::audit::append(&**client, &batch).await.map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
                 if let Err(error) = written {

@@ -57,7 +57,7 @@ pub struct AuditRow {
 ///
 /// # Errors
 /// A database error.
-pub async fn append(client: &Client, entries: &[AuditEntry]) -> Result<()> {
+pub async fn append(client: &impl tokio_postgres::GenericClient, entries: &[AuditEntry]) -> Result<()> {
     let statement = client
         .prepare(
             "INSERT INTO meta.audit (action, actor, roles, client, method, path, collection, filter, features, feature_ids, properties) \

@@ -8,6 +8,7 @@ mod bad_inputs;
 mod clients;
 mod crs;
 mod filter;
+mod history_import;
 
 mod import;
 mod layering;
