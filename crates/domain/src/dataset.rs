@@ -49,7 +49,25 @@ pub struct Dataset {
 pub struct History {
     /// The natural key: the declared fields that name a feature across bulk reloads (a parcel:
     /// commune, sheet and number), so a reload keeps the id of every feature it still holds.
+    /// Text, code, integer or date fields (they are matched by their text).
     pub key: &'static [&'static str],
+    /// A declared field holding an identifier computed once from the feature's geometry (the
+    /// national parcel ID), if the dataset has one.
+    pub geohash_id: Option<GeohashId>,
+}
+
+/// An identifier that is the GeoHash of a point inside the feature's geometry (in EPSG:4326),
+/// computed when the feature is first stored and never again (the national parcel ID of
+/// TT 19/2026, docs/data-model.md). A feature arriving with one keeps it (checked by the
+/// dataset's rules); one arriving without gets it from the importer or the table's trigger; a
+/// reload or an edit keeps the stored one, and it is not part of what makes a new version on a
+/// reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeohashId {
+    /// The declared text field holding it.
+    pub column: &'static str,
+    /// Its length in GeoHash characters.
+    pub length: usize,
 }
 
 impl History {
@@ -179,8 +197,28 @@ impl Dataset {
                 return Err(format!("{}: a history needs a natural key", self.id));
             }
             for column in history.key {
-                if !self.fields.iter().any(|f| f.column == *column) {
-                    return Err(format!("{}: natural key column {column} is not a field", self.id));
+                match self.fields.iter().find(|f| f.column == *column) {
+                    None => return Err(format!("{}: natural key column {column} is not a field", self.id)),
+                    Some(f)
+                        if !matches!(
+                            f.kind,
+                            FieldType::Text | FieldType::Code { .. } | FieldType::Integer | FieldType::Date
+                        ) =>
+                    {
+                        return Err(format!(
+                            "{}: natural key column {column} is not text, code, integer or date",
+                            self.id
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(id) = history.geohash_id {
+                if !self.fields.iter().any(|f| f.column == id.column && f.kind == FieldType::Text) {
+                    return Err(format!("{}: GeoHash id column {} is not a text field", self.id, id.column));
+                }
+                if self.geometry.is_none() || !(1..=12).contains(&id.length) {
+                    return Err(format!("{}: a GeoHash id needs a geometry and 1 to 12 characters", self.id));
                 }
             }
         }

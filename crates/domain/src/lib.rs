@@ -22,7 +22,9 @@ pub mod value;
 
 pub use access::{AccessDecl, AreaDecl, Mask};
 pub use collection::{CollectionDecl, Property, RelationDecl, TileDecl};
-pub use dataset::{Dataset, Field, FirstElement, GeometryKind, GeometrySpec, History, Overview, Partitioning};
+pub use dataset::{
+    Dataset, Field, FirstElement, GeohashId, GeometryKind, GeometrySpec, History, Overview, Partitioning,
+};
 pub use rules::{RuleDecl, Severity};
 pub use sector::SectorDecl;
 pub use series::{Column, Selector, Selects, SeriesDecl, SeriesSource};

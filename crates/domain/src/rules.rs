@@ -112,6 +112,18 @@ pub enum Check {
     /// Features overlap one another by more than the `overlap_min_m2` parameter (run over the
     /// whole load; reported in pairs).
     Overlaps,
+    /// The column, when given, holds a GeoHash of the dataset's declared length
+    /// ([`crate::GeohashId`]): that many characters of the GeoHash alphabet `[0-9b-hjkmnp-z]`.
+    GeohashFormat {
+        /// The column of the GeoHash.
+        column: &'static str,
+    },
+    /// The point a given GeoHash decodes to lies in the feature's geometry, or within the
+    /// `geohash_tolerance_m` parameter of it.
+    GeohashInside {
+        /// The column of the GeoHash.
+        column: &'static str,
+    },
 }
 
 /// A rule on one feature's values, implemented by a sector crate. Called from rayon workers:
@@ -276,12 +288,16 @@ pub fn check_rules(dataset: &Dataset) -> Result<(), String> {
             Check::UniqueKey { columns } => columns.to_vec(),
             Check::UnitExistsAt { code, date } => vec![code, date],
             Check::InsideUnit { code } => vec![code],
+            Check::GeohashFormat { column } | Check::GeohashInside { column } => vec![column],
             Check::Feature(_) | Check::ValidGeometry | Check::Overlaps => Vec::new(),
         };
         if let Some(c) = columns.iter().find(|c| !has(c)) {
             return Err(format!("{}: rule {} names column {c}, which is not a field", dataset.id, rule.id));
         }
-        let needs_geometry = matches!(rule.check, Check::ValidGeometry | Check::InsideUnit { .. } | Check::Overlaps);
+        let needs_geometry = matches!(
+            rule.check,
+            Check::ValidGeometry | Check::InsideUnit { .. } | Check::Overlaps | Check::GeohashInside { .. }
+        );
         if needs_geometry && dataset.geometry.is_none() {
             return Err(format!("{}: rule {} needs a geometry", dataset.id, rule.id));
         }

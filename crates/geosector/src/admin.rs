@@ -224,8 +224,8 @@ fn json_line(at: DateTime<Utc>, e: &AuditEntry) -> String {
     .to_string()
 }
 
-/// The audit entry of an import that stored rows (`cli:<user>`).
-pub fn import_entry(dataset: &str, files: &[std::path::PathBuf], rows: u64, replace: bool) -> AuditEntry {
+/// The audit entry of an import (`cli:<user>`); the importer fills in the rows it wrote.
+pub fn import_entry(dataset: &str, files: &[std::path::PathBuf], replace: bool) -> AuditEntry {
     let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
     let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     AuditEntry {
@@ -237,7 +237,7 @@ pub fn import_entry(dataset: &str, files: &[std::path::PathBuf], rows: u64, repl
         path: files.join(" "),
         collection: Some(dataset.to_owned()),
         filter: None,
-        features: i64::try_from(rows).unwrap_or(i64::MAX),
+        features: 0,
         feature_ids: Vec::new(),
         properties: Vec::new(),
     }

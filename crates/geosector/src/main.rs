@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use geosector::{collections, datasets, sectors};
 use geosector_ingest::readers::Format;
 use geosector_ingest::validate::{RulesConfig, ValidationOptions};
-use geosector_ingest::{ImportOptions, Outcome};
+use geosector_ingest::{ChangesetInfo, ImportOptions, Outcome};
 use geosector_land_synth::{ParcelGenerator, ParcelOptions, SynthFormat};
 
 /// The allocator: glibc's malloc serialises the import's rayon workers on its arena locks
@@ -195,6 +195,20 @@ struct ImportArgs {
     /// TOML file overriding VN_AQI / VN_WQI breakpoints and rules (docs/monitoring.md).
     #[arg(long, env = "GEOSECTOR_INDEX_CONFIG")]
     index_config: Option<PathBuf>,
+    /// The legal reference of the change, recorded in the import's changeset (versioned
+    /// datasets): the decision's number, e.g. "1234/QĐ-UBND".
+    #[arg(long)]
+    reference: Option<String>,
+    /// The decision's date (YYYY-MM-DD).
+    #[arg(long)]
+    reference_date: Option<chrono::NaiveDate>,
+    /// A note recorded in the import's changeset.
+    #[arg(long)]
+    note: Option<String>,
+    /// The change-type code recorded in the import's changeset (e.g. DH, an administrative-unit
+    /// change; docs/editing.md).
+    #[arg(long)]
+    change_type: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -404,6 +418,16 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
     };
     let validation =
         ValidationOptions { rules, repair: args.repair, historical: args.historical, flagged: args.flagged.clone() };
+    // The audit row and the changeset are written in the import's transaction.
+    let audit = admin::import_entry(dataset.id, &args.files, args.replace);
+    let changeset = ChangesetInfo {
+        actor: audit.actor.clone(),
+        client: Some("geosector import".into()),
+        change_type: args.change_type.clone(),
+        reference: args.reference.clone(),
+        reference_date: args.reference_date,
+        note: args.note.clone(),
+    };
     let options = ImportOptions {
         crs,
         format,
@@ -416,15 +440,13 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         validation,
         progress: true,
         database_url: url.map(str::to_owned),
+        changeset,
+        audit: Some(audit),
         ..ImportOptions::default()
     };
     let mut client = connect(url).await?;
     let report = geosector_ingest::import(&mut client, dataset, &args.files, &options).await?;
     say(report.to_string().trim_end());
-    if !dry_run && report.rows_written > 0 {
-        let entry = admin::import_entry(dataset.id, &args.files, report.rows_written, args.replace);
-        geosector_store::audit::append(&client, &[entry]).await.context("writing the import's audit row")?;
-    }
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json).with_context(|| format!("{}: cannot write the report", path.display()))?;

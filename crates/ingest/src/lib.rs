@@ -12,7 +12,9 @@
 //!
 //! The validation rules sector crates declare for a dataset run in the same pipeline
 //! ([`validate`]): per-feature rules inside the rayon batches, whole-load rules in the consumer;
-//! every finding is counted per rule in the report and can be streamed to a GeoJSON file. What a
+//! every finding is counted per rule in the report and can be streamed to a GeoJSON file. A
+//! dataset's GeoHash identifier (the national parcel ID) is computed in the row pipeline too
+//! ([`geohash`]). What a
 //! sector adds beyond declarations (a per-row check, derived tables refreshed after the move)
 //! comes in through its load hook ([`ImportOptions::hook`], `geosector_store::hook`): this crate
 //! names no sector.
@@ -28,6 +30,7 @@ pub mod checked;
 pub mod edit;
 pub mod error;
 pub mod finding;
+pub mod geohash;
 pub mod geometry;
 pub mod load;
 pub mod overlaps;
@@ -42,5 +45,5 @@ mod test_rng;
 pub mod validate;
 
 pub use error::{FeatureError, ImportError};
-pub use load::{import, ImportOptions};
-pub use report::{ImportReport, Outcome};
+pub use load::{import, ChangesetInfo, ImportOptions};
+pub use report::{ImportReport, Outcome, VersionCounts};

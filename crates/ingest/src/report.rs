@@ -42,6 +42,21 @@ pub struct FileSummary {
     pub encoding: Option<String>,
 }
 
+/// What a replacing import did to the versions of a versioned dataset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VersionCounts {
+    /// The changeset's id.
+    pub changeset: i64,
+    /// Features stored as they were: same id, same version, no history row.
+    pub unchanged: u64,
+    /// Features whose data changed: same id, next version, the old one in the history.
+    pub changed: u64,
+    /// Features the stored data lacked: new ids, version 1.
+    pub new: u64,
+    /// Stored features the load lacks: retired into the history.
+    pub retired: u64,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportReport {
@@ -57,8 +72,12 @@ pub struct ImportReport {
     pub features_read: u64,
     /// Rows inserted or upserted into the live table.
     pub rows_written: u64,
-    /// Rows deleted first because of `--replace`.
+    /// Rows deleted first because of `--replace` (a versioned dataset: the retired ones, but a
+    /// swap's, which replaces the whole partition).
     pub rows_replaced: u64,
+    /// What a versioned dataset's import did to its versions, and its changeset; `null` for
+    /// other datasets and loads that stored nothing.
+    pub versions: Option<VersionCounts>,
     /// Features rejected (with `--skip-rejected`, files that could not be read count here too).
     pub rejected: u64,
     /// Files rejected as a whole (`--skip-rejected`).
@@ -88,6 +107,7 @@ impl ImportReport {
             features_read: 0,
             rows_written: 0,
             rows_replaced: 0,
+            versions: None,
             rejected: 0,
             files_rejected: 0,
             indices: None,
@@ -243,6 +263,13 @@ impl fmt::Display for ImportReport {
                     writeln!(f, "  … and {} more", self.rejected as usize - self.examples.len())?;
                 }
             }
+        }
+        if let Some(v) = &self.versions {
+            writeln!(
+                f,
+                "versions (changeset {}): {} unchanged, {} changed, {} new, {} retired",
+                v.changeset, v.unchanged, v.changed, v.new, v.retired
+            )?;
         }
         self.fmt_rules(f)?;
         if let Some(hook) = &self.indices {

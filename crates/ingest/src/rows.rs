@@ -36,6 +36,9 @@ pub struct RowBuilder {
     check: Option<std::sync::Arc<dyn RowCheck>>,
     validator: Option<std::sync::Arc<Validator>>,
     tile_geometry: bool,
+    /// The field holding the feature's GeoHash identifier and its length (see
+    /// [`geosector_domain::GeohashId`]), if the dataset has one.
+    geohash_id: Option<(usize, usize)>,
 }
 
 struct SourceCrs {
@@ -116,7 +119,11 @@ impl RowBuilder {
                 Some(SourceCrs { crs: source_crs.clone(), to_storage, area_zones })
             }
         };
-        Ok(RowBuilder { dataset, by_name, source, check: None, validator: None, tile_geometry: false })
+        let geohash_id = dataset
+            .history
+            .and_then(|h| h.geohash_id)
+            .and_then(|id| dataset.fields.iter().position(|f| f.column == id.column).map(|i| (i, id.length)));
+        Ok(RowBuilder { dataset, by_name, source, check: None, validator: None, tile_geometry: false, geohash_id })
     }
 
     /// Adds the per-row check of the dataset's load hook (see `geosector_store::hook`), run on
@@ -222,6 +229,7 @@ impl RowBuilder {
                     let Placed { ewkb, area, lonlat, bbox, tile } = self
                         .place(g, source, spec.area_column.is_some(), spec.in_vietnam)
                         .map_err(|m| fail(Some("geometry"), m))?;
+                    self.geohash_id(&mut row.cells, &lonlat, location, findings);
                     if let Geometry::MultiPolygon(m) = lonlat {
                         if self.validator.as_ref().is_some_and(|v| v.wants_polygons()) {
                             *polygons = Some(m);
@@ -236,6 +244,36 @@ impl RowBuilder {
             row.source_srid = Some(source.crs.srid());
         }
         Ok(row)
+    }
+
+    /// The feature's GeoHash identifier, when the dataset has one: computed from the lon/lat
+    /// geometry when the feature has none, else checked by the dataset's rules (brief rule 6).
+    fn geohash_id(
+        &self,
+        cells: &mut [CellValue],
+        lonlat: &Geometry<f64>,
+        location: &Location,
+        findings: &mut Vec<Finding>,
+    ) {
+        let Some((i, length)) = self.geohash_id else { return };
+        match cells.get(i) {
+            Some(CellValue::Null) => {
+                if let Some(id) = crate::geohash::identifier(lonlat, length) {
+                    cells[i] = CellValue::Text(id);
+                }
+            }
+            Some(CellValue::Text(given)) => {
+                if let Some(v) = &self.validator {
+                    let key = v.key_text(cells);
+                    let at = findings.len();
+                    v.check_geohash_id(given, length, lonlat, location, findings);
+                    for f in &mut findings[at..] {
+                        f.key.clone_from(&key);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// The field a property name stands for (names compare in ASCII lower case).

@@ -27,8 +27,8 @@ pub mod rules;
 pub mod style;
 
 use geosector_domain::{
-    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeometrySpec, History,
-    Overview, Partitioning, SectorDecl, TileDecl,
+    AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeohashId, GeometrySpec,
+    History, Overview, Partitioning, SectorDecl, TileDecl,
 };
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
@@ -56,6 +56,8 @@ pub const PARCELS: Dataset = Dataset {
         Field::new("address", &["address", "diaChi"], T::Text, false),
         Field::new("map_scale", &["map_scale", "tyLeBanDo"], T::Integer, false),
         Field::new("survey_date", &["survey_date", "ngayDoDac"], T::Date, false),
+        // The national parcel ID (mã định danh thửa đất, TT 19/2026): see [`NATIONAL_ID`].
+        Field::new("national_id", &["national_id", "maDinhDanh", "ma_dinh_danh"], T::Text, false),
     ],
     geometry: Some(GeometrySpec::multipolygon(true)),
     conflict_key: None,
@@ -69,8 +71,15 @@ pub const PARCELS: Dataset = Dataset {
         first_element_column: Some(FirstElement { column: "main_land_use", of: "land_use_codes" }),
     }),
     rules: rules::PARCEL_RULES,
-    history: Some(History { key: &["commune_code", "sheet_number", "parcel_number"] }),
+    history: Some(History { key: &["commune_code", "sheet_number", "parcel_number"], geohash_id: Some(NATIONAL_ID) }),
 };
+
+/// The national parcel ID (TT 19/2026, brief §9): 12 GeoHash characters of a point inside the
+/// parcel in WGS 84, after the VN-2000 datum shift (the stored geometry is already shifted).
+/// The point rule is not published (brief: unconfirmed); geosector takes an interior point of
+/// the stored polygon (docs/data-model.md, "National parcel ID"). Computed once, when the parcel
+/// is first stored; a file may carry it (checked by brief rule 6).
+pub const NATIONAL_ID: GeohashId = GeohashId { column: "national_id", length: 12 };
 
 /// The parcels' land-use cells (`land.parcel_cells`, migration 0008): the tiles draw them below
 /// zoom 14 ([`PARCEL_TILES`]), and a swap recomputes them ([`PARCELS`]) by the same rule as
@@ -110,7 +119,7 @@ pub const MAP_SHEETS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
-    history: Some(History { key: &["commune_code", "sheet_number"] }),
+    history: Some(History { key: &["commune_code", "sheet_number"], geohash_id: None }),
 };
 
 /// Parcels in vector tiles: one by one from zoom 14 (a parcel of 20 m is then about 8 pixels),

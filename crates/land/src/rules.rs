@@ -111,6 +111,24 @@ pub const PARCEL_RULES: &[RuleDecl] = &[
         params: &[ParamDecl { name: "overlap_min_m2", description: "smallest reported overlap, m²", default: 0.5 }],
         check: Check::Overlaps,
     },
+    RuleDecl {
+        id: "land.national_id_format",
+        description: "National parcel ID, when the file gives one, is 12 GeoHash characters [0-9b-hjkmnp-z] (TT 19/2026; brief rule 6)",
+        default_severity: Severity::Reject,
+        params: &[],
+        check: Check::GeohashFormat { column: "national_id" },
+    },
+    RuleDecl {
+        id: "land.national_id_inside",
+        description: "National parcel ID, when the file gives one, decodes to a point in the parcel or within 1 m of it; ~225 m off means the VN-2000 shift was skipped (brief rule 6)",
+        default_severity: Severity::Flag,
+        params: &[ParamDecl {
+            name: "geohash_tolerance_m",
+            description: "largest distance of the decoded point from the parcel, m",
+            default: 1.0,
+        }],
+        check: Check::GeohashInside { column: "national_id" },
+    },
 ];
 
 /// The codes of a parcel must be in TT 08/2024, or in the legacy lists in historical mode

@@ -45,7 +45,7 @@ pub const LICENCES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
-    history: Some(History { key: &["licence_number"] }),
+    history: Some(History { key: &["licence_number"], geohash_id: None }),
 };
 
 /// `minerals.licence_areas`: the licensed area of a licence, with the corner points as written
@@ -67,7 +67,7 @@ pub const LICENCE_AREAS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
-    history: Some(History { key: &["licence_number", "area_name"] }),
+    history: Some(History { key: &["licence_number", "area_name"], geohash_id: None }),
 };
 
 /// `minerals.prohibited_zones`: zones where mineral activity is prohibited or temporarily
@@ -91,7 +91,7 @@ pub const PROHIBITED_ZONES: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
-    history: Some(History { key: &["zone_code"] }),
+    history: Some(History { key: &["zone_code"], geohash_id: None }),
 };
 
 /// Every importable dataset of the minerals sector.

@@ -36,7 +36,7 @@ pub const PERMITS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
-    history: Some(History { key: &["permit_number"] }),
+    history: Some(History { key: &["permit_number"], geohash_id: None }),
 };
 
 /// `water.works`: intakes, wells and outfalls.
@@ -59,7 +59,7 @@ pub const WORKS: Dataset = Dataset {
     prepare_sql: None,
     partition: None,
     rules: &[],
-    history: Some(History { key: &["work_code"] }),
+    history: Some(History { key: &["work_code"], geohash_id: None }),
 };
 
 /// `water.stations`: hydrological, rainfall, groundwater and water-quality stations.

@@ -9,6 +9,7 @@ mod clients;
 mod crs;
 mod editing;
 mod filter;
+mod history_import;
 mod history_read;
 
 mod import;

@@ -5,8 +5,9 @@
 //! after the checks; done by the consumer it made the one thread that feeds COPY the slowest
 //! stage of an import. So the rayon workers that check a batch also encode each accepted row
 //! ([`TupleEncoder`]): every column but the last ones, which only the consumer knows (the
-//! partition key, decided by a lookup the consumer also counts, and the sequence number of a
-//! staging table). The consumer appends those ([`Tail`]) and [`CopyIn`] sends the table's data
+//! partition key, decided by a lookup the consumer also counts, the sequence number of a
+//! staging table, and the id and version a swap's row takes from the stored row it matches).
+//! The consumer appends those ([`Tail`]) and [`CopyIn`] sends the table's data
 //! in chunks of [`CHUNK`] bytes.
 //!
 //! The format is PostgreSQL's `COPY … (FORMAT binary)`: a header, then per tuple the number of
@@ -22,6 +23,7 @@ use geosector_store::values::{Cell, Ewkb};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{CopyInSink, Transaction};
 
+use super::identity::Identity;
 use crate::checked::Row;
 use crate::error::ImportError;
 
@@ -142,6 +144,9 @@ pub(crate) struct Tail<'a> {
     pub(crate) key: Option<&'a str>,
     /// The sequence number (`bigint`, a staging table's).
     pub(crate) seq: Option<i64>,
+    /// The id and version columns (`bigint`, `integer`, `timestamptz`, `bigint`), of a versioned
+    /// dataset's swap (see `super::identity`).
+    pub(crate) identity: Option<Identity>,
 }
 
 /// The COPY of the accepted rows into the staging or load table: started at the first row, and
@@ -158,11 +163,6 @@ impl CopyIn {
     /// A COPY to run with `statement` (`COPY … FROM STDIN (FORMAT binary)`).
     pub(crate) fn new(statement: String) -> CopyIn {
         CopyIn { statement, sink: None, buf: BytesMut::new() }
-    }
-
-    /// Whether a row was written yet.
-    pub(crate) fn started(&self) -> bool {
-        self.sink.is_some()
     }
 
     /// Writes a tuple encoded by [`TupleEncoder::encode`] and its tail, starting the COPY if it
@@ -191,6 +191,20 @@ impl CopyIn {
         if let Some(seq) = tail.seq {
             self.buf.put_i32(8);
             self.buf.put_i64(seq);
+        }
+        if let Some(identity) = tail.identity {
+            self.buf.put_i32(8);
+            self.buf.put_i64(identity.id);
+            self.buf.put_i32(4);
+            self.buf.put_i32(identity.version);
+            self.buf.put_i32(8);
+            self.buf.put_i64(identity.version_from);
+            if identity.changeset_id == 0 {
+                self.buf.put_i32(-1);
+            } else {
+                self.buf.put_i32(8);
+                self.buf.put_i64(identity.changeset_id);
+            }
         }
         if self.buf.len() >= CHUNK {
             let chunk = self.buf.split().freeze();

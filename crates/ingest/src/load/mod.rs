@@ -20,11 +20,21 @@
 //! rejected ones, and unreadable files, are reported. A dataset's load hook
 //! ([`ImportOptions::hook`], see `geosector_store::hook`) adds a per-row check prepared before
 //! reading and a refresh of derived tables after the move, both in the import's transaction.
+//!
+//! An import of a versioned dataset is a changeset ([`history`]): reserved when the import
+//! starts, recorded in the transaction that moves the rows, with the import's audit row
+//! ([`ImportOptions::audit`]); a replacing load keeps the ids of the features it reloads and
+//! versions only the changed ones (a swap's rows take their identity as they are COPYed:
+//! [`identity`]).
 
 mod copy;
+mod history;
+mod identity;
 mod overview;
 mod read;
 mod swap;
+
+pub use history::ChangesetInfo;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +42,7 @@ use std::time::Instant;
 
 use geosector_crs::Crs;
 use geosector_domain::Dataset;
+use geosector_store::audit::AuditEntry;
 use geosector_store::hook::{LoadHook, RowCheck};
 use geosector_store::{quote_ident, table_name};
 use rayon::prelude::*;
@@ -39,6 +50,8 @@ use tokio::sync::mpsc;
 use tokio_postgres::{Client, Transaction};
 
 use copy::{CopyIn, Tail, TupleEncoder};
+use history::Changeset;
+use identity::Identities;
 use overview::CellCounts;
 use read::{Message, Prepared, Producer, ReadSettings};
 use swap::PartitionKeys;
@@ -46,7 +59,7 @@ use swap::PartitionKeys;
 use crate::error::ImportError;
 use crate::progress::Progress;
 use crate::readers::{self, Format};
-use crate::report::{ImportReport, Outcome};
+use crate::report::{ImportReport, Outcome, VersionCounts};
 use crate::validate::units::AdminUnits;
 use crate::validate::{self, Session, ValidationOptions, Validator};
 
@@ -86,6 +99,12 @@ pub struct ImportOptions {
     /// commits the filled load table and builds its indexes on parallel connections before
     /// swapping it in (see `swap`); without it, everything is one transaction.
     pub database_url: Option<String>,
+    /// Who imports and why: the changeset of an import into a versioned dataset (source
+    /// `import`), recorded in the import's transaction.
+    pub changeset: ChangesetInfo,
+    /// The audit row of an import that stores something, appended in the import's transaction
+    /// with the number of rows written (`features`).
+    pub audit: Option<AuditEntry>,
 }
 
 impl Default for ImportOptions {
@@ -104,6 +123,8 @@ impl Default for ImportOptions {
             validation: ValidationOptions::default(),
             progress: false,
             database_url: None,
+            changeset: ChangesetInfo::default(),
+            audit: None,
         }
     }
 }
@@ -145,11 +166,13 @@ async fn import_in(
     let started = Instant::now();
     let plan = plan_files(dataset, paths, options)?;
     let mut tx = client.transaction().await?;
-    let target = Target::prepare(&tx, dataset, options).await?;
+    let changeset = Changeset::reserve(&tx, dataset).await?;
+    let target = Target::prepare(&tx, dataset, options, changeset).await?;
     let mut report = ImportReport::new(dataset.id, options.dry_run);
     let mut staged = stage(&tx, dataset, plan, options, target, &mut report, started).await?;
     let decision = decide(options, &staged, &report)?;
     if decision == Decision::Move {
+        staged.settle_identities(&tx, dataset, &mut report).await?;
         let indexes = staged.parent_indexes(&tx, dataset).await?;
         let indexed = match staged.parallel_index_url(options) {
             Some(url) => {
@@ -162,7 +185,11 @@ async fn import_in(
             }
             None => false,
         };
-        move_rows(&tx, dataset, options, &mut staged, &indexes, indexed, &mut report).await?;
+        if let Some(changeset) = &changeset {
+            changeset.record(&tx, &options.changeset).await?;
+        }
+        let moving = Moving { dataset, options, changeset: changeset.as_ref(), indexes: &indexes, indexed };
+        move_rows(&tx, moving, &mut staged, &mut report).await?;
     }
     if decision != Decision::Reject {
         settle_overlaps(staged.overlaps.take(), &mut staged.session, &mut report).await?;
@@ -172,8 +199,12 @@ async fn import_in(
     let keep = decision == Decision::Move && (report.rejected == 0 || options.skip_rejected);
     if keep && !options.dry_run {
         run_hook(&tx, options, &staged.target, &mut report).await?;
+        audit(&tx, options, changeset.is_some(), &report).await?;
     }
     finish(tx, keep && !options.dry_run).await?;
+    if !keep || options.dry_run {
+        report.versions = None;
+    }
     report.outcome = outcome(decision, keep, report.rejected);
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
@@ -239,6 +270,8 @@ struct Target {
     load_table: Option<String>,
     /// The COPY into `staging`.
     copy: CopyIn,
+    /// The stored identities a versioned dataset's swap gives its rows.
+    identities: Option<Identities>,
 }
 
 /// What [`Target::prepare`] sets up for the reading side.
@@ -264,6 +297,7 @@ impl Target {
         tx: &Transaction<'_>,
         dataset: &'static Dataset,
         options: &ImportOptions,
+        changeset: Option<Changeset>,
     ) -> Result<(Target, ProducerParts), ImportError> {
         // Partitioned datasets: each row's partition key; a replacing load COPYs straight into a
         // new table that is swapped in as the partition (see [`swap`]).
@@ -285,6 +319,12 @@ impl Target {
         };
         columns.extend(first_element.map(|first| first.column));
         columns.extend(keys.as_ref().map(PartitionKeys::column));
+        // A versioned dataset's swap writes the id and version columns too (see [`identity`]).
+        let identities = if swap_in { Identities::new(dataset, changeset)? } else { None };
+        if identities.is_some() {
+            columns.push(history::ID);
+            columns.extend(history::VERSION_COLUMNS);
+        }
         let column_list = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
         let (staging, load_table) = if swap_in {
             let (bare, name) = swap::create_load_table(tx, dataset).await?;
@@ -308,7 +348,9 @@ impl Target {
         let types = tx.prepare(&format!("SELECT {copy_list} FROM {staging}")).await?;
         let copy_columns = columns.iter().copied().chain((!swap_in).then_some(SEQ_COLUMN));
         // The workers encode every column but the partition key and the sequence number.
-        let appended = usize::from(keys.is_some()) + usize::from(!swap_in);
+        let appended = usize::from(keys.is_some())
+            + usize::from(!swap_in)
+            + identities.as_ref().map_or(0, |_| 1 + history::VERSION_COLUMNS.len());
         let encoder = TupleEncoder::new(
             dataset,
             copy_columns.zip(types.columns().iter().map(|c| c.type_().clone())).collect(),
@@ -317,7 +359,7 @@ impl Target {
             tile_geometry.is_some(),
         )?;
         let copy = CopyIn::new(format!("COPY {staging} ({copy_list}) FROM STDIN (FORMAT binary)"));
-        let target = Target { keys, swap_in, cells, columns, staging, load_table, copy };
+        let target = Target { keys, swap_in, cells, columns, staging, load_table, copy, identities };
         Ok((target, ProducerParts { check, rules: validator, tile_geometry: tile_geometry.is_some(), encoder }))
     }
 }
@@ -443,7 +485,7 @@ impl Consumer<'_, '_> {
     /// COPYed when accepted (until a feature is rejected, unless rejected ones are skipped).
     async fn batch(&mut self, results: Vec<Prepared>, report: &mut ImportReport) -> Result<(), ImportError> {
         let Consumer { tx, dataset, options, target, session, rows, checked_key, key_column } = self;
-        let Target { keys, swap_in, cells, load_table, copy, .. } = target;
+        let Target { keys, swap_in, cells, load_table, copy, identities, .. } = target;
         // The rows and tuples written are freed on the rayon threads, which allocated them.
         let mut spent = Vec::with_capacity(results.len());
         for Prepared { mut checked, tuple, cell } in results {
@@ -459,7 +501,7 @@ impl Consumer<'_, '_> {
                         cells.add(&row, cell);
                     }
                     if let (Some(bare), Some(column), Some(key)) = (&*load_table, *key_column, key) {
-                        if !copy.started() {
+                        if *rows == 0 {
                             *checked_key =
                                 swap::check_key(tx, dataset, bare, column, key).await?.then(|| key.to_owned());
                         } else if checked_key.as_deref().is_some_and(|checked| checked != key) {
@@ -468,9 +510,24 @@ impl Consumer<'_, '_> {
                             *checked_key = None;
                         }
                     }
+                    let identity = match (identities.as_mut(), key) {
+                        (Some(ids), Some(key)) => {
+                            if ids.needs_database(key) {
+                                // No statement runs while a COPY is open.
+                                copy.finish().await?;
+                                ids.prepare(tx, key, &swap::partition_name(dataset, key)).await?;
+                            }
+                            let identity = ids.assign(key, &row);
+                            if identity.is_none() {
+                                return Err(ImportError::Database("no id was reserved for a new row".into()));
+                            }
+                            identity
+                        }
+                        _ => None,
+                    };
                     let tuple =
                         tuple.ok_or_else(|| ImportError::Database("an accepted row was not encoded".into()))??;
-                    copy.write(tx, &tuple, Tail { key, seq: (!*swap_in).then_some(*rows) }).await?;
+                    copy.write(tx, &tuple, Tail { key, seq: (!*swap_in).then_some(*rows), identity }).await?;
                     *rows += 1;
                     spent.push((row, tuple));
                 }
@@ -522,6 +579,36 @@ fn decide(options: &ImportOptions, staged: &Staged, report: &ImportReport) -> Re
 }
 
 impl Staged {
+    /// For a versioned dataset's swap: gives the changed rows of the load table their new
+    /// version and the matched ones their stored identifier, against each stored partition the
+    /// load replaces (see [`history::settle_swap_load`]), before the table may be committed and
+    /// indexed.
+    async fn settle_identities(
+        &self,
+        tx: &Transaction<'_>,
+        dataset: &Dataset,
+        report: &mut ImportReport,
+    ) -> Result<(), ImportError> {
+        let (Some(identities), Some(keys)) = (&self.target.identities, &self.target.keys) else { return Ok(()) };
+        let settling = Instant::now();
+        let mut counts =
+            VersionCounts { changeset: identities.changeset_id(), new: identities.new, ..VersionCounts::default() };
+        for key in keys.seen.keys() {
+            let stored = swap::partition_name(dataset, key);
+            let exists: bool = tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&stored]).await?.get(0);
+            if exists {
+                counts.changed +=
+                    history::settle_swap_load(tx, dataset, &self.target.staging, &stored, identities.changeset())
+                        .await?;
+            }
+        }
+        let rows = u64::try_from(self.rows).unwrap_or(0);
+        counts.unchanged = rows.saturating_sub(counts.new + counts.changed);
+        report.versions = Some(counts);
+        tracing::info!(dataset = dataset.id, seconds = settling.elapsed().as_secs_f64(), "versions settled");
+        Ok(())
+    }
+
     /// The parent's indexes a swap builds on its load table (none without a swap).
     async fn parent_indexes(
         &self,
@@ -563,28 +650,51 @@ impl Staged {
     }
 }
 
+/// What [`move_rows`] works with besides the staged load.
+#[derive(Clone, Copy)]
+struct Moving<'a> {
+    dataset: &'a Dataset,
+    options: &'a ImportOptions,
+    /// The import's changeset, recorded already (a versioned dataset).
+    changeset: Option<&'a Changeset>,
+    /// The parent's indexes, for a swap.
+    indexes: &'a [swap::ParentIndex],
+    /// Whether a swap's indexes were built on parallel connections.
+    indexed: bool,
+}
+
 /// Step 5: moves the staged rows into the live table: swaps in whole partitions, or inserts
-/// (upserts on the conflict key), after deleting every row with `--replace`.
+/// (upserts on the conflict key), after deleting every row with `--replace`; a versioned
+/// dataset's replacing load deletes, updates and inserts only what differs (see [`history`]).
 ///
 /// # Errors
 /// [`ImportError::Database`] when PostgreSQL refuses a statement.
 async fn move_rows(
     tx: &Transaction<'_>,
-    dataset: &Dataset,
-    options: &ImportOptions,
+    moving: Moving<'_>,
     staged: &mut Staged,
-    indexes: &[swap::ParentIndex],
-    indexed: bool,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
+    let Moving { dataset, options, changeset, indexes, indexed } = moving;
     let moving = Instant::now();
     let target = &mut staged.target;
+    let count = |row: &tokio_postgres::Row, i: usize| u64::try_from(row.get::<_, i64>(i)).unwrap_or(0);
     match (&target.load_table, &target.keys) {
         (Some(bare), Some(keys)) => {
             let load = swap::LoadTable { bare, checked: staged.checked_key.as_deref(), indexed };
-            let swapped = swap::swap_partitions(tx, dataset, load, keys, indexes, target.cells.take()).await?;
+            let swapped =
+                swap::swap_partitions(tx, dataset, load, keys, indexes, target.cells.take(), changeset).await?;
             report.rows_replaced = swapped.rows_replaced;
             report.rows_written = swapped.rows_written;
+            if let Some(versions) = report.versions.as_mut() {
+                versions.retired = swapped.retired;
+                if swapped.changed != versions.changed {
+                    return Err(ImportError::Database(format!(
+                        "{}: {} changed rows settled but {} versions ended",
+                        dataset.id, versions.changed, swapped.changed
+                    )));
+                }
+            }
         }
         _ => {
             if let Some(sql) = dataset.prepare_sql {
@@ -593,10 +703,47 @@ async fn move_rows(
             if let Some(keys) = &target.keys {
                 swap::ensure_partitions(tx, dataset, keys).await?;
             }
-            if options.replace {
-                report.rows_replaced = tx.execute(&format!("DELETE FROM {}", table_name(dataset)), &[]).await?;
+            match (dataset.history, changeset) {
+                (Some(history), Some(changeset)) if options.replace || dataset.conflict_key.is_some() => {
+                    let mut versions = VersionCounts { changeset: changeset.id, ..VersionCounts::default() };
+                    let write = if options.replace {
+                        let sql = history::replace_sql(dataset, history, &target.columns, &target.staging, SEQ_COLUMN);
+                        if let Some(prepare) = &sql.prepare {
+                            tx.batch_execute(prepare).await?;
+                        }
+                        versions.retired = count(&tx.query_one(&sql.retire, &[]).await?, 0);
+                        report.rows_replaced = versions.retired;
+                        sql.write
+                    } else {
+                        history::upsert_sql(
+                            dataset,
+                            dataset.conflict_key.unwrap_or_default(),
+                            &target.columns,
+                            &target.staging,
+                            SEQ_COLUMN,
+                        )
+                    };
+                    let written = tx.query_one(&write, &[]).await?;
+                    versions.new = count(&written, 0);
+                    versions.changed = count(&written, 1);
+                    versions.unchanged = count(&written, 2);
+                    report.rows_written = versions.new + versions.changed;
+                    report.versions = Some(versions);
+                }
+                _ => {
+                    if options.replace {
+                        report.rows_replaced = tx.execute(&format!("DELETE FROM {}", table_name(dataset)), &[]).await?;
+                    }
+                    report.rows_written = tx.execute(&move_sql(dataset, &target.columns), &[]).await?;
+                    if let Some(changeset) = changeset {
+                        report.versions = Some(VersionCounts {
+                            changeset: changeset.id,
+                            new: report.rows_written,
+                            ..VersionCounts::default()
+                        });
+                    }
+                }
             }
-            report.rows_written = tx.execute(&move_sql(dataset, &target.columns), &[]).await?;
         }
     }
     tracing::info!(
@@ -625,6 +772,26 @@ async fn run_hook(
     report.indices = hook.after_move(tx, staging).await?;
     tracing::info!(refreshed = ?report.indices, seconds = computing.elapsed().as_secs_f64(), "load hook ran");
     Ok(())
+}
+
+/// The import's audit row, in its transaction: when it stored rows, or recorded a changeset.
+///
+/// # Errors
+/// [`ImportError::Database`] when PostgreSQL refuses.
+async fn audit(
+    tx: &Transaction<'_>,
+    options: &ImportOptions,
+    changeset: bool,
+    report: &ImportReport,
+) -> Result<(), ImportError> {
+    let Some(entry) = &options.audit else { return Ok(()) };
+    if report.rows_written == 0 && !changeset {
+        return Ok(());
+    }
+    let entry = AuditEntry { features: i64::try_from(report.rows_written).unwrap_or(i64::MAX), ..entry.clone() };
+    geosector_store::audit::append(tx, &[entry])
+        .await
+        .map_err(|e| ImportError::Database(format!("writing the import's audit row: {e}")))
 }
 
 /// Step 8: commits what is to be kept, else rolls everything back.

@@ -6,7 +6,9 @@
 //! each partition key get their indexes built in bulk, and the old partition is detached and
 //! dropped and the new one attached under its name. The version bump, the changed extent and
 //! the overview cells ([`super::overview`]), which triggers do for ordinary writes, are done
-//! here. The swap happens in the caller's transaction: a rollback or a crash leaves the old
+//! here, and so is the history of a versioned dataset (`super::history`): the rows of the load
+//! table carry the ids and versions of the stored rows they match, and the versions a swap ends
+//! are copied into the history before the old partition is dropped. The swap happens in the caller's transaction: a rollback or a crash leaves the old
 //! partitions in place.
 //!
 //! A load of one province (the usual one) may have its indexes built on parallel connections
@@ -28,6 +30,7 @@ use geosector_domain::{CellValue, Dataset, Partitioning};
 use geosector_store::quote_ident;
 use tokio_postgres::{GenericClient, Transaction};
 
+use super::history::{self, Changeset};
 use super::overview::CellCounts;
 use crate::checked::Row;
 use crate::error::ImportError;
@@ -118,7 +121,7 @@ fn qualified(dataset: &Dataset, name: &str) -> String {
 }
 
 /// The partition of a key, `schema.table_p<key>`, quoted.
-fn partition_name(dataset: &Dataset, key: &str) -> String {
+pub(crate) fn partition_name(dataset: &Dataset, key: &str) -> String {
     qualified(dataset, &format!("{}_p{key}", dataset.table))
 }
 
@@ -322,6 +325,10 @@ pub(crate) struct Swapped {
     pub(crate) rows_replaced: u64,
     /// Rows now in the new partitions.
     pub(crate) rows_written: u64,
+    /// Stored rows whose version ended because their data changed (versioned datasets).
+    pub(crate) changed: u64,
+    /// Stored rows retired because the load lacks them (versioned datasets).
+    pub(crate) retired: u64,
 }
 
 /// The filled load table a swap starts from.
@@ -337,7 +344,8 @@ pub(crate) struct LoadTable<'a> {
 
 /// Replaces, for every key of the load, the partition by the rows of `load`, then the overview
 /// cells of the changed area from `cells` (the loaded rows' counts). `indexes` are the parent's
-/// ([`parent_indexes`]).
+/// ([`parent_indexes`]). With a versioned dataset's `changeset` (recorded already), the versions
+/// each swap ends go into the history first (see `super::history`).
 pub(crate) async fn swap_partitions(
     tx: &Transaction<'_>,
     dataset: &Dataset,
@@ -345,6 +353,7 @@ pub(crate) async fn swap_partitions(
     keys: &PartitionKeys,
     indexes: &[ParentIndex],
     cells: Option<CellCounts>,
+    changeset: Option<&Changeset>,
 ) -> Result<Swapped, ImportError> {
     let LoadTable { bare: load_bare, checked, indexed } = load;
     let load_table = qualified(dataset, load_bare);
@@ -424,6 +433,12 @@ pub(crate) async fn swap_partitions(
         let extent = extent.map(box2d_text);
         done.rows_written += keys.seen.get(key).map_or(0, |rows| rows.count);
         if exists {
+            if let Some(changeset) = changeset {
+                let (changed, retired) =
+                    history::end_swapped_versions(tx, dataset, &target, &table, keys.column(), key, changeset).await?;
+                done.changed += changed;
+                done.retired += retired;
+            }
             tx.batch_execute(&format!("ALTER TABLE {parent} DETACH PARTITION {target}; DROP TABLE {target}")).await?;
         }
         let bare = format!("{}_p{key}", dataset.table);

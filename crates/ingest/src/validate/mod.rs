@@ -200,6 +200,44 @@ impl Validator {
         }
     }
 
+    /// The GeoHash rules on an identifier a feature arrived with (brief rule 6): its form
+    /// ([`Check::GeohashFormat`]), then where it points ([`Check::GeohashInside`]) against the
+    /// lon/lat geometry.
+    pub fn check_geohash_id(
+        &self,
+        given: &str,
+        length: usize,
+        lonlat: &Geometry<f64>,
+        location: &Location,
+        findings: &mut Vec<Finding>,
+    ) {
+        for rule in self.running() {
+            let kind = FindingKind::of(rule.severity);
+            let (column, message) = match rule.decl.check {
+                Check::GeohashFormat { column } if !crate::geohash::is_geohash(given, length) => {
+                    (column, format!("{given:?} is not {length} GeoHash characters [0-9b-hjkmnp-z]"))
+                }
+                Check::GeohashInside { column } if crate::geohash::is_geohash(given, length) => {
+                    let tolerance = self.params.get("geohash_tolerance_m", 1.0);
+                    match crate::geohash::distance_m(given, lonlat) {
+                        Some(d) if d > tolerance => (
+                            column,
+                            format!(
+                                "{given} decodes to a point {d:.1} m from the feature (more than {tolerance} m){}",
+                                if (100.0..400.0).contains(&d) { ": was the VN-2000 datum shift skipped?" } else { "" }
+                            ),
+                        ),
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            let mut f = Finding::new(rule.decl.id, kind, location, message);
+            f.field = Some(column.to_owned());
+            findings.push(f);
+        }
+    }
+
     /// The rules on a built row; `centroid` is the geometry's centroid in lon/lat.
     pub fn check_row(&self, checked: &mut Checked, centroid: Option<Coord<f64>>) {
         let Some(row) = &checked.row else { return };
@@ -274,7 +312,11 @@ impl Validator {
                         }
                     }
                 }
-                Check::ValidGeometry | Check::UniqueKey { .. } | Check::Overlaps => {}
+                Check::ValidGeometry
+                | Check::UniqueKey { .. }
+                | Check::Overlaps
+                | Check::GeohashFormat { .. }
+                | Check::GeohashInside { .. } => {}
             }
         }
         if !self.key_columns.is_empty() && self.running().any(|r| matches!(r.decl.check, Check::UniqueKey { .. })) {
