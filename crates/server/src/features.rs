@@ -338,7 +338,8 @@ pub async fn item(
         Some(key) => Link { href: links::with_key(&l.href, key), ..l.clone() },
         None => l.clone(),
     };
-    let version_links: Vec<Link> = version.map(|v| v.links(&url)).unwrap_or_default().iter().map(keyed).collect();
+    let version_links: Vec<Link> =
+        version.map(|v| v.links(&url, GEOJSON)).unwrap_or_default().iter().map(keyed).collect();
     let link_header = (!version_links.is_empty()).then(|| history::link_header(&version_links));
     if format == Format::Html {
         let mut response = HttpResponse::Ok();
@@ -365,7 +366,7 @@ pub async fn item(
         Link::new(&html_url, "alternate", "text/html", "this feature as HTML"),
         Link::new(&format!("{base}/collections/{collection_id}"), "collection", "application/json", "the collection"),
     ];
-    links.extend(version.map(|v| v.links(&url)).unwrap_or_default());
+    links.extend(version.map(|v| v.links(&url, GEOJSON)).unwrap_or_default());
     if let Some(v) = &version {
         out.put_slice(format!(",\"version\":{}", v.version).as_bytes());
     }

@@ -36,6 +36,7 @@ pub mod style;
 pub mod tilecache;
 pub mod tiles;
 pub mod timeseries;
+pub mod versions;
 pub mod viewer;
 
 pub use state::AppState;
@@ -309,7 +310,7 @@ pub async fn start(
             .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
             .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
             .route("/collections/{collectionId}/items/{featureId}/lineage", web::get().to(lineage::lineage))
-            .route("/collections/{collectionId}/items/{featureId}/versions", web::get().to(history::versions))
+            .route("/collections/{collectionId}/items/{featureId}/versions", web::get().to(versions::versions))
             .route("/collections/{collectionId}/items/{featureId}/{relation}", web::get().to(features::related))
             .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))
