@@ -56,7 +56,7 @@ async fn replace_swaps_one_province_and_nothing_else() {
         .await
         .unwrap()
         .get(0);
-    let old_ids: i64 = client.query_one("SELECT max(id) FROM land.parcels_p01", &[]).await.unwrap().get(0);
+    let old_min_id: i64 = client.query_one("SELECT min(id) FROM land.parcels_p01", &[]).await.unwrap().get(0);
 
     let run = db.geosector(&["import", "land.parcels", PARCELS_FGB, "--replace"]);
     assert_eq!(run.code, Some(0), "{}", run.text());
@@ -77,7 +77,9 @@ async fn replace_swaps_one_province_and_nothing_else() {
         .unwrap();
     let (min_id, after, extents, cells, partitions_count, leftovers): (i64, i64, i64, i64, i64, i64) =
         (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
-    assert!(min_id > old_ids, "new rows, new ids: {min_id} vs {old_ids}");
+    // The swap writes new rows, but a reload keeps the id of every feature it still holds
+    // (stable identity on the natural key, issue 19).
+    assert_eq!(min_id, old_min_id, "the same parcels keep their ids");
     assert!(after > before, "the swap bumps the data version ({before} → {after})");
     assert_eq!(extents, 1, "the swap records where the data changed, for the tile cache");
     assert_eq!(cells, 601, "the overview cells count every parcel after the swap");
@@ -89,7 +91,7 @@ async fn replace_swaps_one_province_and_nothing_else() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(indexes, 4, "primary key, geometry, parcel key and land-use indexes");
+    assert_eq!(indexes, 5, "primary key, geometry, parcel key, land-use and national id (migration 0022) indexes");
 
     // The swap recomputed the overview from the rows it loaded plus the kept parcel of
     // partition 00 inside Sóc Sơn's box: the same cells as the triggers' SQL from scratch.

@@ -122,7 +122,8 @@ mod tests {
 
     #[test]
     fn both_sides_read_the_same_columns_at_one_instant() {
-        const DATASET: Dataset = Dataset { history: Some(History { key: &["commune_code"], geohash_id: None }), ..*DECL.dataset };
+        const DATASET: Dataset =
+            Dataset { history: Some(History { key: &["commune_code"], geohash_id: None }), ..*DECL.dataset };
         const VERSIONED: CollectionDecl = CollectionDecl { dataset: &DATASET, ..DECL };
         let versions = Versions::new(&VERSIONED, &VERSIONED.properties()).unwrap();
         let sql = versions.at(3);
@@ -136,7 +137,8 @@ mod tests {
     #[test]
     fn the_instant_is_numbered_where_the_time_bounds_would_be() {
         use super::super::{BboxFilter, CollectionPlan, ItemsRequest, Page, Param, TileRequest, TileVariant};
-        const DATASET: Dataset = Dataset { history: Some(History { key: &["commune_code"], geohash_id: None }), ..*DECL.dataset };
+        const DATASET: Dataset =
+            Dataset { history: Some(History { key: &["commune_code"], geohash_id: None }), ..*DECL.dataset };
         const VERSIONED: CollectionDecl = CollectionDecl {
             dataset: &DATASET,
             access: geosector_domain::AccessDecl::public_in(AreaDecl::commune("commune_code")),
