@@ -525,6 +525,30 @@ async fn split_and_merge_are_atomic_changesets_with_lineage() {
         (chrono::DateTime::parse_from_rfc3339(&split_at).unwrap() - chrono::Duration::microseconds(1)).to_rfc3339();
     assert_eq!(ids_at(&client, &before, &ids).await, [parent]);
     assert_eq!(ids_at(&client, &split_at, &ids).await, children);
+    // The same through the API: `datetime` selects the versions valid at that instant.
+    let numbers_at = |instant: &str| {
+        let page = server.get(&format!("{ITEMS}?sheet_number=99&limit=100&datetime={}", crate::support::encode(instant)));
+        assert_eq!(page.status, 200, "{}", page.text());
+        let mut numbers: Vec<String> = page.json()["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["parcel_number"].as_str().unwrap().to_owned())
+            .collect();
+        numbers.sort();
+        numbers
+    };
+    let merge_at = merge.json()["at"].as_str().unwrap().to_owned();
+    let before_merge =
+        (chrono::DateTime::parse_from_rfc3339(&merge_at).unwrap() - chrono::Duration::microseconds(1)).to_rfc3339();
+    assert_eq!(numbers_at(&before), ["100"]);
+    assert_eq!(numbers_at(&split_at), ["100a", "100b", "100c"]);
+    assert_eq!(numbers_at(&before_merge), ["100a", "100b", "100c"]);
+    assert_eq!(numbers_at(&merge_at), ["100c", "100d"]);
+    let retired = server.get(&format!("{ITEMS}/{parent}?datetime={}", crate::support::encode(&split_at)));
+    assert_eq!(retired.status, 410, "{}", retired.text());
+    let earlier = server.get(&format!("{ITEMS}/{parent}?datetime={}", crate::support::encode(&before)));
+    assert_eq!(earlier.status, 200, "{}", earlier.text());
 
     // All or none: the third operation fails, nothing of the first two stays.
     let counts = || async {
