@@ -342,6 +342,26 @@ async fn writes_run_the_sector_rules_and_the_policy() {
     );
     assert_eq!(f.db.count("land.parcels").await, before + 1);
 
+    // A patch is judged on what it changes: a stored legacy code flags, it does not block an
+    // address correction; sending that code is still refused.
+    let legacy: i64 = f.db.client().await.query_one("SELECT min(id) FROM land.parcels", &[]).await.unwrap().get(0);
+    f.db.client()
+        .await
+        .execute("UPDATE land.parcels SET land_use_codes = '{BHK}', survey_date = NULL WHERE id = $1", &[&legacy])
+        .await
+        .unwrap();
+    let address = json_body(&json!({ "properties": { "address": "Thôn 1, đã sửa" } }));
+    let corrected = server.request("PATCH", &format!("{ITEMS}/{legacy}"), &[key, MERGE_PATCH], Some(&address));
+    assert_eq!(corrected.status, 200, "{}", corrected.text());
+    let flags = corrected.json()["findings"].clone();
+    assert!(
+        flags.as_array().unwrap().iter().any(|f| f["rule"] == "land.land_use_codes" && f["severity"] == "flag"),
+        "{flags}"
+    );
+    let code = json_body(&json!({ "properties": { "land_use_codes": ["BHK"] } }));
+    let refused = server.request("PATCH", &format!("{ITEMS}/{legacy}"), &[key, MERGE_PATCH], Some(&code));
+    assert_eq!(refused.status, 422, "{}", refused.text());
+
     // Bad requests: media type, JSON, size, a query parameter, a mismatched id.
     let feature = json_body(&new_parcel("9006", square(588_700.0, 2_350_200.0, 20.0)));
     assert_eq!(server.request("POST", ITEMS, &[key, ("Content-Type", "text/plain"), crs], Some(&feature)).status, 415);
@@ -527,7 +547,8 @@ async fn split_and_merge_are_atomic_changesets_with_lineage() {
     assert_eq!(ids_at(&client, &split_at, &ids).await, children);
     // The same through the API: `datetime` selects the versions valid at that instant.
     let numbers_at = |instant: &str| {
-        let page = server.get(&format!("{ITEMS}?sheet_number=99&limit=100&datetime={}", crate::support::encode(instant)));
+        let page =
+            server.get(&format!("{ITEMS}?sheet_number=99&limit=100&datetime={}", crate::support::encode(instant)));
         assert_eq!(page.status, 200, "{}", page.text());
         let mut numbers: Vec<String> = page.json()["features"]
             .as_array()

@@ -613,6 +613,9 @@ async fn apply_edit(
     let mut checked = checker
         .check(feature, &crs.crs(), Path::new("request"), u64::try_from(index).unwrap_or(0))
         .map_err(|e| ApiError::param("Content-Crs", e.to_string()))?;
+    if let EditKind::Patch(_, patch) = &edit.kind {
+        excuse_untouched(&mut checked, patch);
+    }
     if checked.error.is_none() {
         checker.check_stored(tx, &mut checked, id_of, new_geometry).await.map_err(ingest_error)?;
     }
@@ -690,6 +693,29 @@ async fn lineage(
         .await?;
     }
     Ok(())
+}
+
+/// A patch is judged on what it changes: a rejecting finding on a property the patch does not
+/// touch (a stored legacy code, say, while the patch corrects an address) flags the stored value
+/// instead of refusing the edit. Findings on the geometry, or on no property, still reject.
+fn excuse_untouched(checked: &mut Checked, patch: &Value) {
+    let touched =
+        |field: &str| patch.get("properties").and_then(Value::as_object).is_some_and(|p| p.contains_key(field));
+    let mut excused = Vec::new();
+    for finding in &mut checked.findings {
+        let untouched = finding.field.as_deref().is_some_and(|f| f != "geometry" && !touched(f));
+        if finding.kind == FindingKind::Rejected && untouched {
+            finding.kind = FindingKind::Flagged;
+            finding.message.push_str(" (the stored value; this edit does not change it)");
+            excused.push(finding.rule);
+        }
+    }
+    let rejects = checked.findings.iter().any(|f| f.kind == FindingKind::Rejected);
+    let by_excused =
+        checked.error.as_ref().is_some_and(|e| excused.iter().any(|rule| e.message.starts_with(&format!("{rule}: "))));
+    if !rejects && by_excused {
+        checked.error = None;
+    }
 }
 
 /// An ingest error of the stored-rows checks.
