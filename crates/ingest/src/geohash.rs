@@ -141,6 +141,20 @@ mod tests {
     }
 
     #[test]
+    fn the_hoan_kiem_point_through_the_one_vn2000_rule_is_within_a_metre_of_the_briefs_id() {
+        // The importer's transformation (EPSG:4756 → WGS 84 with the EPSG:6960 shift): towgs84
+        // variants differ by 0.5–0.75 m (brief), so the ID is checked by distance, as rule 6 does.
+        let vn2000 = geosector_crs::Crs::parse("EPSG:4756").unwrap();
+        let to_wgs84 = geosector_crs::Transformer::new(&vn2000, &geosector_crs::Crs::wgs84()).unwrap();
+        let p = to_wgs84.coord(Coord { x: 105.8542, y: 21.0285 }).unwrap();
+        let id = encode(p.x, p.y, 12).unwrap();
+        let (lon, lat, _, _) = decode("w7er8gfn1s8n").unwrap();
+        let metres = ((p.x - lon) * METRES_PER_DEGREE * lat.to_radians().cos()).hypot((p.y - lat) * METRES_PER_DEGREE);
+        assert!(metres < 1.0, "{id}: {metres} m from w7er8gfn1s8n");
+        assert_eq!(&id[..7], "w7er8gf", "{id}");
+    }
+
+    #[test]
     fn decoding_inverts_encoding_within_the_cell() {
         for (lon, lat) in [(105.8542, 21.0285), (102.1, 8.3), (109.6, 23.4), (-73.99, 40.73), (0.0, -0.0)] {
             let hash = encode(lon, lat, 12).unwrap();
