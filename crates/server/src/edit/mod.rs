@@ -269,15 +269,7 @@ pub async fn replace(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (collection, feature) = path.into_inner();
-    let caller = auth::caller(&state, &req).await?;
-    let opened = writable(&state, &caller, &collection)?;
-    let id = feature_id(&feature)?;
-    write_query(&req)?;
-    input::media_type(&req, false)?;
-    let body = input::json(&input::body(payload).await?)?;
-    let edit = single(opened, &req, EditKind::Replace(id, body))?;
-    changed(&state, &req, &caller, edit).await
+    change(&state, &req, path.into_inner(), payload, false).await
 }
 
 /// `PATCH /collections/{collectionId}/items/{featureId}`: changes a feature by a JSON merge
@@ -291,15 +283,27 @@ pub async fn update(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (collection, feature) = path.into_inner();
-    let caller = auth::caller(&state, &req).await?;
-    let opened = writable(&state, &caller, &collection)?;
+    change(&state, &req, path.into_inner(), payload, true).await
+}
+
+/// A replace or (`patch`) a merge patch of one feature: the edit applied, its outcome with the
+/// new version's ETag.
+async fn change(
+    state: &AppState,
+    req: &HttpRequest,
+    (collection, feature): (String, String),
+    payload: web::Payload,
+    patch: bool,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::caller(state, req).await?;
+    let opened = writable(state, &caller, &collection)?;
     let id = feature_id(&feature)?;
-    write_query(&req)?;
-    input::media_type(&req, true)?;
-    let patch = input::json(&input::body(payload).await?)?;
-    let edit = single(opened, &req, EditKind::Patch(id, patch))?;
-    changed(&state, &req, &caller, edit).await
+    write_query(req)?;
+    input::media_type(req, patch)?;
+    let body = input::json(&input::body(payload).await?)?;
+    let kind = if patch { EditKind::Patch(id, body) } else { EditKind::Replace(id, body) };
+    let edit = single(opened, req, kind)?;
+    changed(state, req, &caller, edit).await
 }
 
 /// `DELETE /collections/{collectionId}/items/{featureId}`: retires a feature (204); its
