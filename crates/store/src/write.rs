@@ -358,15 +358,6 @@ pub async fn written_by(
     Ok(client.query(&sql, &[&changeset]).await?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
 }
 
-/// The change type of the transaction's changeset, if it has one.
-///
-/// # Errors
-/// A database error.
-pub async fn change_type(tx: &impl GenericClient) -> Result<Option<String>> {
-    let row = tx.query_opt("SELECT change_type FROM meta.changesets WHERE id = meta.current_changeset()", &[]).await?;
-    Ok(row.and_then(|r| r.get(0)))
-}
-
 /// Records a lineage edge: `parent` (at `parent_version`) became, in part, `child` (at
 /// `child_version`) through the transaction's changeset.
 ///

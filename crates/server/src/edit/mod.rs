@@ -496,10 +496,12 @@ async fn apply_once(
     let begun = write::begin(&tx, changeset).await?;
     let mut applied: Vec<Applied> = Vec::with_capacity(edits.len());
     for (index, edit) in edits.iter().enumerate() {
-        let done = apply_edit(state, &tx, edit, index, &applied).await.map_err(|f| match f {
-            Failure::Api(e) if edits.len() > 1 => Failure::Api(in_operation(e, index)),
-            other => other,
-        })?;
+        let done = apply_edit(state, &tx, edit, (index, changeset.change_type.as_deref()), &applied).await.map_err(
+            |f| match f {
+                Failure::Api(e) if edits.len() > 1 => Failure::Api(in_operation(e, index)),
+                other => other,
+            },
+        )?;
         applied.push(done);
     }
     let mut by_collection: Vec<(&'static str, Vec<i64>)> = Vec::new();
@@ -547,7 +549,7 @@ async fn apply_edit(
     state: &AppState,
     tx: &tokio_postgres::Transaction<'_>,
     edit: &Edit,
-    index: usize,
+    (index, change_type): (usize, Option<&str>),
     before: &[Applied],
 ) -> Result<Applied, Failure> {
     let collection = &edit.collection;
@@ -638,7 +640,7 @@ async fn apply_edit(
     match (&edit.kind, current) {
         (EditKind::Create(_), _) => {
             let (id, version) = write::insert(tx, dataset, &values).await?;
-            lineage(tx, edit, id, version, before).await?;
+            lineage(tx, edit, (id, version), change_type, before).await?;
             Ok(Applied { collection: collection.id(), id, version: Some(version), previous: None, findings })
         }
         (_, Some(current)) => {
@@ -666,11 +668,16 @@ fn unreachable_edit<T>() -> Result<T, Failure> {
 async fn lineage(
     tx: &tokio_postgres::Transaction<'_>,
     edit: &Edit,
-    child: i64,
-    version: i32,
+    (child, version): (i64, i32),
+    change_type: Option<&str>,
     before: &[Applied],
 ) -> Result<(), Failure> {
     let dataset = edit.collection.decl.dataset;
+    if edit.parents.is_empty() {
+        return Ok(());
+    }
+    let change_type = change_type
+        .ok_or_else(|| ApiError::param("changeType", "a feature with parents needs the changeset's change type"))?;
     for parent in &edit.parents {
         let touched = before.iter().find(|a| a.collection == edit.collection.id() && a.id == *parent);
         let parent_version = match touched {
@@ -681,16 +688,13 @@ async fn lineage(
             ApiError::param("parents", format!("parent {parent} is not a feature of {}", edit.collection.id()))
         })?;
         let share = write::area_share(tx, dataset, (*parent, parent_version), child).await?;
-        let change_type = write::change_type(tx)
-            .await?
-            .ok_or_else(|| ApiError::param("changeType", "a feature with parents needs the changeset's change type"))?;
         write::lineage(
             tx,
             dataset,
             &write::LineageEdge {
                 parent: (*parent, parent_version),
                 child: (child, version),
-                change_type: &change_type,
+                change_type,
                 area_share: share,
             },
         )
