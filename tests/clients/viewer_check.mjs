@@ -13,15 +13,9 @@
 //
 // Used by the integration test crates/geosector/tests/it/viewer.rs; web/node_modules comes from
 // scripts/web.sh. The caller asserts on the JSON; this script fails only when it cannot run.
-import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { TIMEOUT, idle, open, require } from './browser.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../web/package.json'));
-const { chromium } = require('playwright-core');
 const { PNG } = require('pngjs');
 
 const [base, mapPath, screenshotPath] = process.argv.slice(2);
@@ -29,8 +23,6 @@ if (!base || !mapPath || !screenshotPath) {
   console.error('usage: node viewer_check.mjs BASE_URL MAP_PATH SCREENSHOT.png');
   process.exit(2);
 }
-const TIMEOUT = 90_000;
-
 // The parcel fill's land-use colours: ["match", ["get", "main_land_use"], code, colour, ..., fallback].
 const style = await (await fetch(`${base}/styles/land`)).json();
 const fill = style.layers.find((l) => l.id === 'land.parcels-fill');
@@ -41,43 +33,13 @@ for (let i = 2; i + 1 < match.length; i += 2) {
   colours[match[i]] = [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
 }
 
-const userDataDir = mkdtempSync(path.join(tmpdir(), 'geosector-chromium-'));
-// A fresh profile (playwright passes it as --user-data-dir).
-const browser = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1280, height: 800 },
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    // WebGL without a GPU: SwiftShader.
-    '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-  ],
-});
-const result = { external: [], pageErrors: [], console: [] };
+const { page, result, close } = await open(base);
 try {
-  const page = browser.pages()[0] || await browser.newPage();
-  const origin = new URL(base).origin;
-  page.on('request', (r) => {
-    const url = r.url();
-    if (!url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:')) {
-      result.external.push(url);
-    }
-  });
-  page.on('pageerror', (e) => result.pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') { result.console.push(m.text()); } });
-
   await page.goto(base + mapPath, { waitUntil: 'load', timeout: TIMEOUT });
   result.layerList = await page.$$eval('input[data-collection]', (boxes) =>
     boxes.map((b) => ({ id: b.getAttribute('data-collection'), text: b.parentElement.textContent.trim() })));
   result.htmlLang = await page.getAttribute('html', 'lang');
-  await page.evaluate(() => window.geosector.ready.then(() => true), { timeout: TIMEOUT });
-  const idle = () => page.evaluate(() => new Promise((resolve) => {
-    const map = window.geosector.map;
-    const done = () => resolve({ zoom: map.getZoom(), center: map.getCenter().toArray() });
-    if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) { done(); } else { map.once('idle', done); }
-  }));
-  result.view = await idle();
+  result.view = await idle(page);
 
   const mapBox = await page.locator('#map').boundingBox();
   const png = PNG.sync.read(await page.locator('#map').screenshot({ path: screenshotPath }));
@@ -133,7 +95,6 @@ try {
   await page.locator('input[data-collection="land.parcels"]').uncheck();
   result.parcelsVisibilityAfterUncheck = await page.evaluate(() => window.geosector.map.getLayoutProperty('land.parcels-fill', 'visibility'));
 } finally {
-  await browser.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }
 writeFileSync(1, JSON.stringify(result) + '\n');

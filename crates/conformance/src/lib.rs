@@ -144,6 +144,7 @@ const fn collection(id: &'static str, dataset: &'static Dataset, title: &'static
         hidden: &[],
         extra: &[],
         datetime: None,
+        datetime_end: None,
         tiles: TileDecl::ALL,
         style: None,
         series: None,

@@ -32,6 +32,10 @@ pub struct CollectionDecl {
     pub extra: &'static [(&'static str, FieldType)],
     /// The column that gives a feature its time (for `datetime` filters), if any.
     pub datetime: Option<&'static str>,
+    /// When a feature's time is an interval, the column where it ends (`datetime` is where it
+    /// starts; NULL = still running): `datetime` then selects the features whose interval meets
+    /// the requested instant or interval, e.g. the administrative units in force on a date.
+    pub datetime_end: Option<TimeEnd>,
     /// How its features are drawn in vector tiles.
     pub tiles: TileDecl,
     /// How it is drawn on the map (`None`: the default style); only for collections with
@@ -45,6 +49,16 @@ pub struct CollectionDecl {
     /// Features of other collections related to each of its features, served at
     /// `/collections/{id}/items/{featureId}/{relation}` (e.g. a parcel's owners).
     pub relations: &'static [RelationDecl],
+}
+
+/// The end of a feature's time interval (see [`CollectionDecl::datetime_end`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeEnd {
+    /// The column (same type as the start column; NULL = open).
+    pub column: &'static str,
+    /// Whether the end is excluded (`valid_to` of a unit replaced that day) or included (the
+    /// last day of a permit).
+    pub exclusive: bool,
 }
 
 /// Features of another collection related to a feature: those whose `keys` equal the feature's.
@@ -75,11 +89,24 @@ pub struct TileDecl {
     /// A generalised representation for the zooms below `detail_min_zoom`: the dataset's
     /// overview cells (the importer keeps the same declaration in step after a swap).
     pub overview: Option<Overview>,
+    /// A stored simplified copy of the geometry drawn instead of it at the lowest zooms, if any.
+    pub low_zoom: Option<LowZoom>,
+}
+
+/// A stored, simplified Web Mercator copy of a collection's geometry (clockwise shells, like the
+/// `<geometry>_3857` twin), drawn below a zoom instead of the full geometry: large detailed
+/// boundaries (provinces, communes) then cost a tile what their simplified copy costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LowZoom {
+    /// The column (kept by the table's migration, e.g. a generated column).
+    pub column: &'static str,
+    /// Tiles of lower zooms read it.
+    pub below_zoom: u8,
 }
 
 impl TileDecl {
     /// Every property, every feature at every zoom (sub-pixel features are still dropped).
-    pub const ALL: TileDecl = TileDecl { properties: None, detail_min_zoom: 0, overview: None };
+    pub const ALL: TileDecl = TileDecl { properties: None, detail_min_zoom: 0, overview: None, low_zoom: None };
 }
 
 /// One published property.

@@ -21,7 +21,7 @@ pub mod style;
 pub mod value;
 
 pub use access::{AccessDecl, AreaDecl, Mask};
-pub use collection::{CollectionDecl, Property, RelationDecl, TileDecl};
+pub use collection::{CollectionDecl, LowZoom, Property, RelationDecl, TileDecl, TimeEnd};
 pub use dataset::{
     Dataset, Field, FirstElement, GeohashId, GeometryKind, GeometrySpec, History, Overview, Partitioning,
 };

@@ -19,12 +19,15 @@ pub struct StyleDecl {
     pub outline: Outline,
     /// A property the map viewer writes over each feature, from a zoom on.
     pub label: Option<Label>,
+    /// A base layer (administrative boundaries): its extent does not decide the map's first
+    /// view, which fits the data drawn over it.
+    pub base: bool,
 }
 
 impl StyleDecl {
     /// A collection without a declared style: grey, light fill, plain outline.
     pub const DEFAULT: StyleDecl =
-        StyleDecl { colour: "#757575", fill: Some(Fill::LIGHT), outline: Outline::DEFAULT, label: None };
+        StyleDecl { colour: "#757575", fill: Some(Fill::LIGHT), outline: Outline::DEFAULT, label: None, base: false };
 
     /// The default style in another colour.
     pub const fn coloured(colour: &'static str) -> StyleDecl {

@@ -16,9 +16,15 @@ use std::sync::Arc;
 use geosector_domain::{CollectionDecl, Dataset, SectorDecl};
 use geosector_store::hook::LoadHook;
 
-/// Every sector, each declared by its crate (titles, datasets, collections).
-pub const SECTORS: &[&SectorDecl] =
-    &[&geosector_land::SECTOR, &geosector_minerals::SECTOR, &geosector_water::SECTOR, &geosector_environment::SECTOR];
+/// Every sector, each declared by its crate (titles, datasets, collections); first the reference
+/// data every sector shares (the administrative units, the map's base layer).
+pub const SECTORS: &[&SectorDecl] = &[
+    &geosector_reference::SECTOR,
+    &geosector_land::SECTOR,
+    &geosector_minerals::SECTOR,
+    &geosector_water::SECTOR,
+    &geosector_environment::SECTOR,
+];
 
 /// Which audited features concern one parcel (`geosector audit list --parcel`): collection ids
 /// and the statements of their feature ids by parcel key.

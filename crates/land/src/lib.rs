@@ -137,6 +137,7 @@ pub const PARCEL_TILES: TileDecl = TileDecl {
     ]),
     detail_min_zoom: 14,
     overview: Some(PARCEL_CELLS),
+    low_zoom: None,
 };
 
 /// Every importable dataset of the land sector (the restricted ones in the order they load).
@@ -168,6 +169,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[("main_land_use", T::Text), ("computed_area_m2", T::Float), ("source_srid", T::Integer)],
         datetime: Some("survey_date"),
+        datetime_end: None,
         tiles: PARCEL_TILES,
         style: Some(&style::PARCELS),
         series: None,
@@ -188,6 +190,7 @@ pub const COLLECTIONS: &[CollectionDecl] = &[
         hidden: &[],
         extra: &[("source_srid", T::Integer)],
         datetime: Some("survey_date"),
+        datetime_end: None,
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&style::MAP_SHEETS),
         series: None,

@@ -80,6 +80,7 @@ const RESTRICTED: CollectionDecl = CollectionDecl {
     hidden: &[],
     extra: &[],
     datetime: None,
+    datetime_end: None,
     tiles: TileDecl::ALL,
     style: None,
     series: None,
@@ -128,6 +129,7 @@ pub const COLLECTIONS: [CollectionDecl; 4] = [
         description_vi: "Giấy chứng nhận: số phát hành, số vào sổ, ngày cấp (dữ liệu cá nhân).",
         description_en: "Certificates: serial, register number, issue date (personal data).",
         datetime: Some("issued_on"),
+        datetime_end: None,
         access: AccessDecl {
             restricted: true,
             area: Some(placed_by_rights("certificate_id")),

@@ -143,6 +143,7 @@ pub const PARCELS: StyleDecl = StyleDecl {
         title_vi: "Số thửa (từ mức 17)",
         title_en: "Parcel numbers (from zoom 17)",
     }),
+    base: false,
 };
 
 /// Map sheets: frames, drawn as a dashed outline only.

@@ -61,9 +61,10 @@ pub fn db_error(e: tokio_postgres::Error, filtered: bool) -> ApiError {
 ///
 /// # Errors
 /// 400 for a parameter other than `filter`, `filter-lang` and `filter-crs` (and `datetime` on a
-/// versioned collection, read by [`crate::history::requested`]), a repeated one, or a bad filter.
+/// versioned collection, read by [`crate::history::requested`], or on one whose features span an
+/// interval, read by the tile handler), a repeated one, or a bad filter.
 pub async fn of_tile(c: &Arc<Collection>, pairs: &[(String, String)]) -> Result<Option<Sql>, ApiError> {
-    let versioned = c.plan.is_versioned();
+    let versioned = c.plan.is_versioned() || c.plan.draws_in_force();
     crate::params::check_names(
         pairs,
         |n| PARAMETERS.contains(&n) || (versioned && n == "datetime"),

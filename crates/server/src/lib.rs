@@ -24,6 +24,7 @@ pub mod html;
 pub mod keycache;
 pub mod lineage;
 pub mod links;
+pub mod lookup;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -312,6 +313,7 @@ pub async fn start(
             .route("/collections/{collectionId}/items/{featureId}/lineage", web::get().to(lineage::lineage))
             .route("/collections/{collectionId}/items/{featureId}/versions", web::get().to(versions::versions))
             .route("/collections/{collectionId}/items/{featureId}/{relation}", web::get().to(features::related))
+            .route("/collections/{collectionId}/lookup", web::get().to(lookup::lookup))
             .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
             .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))
             .route("/tileMatrixSets", web::get().to(tiles::tile_matrix_sets))

@@ -156,7 +156,8 @@ pub fn sector_style(base: &str, sector: &SectorDecl, collections: &[StyledCollec
             "maxzoom": 22,
             "attribution": "geosector",
         });
-        if let Some(b) = c.bbox.map(clamp) {
+        // A base layer's extent (the country's boundaries) is not where the data are.
+        if let Some(b) = c.bbox.map(clamp).filter(|_| !style_of(c.decl).base) {
             source["bounds"] = json!(b);
             extent = Some(extent.map_or(b, |e| [e[0].min(b[0]), e[1].min(b[1]), e[2].max(b[2]), e[3].max(b[3])]));
         }
@@ -293,6 +294,7 @@ mod tests {
             min_zoom: Some(15),
         },
         label: None,
+        base: false,
     };
     const DECL: CollectionDecl = CollectionDecl {
         id: "land.parcels",
@@ -305,6 +307,7 @@ mod tests {
         hidden: &[],
         extra: &[],
         datetime: None,
+        datetime_end: None,
         tiles: geosector_domain::TileDecl::ALL,
         style: Some(&STYLE),
         series: None,

@@ -12,6 +12,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use geosector_access::policy::Operation;
 use geosector_crs::web_mercator::{tile_range, HALF_WORLD};
 use geosector_domain::FieldType;
@@ -493,6 +494,7 @@ pub async fn tile(
     let pairs = params::query_pairs(&req)?;
     let filter = crate::filter::of_tile(&c, &pairs).await?;
     let at = history::requested(&pairs, &c)?;
+    let in_force = in_force_at(&pairs, &c)?;
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
     let mut db = Db::new(&state, &req);
     let layer = current_layer(&mut db, &c).await?;
@@ -515,16 +517,34 @@ pub async fn tile(
     if etag::matches(&req, &tag) {
         return Ok(stamped(HttpResponse::NotModified().insert_header((header::ETAG, tag)).finish()));
     }
-    if filter.is_some() || at.is_some() {
+    if filter.is_some() || at.is_some() || in_force.is_some() {
         // A filtered tile is one client's view, and a tile at an instant is not the current one:
         // rendered for the request, never cached (the cache holds current tiles only).
-        let request =
-            TileRequest { z, x: col, y: row, filter: filter.as_ref(), scope: opened.scope.as_ref(), as_of: at };
+        let as_of = at.or(in_force);
+        let request = TileRequest { z, x: col, y: row, filter: filter.as_ref(), scope: opened.scope.as_ref(), as_of };
         let tile = render_capped(&mut db, &c, &request).await?;
         return Ok(stamped(tile_response(&req, tag, &[(c.id(), tile)], "bypass")));
     }
     let (tile, cache) = layer_tile(&mut db, &opened, layer.version, (z, col, row)).await?;
     Ok(tile_response(&req, tag, &[(c.id(), tile)], cache))
+}
+
+/// The instant a tile of a collection whose features span an interval draws them at (`datetime`,
+/// one instant; `None`: now, the cached tile).
+///
+/// # Errors
+/// 400 naming `datetime` for a malformed value or an interval.
+fn in_force_at(pairs: &[(String, String)], c: &Collection) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some((_, text)) = pairs.iter().find(|(k, _)| k == "datetime").filter(|_| c.plan.draws_in_force()) else {
+        return Ok(None);
+    };
+    if text.contains('/') {
+        return Err(ApiError::param(
+            "datetime",
+            format!("tiles of {} draw the features in force at one instant (a date or an RFC 3339 date-time), not over an interval", c.id()),
+        ));
+    }
+    history::instant(text, c).map(Some)
 }
 
 /// Validated tile coordinates (z within the served levels; row and column are checked against

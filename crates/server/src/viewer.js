@@ -4,9 +4,9 @@
 // declared labels, interface texts), loads every sector's style from /styles/{sector}, combines
 // them into one map, fits the data extent unless the URL hash (#zoom/lat/lon) gives a view, and
 // wires the layer list, the legend of a fill by code, feature info on click (the full record
-// from /collections/{id}/items/{featureId}) and the declared labels such as parcel numbers
-// (drawn as HTML, so no glyphs are needed). No collection is named here. No request leaves this
-// server.
+// from /collections/{id}/items/{featureId}), the declared labels such as parcel numbers
+// (drawn as HTML, so no glyphs are needed), and the lookup of features by their natural key.
+// No collection or property is named here. No request leaves this server.
 //
 // For tests: window.geosector.ready resolves to the map once its style has loaded
 // (window.geosector.map is the map as soon as it exists).
@@ -167,6 +167,120 @@
     return draw;
   }
 
+  // An API key the page was opened with (?apikey=…) goes on with the viewer's own requests.
+  var apiKey = new URLSearchParams(window.location.search).get('apikey');
+  function keyed(url) {
+    return apiKey ? url + (url.indexOf('?') < 0 ? '?' : '&') + 'apikey=' + encodeURIComponent(apiKey) : url;
+  }
+
+  function getJson(url) {
+    return fetch(keyed(url), { headers: { Accept: 'application/geo+json, application/json' } }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        if (!r.ok) { var e = new Error(body.description || String(r.status)); e.status = r.status; throw e; }
+        return body;
+      });
+    });
+  }
+
+  function boundsOf(geometry) {
+    var b = [Infinity, Infinity, -Infinity, -Infinity];
+    (function walk(c) {
+      if (typeof c[0] === 'number') {
+        b = [Math.min(b[0], c[0]), Math.min(b[1], c[1]), Math.max(b[2], c[0]), Math.max(b[3], c[1])];
+      } else { c.forEach(walk); }
+    })(geometry.coordinates);
+    return b;
+  }
+
+  // Looking features up by their natural key (/collections/{id}/lookup, e.g. a parcel by its
+  // commune's name or code, sheet and number): the map zooms to what was found and shows its
+  // record, and the related features (a parcel's owners) when the caller may read them. The
+  // page's URL then names the lookup (?lookup=<collection>&<key>=…), so it can be shared: opening
+  // it runs the lookup again.
+  function wireLookup(map) {
+    var form = document.getElementById('lookup-form');
+    if (!form) { return; }
+    var select = form.querySelector('select');
+    var holder = document.getElementById('lookup-fields');
+    var results = document.getElementById('lookup-results');
+    var popup = null;
+    function spec() { return config.lookups.find(function (l) { return l.collection === select.value; }); }
+    function render(values) {
+      holder.replaceChildren();
+      var s = spec();
+      var inputs = (s.commune ? [{ name: 'commune', title: texts.commune }] : []).concat(s.fields);
+      inputs.forEach(function (f) {
+        var input = element('input', { name: f.name, placeholder: f.title, 'aria-label': f.title, inputmode: f.integer ? 'numeric' : 'text' });
+        input.value = values[f.name] || '';
+        holder.append(input);
+      });
+    }
+    function show(s, feature) {
+      if (feature.geometry) {
+        var b = boundsOf(feature.geometry);
+        map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 64, maxZoom: 19, duration: 0 });
+      }
+      var href = '/collections/' + encodeURIComponent(s.collection) + '/items/' + encodeURIComponent(feature.id);
+      var body = element('div', { class: 'popup', 'data-collection': s.collection, 'data-source': 'lookup', 'data-id': String(feature.id) }, [
+        element('h2', {}, [select.options[select.selectedIndex].text + ' ' + feature.id]),
+        element('p', { class: 'note' }, [element('a', { href: keyed(href + '?f=html'), target: '_blank' }, [texts.fullRecord])]),
+        propertiesTable(feature.properties || {})
+      ]);
+      if (popup) { popup.remove(); }
+      var at = map.getCenter();
+      popup = new maplibregl.Popup({ maxWidth: '24rem' }).setLngLat(at).setDOMContent(body).addTo(map);
+      // Related features (owners) only for a caller allowed to read them; others see none.
+      s.relations.forEach(function (relation) {
+        getJson(href + '/' + encodeURIComponent(relation)).then(function (related) {
+          var features = related.features || [];
+          if (!features.length) { return; }
+          var section = element('div', { 'data-relation': relation }, [element('h2', {}, [relation])]);
+          features.forEach(function (f) { section.append(propertiesTable(f.properties || {})); });
+          body.append(section);
+        }).catch(function () {});
+      });
+    }
+    function run(values) {
+      var s = spec();
+      var query = new URLSearchParams();
+      Object.keys(values).forEach(function (k) { if (values[k]) { query.set(k, values[k]); } });
+      results.replaceChildren();
+      status.textContent = '';
+      var page = new URL(window.location.href);
+      ['lookup', 'commune'].concat(s.fields.map(function (f) { return f.name; })).forEach(function (k) { page.searchParams.delete(k); });
+      page.searchParams.set('lookup', s.collection);
+      query.forEach(function (v, k) { page.searchParams.set(k, v); });
+      window.history.replaceState(null, '', page.toString());
+      return getJson('/collections/' + encodeURIComponent(s.collection) + '/lookup?' + query.toString()).then(function (found) {
+        var features = found.features || [];
+        results.setAttribute('data-count', String(features.length));
+        if (!features.length) { status.textContent = texts.notFound; return; }
+        features.forEach(function (f) {
+          var p = f.properties || {};
+          var text = s.fields.map(function (x) { return p[x.name]; }).join('/');
+          var unit = s.commune ? p[s.commune] + ' ' : '';
+          var button = element('button', { type: 'button' }, [unit + text + ' (#' + f.id + ')']);
+          button.addEventListener('click', function () { show(s, f); });
+          results.append(element('li', {}, [button]));
+        });
+        show(s, features[0]);
+      }).catch(function (e) { results.setAttribute('data-count', '0'); status.textContent = String(e.message || e); });
+    }
+    select.addEventListener('change', function () { render({}); });
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var values = {};
+      holder.querySelectorAll('input').forEach(function (i) { values[i.name] = i.value.trim(); });
+      run(values);
+    });
+    if (config.lookup) {
+      select.value = config.lookup.collection;
+      render(config.lookup.values);
+      return run(config.lookup.values);
+    }
+    render({});
+  }
+
   window.geosector = {};
   var ready = Promise.all(config.sectors.map(function (s) {
     return fetch('/styles/' + encodeURIComponent(s.id)).then(function (r) {
@@ -212,7 +326,10 @@
       map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers: ours }).length ? 'pointer' : '';
     });
     window.geosector.map = map;
-    return new Promise(function (resolve) { map.once('load', function () { resolve(map); }); });
+    return new Promise(function (resolve) { map.once('load', function () { resolve(map); }); }).then(function (map) {
+      // A shared lookup runs once the map is there; `ready` waits for it.
+      return Promise.resolve(wireLookup(map)).then(function () { return map; });
+    });
   });
   ready.catch(function (e) { status.textContent = String(e.message || e); });
   window.geosector.ready = ready;

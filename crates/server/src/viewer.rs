@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::html::escape;
+use crate::lookup;
 use crate::params;
 use crate::state::AppState;
 use crate::style::{sector_of, sectors, style_of};
@@ -105,6 +106,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("styleError", "Không tải được kiểu bản đồ", "Cannot load the map style"),
     ("noData", "Chưa có dữ liệu", "No data yet"),
+    ("lookup", "Tra cứu", "Look up"),
+    ("commune", "Xã, phường (tên hoặc mã)", "Commune (name or code)"),
+    ("find", "Tìm", "Find"),
+    ("notFound", "Không tìm thấy", "Nothing found"),
+    ("found", "Kết quả", "Found"),
+    ("share", "Liên kết chia sẻ", "Link to share"),
 ];
 
 /// `GET /map`: the viewer page.
@@ -112,26 +119,50 @@ const TEXTS: &[(&str, &str, &str)] = &[
 /// # Errors
 /// 400 for a parameter other than `lang`, or a `lang` other than `vi` / `en`.
 pub async fn map(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let pairs = params::query_pairs(&req)?;
+    // A shared lookup: `lookup=<collection>` and the key values the lookup endpoint takes.
+    let looked_up = pairs.iter().find(|(k, _)| k == "lookup").map(|(_, v)| v.as_str());
+    let key = match looked_up {
+        Some(id) => {
+            Some(state.registry.iter().find(|c| c.id() == id).and_then(|c| lookup::key_of(c.decl)).ok_or_else(
+                || ApiError::param("lookup", format!("{id} is not a collection features can be looked up in")),
+            )?)
+        }
+        None => None,
+    };
     let mut lang = None;
-    for (name, value) in params::query_pairs(&req)? {
-        match name.as_str() {
-            "lang" if lang.is_none() => lang = Some(value),
-            "lang" => return Err(ApiError::param("lang", "given more than once")),
-            _ => return Err(ApiError::param(&name, "unknown parameter; the map accepts only lang (vi or en)")),
+    let mut initial = serde_json::Map::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(k, _)| k == name) {
+            return Err(ApiError::param(name, "given more than once"));
+        }
+        match (name.as_str(), &key) {
+            ("lang", _) => lang = Some(value.clone()),
+            ("lookup", _) => {}
+            (other, Some(key)) if key.accepts(other) => {
+                initial.insert(other.to_owned(), json!(value));
+            }
+            _ => {
+                return Err(ApiError::param(
+                    name,
+                    "unknown parameter; the map accepts lang (vi or en), and lookup (a collection) with its key values",
+                ))
+            }
         }
     }
+    let initial = looked_up.map(|id| json!({ "collection": id, "values": initial }));
     let lang = Lang::parse(lang.as_deref()).map_err(|m| ApiError::param("lang", m))?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(page(&state, lang)))
+        .body(page(&state, lang, initial)))
 }
 
 fn text(lang: Lang, key: &str) -> &'static str {
     TEXTS.iter().find(|(k, _, _)| *k == key).map_or("", |(_, vi, en)| lang.pick(vi, en))
 }
 
-fn page(state: &AppState, lang: Lang) -> String {
+fn page(state: &AppState, lang: Lang, initial: Option<serde_json::Value>) -> String {
     let version = MAPLIBRE.map_or("missing", |m| m.version);
     let mut panel = String::new();
     let mut config_sectors = Vec::new();
@@ -156,6 +187,39 @@ fn page(state: &AppState, lang: Lang) -> String {
         panel.push_str("</fieldset>");
         config_sectors.push(json!({ "id": sector.id, "title_vi": vi, "title_en": en, "collections": collections }));
     }
+    // What features can be looked up by (their natural key), in a form of the panel.
+    let mut lookups = Vec::new();
+    let mut options = String::new();
+    for c in state.registry.iter().filter(|c| c.has_geometry()) {
+        let Some(key) = lookup::key_of(c.decl) else { continue };
+        let fields: Vec<_> = key
+            .fields
+            .iter()
+            .filter(|(name, _)| Some(*name) != key.commune)
+            .map(|(name, kind)| {
+                let other = c.decl.dataset.fields.iter().find(|f| f.column == *name).and_then(|f| f.names.get(1));
+                json!({ "name": name, "integer": *kind == geosector_domain::FieldType::Integer, "title": other.map_or((*name).to_owned(), |o| format!("{name} ({o})")) })
+            })
+            .collect();
+        let relations: Vec<&str> = c.decl.relations.iter().map(|r| r.name).collect();
+        lookups.push(json!({ "collection": c.id(), "commune": key.commune, "fields": fields, "relations": relations }));
+        let _ = write!(
+            options,
+            "<option value=\"{id}\">{title}</option>",
+            id = escape(c.id()),
+            title = escape(lang.pick(c.decl.title_vi, c.decl.title_en))
+        );
+    }
+    let lookup_form = if lookups.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<details open id=\"lookup\"><summary>{title}</summary><form id=\"lookup-form\"><select name=\"lookup\">{options}</select>\
+             <div id=\"lookup-fields\"></div><button type=\"submit\">{find}</button></form><ol id=\"lookup-results\"></ol></details>",
+            title = escape(text(lang, "lookup")),
+            find = escape(text(lang, "find")),
+        )
+    };
     // The declared labels (drawn by the script) and the legend of the first fill by code.
     let drawn = || state.registry.iter().filter(|c| c.has_geometry()).map(|c| (c.decl.id, style_of(c.decl)));
     let labels: Vec<_> = drawn()
@@ -179,7 +243,8 @@ fn page(state: &AppState, lang: Lang) -> String {
     let texts: serde_json::Map<String, serde_json::Value> =
         TEXTS.iter().map(|(k, vi, en)| ((*k).to_owned(), json!(lang.pick(vi, en)))).collect();
     let labels: Vec<_> = labels.into_iter().map(|(label, _)| label).collect();
-    let config = json!({ "lang": lang.code(), "sectors": config_sectors, "labels": labels, "texts": texts, "maplibre": MAPLIBRE.is_some() });
+    let config = json!({ "lang": lang.code(), "sectors": config_sectors, "labels": labels, "texts": texts, "maplibre": MAPLIBRE.is_some(),
+                         "lookups": lookups, "lookup": initial });
     // `</` cannot appear inside the script element.
     let config = config.to_string().replace("</", "<\\/");
     let other = match lang {
@@ -199,10 +264,12 @@ fn page(state: &AppState, lang: Lang) -> String {
          .popup table{{border-collapse:collapse;font-size:.8rem}}.popup td,.popup th{{border-bottom:1px solid #eee;padding:.1rem .3rem;text-align:left;vertical-align:top}}\
          .popup h2{{font-size:.9rem;margin:0 0 .25rem}}.popup .note{{color:#666;font-size:.75rem}}.popup{{max-height:20rem;overflow:auto}}\
          #labels{{position:absolute;inset:0;pointer-events:none;overflow:hidden}}\
+         #lookup input,#lookup select{{width:100%;box-sizing:border-box;margin:.1rem 0}}#lookup-results{{padding-left:1.2rem;margin:.3rem 0}}\
+         #lookup-results button{{background:none;border:0;padding:0;color:#0645ad;cursor:pointer;text-align:left}}\
          #labels span{{position:absolute;transform:translate(-50%,-50%);font-size:11px;color:#222;text-shadow:0 0 2px #fff,0 0 2px #fff}}\
          @media (max-width:40rem){{#map{{inset:12rem 0 0 0}}#panel{{bottom:auto;height:12rem;width:100%}}}}</style></head>\
          <body><aside id=\"panel\"><h1>{title}</h1><nav><a href=\"/\">{home}</a>{other}</nav><p id=\"status\" role=\"status\"></p>\
-         <h2 style=\"font-size:1rem\">{layers}</h2>{panel}\
+         {lookup_form}<h2 style=\"font-size:1rem\">{layers}</h2>{panel}\
          {switch}\
          <details open id=\"legend\"><summary>{legend}</summary></details></aside>\
          <div id=\"map\"></div><div id=\"labels\"></div>\

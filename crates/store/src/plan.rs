@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use geosector_domain::{AreaDecl, CollectionDecl, FieldType, GeometryKind, GeometrySpec, Overview, Property};
+use geosector_domain::{AreaDecl, CollectionDecl, FieldType, GeometryKind, GeometrySpec, LowZoom, Overview, Property};
 
 use crate::reproject::CrsShape;
 use crate::{quote_ident, table_name};
@@ -60,6 +60,10 @@ pub struct CollectionPlan {
     page_columns: String,
     from: String,
     time_column: Option<(String, FieldType)>,
+    /// The column ending a feature's time interval (quoted) and whether the end is excluded.
+    time_end: Option<(String, bool)>,
+    /// Whether its tile statements draw the features in force at an instant (`$4`).
+    tile_in_force: bool,
     geometry_column: Option<String>,
     /// The properties a request may filter, sort and select by (masked ones may not).
     property_kinds: Vec<(&'static str, FieldType)>,
@@ -125,6 +129,7 @@ impl CollectionPlan {
             .join(", ");
         let from = table_name(decl.dataset);
         let time_column = decl.datetime.zip(decl.datetime_kind()).map(|(c, k)| (quote_ident(c), k));
+        let time_end = decl.datetime_end.map(|end| (quote_ident(end.column), end.exclusive));
         let area = decl.access.area;
         let versions = history::Versions::new(decl, properties);
         // A versioned feature's statement also reads its version, when it began and ended, whether
@@ -160,20 +165,38 @@ impl CollectionPlan {
             Some(names) => unmasked.iter().filter(|p| names.contains(&p.name)).copied().collect(),
             None => unmasked.clone(),
         };
-        let tile_sql_ids_only: Option<Arc<str>> =
-            decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &[]).into());
-        let tile_sql: Option<Arc<str>> =
-            decl.dataset.geometry.map(|g| tile_sql(decl.id, &from, &g, &tile_properties).into());
+        // A collection whose features span an interval draws those in force at an instant
+        // (`$4`, see [`TileRequest::as_of`]); a versioned one draws versions instead.
+        let in_force = match (&time_column, &time_end, &versions) {
+            (Some((start, kind)), Some((end, exclusive)), None) => {
+                let at = format!("$4::timestamptz::{}", cast_of(*kind));
+                let after = if *exclusive { ">" } else { ">=" };
+                Some(format!("{start} <= {at} AND ({end} IS NULL OR {end} {after} {at})"))
+            }
+            _ => None,
+        };
+        let tile_statement = |properties: &[Property]| {
+            decl.dataset.geometry.map(|g| {
+                let sql = tile_sql(decl.id, &from, &g, properties, decl.tiles.low_zoom);
+                match &in_force {
+                    Some(condition) => with_tile_condition(&sql, condition),
+                    None => sql,
+                }
+            })
+        };
+        let tile_sql_ids_only: Option<Arc<str>> = tile_statement(&[]).map(Arc::from);
+        let tile_sql: Option<Arc<str>> = tile_statement(&tile_properties).map(Arc::from);
         let tile_sql_scoped = match (&tile_sql, &tile_sql_ids_only, &area) {
             (Some(full), Some(lean), Some(area)) => {
-                let condition = area::condition(&from, area, 4);
+                let condition = area::condition(&from, area, 4 + usize::from(in_force.is_some()));
                 Some([full, lean].map(|base| with_tile_condition(base, &condition).into()))
             }
             _ => None,
         };
         let tile_sql_as_of = match (&versions, decl.dataset.geometry) {
             (Some(v), Some(g)) => {
-                let [full, lean] = [&tile_properties[..], &[]].map(|p| self::tile_sql(decl.id, &v.at(4), &g, p));
+                let [full, lean] =
+                    [&tile_properties[..], &[]].map(|p| self::tile_sql(decl.id, &v.at(4), &g, p, decl.tiles.low_zoom));
                 let scoped = |base: &str| match &area {
                     Some(area) => with_tile_condition(base, &area::condition(&v.alias, area, 5)),
                     None => base.to_owned(),
@@ -202,12 +225,14 @@ impl CollectionPlan {
             page_columns,
             from,
             time_column,
+            time_end,
             geometry_column,
             property_kinds: unmasked.iter().map(|p| (p.name, p.kind)).collect(),
             area,
             item_sqls,
             versions,
             tile_sql_as_of,
+            tile_in_force: in_force.is_some(),
             version_sql: version_sql.into(),
             cache: Mutex::new(HashMap::new()),
         }
@@ -222,6 +247,12 @@ impl CollectionPlan {
         let index =
             usize::from(as_of) * 8 + usize::from(scoped) * 4 + usize::from(crs.transform) * 2 + usize::from(crs.flip);
         &self.item_sqls[index]
+    }
+
+    /// Whether its features span an interval, so that tiles draw those in force at an instant
+    /// (by default now).
+    pub fn draws_in_force(&self) -> bool {
+        self.tile_in_force
     }
 
     /// Whether the collection keeps a history of its features (then `datetime` selects versions).
@@ -314,7 +345,13 @@ fn select_list(geometry_column: Option<&str>, properties: &str, crs: CrsShape) -
 ///   tile's cost);
 /// - polygons and lines smaller than a pixel (of a 256-pixel tile) are left out, and below zoom
 ///   12 simplified to half a pixel first.
-fn tile_sql(layer: &str, from: &str, geometry: &GeometrySpec, properties: &[Property]) -> String {
+fn tile_sql(
+    layer: &str,
+    from: &str,
+    geometry: &GeometrySpec,
+    properties: &[Property],
+    low_zoom: Option<LowZoom>,
+) -> String {
     let (kind, geom) = (geometry.kind, quote_ident(geometry.column));
     // Migration 0008 keeps the Web Mercator twin of each geometry column next to it.
     let mercator = quote_ident(&format!("{}_3857", geometry.column));
@@ -332,7 +369,17 @@ fn tile_sql(layer: &str, from: &str, geometry: &GeometrySpec, properties: &[Prop
             format!(
                 " AND (ST_XMax({mercator}) - ST_XMin({mercator}) >= tile.pixel OR ST_YMax({mercator}) - ST_YMin({mercator}) >= tile.pixel)"
             ),
-            format!("CASE WHEN $1::integer < 12 THEN ST_Simplify({mercator}, tile.pixel / 2, true) ELSE {mercator} END"),
+            match low_zoom {
+                Some(low) => format!(
+                    "CASE WHEN $1::integer < {below} THEN ST_Simplify({low}, tile.pixel / 2, true) \
+                     WHEN $1::integer < 12 THEN ST_Simplify({mercator}, tile.pixel / 2, true) ELSE {mercator} END",
+                    below = low.below_zoom,
+                    low = quote_ident(low.column)
+                ),
+                None => format!(
+                    "CASE WHEN $1::integer < 12 THEN ST_Simplify({mercator}, tile.pixel / 2, true) ELSE {mercator} END"
+                ),
+            },
         )
     };
     format!(
@@ -437,6 +484,7 @@ mod tests {
         hidden: &[],
         extra: &[],
         datetime: Some("survey_date"),
+        datetime_end: None,
         tiles: geosector_domain::TileDecl::ALL,
         style: None,
         series: None,
@@ -461,6 +509,7 @@ mod tests {
                     area_fields: &[],
                     kept_rows_sql: "",
                 }),
+                low_zoom: None,
             },
             ..DECL
         };
@@ -481,6 +530,36 @@ mod tests {
             overview.contains("FROM \"land\".\"parcel_cells\"")
                 && overview.contains("\"main_land_use\" AS \"main_land_use\"")
         );
+    }
+
+    #[test]
+    fn features_spanning_an_interval_are_met_by_the_request_and_tiles_draw_those_in_force() {
+        const SPAN: CollectionDecl = CollectionDecl {
+            datetime_end: Some(geosector_domain::TimeEnd { column: "survey_date", exclusive: true }),
+            tiles: geosector_domain::TileDecl {
+                low_zoom: Some(LowZoom { column: "geom_low", below_zoom: 9 }),
+                ..geosector_domain::TileDecl::ALL
+            },
+            ..DECL
+        };
+        let plan = CollectionPlan::new(&SPAN, &SPAN.properties(), &[]);
+        assert!(plan.draws_in_force());
+        let shape = FilterShape { time_from: true, time_to: true, ..FilterShape::default() };
+        let (_, conditions) = plan.shape_conditions(&shape, &mut 0);
+        assert_eq!(
+            conditions,
+            ["(\"survey_date\" IS NULL OR \"survey_date\" > $1::text::date)", "\"survey_date\" <= $2::text::date"]
+        );
+        let tile = plan.tile_sql.as_deref().unwrap();
+        assert!(tile.contains("\"survey_date\" <= $4::timestamptz::date AND (\"survey_date\" IS NULL OR \"survey_date\" > $4::timestamptz::date)"), "{tile}");
+        assert!(
+            tile.contains("CASE WHEN $1::integer < 9 THEN ST_Simplify(\"geom_low\", tile.pixel / 2, true)"),
+            "{tile}"
+        );
+        let request = TileRequest { z: 3, x: 1, y: 1, filter: None, scope: None, as_of: None };
+        let statement = plan.tile(&request, TileVariant::Full).unwrap();
+        assert_eq!(statement.values().len(), 4, "z, x, y and the instant (now)");
+        assert!(!CollectionPlan::new(&DECL, &DECL.properties(), &[]).draws_in_force());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod support;
 
 mod access;
+mod admin_units;
 mod ats;
 mod bad_inputs;
 mod clients;

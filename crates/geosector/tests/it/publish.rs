@@ -112,6 +112,7 @@ const THINGS_COLLECTION: CollectionDecl = CollectionDecl {
     hidden: &[],
     extra: &[],
     datetime: None,
+    datetime_end: None,
     tiles: TileDecl::ALL,
     style: None,
     series: None,

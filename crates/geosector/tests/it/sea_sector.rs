@@ -117,6 +117,7 @@ const COLLECTION: CollectionDecl = CollectionDecl {
     hidden: &[],
     extra: &[],
     datetime: None,
+    datetime_end: None,
     tiles: TileDecl::ALL,
     style: Some(&STYLE),
     series: Some(&SERIES),

@@ -18,7 +18,7 @@ use crate::support::{repo, Server, TestDb};
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Node, Chromium and web/node_modules, or `None` (skip) locally when one is missing.
-fn browser_tools() -> Option<PathBuf> {
+pub fn browser_tools() -> Option<PathBuf> {
     let node = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("node")).find(|p| p.is_file()));
     let modules = repo().join("web/node_modules");
@@ -56,7 +56,7 @@ async fn styles_and_map_viewer_draw_parcels_by_land_use() {
     // The styles: one per sector, each source on our tiles, parcels matched on main_land_use.
     let list = server.get("/styles").json();
     let ids: Vec<&str> = list["styles"].as_array().unwrap().iter().filter_map(|s| s["id"].as_str()).collect();
-    assert_eq!(ids, ["land", "minerals", "water", "environment"]);
+    assert_eq!(ids, ["reference", "land", "minerals", "water", "environment"]);
     let land = server.get("/styles/land");
     assert_eq!(land.status, 200);
     assert_eq!(land.header("content-type"), Some("application/vnd.mapbox.style+json"));

@@ -69,8 +69,15 @@ impl CollectionPlan {
             row.clone_from(&versions.alias);
         } else if let Some((column, kind)) = &self.time_column {
             let cast = cast_of(*kind);
+            // An interval [start, end) or [start, end] meets the requested one when it starts
+            // before the request ends and ends after the request starts (an open end never ends).
             if shape.time_from {
-                conditions.push(format!("{column} >= ${}::text::{cast}", next()));
+                let from = next();
+                conditions.push(match &self.time_end {
+                    None => format!("{column} >= ${from}::text::{cast}"),
+                    Some((end, true)) => format!("({end} IS NULL OR {end} > ${from}::text::{cast})"),
+                    Some((end, false)) => format!("({end} IS NULL OR {end} >= ${from}::text::{cast})"),
+                });
             }
             if shape.time_to {
                 conditions.push(format!("{column} <= ${}::text::{cast}", next()));

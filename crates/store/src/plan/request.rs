@@ -98,7 +98,8 @@ pub struct TileRequest<'a> {
     /// tied to an area).
     pub scope: Option<&'a AreaScope>,
     /// On a versioned collection: the versions valid at this instant (drawn one by one at every
-    /// zoom then; no overview).
+    /// zoom then; no overview). On a collection whose features span an interval
+    /// (`datetime_end`): the features in force at this instant, by default now.
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -258,6 +259,9 @@ impl CollectionPlan {
         let scope = request.scope.filter(|_| self.area.is_some());
         let as_of = request.as_of.filter(|_| self.tile_sql_as_of.is_some());
         values.extend(as_of.map(Param::Timestamp));
+        if self.tile_in_force {
+            values.push(Param::Timestamp(request.as_of.unwrap_or_else(Utc::now)));
+        }
         if let Some(filter) = request.filter {
             let mut conditions = Vec::with_capacity(2);
             if let Some(scope) = scope {
@@ -464,6 +468,7 @@ mod tests {
                     area_fields: &[],
                     kept_rows_sql: "",
                 }),
+                low_zoom: None,
             },
             ..DECL
         };
@@ -475,7 +480,7 @@ mod tests {
         let filtered = plan.tile(&TileRequest { filter: Some(&cql), ..low }, TileVariant::Full).unwrap();
         assert!(filtered.sql().contains("\"geom\" && tile.search"), "a filtered tile draws features at every zoom");
         const NONE: CollectionDecl = CollectionDecl {
-            tiles: geosector_domain::TileDecl { properties: None, detail_min_zoom: 12, overview: None },
+            tiles: geosector_domain::TileDecl { properties: None, detail_min_zoom: 12, overview: None, low_zoom: None },
             ..DECL
         };
         let plan = CollectionPlan::new(&NONE, &NONE.properties(), &[]);
