@@ -58,9 +58,18 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
         if let Some(parameter) = &as_of {
             parameters.push(parameter.clone());
         } else if let Some(column) = c.decl.datetime {
+            let on = match c.decl.datetime_end {
+                Some(end) => {
+                    format!("the interval from {column} to {} (the features whose interval meets it)", end.column)
+                }
+                None => column.to_owned(),
+            };
             parameters
                 .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
-                "description": format!("Instant or interval (a/b, ../b, a/..) on {column}") }));
+                "description": format!("Instant or interval (a/b, ../b, a/..) on {on}") }));
+        }
+        if let Some(key) = crate::lookup::key_of(c.decl) {
+            paths.insert(format!("/collections/{id}/lookup"), lookup_path(c, &key, &op, &f, &error));
         }
         parameters.push(crate::crs::openapi_crs_parameter(c));
         parameters.extend(crate::crs::openapi_bbox_crs_parameter(c));
@@ -236,6 +245,9 @@ fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error:
         if c.plan.is_versioned() {
             parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "format": "date-time" },
                 "description": "This collection keeps a history: the tile as of one instant (its features' versions valid then, drawn one by one at every zoom)" }));
+        } else if c.plan.draws_in_force() {
+            parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
+                "description": "One instant (a date or an RFC 3339 date-time): the tile of the features in force then; without it, those in force now" }));
         }
         paths.insert(
             format!("/collections/{id}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"),
@@ -243,4 +255,25 @@ fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error:
             "operationId": format!("tile_{op}"), "parameters": parameters, "responses": tile_ok.clone() } }),
         );
     }
+}
+
+/// The lookup of a collection's features by their natural key (see [`crate::lookup`]).
+fn lookup_path(c: &Collection, key: &crate::lookup::LookupKey, op: &str, f: &Value, error: &Value) -> Value {
+    let mut parameters = vec![f.clone()];
+    if let Some(commune) = key.commune {
+        parameters.push(json!({ "name": "commune", "in": "query", "required": false, "schema": { "type": "string", "maxLength": 100 },
+            "description": format!("The {commune}: a code, or a commune name in force today, accents and case aside") }));
+    }
+    for (name, kind) in &key.fields {
+        parameters.push(json!({ "name": name, "in": "query", "required": false, "schema": schema_of(*kind),
+            "description": format!("The feature's {name}") }));
+    }
+    json!({ "get": {
+        "summary": format!("Look features of {} up by their natural key", c.id()), "operationId": format!("lookup_{op}"),
+        "parameters": parameters,
+        "responses": {
+            "303": { "description": "See Other: the items matching the key (a CQL2 filter), with the matched communes in the body",
+                     "headers": { "Location": { "schema": { "type": "string" } } },
+                     "content": { "application/json": { "schema": { "type": "object" } } } },
+            "400": error.clone(), "404": error.clone() } } })
 }
