@@ -4,13 +4,11 @@
 //! number —, through the API and in the map viewer in Chromium, where the shared URL of a lookup
 //! opens on the parcel and an entitled caller sees its owners.
 
-use std::process::Command;
-
 use geozero::mvt::{Message, Tile};
 use serde_json::Value;
 
-use crate::support::{repo, Server, TestDb};
-use crate::viewer::browser_tools;
+use crate::support::{Server, TestDb};
+use crate::viewer::{browser_tools, run_browser_check};
 
 const UNITS: &str = "/collections/reference.admin_units";
 
@@ -270,24 +268,8 @@ area = ["01"]
     let (other_id, other_sheet, other_number): (i64, i32, String) = (other.get(0), other.get(1), other.get(2));
     let second = serde_json::json!({ "commune": "00376", "sheet_number": other_sheet.to_string(), "parcel_number": other_number });
 
-    let run = |path: String| -> Value {
-        let output = Command::new(&node)
-            .arg(repo().join("tests/clients/viewer_lookup_check.mjs"))
-            .arg(&server.base)
-            .arg(&path)
-            .arg(second.to_string())
-            .current_dir(repo())
-            .output()
-            .expect("run node");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "viewer_lookup_check.mjs failed:\n{stderr}");
-        let report: Value = serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
-        eprintln!("viewer lookup: {report}");
-        assert_eq!(report["pageErrors"], serde_json::json!([]), "{report}");
-        assert_eq!(report["external"], serde_json::json!([]), "requests outside the server: {report}");
-        report
-    };
+    let second = second.to_string();
+    let run = |path: String| run_browser_check(&node, "viewer_lookup_check.mjs", &[&server.base, &path, &second]);
     let shared = format!(
         "/map?lang=en&lookup=land.parcels&commune=soc%20son&sheet_number={sheet}&parcel_number={}",
         crate::support::encode(&number)

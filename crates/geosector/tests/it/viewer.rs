@@ -42,6 +42,25 @@ pub fn browser_tools() -> Option<PathBuf> {
     None
 }
 
+/// Runs a browser check of `tests/clients` with node and returns its JSON report, after checking
+/// the page raised no error and made no request outside the server.
+pub fn run_browser_check(node: &Path, script: &str, args: &[&str]) -> Value {
+    let output = Command::new(node)
+        .arg(repo().join("tests/clients").join(script))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run node");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script} failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
+    eprintln!("{script}: {report}");
+    assert_eq!(report["pageErrors"], serde_json::json!([]), "{report}");
+    assert_eq!(report["external"], serde_json::json!([]), "requests outside the server: {report}");
+    report
+}
+
 fn layer<'a>(style: &'a Value, id: &str) -> &'a Value {
     style["layers"].as_array().unwrap().iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("no layer {id}"))
 }
@@ -110,22 +129,9 @@ async fn styles_and_map_viewer_draw_parcels_by_land_use() {
         .unwrap();
     let (lat, lon): (f64, f64) = (row.get(0), row.get(1));
     let screenshot = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
-    let output = Command::new(node)
-        .arg(repo().join("tests/clients/viewer_check.mjs"))
-        .arg(&server.base)
-        .arg(format!("/map?lang=en#17/{lat:.6}/{lon:.6}"))
-        .arg(screenshot.path())
-        .current_dir(repo())
-        .output()
-        .expect("run node");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "viewer_check.mjs failed:\n{stderr}");
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
-    eprintln!("viewer: {report}");
-
-    assert_eq!(report["pageErrors"], serde_json::json!([]), "{report}");
-    assert_eq!(report["external"], serde_json::json!([]), "requests outside the server: {report}");
+    let map_path = format!("/map?lang=en#17/{lat:.6}/{lon:.6}");
+    let report =
+        run_browser_check(&node, "viewer_check.mjs", &[&server.base, &map_path, screenshot.path().to_str().unwrap()]);
     assert_eq!(report["htmlLang"], "en");
     let layers = report["layerList"].as_array().unwrap();
     let parcels = layers.iter().find(|l| l["id"] == "land.parcels").expect("parcels in the layer list");
