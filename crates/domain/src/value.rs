@@ -1,6 +1,6 @@
 //! Typed cell values and the parsing of source property values into them.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 /// One typed value of a row, ready to be written by the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +110,27 @@ impl FieldType {
 }
 
 pub(crate) fn parse(kind: FieldType, value: &serde_json::Value) -> Result<CellValue, FieldError> {
+    let cell = parse_unchecked(kind, value)?;
+    // What PostgreSQL refuses is refused here, naming the field, never at the database.
+    let invalid = |why: &str| Err(FieldError::Invalid(format!("{why}, got {}", short(value))));
+    match &cell {
+        CellValue::Text(s) if s.contains('\0') => invalid("contains a NUL character"),
+        CellValue::TextList(items) if items.iter().any(|s| s.contains('\0')) => invalid("contains a NUL character"),
+        CellValue::Date(d) if !(1..=9999).contains(&d.year()) => invalid("expected a date in the years 1 to 9999"),
+        CellValue::Timestamp(t) if !(1..=9999).contains(&t.year()) => {
+            invalid("expected a timestamp in the years 1 to 9999")
+        }
+        CellValue::Timestamp(t) if t.offset().local_minus_utc().abs() > MAX_OFFSET_S => {
+            invalid("expected a UTC offset within ±14:00")
+        }
+        _ => Ok(cell),
+    }
+}
+
+/// The largest UTC offset in use anywhere (Kiribati, +14:00); PostgreSQL refuses beyond ±15:59.
+pub const MAX_OFFSET_S: i32 = 14 * 3600;
+
+fn parse_unchecked(kind: FieldType, value: &serde_json::Value) -> Result<CellValue, FieldError> {
     use serde_json::Value as J;
     let invalid = |why: &str| FieldError::Invalid(format!("{why}, got {}", short(value)));
     match kind {
@@ -276,6 +297,19 @@ fn short(value: &serde_json::Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn what_postgresql_refuses_is_refused_here() {
+        let refused = |kind: FieldType, v: &str| kind.parse(&json!(v)).unwrap_err().to_string();
+        assert!(refused(FieldType::Date, "0000-01-01").contains("years 1 to 9999"));
+        assert!(refused(FieldType::Date, "+10000-01-01").contains("expected a date"));
+        assert!(refused(FieldType::Timestamp, "2024-01-01T00:00:00+20:00").contains("±14:00"));
+        assert!(refused(FieldType::UtcTimestamp, "0000-06-01T00:00:00Z").contains("years 1 to 9999"));
+        assert!(refused(FieldType::Text, "a\0b").contains("NUL"));
+        assert!(refused(FieldType::TextList, "ONT+\0").contains("NUL"));
+        assert!(FieldType::Date.parse(&json!("0001-01-01")).is_ok());
+        assert!(FieldType::Timestamp.parse(&json!("2024-01-01T00:00:00+14:00")).is_ok());
+    }
 
     #[test]
     fn codes_are_zero_padded_and_checked() {

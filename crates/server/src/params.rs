@@ -157,10 +157,18 @@ pub fn parse_datetime(text: &str) -> Result<(Option<String>, Option<String>), St
         if s.is_empty() || s == ".." {
             return Ok(None);
         }
-        if chrono::DateTime::parse_from_rfc3339(s).is_ok() || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
-            Ok(Some(s.to_owned()))
-        } else {
-            Err(format!("\"{s}\" is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time"))
+        use chrono::Datelike;
+        // PostgreSQL refuses years outside 1–9999 in this text form and offsets past ±15:59.
+        let in_range = |year: i32| (1..=9999).contains(&year);
+        match (chrono::DateTime::parse_from_rfc3339(s), chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")) {
+            (Ok(t), _) if !in_range(t.year()) => Err(format!("\"{s}\": the year must be from 1 to 9999")),
+            (Ok(t), _) if t.offset().local_minus_utc().abs() > geosector_domain::value::MAX_OFFSET_S => {
+                Err(format!("\"{s}\": the UTC offset must be within ±14:00"))
+            }
+            (Ok(_), _) => Ok(Some(s.to_owned())),
+            (_, Ok(d)) if !in_range(d.year()) => Err(format!("\"{s}\": the year must be from 1 to 9999")),
+            (_, Ok(_)) => Ok(Some(s.to_owned())),
+            _ => Err(format!("\"{s}\" is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time")),
         }
     };
     match text.split_once('/') {

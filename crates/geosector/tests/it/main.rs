@@ -25,6 +25,7 @@ mod plans;
 mod publish;
 mod readers;
 mod reference;
+mod refused_values;
 mod rules;
 mod schema;
 mod sea_sector;
