@@ -142,6 +142,10 @@ struct ServeArgs {
     /// repeat for several.
     #[arg(long = "change-type", value_name = "CODE")]
     change_types: Vec<String>,
+    /// A proxy whose Forwarded / X-Forwarded-* headers are honoured (an address or a CIDR
+    /// block); repeat for several. From other peers they are ignored.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -377,6 +381,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.access_file = args.access_file.or(config.access_file);
     config.require_if_match.extend(args.require_if_match);
     config.change_types.extend(args.change_types);
+    config.trusted_proxies.extend(args.trusted_proxies);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));

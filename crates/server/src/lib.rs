@@ -30,6 +30,7 @@ pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod peer;
+pub mod proxies;
 pub mod query;
 pub mod queryables;
 pub mod state;
@@ -96,6 +97,9 @@ pub struct ServerConfig {
     /// (`Cache-Control: immutable`): longer than any write lasts, since a changeset's versions
     /// begin when it begins (see [`history`]).
     pub history_margin_s: u64,
+    /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are honoured (addresses or CIDR
+    /// blocks, e.g. `127.0.0.1`, `10.0.0.0/8`); from any other peer they are ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -115,6 +119,7 @@ impl Default for ServerConfig {
             require_if_match: Vec::new(),
             change_types: Vec::new(),
             history_margin_s: history::DEFAULT_MARGIN_S,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -210,6 +215,8 @@ pub async fn start(
         let policy = std::sync::Arc::clone(&policy);
         move || policy.current().file.audit.retention_days
     };
+    let trusted_proxies =
+        config.trusted_proxies.iter().map(|t| proxies::Block::parse(t)).collect::<Result<Vec<_>, _>>()?;
     let pool = pool(config)?;
     let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
     let registry = Registry::load(&client, decls)
@@ -241,6 +248,7 @@ pub async fn start(
         require_if_match: config.require_if_match.clone(),
         change_types: config.change_types.clone(),
         history_margin: Duration::from_secs(config.history_margin_s),
+        trusted_proxies,
     });
     reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {

@@ -88,10 +88,23 @@ pub fn keyed_text(value: &serde_json::Value, req: &HttpRequest) -> String {
     value.to_string()
 }
 
-/// `scheme://host` of the request (honouring `Forwarded` / `X-Forwarded-*` from a proxy).
+/// `scheme://host` of the request: from `Forwarded` / `X-Forwarded-*` when the peer is a trusted
+/// proxy ([`crate::proxies`]), otherwise from the `Host` header; a scheme other than `http` or
+/// `https` becomes `http`, and an implausible host the address the server listens on.
 pub fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
+    let trusted = state.is_some_and(|s| crate::proxies::trusted(&s.trusted_proxies, req.peer_addr().map(|a| a.ip())));
+    let own_scheme = if req.app_config().secure() { "https" } else { "http" };
+    let (scheme, host) = if trusted {
+        let info = req.connection_info();
+        (info.scheme().to_ascii_lowercase(), info.host().to_owned())
+    } else {
+        let host = req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        (own_scheme.to_owned(), host.to_owned())
+    };
+    let scheme = if scheme == "http" || scheme == "https" { scheme } else { own_scheme.to_owned() };
+    let host = if crate::proxies::plausible_host(&host) { host } else { req.app_config().local_addr().to_string() };
+    format!("{scheme}://{host}")
 }
 
 /// The query pairs with some parameters replaced (`Some`) or removed (`None`), encoded.

@@ -40,6 +40,8 @@ pub struct AppState {
     pub require_if_match: Vec<String>,
     /// Change types accepted besides the sectors' own.
     pub change_types: Vec<String>,
+    /// The proxies whose forwarded headers are honoured.
+    pub trusted_proxies: Vec<crate::proxies::Block>,
     /// How far back an instant must lie for answers at it to be immutable (see
     /// [`crate::history`]).
     pub history_margin: std::time::Duration,

@@ -10,6 +10,7 @@ mod clients;
 mod crs;
 mod editing;
 mod filter;
+mod forwarded;
 mod history_import;
 mod history_read;
 
