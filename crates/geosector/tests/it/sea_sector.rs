@@ -104,6 +104,7 @@ const SECTOR: SectorDecl = SectorDecl {
     datasets: &[BUOYS],
     collections: &[COLLECTION],
     change_types: &[],
+    catalogue: None,
 };
 
 const COLLECTION: CollectionDecl = CollectionDecl {
