@@ -142,6 +142,10 @@ struct ServeArgs {
     /// repeat for several.
     #[arg(long = "change-type", value_name = "CODE")]
     change_types: Vec<String>,
+    /// The catalogue file (TOML): records of datasets kept elsewhere and owner-agency overrides
+    /// (docs/catalogue.md).
+    #[arg(long = "catalogue", env = "GEOSECTOR_CATALOGUE_FILE", value_name = "FILE")]
+    catalogue_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -377,6 +381,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.access_file = args.access_file.or(config.access_file);
     config.require_if_match.extend(args.require_if_match);
     config.change_types.extend(args.change_types);
+    config.catalogue_file = args.catalogue_file.or(config.catalogue_file);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));

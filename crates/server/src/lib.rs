@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod changes;
 pub mod checkers;
 pub mod crs;
@@ -95,6 +96,8 @@ pub struct ServerConfig {
     /// (`Cache-Control: immutable`): longer than any write lasts, since a changeset's versions
     /// begin when it begins (see [`history`]).
     pub history_margin_s: u64,
+    /// The catalogue file: external records and agency overrides (docs/catalogue.md).
+    pub catalogue_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -114,6 +117,7 @@ impl Default for ServerConfig {
             require_if_match: Vec::new(),
             change_types: Vec::new(),
             history_margin_s: history::DEFAULT_MARGIN_S,
+            catalogue_file: None,
         }
     }
 }
@@ -209,11 +213,24 @@ pub async fn start(
         let policy = std::sync::Arc::clone(&policy);
         move || policy.current().file.audit.retention_days
     };
+    let file = match &config.catalogue_file {
+        Some(path) => geosector_catalogue::CatalogueFile::read(path).map_err(|e| format!("catalogue_file: {e}"))?,
+        None => geosector_catalogue::CatalogueFile::default(),
+    };
+    let catalogue = geosector_catalogue::Catalogue::new(
+        sectors.to_vec(),
+        file,
+        geosector_catalogue::Crs { with_geometry: crs::all_uris() },
+    );
     let pool = pool(config)?;
-    let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
+    let mut client = pool.get().await.map_err(|e| format!("database: {e}"))?;
     let registry = Registry::load(&client, decls)
         .await
         .map_err(|e| format!("loading the collections (has `geosector migrate` run?): {e}"))?;
+    catalogue
+        .refresh(&mut client, &registry)
+        .await
+        .map_err(|e| format!("building the catalogue (has `geosector migrate` run?): {e}"))?;
     drop(client);
     let feed = std::sync::Arc::new(changes::ChangeFeed::new(registry.iter().map(|c| c.table_key().to_owned())));
     tokio::spawn(std::sync::Arc::clone(&feed).run(pg_config(config)?));
@@ -240,6 +257,7 @@ pub async fn start(
         require_if_match: config.require_if_match.clone(),
         change_types: config.change_types.clone(),
         history_margin: Duration::from_secs(config.history_margin_s),
+        catalogue,
     });
     reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {
@@ -294,6 +312,12 @@ pub async fn start(
             .route("/health", web::get().to(pages::health))
             .route("/metrics", web::get().to(metrics_endpoint))
             .route("/collections", web::get().to(pages::collections))
+            .route("/catalogue", web::get().to(catalogue::collection))
+            .route("/catalogue/items", web::get().to(catalogue::items))
+            .route("/catalogue/items/{recordId}", web::get().to(catalogue::record))
+            .route("/collections/catalogue", web::get().to(catalogue::collection))
+            .route("/collections/catalogue/items", web::get().to(catalogue::items))
+            .route("/collections/catalogue/items/{recordId}", web::get().to(catalogue::record))
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
             .route("/collections/{collectionId}/items", web::post().to(edit::create))
