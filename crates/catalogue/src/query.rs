@@ -206,12 +206,12 @@ impl Search {
         if let Some((from_t, to_t)) = &self.datetime {
             if let Some(t) = from_t {
                 let p = bind(Value::Text(t.clone()), &mut values);
-                conditions.push(format!("(r.time_end IS NULL OR r.time_end >= {p}::timestamptz)"));
+                conditions.push(format!("(r.time_end IS NULL OR r.time_end >= {p}::text::timestamptz)"));
             }
             if let Some(t) = to_t {
                 let p = bind(Value::Text(t.clone()), &mut values);
                 // A date as the end of an interval includes that whole day.
-                let end = if t.len() == 10 { format!("{p}::date + 1") } else { format!("{p}::timestamptz") };
+                let end = if t.len() == 10 { format!("{p}::text::date + 1") } else { format!("{p}::text::timestamptz") };
                 let op = if t.len() == 10 { "<" } else { "<=" };
                 conditions.push(format!("(r.time_start IS NULL OR r.time_start {op} {end})"));
             }

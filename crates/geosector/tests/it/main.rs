@@ -5,6 +5,7 @@ mod support;
 mod access;
 mod ats;
 mod bad_inputs;
+mod catalogue;
 mod clients;
 mod crs;
 mod editing;
