@@ -345,3 +345,65 @@ async fn vietnamese_search_cases() {
     let k = server.get(&format!("/collections/catalogue/items?keywords={}", encode("dong bang"))).json();
     assert_eq!(ids(&k), ["t.dong-thap"]);
 }
+
+/// OWSLib's Records client lists and searches the catalogue; OWSLib's ISO reader reads a
+/// record's ISO 19139 export back field by field; xmllint validates it against the ISO 19139
+/// schemas pycsw ships (scripts/test.sh installs them and xmllint).
+#[tokio::test]
+async fn owslib_reads_the_catalogue_and_the_iso_export_validates() {
+    use crate::clients::{python, run, tool};
+    let (Some(python), Some(_)) = (python(), tool("xmllint")) else { return };
+    let Some(db) = TestDb::migrated().await else { return };
+    let run_import = db.geosector(&["import", "land.parcels", "data-samples/land/parcels_soc_son.fgb"]);
+    assert_eq!(run_import.code, Some(0), "{}", run_import.text());
+    let server = Server::start(&db, &["--catalogue", &search_file()]);
+    let script = repo().join("tests/clients/owslib_records_check.py");
+    for record_id in ["ext.qh-hanoi-2030", "collection.land.parcels"] {
+        let out = run(std::process::Command::new(&python).arg(&script).args([&server.base, record_id, "ha noi"]));
+        let seen: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(seen["catalogues"], serde_json::json!(["catalogue"]));
+        assert_eq!(seen["item_type"], "record");
+        assert_eq!(seen["found"], serde_json::json!(["t.hanoi-lua", "t.hanoi-quyhoach", "t.xa-phuong", "t.tram-khong-khi"]));
+        assert_eq!(seen["paged"], 3);
+        assert_eq!(seen["has_next"], true);
+        assert_eq!(seen["single_id"], record_id);
+        assert_eq!(seen["xmllint"]["returncode"], 0, "ISO 19139 schema validation: {}", seen["xmllint"]["stderr"]);
+
+        // Field by field against the record's GeoJSON.
+        let record = server.get(&format!("/collections/catalogue/items/{record_id}")).json();
+        let p = &record["properties"];
+        let iso = &seen["iso"];
+        assert_eq!(iso["identifier"], p["uuid"]);
+        assert_eq!(iso["languagecode"], "vie");
+        assert_eq!(iso["resourcelanguagecode"], serde_json::json!(["vie"]));
+        assert_eq!(iso["charset"], "utf8");
+        assert_eq!(iso["hierarchy"], "dataset");
+        assert_eq!(iso["title"], p["title"]);
+        assert_eq!(iso["abstract"], p["description"]);
+        assert_eq!(iso["topiccategory"], serde_json::json!([p["themes"][0]["concepts"][0]["id"]]));
+        assert_eq!(iso["keywords"], p["keywords"]);
+        assert_eq!(iso["contact_organization"], p["contacts"][0]["organization"]);
+        let ring = &record["geometry"]["coordinates"][0];
+        let bbox: Vec<f64> = iso["bbox"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().parse().unwrap()).collect();
+        let expected = [&ring[0][0], &ring[0][1], &ring[2][0], &ring[2][1]].map(|v| v.as_f64().unwrap());
+        assert!(bbox.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-9), "{bbox:?} vs {expected:?}");
+        assert_eq!(iso["temporal"], record["time"]["interval"]);
+        assert_eq!(iso["accessconstraints"], serde_json::json!(["otherRestrictions"]));
+        assert!(iso["otherconstraints"].as_array().unwrap().iter().any(|c| c == &p["license"]), "{iso}");
+        let supplemental = iso["supplementalinformation"].as_str().unwrap();
+        for basis in p["legalBasis"].as_array().unwrap() {
+            assert!(supplemental.contains(basis.as_str().unwrap()), "{supplemental}");
+        }
+        assert!(supplemental.contains(&format!("{}", p["rowCount"])), "{supplemental}");
+        let links: Vec<&str> = record["links"].as_array().unwrap().iter().skip(5).map(|l| l["href"].as_str().unwrap()).collect();
+        assert_eq!(iso["online"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect::<Vec<_>>(), links);
+        let crs: Vec<String> = p["crs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().replace("http://www.opengis.net/def/crs/EPSG/0/", "EPSG:").replace("http://www.opengis.net/def/crs/OGC/1.3/", "OGC:"))
+            .collect();
+        // OWSLib reads the first reference system.
+        assert_eq!(iso["crs"][0].as_str(), crs.first().map(String::as_str), "{iso}");
+    }
+}
