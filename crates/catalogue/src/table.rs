@@ -47,6 +47,10 @@ struct Built {
     stamp: Option<String>,
     /// The facts read, by table, with the version they were read at.
     facts: HashMap<String, TableFacts>,
+    /// The declared records as last written (JSON), by id: only those that changed are written.
+    written: HashMap<String, String>,
+    /// Whether the external records (which do not depend on the data) have been written.
+    external_written: bool,
 }
 
 /// The catalogue: what it is built from, and what it was last built at.
@@ -109,8 +113,26 @@ impl Catalogue {
                 record.agency = agency.to_agency();
             }
         }
-        records.extend(self.file.records());
-        write(client, &records, &stamp).await?;
+        // Only what changed is written: the declared records whose JSON moved, and the external
+        // ones (which do not depend on the data) once.
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let mut changed: Vec<(Record, String)> = Vec::new();
+        for record in records {
+            let json = serde_json::to_string(&record).map_err(|e| CatalogueError::Record(e.to_string()))?;
+            if built.written.get(&record.id) != Some(&json) {
+                changed.push((record, json));
+            }
+        }
+        let mut rows: Vec<Record> = changed.iter().map(|(r, _)| r.clone()).collect();
+        let first = !built.external_written;
+        if first {
+            rows.extend(self.file.records());
+        }
+        write(client, &rows, &ids, first, &stamp).await?;
+        for (record, json) in changed {
+            built.written.insert(record.id, json);
+        }
+        built.external_written = true;
         built.stamp = Some(stamp);
         Ok(true)
     }
@@ -155,9 +177,16 @@ impl Catalogue {
     }
 }
 
-/// Writes the records in one transaction: upserts (rows whose record is unchanged stay
-/// untouched) and deletes the records no longer built.
-async fn write(client: &mut Client, records: &[Record], stamp: &str) -> Result<(), CatalogueError> {
+/// Writes records in one transaction: upserts (rows whose record is unchanged stay untouched),
+/// then deletes the declared records no longer built (`declared` lists those that are) and, on
+/// the first write (`replace_external`), the external records no longer in the file.
+async fn write(
+    client: &mut Client,
+    records: &[Record],
+    declared: &[String],
+    replace_external: bool,
+    stamp: &str,
+) -> Result<(), CatalogueError> {
     let tx = client.transaction().await?;
     let upsert = tx.prepare(UPSERT_SQL).await?;
     for r in records {
@@ -186,8 +215,12 @@ async fn write(client: &mut Client, records: &[Record], stamp: &str) -> Result<(
         )
         .await?;
     }
-    let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-    tx.execute("DELETE FROM catalogue.records WHERE NOT (id = ANY($1))", &[&ids]).await?;
+    tx.execute("DELETE FROM catalogue.records WHERE origin = 'declared' AND NOT (id = ANY($1))", &[&declared]).await?;
+    if replace_external {
+        let external: Vec<&str> = records.iter().filter(|r| r.origin == "external").map(|r| r.id.as_str()).collect();
+        tx.execute("DELETE FROM catalogue.records WHERE origin = 'external' AND NOT (id = ANY($1))", &[&external])
+            .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
