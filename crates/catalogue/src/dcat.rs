@@ -83,10 +83,12 @@ pub fn document(record: &Record, base: &str) -> Value {
     if let Some((start, end)) = &record.time {
         let mut period = json!({ "@type": "dct:PeriodOfTime" });
         if let Some(s) = start {
-            period["dcat:startDate"] = json!({ "@value": s, "@type": if s.len() == 10 { "xsd:date" } else { "xsd:dateTime" } });
+            period["dcat:startDate"] =
+                json!({ "@value": s, "@type": if s.len() == 10 { "xsd:date" } else { "xsd:dateTime" } });
         }
         if let Some(e) = end {
-            period["dcat:endDate"] = json!({ "@value": e, "@type": if e.len() == 10 { "xsd:date" } else { "xsd:dateTime" } });
+            period["dcat:endDate"] =
+                json!({ "@value": e, "@type": if e.len() == 10 { "xsd:date" } else { "xsd:dateTime" } });
         }
         dataset["dct:temporal"] = period;
     }

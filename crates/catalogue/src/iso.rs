@@ -75,7 +75,10 @@ fn party(record: &Record, role: &str) -> String {
     let position = if record.agency.code.is_empty() {
         String::new()
     } else {
-        format!("<gmd:positionName>{}</gmd:positionName>", text(&format!("Mã cơ quan / agency code: {}", record.agency.code)))
+        format!(
+            "<gmd:positionName>{}</gmd:positionName>",
+            text(&format!("Mã cơ quan / agency code: {}", record.agency.code))
+        )
     };
     format!(
         "<gmd:CI_ResponsibleParty>{}{position}{mail}<gmd:role>{}</gmd:role></gmd:CI_ResponsibleParty>",
@@ -130,7 +133,11 @@ pub fn document(record: &Record, base: &str, now: &str) -> String {
     let _ = write!(x, "<gmd:hierarchyLevel>{}</gmd:hierarchyLevel>", code("MD_ScopeCode", scope));
     let _ = write!(x, "<gmd:contact>{}</gmd:contact>", party(record, "pointOfContact"));
     let _ = write!(x, "<gmd:dateStamp>{}</gmd:dateStamp>", date(record.updated.as_deref().unwrap_or(now)));
-    let _ = write!(x, "<gmd:metadataStandardName>{}</gmd:metadataStandardName>", text("ISO 19115:2003/19139 (QCVN 42:2020/BTNMT)"));
+    let _ = write!(
+        x,
+        "<gmd:metadataStandardName>{}</gmd:metadataStandardName>",
+        text("ISO 19115:2003/19139 (QCVN 42:2020/BTNMT)")
+    );
     let _ = write!(x, "<gmd:metadataStandardVersion>{}</gmd:metadataStandardVersion>", text("1.0"));
     let _ = write!(
         x,
@@ -177,7 +184,11 @@ pub fn document(record: &Record, base: &str, now: &str) -> String {
         for k in &record.keywords {
             let _ = write!(x, "<gmd:keyword>{}</gmd:keyword>", text(k));
         }
-        let _ = write!(x, "<gmd:type>{}</gmd:type></gmd:MD_Keywords></gmd:descriptiveKeywords>", code("MD_KeywordTypeCode", "theme"));
+        let _ = write!(
+            x,
+            "<gmd:type>{}</gmd:type></gmd:MD_Keywords></gmd:descriptiveKeywords>",
+            code("MD_KeywordTypeCode", "theme")
+        );
     }
     // Access (sharing scope) and licence.
     let (restriction, scope_text) = if record.access.level == "restricted" {
@@ -196,14 +207,22 @@ pub fn document(record: &Record, base: &str, now: &str) -> String {
     }
     x.push_str("</gmd:MD_LegalConstraints></gmd:resourceConstraints>");
     if !record.crs.is_empty() {
-        let _ = write!(x, "<gmd:spatialRepresentationType>{}</gmd:spatialRepresentationType>", code("MD_SpatialRepresentationTypeCode", "vector"));
+        let _ = write!(
+            x,
+            "<gmd:spatialRepresentationType>{}</gmd:spatialRepresentationType>",
+            code("MD_SpatialRepresentationTypeCode", "vector")
+        );
     }
     let _ = write!(
         x,
         "<gmd:language><gmd:LanguageCode codeList=\"http://www.loc.gov/standards/iso639-2/\" codeListValue=\"vie\">vie</gmd:LanguageCode></gmd:language>"
     );
     let _ = write!(x, "<gmd:characterSet>{}</gmd:characterSet>", code("MD_CharacterSetCode", "utf8"));
-    let _ = write!(x, "<gmd:topicCategory><gmd:MD_TopicCategoryCode>{}</gmd:MD_TopicCategoryCode></gmd:topicCategory>", escape(&record.topic));
+    let _ = write!(
+        x,
+        "<gmd:topicCategory><gmd:MD_TopicCategoryCode>{}</gmd:MD_TopicCategoryCode></gmd:topicCategory>",
+        escape(&record.topic)
+    );
     if record.bbox.is_some() || record.time.is_some() {
         x.push_str("<gmd:extent><gmd:EX_Extent>");
         if let Some(b) = record.bbox {
@@ -250,7 +269,9 @@ pub fn document(record: &Record, base: &str, now: &str) -> String {
                 text(&link.media_type)
             );
         }
-        x.push_str("</gmd:MD_DigitalTransferOptions></gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>");
+        x.push_str(
+            "</gmd:MD_DigitalTransferOptions></gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>",
+        );
     }
     // Lineage.
     let lineage = match record.origin.as_str() {

@@ -69,9 +69,7 @@ pub async fn table_facts(
             let c = quote_ident(column);
             let row = client
                 .query_one(
-                    &format!(
-                        "SELECT to_char(min({c}), 'YYYY-MM-DD'), to_char(max({c}), 'YYYY-MM-DD') FROM {name}"
-                    ),
+                    &format!("SELECT to_char(min({c}), 'YYYY-MM-DD'), to_char(max({c}), 'YYYY-MM-DD') FROM {name}"),
                     &[],
                 )
                 .await?;

@@ -17,9 +17,10 @@ pub fn feature(record: &Record, base: &str, items: &str) -> Value {
     let geometry = record.bbox.map_or(Value::Null, |b| {
         json!({ "type": "Polygon", "coordinates": [[[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]], [b[0], b[1]]]] })
     });
-    let time = record.time.as_ref().map_or(Value::Null, |(a, b)| {
-        json!({ "interval": [a.as_deref().unwrap_or(".."), b.as_deref().unwrap_or("..")] })
-    });
+    let time = record.time.as_ref().map_or(
+        Value::Null,
+        |(a, b)| json!({ "interval": [a.as_deref().unwrap_or(".."), b.as_deref().unwrap_or("..")] }),
+    );
     let mut links = vec![
         json!({ "href": url, "rel": "self", "type": "application/geo+json", "title": "this record" }),
         json!({ "href": format!("{url}?f=html"), "rel": "alternate", "type": "text/html", "title": "this record as HTML" }),
@@ -27,10 +28,14 @@ pub fn feature(record: &Record, base: &str, items: &str) -> Value {
         json!({ "href": format!("{url}?f=dcat"), "rel": "alternate", "type": "application/ld+json", "title": "DCAT (JSON-LD)" }),
         json!({ "href": items, "rel": "collection", "type": "application/json", "title": "the catalogue" }),
     ];
-    links.extend(record.links.iter().map(|l| {
-        json!({ "href": l.absolute(base), "rel": l.rel, "type": l.media_type, "title": l.title })
-    }));
-    let contact_email = if record.agency.email.is_empty() { json!([]) } else { json!([{ "value": record.agency.email }]) };
+    links.extend(
+        record
+            .links
+            .iter()
+            .map(|l| json!({ "href": l.absolute(base), "rel": l.rel, "type": l.media_type, "title": l.title })),
+    );
+    let contact_email =
+        if record.agency.email.is_empty() { json!([]) } else { json!([{ "value": record.agency.email }]) };
     json!({
         "id": record.id,
         "type": "Feature",

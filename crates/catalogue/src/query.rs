@@ -48,7 +48,8 @@ impl Terms {
             }
         }
         alternatives.push(current);
-        let parsed: Vec<Alternative> = alternatives.iter().map(|a| alternative(a)).filter(|a| !a.0.is_empty()).collect();
+        let parsed: Vec<Alternative> =
+            alternatives.iter().map(|a| alternative(a)).filter(|a| !a.0.is_empty()).collect();
         if parsed.is_empty() {
             return Err("no word to search for".into());
         }
@@ -58,18 +59,17 @@ impl Terms {
     /// The `to_tsquery` text (before accent removal, which the statement does).
     pub fn tsquery(&self) -> String {
         let alternative = |a: &Alternative| {
-            let groups: Vec<String> = a
-                .0
-                .iter()
-                .map(|g| {
-                    let words: Vec<String> = g.iter().map(|w| format!("'{w}'")).collect();
-                    if words.len() > 1 {
-                        format!("({})", words.join(" <-> "))
-                    } else {
-                        words.concat()
-                    }
-                })
-                .collect();
+            let groups: Vec<String> =
+                a.0.iter()
+                    .map(|g| {
+                        let words: Vec<String> = g.iter().map(|w| format!("'{w}'")).collect();
+                        if words.len() > 1 {
+                            format!("({})", words.join(" <-> "))
+                        } else {
+                            words.concat()
+                        }
+                    })
+                    .collect();
             format!("({})", groups.join(" & "))
         };
         self.0.iter().map(alternative).collect::<Vec<_>>().join(" | ")
@@ -211,7 +211,8 @@ impl Search {
             if let Some(t) = to_t {
                 let p = bind(Value::Text(t.clone()), &mut values);
                 // A date as the end of an interval includes that whole day.
-                let end = if t.len() == 10 { format!("{p}::text::date + 1") } else { format!("{p}::text::timestamptz") };
+                let end =
+                    if t.len() == 10 { format!("{p}::text::date + 1") } else { format!("{p}::text::timestamptz") };
                 let op = if t.len() == 10 { "<" } else { "<=" };
                 conditions.push(format!("(r.time_start IS NULL OR r.time_start {op} {end})"));
             }
@@ -223,9 +224,8 @@ impl Search {
         }
         if !self.keywords.is_empty() {
             let p = bind(Value::TextArray(self.keywords.clone()), &mut values);
-            conditions.push(format!(
-                "r.keywords_folded && ARRAY(SELECT lower(meta.accenti(k)) FROM unnest({p}::text[]) k)"
-            ));
+            conditions
+                .push(format!("r.keywords_folded && ARRAY(SELECT lower(meta.accenti(k)) FROM unnest({p}::text[]) k)"));
         }
         if !self.ids.is_empty() {
             let p = bind(Value::TextArray(self.ids.clone()), &mut values);

@@ -31,6 +31,14 @@ pub struct SectorDecl {
 impl SectorDecl {
     /// A sector known only by its id (titled by it), with nothing declared.
     pub const fn untitled(id: &'static str) -> SectorDecl {
-        SectorDecl { id, title_vi: id, title_en: id, datasets: &[], collections: &[], change_types: &[], catalogue: None }
+        SectorDecl {
+            id,
+            title_vi: id,
+            title_en: id,
+            datasets: &[],
+            collections: &[],
+            change_types: &[],
+            catalogue: None,
+        }
     }
 }

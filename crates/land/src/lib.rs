@@ -26,11 +26,11 @@ pub mod personal;
 pub mod rules;
 pub mod style;
 
-use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 use geosector_domain::{
     AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeohashId, GeometrySpec,
     History, Overview, Partitioning, SectorDecl, TileDecl,
 };
+use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
 pub const PARCELS: Dataset = Dataset {
@@ -168,7 +168,9 @@ pub const CATALOGUE: CatalogueDecl = CatalogueDecl {
     licence: "Dữ liệu mở theo Nghị định 194/2025/NĐ-CP / open data under Decree 194/2025/ND-CP",
     frequency: Frequency::Continual,
     entries: &[
-        CatalogueEntry { keywords: &["bản đồ địa chính", "cadastral map"], ..CatalogueEntry::new("land.map_sheets") },
+        CatalogueEntry {
+            keywords: &["bản đồ địa chính", "cadastral map"], ..CatalogueEntry::new("land.map_sheets")
+        },
         CatalogueEntry {
             title_vi: Some("Chủ sử dụng đất"),
             title_en: Some("Land users (parties)"),

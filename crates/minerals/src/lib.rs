@@ -8,10 +8,10 @@
 
 pub mod style;
 
-use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 use geosector_domain::{
     AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, History, SectorDecl,
 };
+use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 
 /// Licence types (loại giấy phép), stored as these English codes.
 pub const LICENCE_TYPES: &[(&str, &str)] = &[

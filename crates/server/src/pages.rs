@@ -68,8 +68,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 /// 400 for a parameter other than `f`.
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
-    let classes: Vec<&str> =
-        CONFORMANCE
+    let classes: Vec<&str> = CONFORMANCE
         .iter()
         .chain(crate::queryables::CONFORMANCE)
         .chain(crate::edit::CONFORMANCE)

@@ -6,10 +6,10 @@
 
 pub mod style;
 
-use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 use geosector_domain::{
     AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, History, SectorDecl,
 };
+use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 
 /// `water.permits`: water-resource permits; linked to their work by `work_code`.
 pub const PERMITS: Dataset = Dataset {

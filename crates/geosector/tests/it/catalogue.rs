@@ -52,7 +52,8 @@ async fn ogc_api_records_checklist() {
 
     // The records collection: among the collections with itemType record, and at /catalogue.
     let collections = server.get("/collections").json();
-    let listed = collections["collections"].as_array().unwrap().iter().find(|c| c["id"] == "catalogue").expect("listed");
+    let listed =
+        collections["collections"].as_array().unwrap().iter().find(|c| c["id"] == "catalogue").expect("listed");
     assert_eq!(listed["itemType"], "record");
     let collection = server.get(catalogue_url);
     assert_eq!(collection.status, 200);
@@ -249,7 +250,8 @@ async fn catalogue_records_follow_the_data_and_the_policy() {
     assert_eq!(parties.status, 200, "{}", parties.text());
     let p = parties.json()["properties"].clone();
     assert_eq!(p["accessLevel"], "restricted");
-    let personal: Vec<&str> = p["personalData"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let personal: Vec<&str> =
+        p["personalData"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(personal.contains(&"id_number"), "{personal:?}");
     let iso = server.get_with("/collections/catalogue/items/dataset.land.parties?f=iso", &[("X-API-Key", &key)]);
     assert_eq!(iso.status, 200);
@@ -271,17 +273,25 @@ async fn catalogue_file_adds_external_records_and_agencies() {
     assert_eq!(parcels["properties"]["contacts"][0]["organization"], "Sở Nông nghiệp và Môi trường thành phố Hà Nội");
     assert_eq!(parcels["properties"]["contacts"][0]["identifier"], "HN-NNMT");
     // Found by bbox and time like any record.
-    let hanoi = server.get("/collections/catalogue/items?bbox=105.8,21.0,105.9,21.1&datetime=2029-01-01&type=dataset").json();
+    let hanoi =
+        server.get("/collections/catalogue/items?bbox=105.8,21.0,105.9,21.1&datetime=2029-01-01&type=dataset").json();
     assert_eq!(ids(&hanoi), ["ext.qh-hanoi-2030"]);
 
     // A file with an error names the file, the record and the field; serve refuses to start.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    let text = std::fs::read_to_string(search_file()).unwrap().replace("topic = \"planningCadastre\"\nkeywords = [\"quy hoạch tỉnh\"]", "topic = \"cadastre\"\nkeywords = []");
+    let text = std::fs::read_to_string(search_file()).unwrap().replace(
+        "topic = \"planningCadastre\"\nkeywords = [\"quy hoạch tỉnh\"]",
+        "topic = \"cadastre\"\nkeywords = []",
+    );
     std::fs::write(&bad, text).unwrap();
     let run = db.geosector(&["serve", "--bind", "127.0.0.1:0", "--catalogue", bad.to_str().unwrap()]);
     assert_ne!(run.code, Some(0));
-    assert!(run.text().contains("bad.toml") && run.text().contains("ext.qh-hanoi-2030") && run.text().contains("topic"), "{}", run.text());
+    assert!(
+        run.text().contains("bad.toml") && run.text().contains("ext.qh-hanoi-2030") && run.text().contains("topic"),
+        "{}",
+        run.text()
+    );
 }
 
 /// The Vietnamese search cases: each `q` with the ids expected, best first (ties by id). The
@@ -363,7 +373,10 @@ async fn owslib_reads_the_catalogue_and_the_iso_export_validates() {
         let seen: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
         assert_eq!(seen["catalogues"], serde_json::json!(["catalogue"]));
         assert_eq!(seen["item_type"], "record");
-        assert_eq!(seen["found"], serde_json::json!(["t.hanoi-lua", "t.hanoi-quyhoach", "t.xa-phuong", "t.tram-khong-khi"]));
+        assert_eq!(
+            seen["found"],
+            serde_json::json!(["t.hanoi-lua", "t.hanoi-quyhoach", "t.xa-phuong", "t.tram-khong-khi"])
+        );
         assert_eq!(seen["paged"], 3);
         assert_eq!(seen["has_next"], true);
         assert_eq!(seen["single_id"], record_id);
@@ -384,7 +397,8 @@ async fn owslib_reads_the_catalogue_and_the_iso_export_validates() {
         assert_eq!(iso["keywords"], p["keywords"]);
         assert_eq!(iso["contact_organization"], p["contacts"][0]["organization"]);
         let ring = &record["geometry"]["coordinates"][0];
-        let bbox: Vec<f64> = iso["bbox"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().parse().unwrap()).collect();
+        let bbox: Vec<f64> =
+            iso["bbox"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().parse().unwrap()).collect();
         let expected = [&ring[0][0], &ring[0][1], &ring[2][0], &ring[2][1]].map(|v| v.as_f64().unwrap());
         assert!(bbox.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-9), "{bbox:?} vs {expected:?}");
         assert_eq!(iso["temporal"], record["time"]["interval"]);
@@ -395,13 +409,19 @@ async fn owslib_reads_the_catalogue_and_the_iso_export_validates() {
             assert!(supplemental.contains(basis.as_str().unwrap()), "{supplemental}");
         }
         assert!(supplemental.contains(&format!("{}", p["rowCount"])), "{supplemental}");
-        let links: Vec<&str> = record["links"].as_array().unwrap().iter().skip(5).map(|l| l["href"].as_str().unwrap()).collect();
+        let links: Vec<&str> =
+            record["links"].as_array().unwrap().iter().skip(5).map(|l| l["href"].as_str().unwrap()).collect();
         assert_eq!(iso["online"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect::<Vec<_>>(), links);
         let crs: Vec<String> = p["crs"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| c.as_str().unwrap().replace("http://www.opengis.net/def/crs/EPSG/0/", "EPSG:").replace("http://www.opengis.net/def/crs/OGC/1.3/", "OGC:"))
+            .map(|c| {
+                c.as_str()
+                    .unwrap()
+                    .replace("http://www.opengis.net/def/crs/EPSG/0/", "EPSG:")
+                    .replace("http://www.opengis.net/def/crs/OGC/1.3/", "OGC:")
+            })
             .collect();
         // OWSLib reads the first reference system.
         assert_eq!(iso["crs"][0].as_str(), crs.first().map(String::as_str), "{iso}");

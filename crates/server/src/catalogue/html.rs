@@ -43,7 +43,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
     TEXTS.iter().find(|(k, _, _)| *k == key).map_or("", |(_, vi, en)| lang.pick(vi, en))
 }
 
-fn title<'a>(r: &'a Record, lang: Lang) -> &'a str {
+fn title(r: &Record, lang: Lang) -> &str {
     lang.pick(&r.title_vi, &r.title_en)
 }
 
@@ -84,7 +84,13 @@ pub fn items(
 ) -> String {
     let code = if lang == Lang::En { "en" } else { "vi" };
     let mut body = search_form(pairs, lang);
-    let _ = write!(body, "<p>{matched} {}</p><table><tr><th>id</th><th>{}</th><th>{}</th></tr>", t(lang, "records"), t(lang, "type"), t(lang, "catalogue"));
+    let _ = write!(
+        body,
+        "<p>{matched} {}</p><table><tr><th>id</th><th>{}</th><th>{}</th></tr>",
+        t(lang, "records"),
+        t(lang, "type"),
+        t(lang, "catalogue")
+    );
     for (r, _) in records {
         let _ = write!(
             body,
@@ -137,7 +143,13 @@ pub fn record(r: &Record, base: &str, lang: Lang) -> String {
     body.push_str("</table>");
     let _ = write!(body, "<h2>{}</h2><ul>", t(lang, "links"));
     for l in &r.links {
-        let _ = write!(body, "<li><a href=\"{}\">{}</a> <span class=\"en\">({})</span></li>", escape(&l.absolute(base)), escape(&l.title), escape(&l.media_type));
+        let _ = write!(
+            body,
+            "<li><a href=\"{}\">{}</a> <span class=\"en\">({})</span></li>",
+            escape(&l.absolute(base)),
+            escape(&l.title),
+            escape(&l.media_type)
+        );
     }
     let _ = write!(
         body,

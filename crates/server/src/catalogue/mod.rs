@@ -52,9 +52,10 @@ fn format(f: Option<&str>, req: &HttpRequest, exports: bool) -> Result<Format, A
             match params::format(other, accept) {
                 Ok(params::Format::Json) => Ok(Format::Json),
                 Ok(params::Format::Html) => Ok(Format::Html),
-                Err(_) if exports => {
-                    Err(ApiError::param("f", "unsupported format: use json, html, iso (ISO 19139 XML) or dcat (JSON-LD)"))
-                }
+                Err(_) if exports => Err(ApiError::param(
+                    "f",
+                    "unsupported format: use json, html, iso (ISO 19139 XML) or dcat (JSON-LD)",
+                )),
                 Err(e) => Err(e),
             }
         }
@@ -65,7 +66,11 @@ fn format(f: Option<&str>, req: &HttpRequest, exports: bool) -> Result<Format, A
 /// Records says), each checked against the accepted names.
 fn pairs(req: &HttpRequest, accepted: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
     let pairs = params::query_pairs(req)?;
-    params::check_names(&pairs, |n| accepted.contains(&n), || format!("unknown parameter; accepted: {}", accepted.join(", ")))?;
+    params::check_names(
+        &pairs,
+        |n| accepted.contains(&n),
+        || format!("unknown parameter; accepted: {}", accepted.join(", ")),
+    )?;
     Ok(pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect())
 }
 
@@ -213,7 +218,14 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     if format == Format::Html {
         let next_html = next.map(|o| page_url(&base, &pairs, o, Some("html")));
         let prev_html = prev.map(|o| page_url(&base, &pairs, o, Some("html")));
-        return Ok(html_response(html::items(&records, &pairs, matched, next_html.as_deref(), prev_html.as_deref(), lang)));
+        return Ok(html_response(html::items(
+            &records,
+            &pairs,
+            matched,
+            next_html.as_deref(),
+            prev_html.as_deref(),
+            lang,
+        )));
     }
     let mut links = vec![
         json!({ "href": page_url(&base, &pairs, search.offset, None), "rel": "self", "type": "application/geo+json", "title": "this page" }),
@@ -294,9 +306,7 @@ fn html_response(body: String) -> HttpResponse {
 
 /// The OpenAPI paths of the catalogue.
 pub fn openapi_paths(paths: &mut serde_json::Map<String, Value>, limits: Limits, error: &Value) {
-    let text = |name: &str, description: &str| {
-        json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description })
-    };
+    let text = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
     let f = json!({ "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "html"] }, "description": "Response format" });
     let lang = json!({ "name": "lang", "in": "query", "required": false, "schema": { "type": "string", "enum": ["vi", "en"], "default": "vi" }, "description": "Language of the HTML" });
     let items_parameters = json!([
