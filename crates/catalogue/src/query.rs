@@ -157,16 +157,19 @@ impl Value {
 const RANK: &str = "ts_rank('{0, 0.2, 0.4, 1.0}', r.search, query)";
 
 impl Search {
-    /// The statement of one page: rows of (id, record as JSON text, rank), best first (by
-    /// rank, then id), one more than `limit` to tell whether a next page exists.
+    /// The statement of one page: rows of (id, record as JSON text, rank, number of matches),
+    /// best first (by rank, then id), one more than `limit` to tell whether a next page exists.
+    /// Matches are ranked and counted on the narrow columns; only the page's records are read
+    /// whole. A page past the last match has no row, hence no count: see [`Search::count_sql`].
     pub fn page_sql(&self) -> Statement {
         let (mut sql, mut values, ranked) = self.body_sql();
-        let order = if ranked { format!("{RANK} DESC, r.id") } else { "r.id".to_owned() };
         let rank = if ranked { RANK } else { "0::real" };
         values.push(Value::Int(self.limit + 1));
         values.push(Value::Int(self.offset));
         sql = format!(
-            "SELECT r.id, r.record::text, {rank} FROM {sql} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            "SELECT d.id, d.record::text, p.rank, p.total FROM (SELECT r.id, {rank} AS rank, count(*) OVER () AS total \
+             FROM {sql} ORDER BY rank DESC, r.id LIMIT ${} OFFSET ${}) p JOIN catalogue.records d ON d.id = p.id \
+             ORDER BY p.rank DESC, p.id",
             values.len() - 1,
             values.len()
         );
@@ -272,7 +275,7 @@ mod tests {
         let page = s.page_sql();
         assert_eq!(page.values.len(), 11);
         assert!(!page.sql.contains("ha") && !page.sql.contains("Đất"), "{}", page.sql);
-        assert!(page.sql.ends_with("LIMIT $10 OFFSET $11"), "{}", page.sql);
+        assert!(page.sql.contains("LIMIT $10 OFFSET $11"), "{}", page.sql);
         assert_eq!(s.count_sql().values.len(), 9);
     }
 }

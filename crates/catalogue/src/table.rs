@@ -53,6 +53,17 @@ struct Built {
     external_written: bool,
 }
 
+/// A page of search results.
+#[derive(Debug)]
+pub struct Page {
+    /// The records, best first, with their rank (0 without `q`).
+    pub records: Vec<(Record, f32)>,
+    /// Whether more records follow.
+    pub more: bool,
+    /// How many records match in all (`numberMatched`).
+    pub matched: i64,
+}
+
 /// The catalogue: what it is built from, and what it was last built at.
 pub struct Catalogue {
     sectors: Vec<&'static SectorDecl>,
@@ -137,23 +148,28 @@ impl Catalogue {
         Ok(true)
     }
 
-    /// One page of a search: the records, best first, and whether more follow.
+    /// One page of a search: the records, best first, whether more follow, and how many
+    /// records match in all.
     ///
     /// # Errors
     /// A database error, or a stored record that does not read back.
-    pub async fn search(&self, client: &Client, search: &Search) -> Result<(Vec<(Record, f32)>, bool), CatalogueError> {
+    pub async fn search(&self, client: &Client, search: &Search) -> Result<Page, CatalogueError> {
         let statement = search.page_sql();
         let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
             statement.values.iter().map(crate::query::Value::as_sql).collect();
         let rows = client.query(statement.sql.as_str(), &params).await?;
         let more = usize::try_from(search.limit).is_ok_and(|limit| rows.len() > limit);
-        let mut out = Vec::with_capacity(rows.len());
+        let matched = match rows.first() {
+            Some(row) => row.get::<_, i64>(3),
+            None => self.count(client, search).await?,
+        };
+        let mut records = Vec::with_capacity(rows.len());
         for row in rows.iter().take(usize::try_from(search.limit).unwrap_or(0)) {
             let text: &str = row.get(1);
             let record: Record = serde_json::from_str(text).map_err(|e| CatalogueError::Record(e.to_string()))?;
-            out.push((record, row.get::<_, f32>(2)));
+            records.push((record, row.get::<_, f32>(2)));
         }
-        Ok((out, more))
+        Ok(Page { records, more, matched })
     }
 
     /// How many records match a search.
@@ -173,7 +189,7 @@ impl Catalogue {
     /// A database error, or a stored record that does not read back.
     pub async fn get(&self, client: &Client, id: &str, hidden: &[String]) -> Result<Option<Record>, CatalogueError> {
         let search = Search { ids: vec![id.to_owned()], hidden: hidden.to_vec(), limit: 1, ..Search::default() };
-        Ok(self.search(client, &search).await?.0.into_iter().next().map(|(r, _)| r))
+        Ok(self.search(client, &search).await?.records.into_iter().next().map(|(r, _)| r))
     }
 }
 

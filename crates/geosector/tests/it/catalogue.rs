@@ -98,6 +98,8 @@ async fn ogc_api_records_checklist() {
     }
     assert!(all.contains(&"dataset.land.parcels".to_owned()));
     assert!(!all.iter().any(|id| id.contains("land.parties")), "restricted records hidden: {all:?}");
+    let past = server.get(&format!("{items_url}?offset=100000")).json();
+    assert_eq!((past["numberReturned"].as_u64(), past["numberMatched"].as_u64()), (Some(0), Some(matched)));
     assert_eq!(server.get("/collections/catalogue/items/collection.land.parties").status, 404);
 
     // A single record, derived from the live data: row count, extent, temporal extent, last change.

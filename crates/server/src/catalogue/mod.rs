@@ -208,8 +208,8 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     search.hidden = hidden(&state, &req).await?;
     let client = refreshed(&state).await?;
     let err = |e: geosector_catalogue::CatalogueError| ApiError::Internal(e.to_string());
-    let (records, more) = state.catalogue.search(&client, &search).await.map_err(err)?;
-    let matched = state.catalogue.count(&client, &search).await.map_err(err)?;
+    let geosector_catalogue::table::Page { records, more, matched } =
+        state.catalogue.search(&client, &search).await.map_err(err)?;
     drop(client);
     let base = base_url(&req);
     let items_url = format!("{base}/collections/{ID}/items");
