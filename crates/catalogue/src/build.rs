@@ -150,6 +150,7 @@ fn access_of(decls: &[&AccessDecl]) -> Access {
         level: if restricted { "restricted" } else { "public" }.to_owned(),
         personal,
         area_scoped: decls.iter().any(|a| a.area.is_some()),
+        open: None,
     }
 }
 

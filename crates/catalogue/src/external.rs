@@ -195,6 +195,7 @@ impl CatalogueFile {
                     level: r.access.clone(),
                     personal: r.personal.iter().map(|p| (p.clone(), "hidden".to_owned())).collect(),
                     area_scoped: false,
+                    open: None,
                 },
                 legal_basis: r.legal_basis.clone(),
                 licence: r.licence.clone(),

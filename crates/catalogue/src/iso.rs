@@ -99,6 +99,10 @@ pub fn supplemental(record: &Record) -> String {
         record.access.personal.iter().map(|(f, m)| format!("{f} ({m})")).collect::<Vec<_>>().join(", ")
     };
     lines.push(format!("Dữ liệu cá nhân / Personal data: {personal}"));
+    if let Some(open) = record.access.open {
+        let open = if open { "có / yes" } else { "không / no" };
+        lines.push(format!("Đọc không cần đăng nhập / Readable without credentials: {open}"));
+    }
     if let Some(rows) = record.rows {
         let about = if record.rows_estimated { "≈ " } else { "" };
         lines.push(format!("Số bản ghi / Rows: {about}{rows}"));

@@ -68,6 +68,7 @@ pub fn feature(record: &Record, base: &str, items: &str) -> Value {
             "accessLevel": record.access.level,
             "personalData": record.access.personal.iter().map(|(f, m)| json!({ "field": f, "mask": m })).collect::<Vec<_>>(),
             "areaScoped": record.access.area_scoped,
+            "openToAnonymous": record.access.open,
             "legalBasis": record.legal_basis,
             "updateFrequency": record.frequency,
             "rowCount": record.rows,

@@ -83,6 +83,10 @@ pub struct Access {
     pub personal: Vec<(String, String)>,
     /// Whether reads are limited to the caller's area (province or commune) when its grant says so.
     pub area_scoped: bool,
+    /// Whether callers without credentials may read its items under the access policy in force
+    /// (set by the server when it serves the record; `None` when not known, e.g. external data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
 }
 
 /// A link of a record: an endpoint its data are served at.

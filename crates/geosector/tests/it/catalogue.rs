@@ -125,6 +125,7 @@ async fn ogc_api_records_checklist() {
     assert_eq!(record["time"]["interval"][1], row.get::<_, String>(5));
     assert_eq!(p["themes"][0]["concepts"][0]["id"], "planningCadastre");
     assert_eq!(p["accessLevel"], "public");
+    assert_eq!(p["openToAnonymous"], true, "no policy file: public collections are open");
     assert!(p["updated"].as_str().unwrap().ends_with('Z'));
     assert!(p["legalBasis"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("31/2024/QH15")));
     for rel in ["items", "enclosure", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"] {
@@ -238,6 +239,15 @@ async fn catalogue_records_follow_the_data_and_the_policy() {
         .unwrap()
         .get(0);
     assert_eq!(after["properties"]["updated"], changed.as_str());
+    // Whether anonymous callers may read the data follows the policy in force (this one grants
+    // nothing to them), as the items endpoint does.
+    let anonymous_reads = server.get("/collections/water.works/items").status == 200;
+    assert!(!anonymous_reads);
+    assert_eq!(after["properties"]["openToAnonymous"], anonymous_reads);
+    assert!(server
+        .get("/collections/catalogue/items/collection.water.works?f=iso")
+        .text()
+        .contains("Readable without credentials: không / no"));
 
     // Records of a restricted collection (and of its dataset) exist only for a caller whose
     // grant names it; they state its access level and personal fields.

@@ -37,6 +37,9 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("public", "công khai", "public"),
     ("restricted", "hạn chế", "restricted"),
     ("none", "không có", "none"),
+    ("open", "Đọc không cần đăng nhập", "Readable without credentials"),
+    ("yes", "có", "yes"),
+    ("no", "không", "no"),
 ];
 
 fn t(lang: Lang, key: &str) -> &'static str {
@@ -138,6 +141,9 @@ pub fn record(r: &Record, base: &str, lang: Lang) -> String {
         r.access.personal.iter().map(|(f, m)| format!("{f} ({m})")).collect::<Vec<_>>().join(", ")
     };
     body.push_str(&row("personal", &personal));
+    if let Some(open) = r.access.open {
+        body.push_str(&row("open", t(lang, if open { "yes" } else { "no" })));
+    }
     body.push_str(&row("legal", &r.legal_basis.join("; ")));
     body.push_str(&row("licence", &r.licence));
     body.push_str("</table>");

@@ -100,6 +100,22 @@ async fn hidden(state: &AppState, req: &HttpRequest) -> Result<Vec<String>, ApiE
         .collect())
 }
 
+/// Sets whether callers without credentials may read a record's data, under the policy in
+/// force now (the record itself is built from the declarations, which do not know the policy).
+fn with_policy(state: &AppState, mut record: Record) -> Record {
+    if record.collections.is_empty() {
+        return record;
+    }
+    let policy = state.policy.current();
+    let anonymous = geosector_access::identity::Identity::anonymous(Vec::new());
+    let open = record
+        .collections
+        .iter()
+        .all(|id| state.registry.get(id).is_some_and(|c| policy.access(&anonymous, c.decl).items.is_some()));
+    record.access.open = Some(open);
+    record
+}
+
 /// The JSON description of the records collection.
 pub fn collection_json(base: &str) -> Value {
     let url = format!("{base}/collections/{ID}");
@@ -211,6 +227,7 @@ pub async fn items(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
     let geosector_catalogue::table::Page { records, more, matched } =
         state.catalogue.search(&client, &search).await.map_err(err)?;
     drop(client);
+    let records: Vec<(Record, f32)> = records.into_iter().map(|(r, rank)| (with_policy(&state, r), rank)).collect();
     let base = base_url(&req);
     let items_url = format!("{base}/collections/{ID}/items");
     let next = more.then(|| search.offset + search.limit);
@@ -281,6 +298,7 @@ pub async fn record(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound(format!("record {} not found", path.as_str())))?;
     drop(client);
+    let record = with_policy(&state, record);
     let base = base_url(&req);
     let items_url = format!("{base}/collections/{ID}/items");
     Ok(match format {
