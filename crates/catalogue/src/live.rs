@@ -1,6 +1,7 @@
 //! The live facts of a table, read cheaply: its data version and last change (migration 0006's
 //! `meta.table_versions`, one query for all tables), its row count (exact below
-//! [`EXACT_COUNT_BELOW`] rows, PostgreSQL's estimate above, so a 1M-row table costs no scan),
+//! [`EXACT_COUNT_BELOW`] rows, PostgreSQL's estimate above, so a 1M-row table costs no scan;
+//! none for a view, which counting would run whole),
 //! its spatial extent (the registry's, recomputed only when the data version moved) and the
 //! range of its time property. Identifiers come from the declarations; nothing else is spliced.
 
@@ -32,9 +33,12 @@ pub async fn versions(client: &Client) -> Result<HashMap<String, (i64, String)>,
     Ok(rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
 }
 
+/// The planner's row estimate of a table (summed over the leaves of a partitioned one) and its
+/// kind (`v` for a view, which has no estimate and is not counted).
 const ESTIMATE_SQL: &str = "SELECT coalesce(
     (SELECT sum(greatest(c.reltuples, 0)) FROM pg_partition_tree($1::text::regclass) t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf),
-    (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = $1::text::regclass))::float8";
+    (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = $1::text::regclass))::float8,
+    (SELECT relkind::text FROM pg_class WHERE oid = $1::text::regclass)";
 
 /// The facts of one table: `collection` (the registry's, when it is published) gives its
 /// extent, `datetime` its time property.
@@ -50,14 +54,18 @@ pub async fn table_facts(
     datetime: Option<&CollectionDecl>,
 ) -> Result<TableFacts, CatalogueError> {
     let name = format!("{}.{}", quote_ident(schema), quote_ident(table));
-    let estimate: f64 = client.query_one(ESTIMATE_SQL, &[&name]).await?.get(0);
-    let (rows, rows_estimated) = if estimate >= EXACT_COUNT_BELOW {
+    let row = client.query_one(ESTIMATE_SQL, &[&name]).await?;
+    let (estimate, kind): (f64, Option<String>) = (row.get(0), row.get(1));
+    let (rows, rows_estimated) = if kind.as_deref() == Some("v") {
+        // A view: counting it would run its whole query.
+        (None, false)
+    } else if estimate >= EXACT_COUNT_BELOW {
         #[expect(clippy::cast_possible_truncation, reason = "a row estimate fits an i64")]
         let rows = estimate.round() as i64;
-        (rows, true)
+        (Some(rows), true)
     } else {
         let count: i64 = client.query_one(&format!("SELECT count(*) FROM {name}"), &[]).await?.get(0);
-        (count, false)
+        (Some(count), false)
     };
     let (v, changed_at) = version.cloned().map_or((0, None), |(v, at)| (v, Some(at)));
     let bbox = match collection {
@@ -78,5 +86,5 @@ pub async fn table_facts(
         }
         None => None,
     };
-    Ok(TableFacts { version: v, changed_at, rows: Some(rows), rows_estimated, bbox, time })
+    Ok(TableFacts { version: v, changed_at, rows, rows_estimated, bbox, time })
 }
