@@ -76,6 +76,7 @@ pub fn feature(record: &Record, base: &str, items: &str) -> Value {
             "crs": record.crs,
             "collections": record.collections,
             "uuid": record.uuid,
+            "externalIds": [{ "scheme": "urn:uuid", "value": format!("urn:uuid:{}", record.uuid) }],
             "origin": record.origin,
             "sector": record.sector,
             "formats": record.links.iter().map(|l| l.media_type.clone()).collect::<std::collections::BTreeSet<_>>(),

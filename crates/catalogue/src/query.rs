@@ -111,6 +111,8 @@ pub struct Search {
     pub keywords: Vec<String>,
     /// Ids to return only (the `ids` parameter).
     pub ids: Vec<String>,
+    /// External identifiers (`externalIds`): the records' UUIDs, bare or as `urn:uuid:…`.
+    pub external_ids: Vec<String>,
     /// Restricted collections the caller cannot see: records describing any of them are left out.
     pub hidden: Vec<String>,
     /// Page size.
@@ -233,6 +235,15 @@ impl Search {
         if !self.ids.is_empty() {
             let p = bind(Value::TextArray(self.ids.clone()), &mut values);
             conditions.push(format!("r.id = ANY({p}::text[])"));
+        }
+        if !self.external_ids.is_empty() {
+            let bare: Vec<String> = self
+                .external_ids
+                .iter()
+                .map(|id| id.strip_prefix("urn:uuid:").unwrap_or(id).to_ascii_lowercase())
+                .collect();
+            let p = bind(Value::TextArray(bare), &mut values);
+            conditions.push(format!("(r.record->>'uuid') = ANY({p}::text[])"));
         }
         if !self.hidden.is_empty() {
             let p = bind(Value::TextArray(self.hidden.clone()), &mut values);

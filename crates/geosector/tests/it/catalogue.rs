@@ -65,7 +65,7 @@ async fn ogc_api_records_checklist() {
     // /api describes the catalogue's paths and parameters.
     let api = server.get("/api").json();
     let op = &api["paths"]["/collections/catalogue/items"]["get"];
-    for p in ["q", "bbox", "datetime", "type", "keywords", "limit", "offset"] {
+    for p in ["q", "bbox", "datetime", "type", "keywords", "ids", "externalIds", "limit", "offset"] {
         assert!(op["parameters"].as_array().unwrap().iter().any(|x| x["name"] == p), "{p}");
     }
     assert!(api["paths"]["/collections/catalogue/items/{recordId}"]["get"].is_object());
@@ -132,6 +132,10 @@ async fn ogc_api_records_checklist() {
         let href = link(&record, rel).unwrap_or_else(|| panic!("no {rel} link"));
         assert_eq!(server.get(href).status, 200, "{rel}: {href}");
     }
+    let by_uuid = server.get(&format!("{items_url}?externalIds=urn:uuid:{}", p["uuid"].as_str().unwrap())).json();
+    assert_eq!(ids(&by_uuid), ["collection.land.parcels"]);
+    let by_ids = server.get(&format!("{items_url}?ids=collection.land.parcels,dataset.land.parcels")).json();
+    assert_eq!(ids(&by_ids), ["collection.land.parcels", "dataset.land.parcels"]);
     let dataset = server.get("/collections/catalogue/items/dataset.land.parcels").json();
     assert_eq!(dataset["properties"]["collections"][0], "land.parcels");
 

@@ -155,7 +155,8 @@ pub async fn collection(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     })
 }
 
-const ITEMS_PARAMS: &[&str] = &["f", "lang", "q", "bbox", "datetime", "type", "keywords", "ids", "limit", "offset"];
+const ITEMS_PARAMS: &[&str] =
+    &["f", "lang", "q", "bbox", "datetime", "type", "keywords", "ids", "externalIds", "limit", "offset"];
 
 fn list(text: &str) -> Vec<String> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
@@ -188,6 +189,7 @@ fn search(pairs: &[(String, String)], limits: Limits) -> Result<Search, ApiError
         types: get(pairs, "type").map(list).unwrap_or_default(),
         keywords: get(pairs, "keywords").map(list).unwrap_or_default(),
         ids: get(pairs, "ids").map(list).unwrap_or_default(),
+        external_ids: get(pairs, "externalIds").map(list).unwrap_or_default(),
         hidden: Vec::new(),
         limit,
         offset,
@@ -335,6 +337,7 @@ pub fn openapi_paths(paths: &mut serde_json::Map<String, Value>, limits: Limits,
         text("type", "Resource types, comma-separated (dataset, collection, …)"),
         text("keywords", "Keywords, comma-separated (any; case- and accent-insensitive)"),
         text("ids", "Record ids, comma-separated"),
+        text("externalIds", "External identifiers (the records' UUIDs, bare or urn:uuid:…), comma-separated"),
         { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": limits.max, "default": limits.default }, "description": "Records per page" },
         { "name": "offset", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 }, "description": "Records skipped; use the next link" }
     ]);
