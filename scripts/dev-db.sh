@@ -38,7 +38,9 @@ run_pg() {
 url() { echo "postgresql://postgres@127.0.0.1:$(cat "$ROOT/port")/$DB_NAME"; }
 
 install_packages() {
-  if [ -x "$PG_BIN/postgres" ] && [ -f /usr/share/postgresql/15/extension/postgis.control ]; then
+  # unaccent (contrib, shipped in Debian's postgresql-15) backs ACCENTI filters and catalogue search.
+  if [ -x "$PG_BIN/postgres" ] && [ -f /usr/share/postgresql/15/extension/postgis.control ] \
+    && [ -f /usr/share/postgresql/15/extension/unaccent.control ]; then
     return
   fi
   log "installing postgresql-15-postgis-3 (apt)"

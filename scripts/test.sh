@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with Rust: installs what the tests need
-# (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh; GDAL's ogrinfo/ogr2ogr and PROJ's cs2cs
-# from Debian; OWSLib, openapi-spec-validator and pyogrio (a GDAL with OGC API - Features Part 2)
-# into .geosector/venv; Debian's chromium and, through
+# (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh, with its contrib extensions such as
+# unaccent; GDAL's ogrinfo/ogr2ogr, PROJ's cs2cs and xmllint from Debian; OWSLib,
+# openapi-spec-validator and pyogrio (a GDAL with OGC API - Features Part 2) into
+# .geosector/venv, and the ISO 19139 schemas pycsw ships; Debian's chromium and, through
 # scripts/web.sh, MapLibre GL JS and playwright-core into web/node_modules for the map viewer test;
 # cargo-nextest when missing), starts
 # the private PostGIS cluster unless DATABASE_URL is set, and runs every test against it.
@@ -39,6 +40,16 @@ if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator, pyogrio' >/de
     python3 -m venv --clear "$VENV" >&2
   fi
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/requirements.txt >&2
+fi
+# The ISO 19139 schemas (pycsw's APISO profile; files only, so without its dependencies) and
+# xmllint, which validates the catalogue's ISO 19139 export against them offline.
+if ! "$VENV/bin/python" -c 'import importlib.metadata as m; m.distribution("pycsw")' >/dev/null 2>&1; then
+  echo "installing the ISO 19139 schemas (pycsw, files only) into $VENV" >&2
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/clients/requirements-schemas.txt >&2
+fi
+if ! command -v xmllint >/dev/null 2>&1; then
+  echo "installing libxml2-utils (apt: xmllint)" >&2
+  apt_install libxml2-utils
 fi
 export GEOSECTOR_PYTHON="$PWD/$VENV/bin/python"
 

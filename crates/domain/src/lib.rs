@@ -12,6 +12,7 @@
 //! same declaration drives import, reporting, the collection registry, tiles and styles.
 
 pub mod access;
+pub mod catalogue;
 pub mod collection;
 pub mod dataset;
 pub mod rules;
@@ -21,6 +22,7 @@ pub mod style;
 pub mod value;
 
 pub use access::{AccessDecl, AreaDecl, Mask};
+pub use catalogue::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 pub use collection::{CollectionDecl, LowZoom, Property, RelationDecl, TileDecl, TimeEnd};
 pub use dataset::{
     Dataset, Field, FirstElement, GeohashId, GeometryKind, GeometrySpec, History, Overview, Partitioning,

@@ -3,6 +3,7 @@
 //! exports one `SECTOR`; the catalogue of the `geosector` crate lists them, one line per sector,
 //! and everything else (import, registry, styles, viewer) is derived from that list.
 
+use crate::catalogue::CatalogueDecl;
 use crate::collection::CollectionDecl;
 use crate::dataset::Dataset;
 
@@ -22,11 +23,22 @@ pub struct SectorDecl {
     /// The change types its changesets may state (code, title), e.g. a land split/merge or a
     /// licence extension; the server accepts these and the operator's additions.
     pub change_types: &'static [(&'static str, &'static str)],
+    /// What the data catalogue says of its data beyond the declarations (agency, topic,
+    /// frequency, legal basis, licence); `None`: the catalogue's neutral defaults.
+    pub catalogue: Option<&'static CatalogueDecl>,
 }
 
 impl SectorDecl {
     /// A sector known only by its id (titled by it), with nothing declared.
     pub const fn untitled(id: &'static str) -> SectorDecl {
-        SectorDecl { id, title_vi: id, title_en: id, datasets: &[], collections: &[], change_types: &[] }
+        SectorDecl {
+            id,
+            title_vi: id,
+            title_en: id,
+            datasets: &[],
+            collections: &[],
+            change_types: &[],
+            catalogue: None,
+        }
     }
 }

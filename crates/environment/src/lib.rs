@@ -27,6 +27,7 @@ pub use config::IndexConfig;
 use geosector_domain::{
     AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, SectorDecl, TileDecl,
 };
+use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 
 /// Status codes of TT 10/2021: 00 measuring, 01 calibrating, 02 device error.
 pub const OBSERVATION_STATUS: &[(&str, &str)] = &[("00", "measuring"), ("01", "calibrating"), ("02", "device error")];
@@ -209,6 +210,27 @@ pub const SECTOR: SectorDecl = SectorDecl {
     datasets: DATASETS,
     collections: COLLECTIONS,
     change_types: &[],
+    catalogue: Some(&CATALOGUE),
+};
+
+/// What the data catalogue says of the monitoring data (the agency is [U] and can be overridden in
+/// the catalogue file, docs/catalogue.md).
+pub const CATALOGUE: CatalogueDecl = CatalogueDecl {
+    agency_vi: "Sở Nông nghiệp và Môi trường (quan trắc môi trường)",
+    agency_en: "Department of Agriculture and Environment (environmental monitoring)",
+    agency_code: "",
+    email: "dulieu@example.invalid",
+    topic: Topic::Environment,
+    keywords: &["quan trắc môi trường", "environmental monitoring"],
+    legal_basis: &["Luật Bảo vệ môi trường 72/2020/QH14", "Thông tư 10/2021/TT-BTNMT"],
+    licence: "Dữ liệu mở theo Nghị định 194/2025/NĐ-CP / open data under Decree 194/2025/ND-CP",
+    frequency: Frequency::Continual,
+    entries: &[CatalogueEntry {
+        topic: Some(Topic::ClimatologyMeteorologyAtmosphere),
+        frequency: Some(Frequency::Continual),
+        keywords: &["chất lượng không khí", "VN_AQI", "air quality"],
+        ..CatalogueEntry::new("environment.aqi_hourly")
+    }],
 };
 
 /// The environment sector's published collections. Stations carry their latest AQI/WQI, level

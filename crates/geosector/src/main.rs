@@ -146,6 +146,10 @@ struct ServeArgs {
     /// block); repeat for several. From other peers they are ignored.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     trusted_proxies: Vec<String>,
+    /// The catalogue file (TOML): records of datasets kept elsewhere and owner-agency overrides
+    /// (docs/catalogue.md).
+    #[arg(long = "catalogue", env = "GEOSECTOR_CATALOGUE_FILE", value_name = "FILE")]
+    catalogue_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -382,6 +386,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.require_if_match.extend(args.require_if_match);
     config.change_types.extend(args.change_types);
     config.trusted_proxies.extend(args.trusted_proxies);
+    config.catalogue_file = args.catalogue_file.or(config.catalogue_file);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));

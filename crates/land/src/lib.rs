@@ -30,6 +30,7 @@ use geosector_domain::{
     AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, FirstElement, GeohashId, GeometrySpec,
     History, Overview, Partitioning, SectorDecl, TileDecl,
 };
+use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 
 /// `land.parcels`: one row per cadastral parcel (thửa đất).
 pub const PARCELS: Dataset = Dataset {
@@ -152,6 +153,46 @@ pub const SECTOR: SectorDecl = SectorDecl {
     datasets: DATASETS,
     collections: COLLECTIONS,
     change_types: changes::CHANGE_TYPES,
+    catalogue: Some(&CATALOGUE),
+};
+
+/// What the data catalogue says of the land data (agency, topic, legal basis; the agency is [U]
+/// and can be overridden in the catalogue file, docs/catalogue.md).
+pub const CATALOGUE: CatalogueDecl = CatalogueDecl {
+    agency_vi: "Văn phòng Đăng ký đất đai, Sở Nông nghiệp và Môi trường",
+    agency_en: "Land Registration Office, Department of Agriculture and Environment",
+    agency_code: "",
+    email: "dulieu@example.invalid",
+    topic: Topic::PlanningCadastre,
+    keywords: &["đất đai", "land"],
+    legal_basis: &["Luật Đất đai 31/2024/QH15", "Thông tư 08/2024/TT-BTNMT"],
+    licence: "Dữ liệu mở theo Nghị định 194/2025/NĐ-CP / open data under Decree 194/2025/ND-CP",
+    frequency: Frequency::Continual,
+    entries: &[
+        CatalogueEntry {
+            keywords: &["bản đồ địa chính", "cadastral map"], ..CatalogueEntry::new("land.map_sheets")
+        },
+        CatalogueEntry {
+            title_vi: Some("Chủ sử dụng đất"),
+            title_en: Some("Land users (parties)"),
+            description_vi: Some("Người sử dụng đất: họ tên, giấy tờ tùy thân, địa chỉ (dữ liệu cá nhân)."),
+            topic: Some(Topic::Society),
+            legal_basis: &["Nghị định 13/2023/NĐ-CP (bảo vệ dữ liệu cá nhân)"],
+            ..CatalogueEntry::new("land.parties")
+        },
+        CatalogueEntry {
+            title_vi: Some("Giấy chứng nhận quyền sử dụng đất"),
+            title_en: Some("Land-use right certificates"),
+            description_vi: Some("Giấy chứng nhận: số vào sổ, ngày cấp, cơ quan cấp."),
+            ..CatalogueEntry::new("land.certificates")
+        },
+        CatalogueEntry {
+            title_vi: Some("Quyền sử dụng thửa đất"),
+            title_en: Some("Rights on parcels"),
+            description_vi: Some("Quyền của người sử dụng đất trên từng thửa đất, với tỷ lệ sở hữu."),
+            ..CatalogueEntry::new("land.parcel_rights")
+        },
+    ],
 };
 
 /// The land sector's published collections: parcels and map sheets, open by default, then the

@@ -11,6 +11,7 @@ pub mod style;
 use geosector_domain::{
     AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, History, SectorDecl,
 };
+use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 
 /// Licence types (loại giấy phép), stored as these English codes.
 pub const LICENCE_TYPES: &[(&str, &str)] = &[
@@ -105,6 +106,25 @@ pub const SECTOR: SectorDecl = SectorDecl {
     datasets: DATASETS,
     collections: COLLECTIONS,
     change_types: LICENCE_DECISIONS,
+    catalogue: Some(&CATALOGUE),
+};
+
+/// What the data catalogue says of the minerals data (the agency is [U] and can be overridden in
+/// the catalogue file, docs/catalogue.md).
+pub const CATALOGUE: CatalogueDecl = CatalogueDecl {
+    agency_vi: "Sở Nông nghiệp và Môi trường (quản lý địa chất và khoáng sản)",
+    agency_en: "Department of Agriculture and Environment (geology and minerals)",
+    agency_code: "",
+    email: "dulieu@example.invalid",
+    topic: Topic::GeoscientificInformation,
+    keywords: &["khoáng sản", "minerals", "địa chất", "geology"],
+    legal_basis: &["Luật Địa chất và khoáng sản 54/2024/QH15", "Nghị định 193/2025/NĐ-CP"],
+    licence: "Dữ liệu mở theo Nghị định 194/2025/NĐ-CP / open data under Decree 194/2025/ND-CP",
+    frequency: Frequency::AsNeeded,
+    entries: &[CatalogueEntry {
+        keywords: &["khu vực cấm hoạt động khoáng sản", "prohibited zones"],
+        ..CatalogueEntry::new("minerals.prohibited_zones")
+    }],
 };
 
 /// The decisions of a licence's life cycle (Law 54/2024, Decree 11/2025; brief §13), as the

@@ -43,7 +43,8 @@ pub fn landing(collections: &[std::sync::Arc<Collection>]) -> String {
         "<p>Cơ sở dữ liệu tài nguyên và môi trường: đất đai, địa chất và khoáng sản, tài nguyên nước, quan trắc môi trường.</p>\
          <p class=\"en\">Vietnam's natural-resources and environment databases, served by OGC API - Features.</p><ul>\
          <li><a href=\"/collections?f=html\">Bộ dữ liệu / Collections</a></li><li><a href=\"/conformance?f=html\">Chuẩn tuân thủ / Conformance</a></li>\
-         <li><a href=\"/api\">OpenAPI 3.0</a></li><li><a href=\"/map\">Bản đồ / Map</a></li></ul>",
+         <li><a href=\"/api\">OpenAPI 3.0</a></li><li><a href=\"/map\">Bản đồ / Map</a></li>\
+         <li><a href=\"/collections/catalogue?f=html\">Danh mục dữ liệu / Data catalogue</a></li></ul>",
     );
     let _ = write!(body, "<p>{} bộ dữ liệu / collections.</p>", collections.len());
     page("geosector", "/?f=json", &body)

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod changes;
 pub mod checkers;
 pub mod crs;
@@ -100,6 +101,8 @@ pub struct ServerConfig {
     /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are honoured (addresses or CIDR
     /// blocks, e.g. `127.0.0.1`, `10.0.0.0/8`); from any other peer they are ignored.
     pub trusted_proxies: Vec<String>,
+    /// The catalogue file: external records and agency overrides (docs/catalogue.md).
+    pub catalogue_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -120,6 +123,7 @@ impl Default for ServerConfig {
             change_types: Vec::new(),
             history_margin_s: history::DEFAULT_MARGIN_S,
             trusted_proxies: Vec::new(),
+            catalogue_file: None,
         }
     }
 }
@@ -217,11 +221,24 @@ pub async fn start(
     };
     let trusted_proxies =
         config.trusted_proxies.iter().map(|t| proxies::Block::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    let file = match &config.catalogue_file {
+        Some(path) => geosector_catalogue::CatalogueFile::read(path).map_err(|e| format!("catalogue_file: {e}"))?,
+        None => geosector_catalogue::CatalogueFile::default(),
+    };
+    let catalogue = geosector_catalogue::Catalogue::new(
+        sectors.to_vec(),
+        file,
+        geosector_catalogue::Crs { with_geometry: crs::all_uris() },
+    );
     let pool = pool(config)?;
-    let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
+    let mut client = pool.get().await.map_err(|e| format!("database: {e}"))?;
     let registry = Registry::load(&client, decls)
         .await
         .map_err(|e| format!("loading the collections (has `geosector migrate` run?): {e}"))?;
+    catalogue
+        .refresh(&mut client, &registry)
+        .await
+        .map_err(|e| format!("building the catalogue (has `geosector migrate` run?): {e}"))?;
     drop(client);
     let feed = std::sync::Arc::new(changes::ChangeFeed::new(registry.iter().map(|c| c.table_key().to_owned())));
     tokio::spawn(std::sync::Arc::clone(&feed).run(pg_config(config)?));
@@ -249,6 +266,7 @@ pub async fn start(
         change_types: config.change_types.clone(),
         history_margin: Duration::from_secs(config.history_margin_s),
         trusted_proxies,
+        catalogue,
     });
     reload_on_hangup(state.clone());
     let mut server = HttpServer::new(move || {
@@ -303,6 +321,12 @@ pub async fn start(
             .route("/health", web::get().to(pages::health))
             .route("/metrics", web::get().to(metrics_endpoint))
             .route("/collections", web::get().to(pages::collections))
+            .route("/catalogue", web::get().to(catalogue::collection))
+            .route("/catalogue/items", web::get().to(catalogue::items))
+            .route("/catalogue/items/{recordId}", web::get().to(catalogue::record))
+            .route("/collections/catalogue", web::get().to(catalogue::collection))
+            .route("/collections/catalogue/items", web::get().to(catalogue::items))
+            .route("/collections/catalogue/items/{recordId}", web::get().to(catalogue::record))
             .route("/collections/{collectionId}", web::get().to(pages::collection))
             .route("/collections/{collectionId}/items", web::get().to(features::items))
             .route("/collections/{collectionId}/items", web::post().to(edit::create))

@@ -39,6 +39,7 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
         "parameters": [{ "name": "lang", "in": "query", "required": false, "schema": { "type": "string", "enum": ["vi", "en"], "default": "vi" }, "description": "Language of the viewer" }],
         "responses": { "200": { "description": "The viewer", "content": { "text/html": { "schema": { "type": "string" } } } }, "400": error.clone() } } }));
     tile_paths(&mut paths, collections, &error);
+    crate::catalogue::openapi_paths(&mut paths, limits, &error);
     for c in collections {
         let id = c.id();
         let op = id.replace(['.', '-'], "_");

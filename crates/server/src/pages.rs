@@ -52,6 +52,7 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
             Link::new(&format!("{base}/api?f=html"), "service-doc", "text/html", "the API documentation"),
             Link::new(&format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
             Link::new(&format!("{base}/collections"), "data", "application/json", "the collections"),
+            Link::new(&format!("{base}/collections/catalogue"), "http://www.opengis.net/def/rel/ogc/1.0/catalog", "application/json", "the data catalogue (OGC API - Records)"),
             Link::new(&format!("{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json", "vector tiles of every collection"),
             Link::new(&format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "application/json", "tile matrix sets"),
         ]
@@ -67,8 +68,13 @@ pub async fn landing(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 /// 400 for a parameter other than `f`.
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let format = params::format_only(&req)?;
-    let classes: Vec<&str> =
-        CONFORMANCE.iter().chain(crate::queryables::CONFORMANCE).chain(crate::edit::CONFORMANCE).copied().collect();
+    let classes: Vec<&str> = CONFORMANCE
+        .iter()
+        .chain(crate::queryables::CONFORMANCE)
+        .chain(crate::edit::CONFORMANCE)
+        .chain(crate::catalogue::CONFORMANCE)
+        .copied()
+        .collect();
     Ok(respond(&req, format, &json!({ "conformsTo": classes }), || html::conformance(&classes)))
 }
 
@@ -153,6 +159,7 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
     }
     drop(client);
     let mut list: Vec<Value> = visible.iter().map(|c| collection_json(&base, c)).collect();
+    list.push(crate::catalogue::collection_json(&base));
     // OGC API - Features Part 2: the CRSs every collection with geometry offers are listed once
     // at the top and referenced as "#/crs".
     let global_crs = crate::crs::all_uris();

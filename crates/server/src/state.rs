@@ -45,6 +45,8 @@ pub struct AppState {
     /// How far back an instant must lie for answers at it to be immutable (see
     /// [`crate::history`]).
     pub history_margin: std::time::Duration,
+    /// The data catalogue (OGC API - Records).
+    pub catalogue: geosector_catalogue::Catalogue,
 }
 
 impl AppState {

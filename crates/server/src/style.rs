@@ -321,6 +321,7 @@ mod tests {
         datasets: &[],
         collections: &[],
         change_types: &[],
+        catalogue: None,
     };
 
     #[test]

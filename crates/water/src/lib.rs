@@ -9,6 +9,7 @@ pub mod style;
 use geosector_domain::{
     AccessDecl, AreaDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometrySpec, History, SectorDecl,
 };
+use geosector_domain::{CatalogueDecl, CatalogueEntry, Frequency, Topic};
 
 /// `water.permits`: water-resource permits; linked to their work by `work_code`.
 pub const PERMITS: Dataset = Dataset {
@@ -113,6 +114,22 @@ pub const SECTOR: SectorDecl = SectorDecl {
     datasets: DATASETS,
     collections: COLLECTIONS,
     change_types: PERMIT_DECISIONS,
+    catalogue: Some(&CATALOGUE),
+};
+
+/// What the data catalogue says of the water-resources data (the agency is [U] and can be
+/// overridden in the catalogue file, docs/catalogue.md).
+pub const CATALOGUE: CatalogueDecl = CatalogueDecl {
+    agency_vi: "Sở Nông nghiệp và Môi trường (quản lý tài nguyên nước)",
+    agency_en: "Department of Agriculture and Environment (water resources)",
+    agency_code: "",
+    email: "dulieu@example.invalid",
+    topic: Topic::InlandWaters,
+    keywords: &["tài nguyên nước", "water resources"],
+    legal_basis: &["Luật Tài nguyên nước 28/2023/QH15", "Nghị định 53/2024/NĐ-CP", "Thông tư 64/2025/TT-BNNMT"],
+    licence: "Dữ liệu mở theo Nghị định 194/2025/NĐ-CP / open data under Decree 194/2025/ND-CP",
+    frequency: Frequency::AsNeeded,
+    entries: &[CatalogueEntry { frequency: Some(Frequency::Continual), ..CatalogueEntry::new("water.stations") }],
 };
 
 /// The decisions of a water permit's life cycle (Decree 54/2024; brief §5 and §13; which

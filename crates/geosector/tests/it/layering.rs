@@ -1,5 +1,5 @@
-//! The core never names a sector (docs/architecture.md, "A sector plugs in"): `store`, `ingest`
-//! and `server` depend on no sector crate, directly or through another workspace crate, and no
+//! The core never names a sector (docs/architecture.md, "A sector plugs in"): `store`, `ingest`,
+//! `server` and `catalogue` depend on no sector crate, directly or through another workspace crate, and no
 //! non-test source of theirs names a sector schema. The same as
 //! `cargo tree -e normal -p geosector-store -p geosector-ingest -p geosector-server | grep -E
 //! 'geosector-(land|minerals|water|environment)'`, without running cargo.
@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::support::repo;
 
-const CORE: &[&str] = &["store", "ingest", "server"];
+const CORE: &[&str] = &["store", "ingest", "server", "catalogue"];
 const SECTORS: &[&str] = &["land", "minerals", "water", "environment"];
 
 /// The workspace crates a crate depends on (normal dependencies only), by directory name.

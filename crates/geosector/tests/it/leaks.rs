@@ -199,6 +199,20 @@ async fn no_owner_leaks_to_anyone_not_entitled() {
     paths.push(format!("/collections/land.parcels/items/{parcel}"));
     paths.push(format!("/collections/land.parcels/items/{parcel}/owners"));
     paths.push(format!("/collections/land.parcels/items/{parcel}/owners?f=html"));
+    // The data catalogue: its searches, and the records of the restricted collections in every
+    // format.
+    for search in
+        ["limit=1000", "limit=1000&f=html", "q=owner,party,certificate,rights&limit=1000", "type=dataset&limit=1000"]
+    {
+        paths.push(format!("/collections/catalogue/items?{search}"));
+    }
+    for c in RESTRICTED {
+        for kind in ["collection", "dataset"] {
+            for f in ["json", "html", "iso", "dcat"] {
+                paths.push(format!("/collections/catalogue/items/{kind}.{c}?f={f}"));
+            }
+        }
+    }
 
     // Anonymous and an officer of another province: nothing, whatever they ask.
     let anonymous = crawl(&server, None, &paths);
@@ -206,6 +220,27 @@ async fn no_owner_leaks_to_anyone_not_entitled() {
     for (path, response) in &anonymous {
         if RESTRICTED.iter().any(|c| path.starts_with(&format!("/collections/{c}"))) || path.ends_with("/owners") {
             assert_eq!(response.status, 404, "anonymous: {path} must not exist ({})", response.text());
+        }
+    }
+    for (path, response) in &anonymous {
+        let record_of = |c: &str| {
+            path.contains(&format!("/catalogue/items/collection.{c}?"))
+                || path.contains(&format!("/catalogue/items/dataset.{c}?"))
+        };
+        if RESTRICTED.iter().any(|c| record_of(c)) {
+            assert_eq!(response.status, 404, "anonymous: {path} must not exist ({})", response.text());
+        }
+        if path.starts_with("/collections/catalogue/items?") {
+            let text = response.text();
+            let named = |c: &str| {
+                ["collection", "dataset"].iter().any(|kind| {
+                    let id = format!("{kind}.{c}");
+                    text.contains(&format!("{id}\""))
+                        || text.contains(&format!("{id}?"))
+                        || text.contains(&format!("{id}<"))
+                })
+            };
+            assert!(!RESTRICTED.iter().any(|c| named(c)), "anonymous: {path} lists a restricted record");
         }
     }
     let metrics = server.get("/metrics").text();

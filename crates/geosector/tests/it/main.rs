@@ -6,6 +6,7 @@ mod access;
 mod admin_units;
 mod ats;
 mod bad_inputs;
+mod catalogue;
 mod clients;
 mod crs;
 mod editing;

@@ -23,7 +23,23 @@ fn show(statement: &Statement) -> String {
     }
     out.push_str(rest);
     let kind = if statement.is_reusable() { "reusable" } else { "one-off" };
-    out + &format!("\n-- {kind} statement; values: {:?}\n", statement.params())
+    out + &format!("\n-- {kind} statement; values: {}\n", without_now(&format!("{:?}", statement.params())))
+}
+
+/// Values with the time of the call (a tile of the features in force now binds it) written as
+/// `<now>`, so the snapshot stays the same from one run to the next.
+fn without_now(values: &str) -> String {
+    let Some(start) = values.find("Timestamp(") else { return values.to_owned() };
+    let inner = start + "Timestamp(".len();
+    let Some(end) = values[inner..].find(')').map(|e| inner + e) else { return values.to_owned() };
+    let recent = chrono::DateTime::parse_from_rfc3339(&values[inner..end])
+        .is_ok_and(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_minutes().abs() < 10);
+    let rest = without_now(&values[end..]);
+    if recent {
+        format!("{}Timestamp(<now>{rest}", &values[..start])
+    } else {
+        format!("{}{rest}", &values[..end])
+    }
 }
 
 #[test]

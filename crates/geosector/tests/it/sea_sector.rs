@@ -104,6 +104,7 @@ const SECTOR: SectorDecl = SectorDecl {
     datasets: &[BUOYS],
     collections: &[COLLECTION],
     change_types: &[],
+    catalogue: None,
 };
 
 const COLLECTION: CollectionDecl = CollectionDecl {
@@ -186,9 +187,19 @@ async fn a_sector_declared_only_in_the_tests_imports_and_is_served() {
 
     let checks = tokio::task::spawn_blocking(move || {
         let collections = get(&base, "/collections").json();
-        let ids: Vec<&str> =
-            collections["collections"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
+        let ids: Vec<&str> = collections["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["itemType"] == "feature")
+            .filter_map(|c| c["id"].as_str())
+            .collect();
         assert_eq!(ids, ["sea.buoys"]);
+        // The data catalogue describes it too, with the neutral defaults of a sector that
+        // declares no catalogue metadata.
+        let record = get(&base, "/collections/catalogue/items/collection.sea.buoys").json();
+        assert_eq!(record["properties"]["title"], COLLECTION.title_vi);
+        assert_eq!(record["properties"]["rowCount"], 2);
 
         let items = get(&base, "/collections/sea.buoys/items?bbox=107,19,108,21").json();
         let features = items["features"].as_array().unwrap();
