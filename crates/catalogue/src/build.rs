@@ -331,6 +331,7 @@ mod tests {
         hidden: &[],
         extra: &[],
         datetime: None,
+        datetime_end: None,
         tiles: TileDecl::ALL,
         style: None,
         series: None,
