@@ -10,8 +10,8 @@
 pub mod style;
 
 use geosector_domain::{
-    AccessDecl, CollectionDecl, Dataset, Field, FieldType as T, GeometryKind, GeometrySpec, LowZoom, SectorDecl,
-    TileDecl, TimeEnd,
+    AccessDecl, CatalogueDecl, CollectionDecl, Dataset, Field, FieldType as T, Frequency, GeometryKind, GeometrySpec,
+    LowZoom, SectorDecl, TileDecl, TimeEnd, Topic,
 };
 
 /// The table as the collection reads it (the reference loader fills it).
@@ -77,12 +77,31 @@ pub const COLLECTIONS: &[CollectionDecl] = &[CollectionDecl {
     relations: &[],
 }];
 
-/// The reference data as a sector: first in the catalogue, so the map draws it as its base.
+/// The reference data as a sector: first in the list of sectors, so the map draws it as its base.
 pub const SECTOR: SectorDecl = SectorDecl {
     title_vi: "Địa giới hành chính",
     title_en: "Administrative boundaries",
     collections: COLLECTIONS,
+    catalogue: Some(&CATALOGUE),
     ..SectorDecl::untitled("reference")
+};
+
+/// What the data catalogue says of the administrative units (the publishing agency is [U] and
+/// can be overridden in the catalogue file, docs/catalogue.md).
+pub const CATALOGUE: CatalogueDecl = CatalogueDecl {
+    agency_vi: "Bộ Nội vụ (danh mục đơn vị hành chính)",
+    agency_en: "Ministry of Home Affairs (list of administrative units)",
+    agency_code: "",
+    email: "dulieu@example.invalid",
+    topic: Topic::Boundaries,
+    keywords: &["địa giới hành chính", "administrative boundaries"],
+    legal_basis: &[
+        "Nghị quyết 202/2025/QH15 (sắp xếp đơn vị hành chính cấp tỉnh)",
+        "Quyết định 19/2025/QĐ-TTg (bảng danh mục và mã số các đơn vị hành chính)",
+    ],
+    licence: "Dữ liệu mở / open data",
+    frequency: Frequency::AsNeeded,
+    entries: &[],
 };
 
 #[cfg(test)]
