@@ -5,6 +5,7 @@
 
 use crate::collection::CollectionDecl;
 use crate::dataset::Dataset;
+use crate::report::ReportDecl;
 
 /// A sector.
 #[derive(Debug, Clone, Copy)]
@@ -22,11 +23,13 @@ pub struct SectorDecl {
     /// The change types its changesets may state (code, title), e.g. a land split/merge or a
     /// licence extension; the server accepts these and the operator's additions.
     pub change_types: &'static [(&'static str, &'static str)],
+    /// Its statistics forms, served at `/statistics/{id}/{form}` (e.g. land's TT 08/2024 forms).
+    pub reports: &'static [ReportDecl],
 }
 
 impl SectorDecl {
     /// A sector known only by its id (titled by it), with nothing declared.
     pub const fn untitled(id: &'static str) -> SectorDecl {
-        SectorDecl { id, title_vi: id, title_en: id, datasets: &[], collections: &[], change_types: &[] }
+        SectorDecl { id, title_vi: id, title_en: id, datasets: &[], collections: &[], change_types: &[], reports: &[] }
     }
 }

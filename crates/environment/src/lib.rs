@@ -209,6 +209,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     datasets: DATASETS,
     collections: COLLECTIONS,
     change_types: &[],
+    reports: &[],
 };
 
 /// The environment sector's published collections. Stations carry their latest AQI/WQI, level

@@ -105,6 +105,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     datasets: DATASETS,
     collections: COLLECTIONS,
     change_types: LICENCE_DECISIONS,
+    reports: &[],
 };
 
 /// The decisions of a licence's life cycle (Law 54/2024, Decree 11/2025; brief §13), as the

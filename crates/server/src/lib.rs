@@ -32,6 +32,7 @@ pub mod peer;
 pub mod query;
 pub mod queryables;
 pub mod state;
+pub mod statistics;
 pub mod style;
 pub mod tilecache;
 pub mod tiles;
@@ -329,6 +330,7 @@ pub async fn start(
             )
             .route("/styles", web::get().to(style::styles))
             .route("/styles/{styleId}", web::get().to(style::style))
+            .route("/statistics/{sector}/{form}", web::get().to(statistics::form))
             .route("/map", web::get().to(viewer::map))
             .route("/map/assets/{name}", web::get().to(viewer::asset))
             .default_service(web::to(not_found))

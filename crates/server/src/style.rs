@@ -318,6 +318,7 @@ mod tests {
         datasets: &[],
         collections: &[],
         change_types: &[],
+        reports: &[],
     };
 
     #[test]

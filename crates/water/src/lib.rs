@@ -113,6 +113,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     datasets: DATASETS,
     collections: COLLECTIONS,
     change_types: PERMIT_DECISIONS,
+    reports: &[],
 };
 
 /// The decisions of a water permit's life cycle (Decree 54/2024; brief §5 and §13; which

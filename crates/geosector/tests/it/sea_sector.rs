@@ -104,6 +104,7 @@ const SECTOR: SectorDecl = SectorDecl {
     datasets: &[BUOYS],
     collections: &[COLLECTION],
     change_types: &[],
+    reports: &[],
 };
 
 const COLLECTION: CollectionDecl = CollectionDecl {
