@@ -26,6 +26,7 @@ mod readers;
 mod reference;
 mod rules;
 mod schema;
+mod statistics;
 mod sea_sector;
 mod tiles;
 mod viewer;
