@@ -16,7 +16,7 @@
 //!   whole parcel's area on its first (main) purpose; a parcel's area is its legal area
 //!   (`legal_area_m2`, dienTichPhapLy, what the cadastral record states), else its declared area,
 //!   else the area computed from its geometry;
-//! - each purpose's area rounded to 0.1 m² (brief rule 8), then summed at full precision and shown
+//! - each purpose's area rounded (half up) to 0.1 m² (brief rule 8), then summed at full precision and shown
 //!   in ha with 2 decimals (brief §10, [U]: declared in [`VALUE`]);
 //! - form 01: the users and managers of a parcel are its rights (`land_restricted.parcel_rights`,
 //!   by cadastral key) and their parties' `user_code`; the area is split by the rights' shares
@@ -199,30 +199,32 @@ pub const CELLS: CellFilter =
     CellFilter { codes_property: "land_use_codes", commune_property: "commune_code", columns_filterable: false };
 
 /// The purposes of the parcels valid at `$1` in the communes `$2` (NULL: all), each with its
-/// area in m² rounded to 0.1, as `purposes(commune_code, sheet_number, parcel_number, code, m2)`.
+/// area in m² rounded half up to 0.1 (areas are never negative), as `purposes(commune_code,
+/// sheet_number, parcel_number, code, m2)`. Shaped for one pass over the parcels (benchmarked,
+/// docs/benchmarks.md): the communes as `IN (SELECT unnest($2))`, a hashed lookup even in a
+/// generic plan (`= ANY ($2)` is hashed only for a constant array); the purposes by two
+/// set-returning functions run in lockstep in the select list (a parcel without complete
+/// per-purpose areas gives one row, its main purpose), not a lateral subquery per parcel;
+/// rounding in `float8`.
 macro_rules! purposes_at {
     () => {
         "WITH parcels AS (
     SELECT commune_code, sheet_number, parcel_number, land_use_codes, land_use_areas_m2,
            coalesce(legal_area_m2, declared_area_m2, computed_area_m2, 0) AS area_m2
     FROM land.parcels
-    WHERE version_from <= $1::timestamptz AND ($2::text[] IS NULL OR commune_code = ANY ($2::text[]))
+    WHERE version_from <= $1::timestamptz AND ($2::text[] IS NULL OR commune_code IN (SELECT unnest($2::text[])))
     UNION ALL
     SELECT commune_code, sheet_number, parcel_number, land_use_codes, land_use_areas_m2,
            coalesce(legal_area_m2, declared_area_m2, computed_area_m2, 0)
     FROM land.parcels_history
     WHERE version_from <= $1::timestamptz AND version_to > $1::timestamptz
-      AND ($2::text[] IS NULL OR commune_code = ANY ($2::text[]))
+      AND ($2::text[] IS NULL OR commune_code IN (SELECT unnest($2::text[])))
 ), purposes AS (
-    SELECT p.commune_code, p.sheet_number, p.parcel_number, u.code, round(u.m2::numeric, 1) AS m2
-    FROM parcels p
-    CROSS JOIN LATERAL (
-        SELECT x.code, x.m2 FROM unnest(p.land_use_codes, p.land_use_areas_m2) AS x(code, m2)
-        WHERE p.land_use_areas_m2 IS NOT NULL AND array_position(p.land_use_areas_m2, NULL) IS NULL
-        UNION ALL
-        SELECT p.land_use_codes[1], p.area_m2
-        WHERE p.land_use_areas_m2 IS NULL OR array_position(p.land_use_areas_m2, NULL) IS NOT NULL
-    ) AS u
+    SELECT commune_code, sheet_number, parcel_number,
+           unnest(CASE WHEN complete THEN land_use_codes ELSE land_use_codes[1:1] END) AS code,
+           floor(unnest(CASE WHEN complete THEN land_use_areas_m2 ELSE ARRAY[area_m2] END) * 10 + 0.5) / 10 AS m2
+    FROM (SELECT *, land_use_areas_m2 IS NOT NULL AND array_position(land_use_areas_m2, NULL) IS NULL AS complete
+          FROM parcels) AS p
 )
 "
     };
@@ -238,10 +240,10 @@ pub const FORM_01_SQL: &str = concat!(
                 ELSE r.share / sum(r.share) OVER w END AS weight
     FROM land_restricted.parcel_rights r
     LEFT JOIN land_restricted.parties pt ON pt.id = r.party_id
-    WHERE $2::text[] IS NULL OR r.commune_code = ANY ($2::text[])
+    WHERE $2::text[] IS NULL OR r.commune_code IN (SELECT unnest($2::text[]))
     WINDOW w AS (PARTITION BY r.commune_code, r.sheet_number, r.parcel_number)
 )
-SELECT pu.code AS row_key, coalesce(h.user_code, '') AS column_key, sum(pu.m2::float8 * coalesce(h.weight, 1)) AS value
+SELECT pu.code AS row_key, coalesce(h.user_code, '') AS column_key, sum(pu.m2 * coalesce(h.weight, 1))::float8 AS value
 FROM purposes pu
 LEFT JOIN holders h USING (commune_code, sheet_number, parcel_number)
 GROUP BY 1, 2"

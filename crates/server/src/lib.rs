@@ -223,7 +223,8 @@ pub async fn start(
     // properties (a caller who sees more gets its own, see `openapi::api`).
     let public: Vec<std::sync::Arc<geosector_store::Collection>> =
         registry.iter().filter(|c| !c.decl.access.restricted).cloned().collect();
-    let openapi = openapi::document(&public, limits);
+    let mut openapi = openapi::document(&public, limits);
+    statistics::document(&mut openapi, sectors);
     let state = web::Data::new(AppState {
         pool: pool.clone(),
         registry,

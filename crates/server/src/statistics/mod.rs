@@ -282,6 +282,35 @@ pub async fn form(
     }
 }
 
+/// Adds the statistics path of every sector with forms to the OpenAPI document.
+pub fn document(doc: &mut serde_json::Value, sectors: &[&'static SectorDecl]) {
+    let error = serde_json::json!({ "description": "An OGC exception", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
+    for sector in sectors.iter().filter(|s| !s.reports.is_empty()) {
+        let forms: Vec<&str> = sector.reports.iter().map(|r| r.id).collect();
+        let path = serde_json::json!({ "get": {
+            "summary": format!("Statistics forms of {} ({})", sector.title_en, forms.join(", ")),
+            "operationId": format!("statistics_{}", sector.id),
+            "parameters": [
+                { "name": "form", "in": "path", "required": true, "schema": { "type": "string", "enum": forms } },
+                { "name": "unit", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^(\\d{2}|\\d{5}|VN)$" }, "description": "A 5-digit commune code, a 2-digit province code, or VN (default) for the country" },
+                { "name": "date", "in": "query", "required": false, "schema": { "type": "string" }, "description": "YYYY-MM-DD (the end of that day, UTC+7) or an RFC 3339 instant; default the last 31 December" },
+                { "name": "legacy", "in": "query", "required": false, "schema": { "type": "string", "enum": ["keep", "map"] } },
+                { "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv", "xlsx", "html"] } }
+            ],
+            "responses": {
+                "200": { "description": "The form", "content": {
+                    "application/json": { "schema": { "type": "object" } },
+                    "text/csv": { "schema": { "type": "string" } },
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } },
+                    "text/html": { "schema": { "type": "string" } } } },
+                "400": error.clone(), "401": error.clone(), "403": error.clone(), "404": error.clone()
+            } } });
+        if let Some(paths) = doc.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
+            paths.insert(format!("/statistics/{}/{{form}}", sector.id), path);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
