@@ -62,7 +62,13 @@ pub const LAND_TYPES: &[ReportRow] = &[
     row("DKT", "2.4.8", "Đất xây dựng cơ sở khí tượng thủy văn", "Hydro-meteorological facilities", Some("DSN")),
     row("DNG", "2.4.9", "Đất xây dựng cơ sở ngoại giao", "Diplomatic facilities", Some("DSN")),
     row("DSK", "2.4.10", "Đất xây dựng công trình sự nghiệp khác", "Other public-service works", Some("DSN")),
-    row("CSK", "2.5", "Đất sản xuất, kinh doanh phi nông nghiệp", "Non-agricultural production and business land", Some("PNN")),
+    row(
+        "CSK",
+        "2.5",
+        "Đất sản xuất, kinh doanh phi nông nghiệp",
+        "Non-agricultural production and business land",
+        Some("PNN"),
+    ),
     row("SKK", "2.5.1", "Đất khu công nghiệp", "Industrial zones", Some("CSK")),
     row("SKN", "2.5.2", "Đất cụm công nghiệp", "Industrial clusters", Some("CSK")),
     row("SCT", "2.5.3", "Đất khu công nghệ thông tin tập trung", "Concentrated IT parks", Some("CSK")),
@@ -74,22 +80,64 @@ pub const LAND_TYPES: &[ReportRow] = &[
     row("DTL", "2.6.2", "Đất công trình thủy lợi", "Irrigation works", Some("CCC")),
     row("DCT", "2.6.3", "Đất công trình cấp nước, thoát nước", "Water supply and drainage works", Some("CCC")),
     row("DPC", "2.6.4", "Đất công trình phòng, chống thiên tai", "Disaster prevention works", Some("CCC")),
-    row("DDD", "2.6.5", "Đất có di tích lịch sử - văn hóa, danh lam thắng cảnh, di sản thiên nhiên", "Relics, scenic spots, natural heritage", Some("CCC")),
+    row(
+        "DDD",
+        "2.6.5",
+        "Đất có di tích lịch sử - văn hóa, danh lam thắng cảnh, di sản thiên nhiên",
+        "Relics, scenic spots, natural heritage",
+        Some("CCC"),
+    ),
     row("DRA", "2.6.6", "Đất công trình xử lý chất thải", "Waste treatment works", Some("CCC")),
-    row("DNL", "2.6.7", "Đất công trình năng lượng, chiếu sáng công cộng", "Energy and public lighting works", Some("CCC")),
-    row("DBV", "2.6.8", "Đất công trình hạ tầng bưu chính, viễn thông, công nghệ thông tin", "Post, telecom and IT infrastructure", Some("CCC")),
+    row(
+        "DNL",
+        "2.6.7",
+        "Đất công trình năng lượng, chiếu sáng công cộng",
+        "Energy and public lighting works",
+        Some("CCC"),
+    ),
+    row(
+        "DBV",
+        "2.6.8",
+        "Đất công trình hạ tầng bưu chính, viễn thông, công nghệ thông tin",
+        "Post, telecom and IT infrastructure",
+        Some("CCC"),
+    ),
     row("DCH", "2.6.9", "Đất chợ dân sinh, chợ đầu mối", "Markets", Some("CCC")),
-    row("DKV", "2.6.10", "Đất khu vui chơi, giải trí công cộng, sinh hoạt cộng đồng", "Public recreation and community activities", Some("CCC")),
+    row(
+        "DKV",
+        "2.6.10",
+        "Đất khu vui chơi, giải trí công cộng, sinh hoạt cộng đồng",
+        "Public recreation and community activities",
+        Some("CCC"),
+    ),
     row("TTN", "2.7", "Đất tôn giáo, tín ngưỡng", "Religious and belief land", Some("PNN")),
     row("TON", "2.7.1", "Đất tôn giáo", "Religious land", Some("TTN")),
     row("TIN", "2.7.2", "Đất tín ngưỡng", "Belief land", Some("TTN")),
-    row("NTD", "2.8", "Đất nghĩa trang, nhà tang lễ, cơ sở hỏa táng", "Cemeteries, funeral homes, crematoria", Some("PNN")),
+    row(
+        "NTD",
+        "2.8",
+        "Đất nghĩa trang, nhà tang lễ, cơ sở hỏa táng",
+        "Cemeteries, funeral homes, crematoria",
+        Some("PNN"),
+    ),
     row("SMN", "2.9", "Đất có mặt nước", "Land with water surface", Some("PNN")),
-    row("MNC", "2.9.1", "Đất có mặt nước chuyên dùng (ao, hồ, đầm, phá)", "Specialised water surface (ponds, lakes, lagoons)", Some("SMN")),
+    row(
+        "MNC",
+        "2.9.1",
+        "Đất có mặt nước chuyên dùng (ao, hồ, đầm, phá)",
+        "Specialised water surface (ponds, lakes, lagoons)",
+        Some("SMN"),
+    ),
     row("SON", "2.9.2", "Đất sông, ngòi, kênh, rạch, suối", "Rivers, canals, streams", Some("SMN")),
     row("PNK", "2.10", "Đất phi nông nghiệp khác", "Other non-agricultural land", Some("PNN")),
     row("CSD", "3", "Nhóm đất chưa sử dụng", "Unused land", Some("TOTAL")),
-    row("CGT", "3.1", "Đất do Nhà nước thu hồi chưa giao, chưa cho thuê", "Land recovered, not yet allocated or leased", Some("CSD")),
+    row(
+        "CGT",
+        "3.1",
+        "Đất do Nhà nước thu hồi chưa giao, chưa cho thuê",
+        "Land recovered, not yet allocated or leased",
+        Some("CSD"),
+    ),
     row("BCS", "3.2", "Đất bằng chưa sử dụng", "Unused flat land", Some("CSD")),
     row("DCS", "3.3", "Đất đồi núi chưa sử dụng", "Unused hilly land", Some("CSD")),
     row("NCS", "3.4", "Núi đá không có rừng cây", "Rocky mountains without forest", Some("CSD")),
@@ -325,11 +373,8 @@ mod tests {
         for form in REPORTS {
             form.check().unwrap();
         }
-        let leaves: Vec<&str> = LAND_TYPES
-            .iter()
-            .filter(|r| FORM_01.is_leaf(r.key) && r.key != "OTHER")
-            .map(|r| r.key)
-            .collect();
+        let leaves: Vec<&str> =
+            LAND_TYPES.iter().filter(|r| FORM_01.is_leaf(r.key) && r.key != "OTHER").map(|r| r.key).collect();
         assert_eq!(leaves.len(), 52, "{leaves:?}");
         // Every current code of the import's list maps onto a leaf, except the 2018 ones the
         // brief lists as not 2024 codes.

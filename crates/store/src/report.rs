@@ -32,9 +32,8 @@ pub fn unit_at(unit: &Unit, date: NaiveDate) -> Option<Statement> {
         Unit::Province(code) => ("province", code),
         Unit::Commune(code) => ("commune", code),
     };
-    let sql = format!(
-        "SELECT name, parent_code FROM reference.admin_units WHERE level = $3 AND code = $1 AND {VALID_AT}"
-    );
+    let sql =
+        format!("SELECT name, parent_code FROM reference.admin_units WHERE level = $3 AND code = $1 AND {VALID_AT}");
     Some(Statement::one_off(
         sql,
         vec![Param::Text(code.clone()), Param::Text(date.to_string()), Param::Text(level.to_owned())],
@@ -63,7 +62,9 @@ pub fn communes(unit: &Unit, date: NaiveDate) -> Statement {
             vec![Param::Text(code.clone()), date],
         ),
         Unit::Commune(code) => Statement::one_off(
-            format!("SELECT code, code FROM reference.admin_units WHERE level = 'commune' AND code = $1 AND {VALID_AT}"),
+            format!(
+                "SELECT code, code FROM reference.admin_units WHERE level = 'commune' AND code = $1 AND {VALID_AT}"
+            ),
             vec![Param::Text(code.clone()), date],
         ),
     }
@@ -88,7 +89,9 @@ pub fn columns(unit: &Unit, date: NaiveDate) -> Statement {
             vec![Param::Text(code.clone()), Param::Text(date.to_string())],
         ),
         Unit::Commune(code) => Statement::one_off(
-            format!("SELECT code, name FROM reference.admin_units WHERE level = 'commune' AND code = $1 AND {VALID_AT}"),
+            format!(
+                "SELECT code, name FROM reference.admin_units WHERE level = 'commune' AND code = $1 AND {VALID_AT}"
+            ),
             vec![Param::Text(code.clone()), Param::Text(date.to_string())],
         ),
     }

@@ -26,7 +26,7 @@ mod readers;
 mod reference;
 mod rules;
 mod schema;
-mod statistics;
 mod sea_sector;
+mod statistics;
 mod tiles;
 mod viewer;

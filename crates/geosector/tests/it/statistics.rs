@@ -117,12 +117,8 @@ fn identities_hold(form: &Value) {
         }
     }
     for (c, column) in form["columns"].as_array().unwrap().iter().enumerate() {
-        let parts: Vec<usize> = column["sumOf"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| column_index(form, k.as_str().unwrap()))
-            .collect();
+        let parts: Vec<usize> =
+            column["sumOf"].as_array().unwrap().iter().map(|k| column_index(form, k.as_str().unwrap())).collect();
         if parts.is_empty() {
             continue;
         }
@@ -246,10 +242,13 @@ async fn forms_01_and_03_equal_sql_before_and_after_an_edit_and_their_identities
         let country_01 = form(&server, &editor, &format!("/statistics/land/01?unit=VN&date={date}"));
         assert_eq!(commune_01["unit"]["name"], "Xã Sóc Sơn");
         assert_eq!(province_03["unit"]["level"], "province");
-        assert_eq!(commune_01["header"], format!("(Đến ngày {})", {
-            let d = commune_01["date"].as_str().unwrap();
-            format!("{}/{}/{}", &d[8..10], &d[5..7], &d[..4])
-        }));
+        assert_eq!(
+            commune_01["header"],
+            format!("(Đến ngày {})", {
+                let d = commune_01["date"].as_str().unwrap();
+                format!("{}/{}/{}", &d[8..10], &d[5..7], &d[..4])
+            })
+        );
         let user_column = |k: &str| k.to_owned();
         for f in [&commune_01, &province_01, &country_01] {
             equals_expected(f, &e01, &user_column);
@@ -267,7 +266,13 @@ async fn forms_01_and_03_equal_sql_before_and_after_an_edit_and_their_identities
         }
         equals_expected(&commune_03, &e03, &|c: &str| c.to_owned());
         equals_expected(&province_03, &e03, &|c: &str| c.to_owned());
-        equals_expected(&country_03, &e03, &|c: &str| if c.starts_with("00") { "01".into() } else { "UNPLACED".into() });
+        equals_expected(&country_03, &e03, &|c: &str| {
+            if c.starts_with("00") {
+                "01".into()
+            } else {
+                "UNPLACED".into()
+            }
+        });
         for f in [&commune_03, &province_03, &country_03] {
             identities_hold(f);
         }
@@ -324,7 +329,8 @@ async fn forms_01_and_03_equal_sql_before_and_after_an_edit_and_their_identities
 
     // XLSX, read back by openpyxl: the same rows and numbers as the JSON.
     if let Some(python) = crate::clients::python() {
-        let response = server.get_with(&format!("/statistics/land/01?unit=01&date={}&f=xlsx", encode(&t1)), &[key_header]);
+        let response =
+            server.get_with(&format!("/statistics/land/01?unit=01&date={}&f=xlsx", encode(&t1)), &[key_header]);
         assert_eq!(response.status, 200);
         let file = std::env::temp_dir().join(format!("geosector-stats-{}.xlsx", std::process::id()));
         std::fs::write(&file, &response.body).unwrap();

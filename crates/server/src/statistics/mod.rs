@@ -194,9 +194,9 @@ pub async fn form(
         None => (UnitInfo { level: "country", code: "VN".into(), name: "Việt Nam".into() }, None),
         Some(statement) => {
             let level = if matches!(q.unit, Unit::Province(_)) { "province" } else { "commune" };
-            let row = db::one(&client, &statement).await?.ok_or_else(|| {
-                ApiError::NotFound(format!("unit: no {level} {} on {}", q.unit_code(), q.date))
-            })?;
+            let row = db::one(&client, &statement)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("unit: no {level} {} on {}", q.unit_code(), q.date)))?;
             let parent: Option<String> = row.try_get(1)?;
             (UnitInfo { level, code: q.unit_code().to_owned(), name: row.try_get(0)? }, parent)
         }
@@ -334,7 +334,10 @@ mod tests {
         assert_eq!(default_date(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()).to_string(), "2025-12-31");
         let q = parse(&pairs(&[("unit", "01"), ("date", "2026-12-06T18:30:00Z"), ("f", "xlsx")]), None, today)
             .unwrap_or_else(|_| panic!("valid"));
-        assert_eq!((q.unit, q.date.to_string(), q.output), (Unit::Province("01".into()), "2026-12-07".into(), Output::Xlsx));
+        assert_eq!(
+            (q.unit, q.date.to_string(), q.output),
+            (Unit::Province("01".into()), "2026-12-07".into(), Output::Xlsx)
+        );
     }
 
     #[test]

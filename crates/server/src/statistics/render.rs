@@ -148,12 +148,8 @@ pub(super) fn json(c: &Context<'_>, table: &Table) -> Value {
         .rows
         .iter()
         .map(|row| {
-            let cells: Vec<Option<String>> = table
-                .columns
-                .iter()
-                .zip(&row.values)
-                .map(|(col, v)| c.cell_href(row, &col.scope, *v, false))
-                .collect();
+            let cells: Vec<Option<String>> =
+                table.columns.iter().zip(&row.values).map(|(col, v)| c.cell_href(row, &col.scope, *v, false)).collect();
             json!({
                 "key": row.key, "number": row.number,
                 "title": { "vi": row.title_vi, "en": row.title_en },
@@ -321,7 +317,8 @@ pub(super) fn html(c: &Context<'_>, table: &Table) -> String {
             let text = format!("{v:.decimals$}");
             match c.cell_href(row, &column.scope, *v, true) {
                 Some(href) => {
-                    let _ = write!(body, "<td style=\"text-align:right\"><a href=\"{}\">{text}</a></td>", escape(&href));
+                    let _ =
+                        write!(body, "<td style=\"text-align:right\"><a href=\"{}\">{text}</a></td>", escape(&href));
                 }
                 None => {
                     let _ = write!(body, "<td style=\"text-align:right\">{text}</td>");

@@ -116,7 +116,11 @@ pub fn build(
                     title_vi: c.label_vi.to_owned(),
                     title_en: c.label_en.to_owned(),
                     sum_of: c.sum_of.iter().map(|s| (*s).to_owned()).collect(),
-                    scope: if is_total || decl.cell_filter.columns_filterable { scope.clone() } else { Scope::Untraceable },
+                    scope: if is_total || decl.cell_filter.columns_filterable {
+                        scope.clone()
+                    } else {
+                        Scope::Untraceable
+                    },
                 });
             }
         }
