@@ -246,61 +246,101 @@ pub const VALUE: ValueDecl = ValueDecl {
 pub const CELLS: CellFilter =
     CellFilter { codes_property: "land_use_codes", commune_property: "commune_code", columns_filterable: false };
 
-/// The purposes of the parcels valid at `$1` in the communes `$2` (NULL: all), each with its
-/// area in m² rounded half up to 0.1 (areas are never negative), as `purposes(commune_code,
-/// sheet_number, parcel_number, code, m2)`. Shaped for one pass over the parcels (benchmarked,
-/// docs/benchmarks.md): the communes as `IN (SELECT unnest($2))`, a hashed lookup even in a
-/// generic plan (`= ANY ($2)` is hashed only for a constant array); the purposes by two
-/// set-returning functions run in lockstep in the select list (a parcel without complete
-/// per-purpose areas gives one row, its main purpose), not a lateral subquery per parcel;
-/// rounding in `float8`.
-macro_rules! purposes_at {
+/// The parcels valid at `$1` in the communes `$2` (NULL: all) as `parcels(commune_code,
+/// sheet_number, parcel_number, land_use_codes, land_use_areas_m2, area_m2, complete)`:
+/// `area_m2` the parcel's area (legal, else declared, else computed), `complete` whether every
+/// purpose has its own area. The communes are matched by `IN (SELECT unnest($2))`, a hashed
+/// lookup even in a generic plan (`= ANY ($2)` is hashed only for a constant array).
+macro_rules! parcels_at {
     () => {
         "WITH parcels AS (
-    SELECT commune_code, sheet_number, parcel_number, land_use_codes, land_use_areas_m2,
-           coalesce(legal_area_m2, declared_area_m2, computed_area_m2, 0) AS area_m2
-    FROM land.parcels
-    WHERE version_from <= $1::timestamptz AND ($2::text[] IS NULL OR commune_code IN (SELECT unnest($2::text[])))
-    UNION ALL
-    SELECT commune_code, sheet_number, parcel_number, land_use_codes, land_use_areas_m2,
-           coalesce(legal_area_m2, declared_area_m2, computed_area_m2, 0)
-    FROM land.parcels_history
-    WHERE version_from <= $1::timestamptz AND version_to > $1::timestamptz
-      AND ($2::text[] IS NULL OR commune_code IN (SELECT unnest($2::text[])))
-), purposes AS (
-    SELECT commune_code, sheet_number, parcel_number,
-           unnest(CASE WHEN complete THEN land_use_codes ELSE land_use_codes[1:1] END) AS code,
-           floor(unnest(CASE WHEN complete THEN land_use_areas_m2 ELSE ARRAY[area_m2] END) * 10 + 0.5) / 10 AS m2
-    FROM (SELECT *, land_use_areas_m2 IS NOT NULL AND array_position(land_use_areas_m2, NULL) IS NULL AS complete
-          FROM parcels) AS p
-)
-"
+    SELECT *, land_use_areas_m2 IS NOT NULL AND array_position(land_use_areas_m2, NULL) IS NULL AS complete
+    FROM (
+        SELECT commune_code, sheet_number, parcel_number, land_use_codes, land_use_areas_m2,
+               coalesce(legal_area_m2, declared_area_m2, computed_area_m2, 0) AS area_m2
+        FROM land.parcels
+        WHERE version_from <= $1::timestamptz
+          AND ($2::text[] IS NULL OR commune_code IN (SELECT unnest($2::text[])))
+        UNION ALL
+        SELECT commune_code, sheet_number, parcel_number, land_use_codes, land_use_areas_m2,
+               coalesce(legal_area_m2, declared_area_m2, computed_area_m2, 0)
+        FROM land.parcels_history
+        WHERE version_from <= $1::timestamptz AND version_to > $1::timestamptz
+          AND ($2::text[] IS NULL OR commune_code IN (SELECT unnest($2::text[])))
+    ) AS versions
+)"
+    };
+}
+
+/// The grouping of the first pass: a parcel without complete per-purpose areas by its main
+/// purpose (`main`), one with them by its codes and areas (`codes`, `areas`).
+macro_rules! purpose_keys {
+    () => {
+        "CASE WHEN complete THEN NULL ELSE land_use_codes[1] END AS main,
+           CASE WHEN complete THEN land_use_codes END AS codes,
+           CASE WHEN complete THEN land_use_areas_m2 END AS areas"
+    };
+}
+
+/// The second pass over `pre(column_key, main, codes, areas, n, m2)`: the main-purpose groups
+/// as they are, the others' purposes unnested (each area rounded half up to 0.1 m², times the
+/// group's weight `n`). Rows of the same row and column key are added up by the server.
+macro_rules! purposes_out {
+    () => {
+        "
+SELECT main AS row_key, column_key, m2::float8 AS value FROM pre WHERE codes IS NULL
+UNION ALL
+SELECT x.code, pre.column_key, (pre.n * (floor(x.m2 * 10 + 0.5) / 10))::float8
+FROM pre CROSS JOIN LATERAL unnest(pre.codes, pre.areas) AS x(code, m2)
+WHERE pre.codes IS NOT NULL"
     };
 }
 
 /// Form 01's aggregate: area per code × the user code of each right (shares normalised per
 /// parcel; `''` when the parcel has no right or the party no user code).
+///
+/// Two passes, so that the common parcel (no per-purpose areas) costs one hash-aggregate step
+/// (benchmarked, docs/benchmarks.md): first grouped by user and main purpose (or, for a parcel
+/// with complete per-purpose areas, by its codes and areas), each parcel's area rounded half up
+/// to 0.1 m² (areas are never negative) and weighted by its holder's share; then the groups with
+/// codes unnested into their purposes. Rounding is in `float8`.
 pub const FORM_01_SQL: &str = concat!(
-    purposes_at!(),
+    parcels_at!(),
     ", holders AS (
     SELECT r.commune_code, r.sheet_number, r.parcel_number, coalesce(pt.user_code, '') AS user_code,
-           CASE WHEN count(*) FILTER (WHERE r.share IS NULL) OVER w > 0 THEN 1.0 / count(*) OVER w
+           CASE WHEN count(*) FILTER (WHERE r.share IS NULL) OVER w > 0 THEN 1.0::float8 / count(*) OVER w
                 ELSE r.share / sum(r.share) OVER w END AS weight
     FROM land_restricted.parcel_rights r
     LEFT JOIN land_restricted.parties pt ON pt.id = r.party_id
     WHERE $2::text[] IS NULL OR r.commune_code IN (SELECT unnest($2::text[]))
     WINDOW w AS (PARTITION BY r.commune_code, r.sheet_number, r.parcel_number)
-)
-SELECT pu.code AS row_key, coalesce(h.user_code, '') AS column_key, sum(pu.m2 * coalesce(h.weight, 1))::float8 AS value
-FROM purposes pu
-LEFT JOIN holders h USING (commune_code, sheet_number, parcel_number)
-GROUP BY 1, 2"
+), pre AS (
+    SELECT coalesce(h.user_code, '') AS column_key, ",
+    purpose_keys!(),
+    ",
+           sum(coalesce(h.weight, 1)) AS n,
+           sum(coalesce(h.weight, 1) * floor(p.area_m2 * 10 + 0.5) / 10) AS m2
+    FROM parcels p
+    LEFT JOIN holders h USING (commune_code, sheet_number, parcel_number)
+    GROUP BY 1, 2, 3, 4
+)",
+    purposes_out!()
 );
 
-/// Form 03's aggregate: area per code × commune (the server rolls communes up to the units).
+/// Form 03's aggregate: area per code × commune (the server rolls communes up to the units),
+/// in the same two passes as form 01's.
 pub const FORM_03_SQL: &str = concat!(
-    purposes_at!(),
-    "SELECT code AS row_key, commune_code AS column_key, sum(m2)::float8 AS value FROM purposes GROUP BY 1, 2"
+    parcels_at!(),
+    ", pre AS (
+    SELECT commune_code AS column_key, ",
+    purpose_keys!(),
+    ",
+           count(*)::float8 AS n,
+           sum(floor(area_m2 * 10 + 0.5) / 10) AS m2
+    FROM parcels
+    GROUP BY 1, 2, 3, 4
+)",
+    purposes_out!()
 );
 
 const NOTES: &[(&str, &str)] = &[
