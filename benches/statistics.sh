@@ -8,7 +8,9 @@
 # DB: the bench database (../shared/tools/pg-up.sh; land.parcels holds 1M synthetic parcels in
 # communes 09000-09287, which are no real 2025 units). The script gives them a synthetic
 # province 99 in reference.admin_units (source 'bench-statistics', valid from 2025-07-01;
-# nothing else there is touched) so that `unit=99` is a province of 1M parcels.
+# nothing else there is touched) so that `unit=99` is a province of 1M parcels, and removes
+# them when it ends (they would collide with the real units 09022, 09169, 09187 of a reference
+# load).
 # BIN: a release build of this branch's `geosector`.
 # Each round, in this order: form 03 as JSON over HTTP (curl, time_total), the same as XLSX,
 # then the floor: the form's own SQL (read back from the JSON answer's `query`) with the same
@@ -36,7 +38,7 @@ SQL
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$BIN" serve --database-url "$DB" --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
 SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true' EXIT
+trap 'kill "$SERVER" 2>/dev/null || true; psql "$DB" -q -c "DELETE FROM reference.admin_units WHERE source = '"'"'bench-statistics'"'"'"' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
 DATE=$(date -u +%Y-%m-%d)
 URL="http://127.0.0.1:$PORT/statistics/land/03?unit=99&date=$DATE"
