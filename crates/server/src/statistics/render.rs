@@ -253,7 +253,7 @@ pub(super) fn xlsx(c: &Context<'_>, table: &Table) -> Result<Vec<u8>, XlsxError>
     }
     for (r, row) in table.rows.iter().enumerate() {
         let line = header + 2 + u32::try_from(r).unwrap_or(u32::MAX - header - 2);
-        let group = !row.codes.is_empty() && row.codes.len() > 1 || row.depth < 2;
+        let group = is_group(table, row);
         sheet.write_string(line, 0, &row.number)?;
         sheet.write_string(line, 1, format!("{}{}", "  ".repeat(row.depth), row.title_vi))?;
         sheet.write_string(line, 2, &row.key)?;
@@ -263,6 +263,11 @@ pub(super) fn xlsx(c: &Context<'_>, table: &Table) -> Result<Vec<u8>, XlsxError>
     }
     sheet.set_column_width(1, 48)?;
     workbook.save_to_buffer()
+}
+
+/// Whether a row sums others (shown in bold).
+fn is_group(table: &Table, row: &Row) -> bool {
+    table.rows.iter().any(|r| r.parent.as_deref() == Some(row.key.as_str()))
 }
 
 fn col(i: usize) -> u16 {
@@ -303,7 +308,7 @@ pub(super) fn html(c: &Context<'_>, table: &Table) -> String {
     }
     body.push_str("</tr>");
     for row in &table.rows {
-        let (open, close) = if row.depth < 2 { ("<b>", "</b>") } else { ("", "") };
+        let (open, close) = if is_group(table, row) { ("<b>", "</b>") } else { ("", "") };
         let _ = write!(
             body,
             "<tr><td>{}</td><td style=\"padding-left:{}rem\">{open}{}{close}<br><span class=\"en\">{}</span></td><td>{}</td>",
