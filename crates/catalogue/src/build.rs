@@ -352,6 +352,7 @@ mod tests {
         collections: &[C],
         change_types: &[],
         catalogue: Some(&META),
+        reports: &[],
     };
 
     #[test]

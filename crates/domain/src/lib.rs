@@ -15,6 +15,7 @@ pub mod access;
 pub mod catalogue;
 pub mod collection;
 pub mod dataset;
+pub mod report;
 pub mod rules;
 pub mod sector;
 pub mod series;
@@ -27,6 +28,7 @@ pub use collection::{CollectionDecl, LowZoom, Property, RelationDecl, TileDecl, 
 pub use dataset::{
     Dataset, Field, FirstElement, GeohashId, GeometryKind, GeometrySpec, History, Overview, Partitioning,
 };
+pub use report::{CellFilter, Columns, ReportColumn, ReportDecl, ReportRow, ValueDecl};
 pub use rules::{RuleDecl, Severity};
 pub use sector::SectorDecl;
 pub use series::{Column, Selector, Selects, SeriesDecl, SeriesSource};

@@ -6,6 +6,7 @@
 use crate::catalogue::CatalogueDecl;
 use crate::collection::CollectionDecl;
 use crate::dataset::Dataset;
+use crate::report::ReportDecl;
 
 /// A sector.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +27,8 @@ pub struct SectorDecl {
     /// What the data catalogue says of its data beyond the declarations (agency, topic,
     /// frequency, legal basis, licence); `None`: the catalogue's neutral defaults.
     pub catalogue: Option<&'static CatalogueDecl>,
+    /// Its statistics forms, served at `/statistics/{id}/{form}` (e.g. land's TT 08/2024 forms).
+    pub reports: &'static [ReportDecl],
 }
 
 impl SectorDecl {
@@ -39,6 +42,7 @@ impl SectorDecl {
             collections: &[],
             change_types: &[],
             catalogue: None,
+            reports: &[],
         }
     }
 }

@@ -211,6 +211,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     collections: COLLECTIONS,
     change_types: &[],
     catalogue: Some(&CATALOGUE),
+    reports: &[],
 };
 
 /// What the data catalogue says of the monitoring data (the agency is [U] and can be overridden in

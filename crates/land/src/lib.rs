@@ -15,7 +15,8 @@
 //!
 //! The land-use code lists of TT 08/2024/TT-BTNMT are in [`codes`]; the loader rules of
 //! `land.parcels` (brief rules 5–10) are declared, and where they are pure domain logic
-//! implemented, in [`rules`]; those of the personal data (brief rule 11) in [`personal`].
+//! implemented, in [`rules`]; those of the personal data (brief rule 11) in [`personal`]. The
+//! statistics forms of TT 08/2024 (01/TKKK, 03/TKKK) are declared in [`statistics`].
 
 pub mod audit;
 pub mod changes;
@@ -24,6 +25,7 @@ pub mod load_hook;
 pub mod owners;
 pub mod personal;
 pub mod rules;
+pub mod statistics;
 pub mod style;
 
 use geosector_domain::{
@@ -154,6 +156,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     collections: COLLECTIONS,
     change_types: changes::CHANGE_TYPES,
     catalogue: Some(&CATALOGUE),
+    reports: statistics::REPORTS,
 };
 
 /// What the data catalogue says of the land data (agency, topic, legal basis; the agency is [U]

@@ -107,6 +107,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     collections: COLLECTIONS,
     change_types: LICENCE_DECISIONS,
     catalogue: Some(&CATALOGUE),
+    reports: &[],
 };
 
 /// What the data catalogue says of the minerals data (the agency is [U] and can be overridden in

@@ -35,6 +35,7 @@ pub mod proxies;
 pub mod query;
 pub mod queryables;
 pub mod state;
+pub mod statistics;
 pub mod style;
 pub mod tilecache;
 pub mod tiles;
@@ -247,7 +248,8 @@ pub async fn start(
     // properties (a caller who sees more gets its own, see `openapi::api`).
     let public: Vec<std::sync::Arc<geosector_store::Collection>> =
         registry.iter().filter(|c| !c.decl.access.restricted).cloned().collect();
-    let openapi = openapi::document(&public, limits);
+    let mut openapi = openapi::document(&public, limits);
+    statistics::document(&mut openapi, sectors);
     let state = web::Data::new(AppState {
         pool: pool.clone(),
         registry,
@@ -363,6 +365,7 @@ pub async fn start(
             )
             .route("/styles", web::get().to(style::styles))
             .route("/styles/{styleId}", web::get().to(style::style))
+            .route("/statistics/{sector}/{form}", web::get().to(statistics::form))
             .route("/map", web::get().to(viewer::map))
             .route("/map/assets/{name}", web::get().to(viewer::asset))
             .default_service(web::to(not_found))

@@ -165,7 +165,13 @@ pub async fn api(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
         .map(|o| o.collection)
         .collect();
     let own = views.iter().any(|c| c.decl.access.restricted || !c.fields.is_closed());
-    let mut doc = if own { document(&views, state.limits) } else { state.openapi.clone() };
+    let mut doc = if own {
+        let mut doc = document(&views, state.limits);
+        crate::statistics::document(&mut doc, &state.sectors);
+        doc
+    } else {
+        state.openapi.clone()
+    };
     doc["servers"] = json!([{ "url": base_url(&req) }]);
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let f = crate::params::query_pairs(&req).ok().and_then(|q| q.into_iter().find(|(k, _)| k == "f").map(|(_, v)| v));

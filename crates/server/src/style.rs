@@ -322,6 +322,7 @@ mod tests {
         collections: &[],
         change_types: &[],
         catalogue: None,
+        reports: &[],
     };
 
     #[test]

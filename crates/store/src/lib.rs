@@ -21,6 +21,7 @@ pub mod lineage;
 pub mod migrate;
 pub mod plan;
 pub mod registry;
+pub mod report;
 pub mod reproject;
 pub mod series;
 pub mod values;

@@ -115,6 +115,7 @@ pub const SECTOR: SectorDecl = SectorDecl {
     collections: COLLECTIONS,
     change_types: PERMIT_DECISIONS,
     catalogue: Some(&CATALOGUE),
+    reports: &[],
 };
 
 /// What the data catalogue says of the water-resources data (the agency is [U] and can be

@@ -31,5 +31,6 @@ mod refused_values;
 mod rules;
 mod schema;
 mod sea_sector;
+mod statistics;
 mod tiles;
 mod viewer;

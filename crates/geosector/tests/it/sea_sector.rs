@@ -105,6 +105,7 @@ const SECTOR: SectorDecl = SectorDecl {
     collections: &[COLLECTION],
     change_types: &[],
     catalogue: None,
+    reports: &[],
 };
 
 const COLLECTION: CollectionDecl = CollectionDecl {

@@ -31,6 +31,8 @@ pub enum Param {
     Bytes(Vec<u8>),
     /// `text[]` (an area scope's codes).
     TextArray(Vec<String>),
+    /// `text[]` or NULL (a report's communes; NULL for the whole country).
+    OptionalTextArray(Option<Vec<String>>),
     /// `timestamptz` (the instant versions are read at).
     Timestamp(chrono::DateTime<chrono::Utc>),
     /// A value of a CQL2 filter.
@@ -47,6 +49,7 @@ impl ToSql for Param {
             Param::OptionalText(v) => v.to_sql(ty, out),
             Param::Bytes(v) => v.to_sql(ty, out),
             Param::TextArray(v) => v.to_sql(ty, out),
+            Param::OptionalTextArray(v) => v.to_sql(ty, out),
             Param::Timestamp(v) => v.to_sql(ty, out),
             Param::Filter(v) => v.to_sql(ty, out),
         }
@@ -66,6 +69,7 @@ impl ToSql for Param {
             Param::OptionalText(v) => v.to_sql_checked(ty, out),
             Param::Bytes(v) => v.to_sql_checked(ty, out),
             Param::TextArray(v) => v.to_sql_checked(ty, out),
+            Param::OptionalTextArray(v) => v.to_sql_checked(ty, out),
             Param::Timestamp(v) => v.to_sql_checked(ty, out),
             Param::Filter(v) => v.to_sql_checked(ty, out),
         }
