@@ -51,10 +51,55 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::Service as _;
 use actix_web::http::header;
-use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use actix_web::http::Method;
+use actix_web::{guard, middleware, web, App, HttpResponse, HttpServer};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use geosector_domain::{CollectionDecl, SectorDecl};
 use geosector_store::Registry;
+
+/// Registers the routes: each path once, with its methods and their handlers. A `GET` route
+/// answers `HEAD` too (the body left out); any other method on a known path is a 405 whose
+/// `Allow` lists the path's methods. The order is the matching order (fixed paths such as
+/// `/collections/catalogue` before `/collections/{collectionId}`).
+macro_rules! routes {
+    ($app:expr, { $($path:literal => [$($method:ident => $handler:expr),+ $(,)?]),+ $(,)? }) => {{
+        let app = $app;
+        $(
+            let app = app.service(
+                web::resource($path)
+                    $(.route(route_for(&Method::$method).to($handler)))+
+                    .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                        Err::<HttpResponse, ApiError>(method_not_allowed(&req, &[$(Method::$method),+]))
+                    })),
+            );
+        )+
+        app
+    }};
+}
+
+/// The route of a method (`GET` takes `HEAD` as well).
+fn route_for(method: &Method) -> actix_web::Route {
+    if *method == Method::GET {
+        web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+    } else {
+        web::route().guard(guard::Method(method.clone()))
+    }
+}
+
+/// The 405 of a method a path does not take, with the methods it does.
+fn method_not_allowed(req: &actix_web::HttpRequest, methods: &[Method]) -> ApiError {
+    let mut allow: Vec<&str> = Vec::new();
+    for m in methods {
+        allow.push(m.as_str());
+        if *m == Method::GET {
+            allow.push("HEAD");
+        }
+    }
+    ApiError::MethodNotAllowed {
+        allow: allow.join(", "),
+        message: format!("{} is not allowed on {}; allowed: {}", req.method(), req.path(), allow.join(", ")),
+    }
+}
 
 use crate::error::ApiError;
 use crate::params::Limits;
@@ -288,11 +333,8 @@ pub async fn start(
                 "Last-Modified",
             ])
             .max_age(3600);
-        App::new()
-            .app_data(state.clone())
-            .wrap(middleware::Compress::default())
-            .wrap(cors)
-            .wrap_fn(|req, srv| {
+        let app =
+            App::new().app_data(state.clone()).wrap(middleware::Compress::default()).wrap(cors).wrap_fn(|req, srv| {
                 let started = std::time::Instant::now();
                 let (method, path) = (req.method().to_string(), req.path().to_owned());
                 let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());
@@ -316,59 +358,49 @@ pub async fn start(
                     tracing::info!(%method, %path, status, ms = seconds * 1000.0, "request");
                     Ok(response)
                 }
-            })
-            .route("/", web::get().to(pages::landing))
-            .route("/conformance", web::get().to(pages::conformance))
-            .route("/api", web::get().to(openapi::api))
-            .route("/health", web::get().to(pages::health))
-            .route("/metrics", web::get().to(metrics_endpoint))
-            .route("/collections", web::get().to(pages::collections))
-            .route("/catalogue", web::get().to(catalogue::collection))
-            .route("/catalogue/items", web::get().to(catalogue::items))
-            .route("/catalogue/items/{recordId}", web::get().to(catalogue::record))
-            .route("/collections/catalogue", web::get().to(catalogue::collection))
-            .route("/collections/catalogue/items", web::get().to(catalogue::items))
-            .route("/collections/catalogue/items/{recordId}", web::get().to(catalogue::record))
-            .route("/collections/{collectionId}", web::get().to(pages::collection))
-            .route("/collections/{collectionId}/items", web::get().to(features::items))
-            .route("/collections/{collectionId}/items", web::post().to(edit::create))
-            .route("/collections/{collectionId}/items", web::method(actix_web::http::Method::OPTIONS).to(edit::options))
-            .route("/collections/{collectionId}/items/{featureId}", web::put().to(edit::replace))
-            .route("/collections/{collectionId}/items/{featureId}", web::patch().to(edit::update))
-            .route("/collections/{collectionId}/items/{featureId}", web::delete().to(edit::delete))
-            .route(
-                "/collections/{collectionId}/items/{featureId}",
-                web::method(actix_web::http::Method::OPTIONS).to(edit::options),
-            )
-            .route("/changesets", web::post().to(edit::changesets::create))
-            .route("/changesets/{changesetId}", web::get().to(edit::changesets::get))
-            .route("/collections/{collectionId}/items/{featureId}/timeseries", web::get().to(timeseries::timeseries))
-            .route("/collections/{collectionId}/items/{featureId}", web::get().to(features::item))
-            .route("/collections/{collectionId}/items/{featureId}/lineage", web::get().to(lineage::lineage))
-            .route("/collections/{collectionId}/items/{featureId}/versions", web::get().to(versions::versions))
-            .route("/collections/{collectionId}/items/{featureId}/{relation}", web::get().to(features::related))
-            .route("/collections/{collectionId}/lookup", web::get().to(lookup::lookup))
-            .route("/collections/{collectionId}/queryables", web::get().to(queryables::queryables))
-            .route("/collections/{collectionId}/sortables", web::get().to(queryables::sortables))
-            .route("/tileMatrixSets", web::get().to(tiles::tile_matrix_sets))
-            .route("/tileMatrixSets/{tileMatrixSetId}", web::get().to(tiles::tile_matrix_set))
-            .route("/tiles", web::get().to(tiles::dataset_tilesets))
-            .route("/tiles/{tileMatrixSetId}", web::get().to(tiles::dataset_tileset))
-            .route("/tiles/{tileMatrixSetId}/tilejson.json", web::get().to(tiles::dataset_tilejson))
-            .route("/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", web::get().to(tiles::dataset_tile))
-            .route("/collections/{collectionId}/tiles", web::get().to(tiles::tilesets))
-            .route("/collections/{collectionId}/tiles/{tileMatrixSetId}", web::get().to(tiles::tileset))
-            .route("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", web::get().to(tiles::tilejson))
-            .route(
-                "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
-                web::get().to(tiles::tile),
-            )
-            .route("/styles", web::get().to(style::styles))
-            .route("/styles/{styleId}", web::get().to(style::style))
-            .route("/statistics/{sector}/{form}", web::get().to(statistics::form))
-            .route("/map", web::get().to(viewer::map))
-            .route("/map/assets/{name}", web::get().to(viewer::asset))
-            .default_service(web::to(not_found))
+            });
+        routes!(app, {
+                "/" => [GET => pages::landing],
+                "/conformance" => [GET => pages::conformance],
+                "/api" => [GET => openapi::api],
+                "/health" => [GET => pages::health],
+                "/metrics" => [GET => metrics_endpoint],
+                "/collections" => [GET => pages::collections],
+                "/catalogue" => [GET => catalogue::collection],
+                "/catalogue/items" => [GET => catalogue::items],
+                "/catalogue/items/{recordId}" => [GET => catalogue::record],
+                "/collections/catalogue" => [GET => catalogue::collection],
+                "/collections/catalogue/items" => [GET => catalogue::items],
+                "/collections/catalogue/items/{recordId}" => [GET => catalogue::record],
+                "/collections/{collectionId}" => [GET => pages::collection],
+                "/collections/{collectionId}/items" => [GET => features::items, POST => edit::create, OPTIONS => edit::options],
+                "/collections/{collectionId}/items/{featureId}" => [GET => features::item, PUT => edit::replace, PATCH => edit::update, DELETE => edit::delete, OPTIONS => edit::options],
+                "/changesets" => [POST => edit::changesets::create],
+                "/changesets/{changesetId}" => [GET => edit::changesets::get],
+                "/collections/{collectionId}/items/{featureId}/timeseries" => [GET => timeseries::timeseries],
+                "/collections/{collectionId}/items/{featureId}/lineage" => [GET => lineage::lineage],
+                "/collections/{collectionId}/items/{featureId}/versions" => [GET => versions::versions],
+                "/collections/{collectionId}/items/{featureId}/{relation}" => [GET => features::related],
+                "/collections/{collectionId}/lookup" => [GET => lookup::lookup],
+                "/collections/{collectionId}/queryables" => [GET => queryables::queryables],
+                "/collections/{collectionId}/sortables" => [GET => queryables::sortables],
+                "/tileMatrixSets" => [GET => tiles::tile_matrix_sets],
+                "/tileMatrixSets/{tileMatrixSetId}" => [GET => tiles::tile_matrix_set],
+                "/tiles" => [GET => tiles::dataset_tilesets],
+                "/tiles/{tileMatrixSetId}" => [GET => tiles::dataset_tileset],
+                "/tiles/{tileMatrixSetId}/tilejson.json" => [GET => tiles::dataset_tilejson],
+                "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}" => [GET => tiles::dataset_tile],
+                "/collections/{collectionId}/tiles" => [GET => tiles::tilesets],
+                "/collections/{collectionId}/tiles/{tileMatrixSetId}" => [GET => tiles::tileset],
+                "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json" => [GET => tiles::tilejson],
+                "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}" => [GET => tiles::tile],
+                "/styles" => [GET => style::styles],
+                "/styles/{styleId}" => [GET => style::style],
+                "/statistics/{sector}/{form}" => [GET => statistics::form],
+                "/map" => [GET => viewer::map],
+                "/map/assets/{name}" => [GET => viewer::asset],
+        })
+        .default_service(web::to(not_found))
     });
     server = server.on_connect(peer::on_connect);
     if config.workers > 0 {

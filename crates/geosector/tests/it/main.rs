@@ -18,6 +18,7 @@ mod history_read;
 mod import;
 mod layering;
 mod leaks;
+mod methods;
 mod migrate;
 mod monitoring;
 mod outputs;

@@ -410,7 +410,8 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: Opt
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+    // A response to HEAD has the headers of GET's and no body, chunked or not.
+    if method != "HEAD" && headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
         let mut out = Vec::new();
         let mut at = 0;
         loop {
