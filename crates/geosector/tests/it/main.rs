@@ -9,6 +9,7 @@ mod clients;
 mod crs;
 mod editing;
 mod filter;
+mod harvest;
 mod history_import;
 mod history_read;
 
