@@ -14,6 +14,7 @@
 #   cp /work/bench-target/release/geosector /work/bench-bin/geosector-harvest
 #   ../shared/tools/pg-up.sh
 #   benches/harvest.sh [runs]          # N=100000 PAGE=5000 (features per page) BIN=…
+#   REPLACE=1 benches/harvest.sh       # both with --replace (the partition swap, no row triggers)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUNS=${1:-3}
@@ -53,12 +54,12 @@ one() {
   sql "DROP DATABASE IF EXISTS harvest_dst WITH (FORCE)"
   sql "CREATE DATABASE harvest_dst TEMPLATE harvest_tpl"
   RUST_LOG=geosector_ingest=info /usr/bin/time -o "$DATA/time" -f '%e %M' \
-    "$BIN" --database-url "$CLUSTER/harvest_dst" import land.parcels "$input" >"$DATA/last.log" 2>&1
+    "$BIN" --database-url "$CLUSTER/harvest_dst" import land.parcels "$input" ${REPLACE:+--replace} >"$DATA/last.log" 2>&1
   grep -q 'accepted' "$DATA/last.log" || { echo "import failed:" >&2; cat "$DATA/last.log" >&2; exit 1; }
   grep -q "$N rows written" "$DATA/last.log" || { echo "not $N rows:" >&2; cat "$DATA/last.log" >&2; exit 1; }
-  sed 's/\x1b\[[0-9;]*m//g' "$DATA/last.log" | grep -E 'staged|harvested|moved' | sed 's/^/  # /' >&2
+  sed 's/\x1b\[[0-9;]*m//g' "$DATA/last.log" | grep -E 'staged|harvested|pages fetched|moved|indexes built' | sed 's/^/  # /' >&2
   t=$(tail -n 1 "$DATA/time")
-  emit "{\"input\":\"$label\",\"n\":$N,\"page\":$PAGE,\"wall_s\":${t% *},\"rss_kb\":${t#* },\"features_per_s\":$(echo "$N / ${t% *}" | bc)}"
+  emit "{\"input\":\"$label\",\"replace\":${REPLACE:-0},\"n\":$N,\"page\":$PAGE,\"wall_s\":${t% *},\"rss_kb\":${t#* },\"features_per_s\":$(echo "$N / ${t% *}" | bc)}"
 }
 
 for run in $(seq "$RUNS"); do

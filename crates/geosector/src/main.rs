@@ -225,8 +225,9 @@ struct ImportArgs {
     /// for several), sent only to the URL's own host.
     #[arg(long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
-    /// Harvest: features per page, when the URL gives no limit.
-    #[arg(long, default_value_t = 1000)]
+    /// Harvest: features per page, when the URL gives no limit (servers cap it at their
+    /// maximum).
+    #[arg(long, default_value_t = 5000)]
     page_size: u32,
     /// Harvest: seconds to wait for a connection, a response or more of a body.
     #[arg(long, default_value_t = 60)]

@@ -490,7 +490,7 @@ async fn harvest_errors_name_the_url_and_page_and_load_nothing() {
         let url = format!("{}/collections/html/items", canned.base);
         let run = db.geosector(&["import", "land.parcels", &url]);
         assert_eq!(run.code, Some(2), "{}", run.text());
-        assert!(run.stderr.contains(&format!("page 1 ({url}?limit=1000&crs=")), "{}", run.text());
+        assert!(run.stderr.contains(&format!("page 1 ({url}?limit=5000&crs=")), "{}", run.text());
         assert!(run.stderr.contains("not JSON (the server sent text/html)"), "{}", run.text());
 
         let url = format!("{}/collections/broken/items", canned.base);

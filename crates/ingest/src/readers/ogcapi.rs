@@ -73,7 +73,7 @@ impl Harvest {
             headers: Vec::new(),
             since: None,
             since_property: None,
-            page_size: 1000,
+            page_size: 5000,
             timeout: Duration::from_secs(60),
             retries: 3,
             max_page_bytes: 256 << 20,
@@ -339,7 +339,13 @@ fn change_time_queryable(queryables: &Value, named: Option<&str>) -> Result<Stri
     let is_time = |schema: &Value| schema.get("format").and_then(Value::as_str) == Some("date-time");
     if let Some(named) = named {
         return match properties.get(named) {
-            Some(schema) if is_time(schema) || schema.get("format").is_none() => Ok(named.to_owned()),
+            Some(schema)
+                if is_time(schema)
+                    || (schema.get("format").is_none()
+                        && schema.get("type").and_then(Value::as_str) == Some("string")) =>
+            {
+                Ok(named.to_owned())
+            }
             Some(_) => Err(format!("its queryable {named} is not a date-time")),
             None => Err(format!("it has no queryable {named}")),
         };
@@ -799,9 +805,14 @@ mod tests {
 
     #[test]
     fn the_change_time_queryable_is_found_or_refused() {
-        let q = json!({ "properties": { "name": { "type": "string" }, "version_from": { "type": "string", "format": "date-time" } } });
+        let q = json!({ "properties": {
+            "name": { "type": "string" }, "n": { "type": "integer" },
+            "version_from": { "type": "string", "format": "date-time" } } });
         assert_eq!(change_time_queryable(&q, None).unwrap(), "version_from");
-        assert!(change_time_queryable(&q, Some("name")).unwrap_err().contains("not a date-time"));
+        // Named by the user: a string without a format is taken at their word, a number is not.
+        assert_eq!(change_time_queryable(&q, Some("name")).unwrap(), "name");
+        assert!(change_time_queryable(&q, Some("n")).unwrap_err().contains("not a date-time"));
+        assert!(change_time_queryable(&q, Some("missing")).unwrap_err().contains("no queryable missing"));
         let none = json!({ "properties": { "name": { "type": "string" } } });
         assert!(change_time_queryable(&none, None).unwrap_err().contains("--since-property"));
     }
