@@ -339,13 +339,13 @@ impl Reply {
 }
 
 /// A loopback HTTP server answering each request from `answer(path and query, how many times
-/// this path was asked before)`, for as long as it lives.
+/// this path was asked before, its Authorization header)`, for as long as it lives.
 struct Canned {
     base: String,
 }
 
 impl Canned {
-    fn start(answer: impl Fn(&str, usize) -> Reply + Send + Sync + 'static) -> Canned {
+    fn start(answer: impl Fn(&str, usize, Option<&str>) -> Reply + Send + Sync + 'static) -> Canned {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let answer = Arc::new(answer);
@@ -363,7 +363,7 @@ impl Canned {
 
 fn serve_one(
     mut stream: TcpStream,
-    answer: &dyn Fn(&str, usize) -> Reply,
+    answer: &dyn Fn(&str, usize, Option<&str>) -> Reply,
     seen: &std::sync::Mutex<BTreeMap<String, usize>>,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -371,10 +371,16 @@ fn serve_one(
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
+    let mut authorization = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_owned());
+            }
         }
     }
     let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
@@ -384,7 +390,7 @@ fn serve_one(
         *n += 1;
         *n - 1
     };
-    let reply = answer(&target, times);
+    let reply = answer(&target, times, authorization.as_deref());
     let body = reply.body.as_bytes();
     let head = format!(
         "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nContent-Crs: <http://www.opengis.net/def/crs/EPSG/0/5897>\r\nRetry-After: 0\r\nConnection: close\r\n\r\n",
@@ -449,9 +455,12 @@ async fn harvest_errors_name_the_url_and_page_and_load_nothing() {
     // page that fails once with 503, then answers.
     let pages = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&pages);
-    let canned = Canned::start(move |target, times| {
+    let canned = Canned::start(move |target, times, authorization| {
         let path = target.split('?').next().unwrap_or_default();
         let query = target.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        if query.contains("key=s3cret") && authorization != Some("Bearer t0ken") {
+            return Reply { status: 401, content_type: "text/plain", body: "no token".into(), cut: None };
+        }
         if path.ends_with("/items") {
             counted.fetch_add(1, Ordering::SeqCst);
             if !query.contains(&format!("crs={VN2000}")) {
@@ -512,8 +521,11 @@ async fn harvest_errors_name_the_url_and_page_and_load_nothing() {
     assert_eq!(empty.count("land.parcels").await, 4);
     assert_eq!(pages.load(Ordering::SeqCst), 3, "page 1, page 2 refused once, page 2 again");
 
-    // A key in the URL is not shown; a --header goes to the source.
+    // A key in the URL is not shown; a --header goes to the source (which refuses without it).
     let url = format!("{}/collections/flaky/items?key=s3cret", canned.base);
+    let run = empty.geosector(&["validate", "land.parcels", &url]);
+    assert_eq!(run.code, Some(2), "{}", run.text());
+    assert!(run.stderr.contains("HTTP 401: no token") && !run.stderr.contains("s3cret"), "{}", run.text());
     let run = empty.geosector(&["validate", "land.parcels", &url, "--header", "Authorization: Bearer t0ken"]);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(!run.stdout.contains("s3cret") && run.stdout.contains("key=***"), "{}", run.text());

@@ -427,7 +427,9 @@ impl<'h> Client<'h> {
             .timeout_recv_response(Some(harvest.timeout))
             .timeout_per_read(Some(harvest.timeout))
             .http_status_as_error(false)
-            .max_redirects(5)
+            // Extra headers (credentials) never follow a redirect: with them, a redirect is
+            // reported instead of followed.
+            .max_redirects(if harvest.headers.is_empty() { 5 } else { 0 })
             .user_agent(concat!("geosector/", env!("CARGO_PKG_VERSION"), " (harvest)"))
             .build();
         for (header, _) in &harvest.headers {
@@ -584,6 +586,13 @@ impl<'h> Client<'h> {
         let link_next = header("link").and_then(|l| next_in_link_header(&l));
         if status == 429 || status >= 500 {
             return Err(Failed::Retry(format!("HTTP {status}"), retry_after));
+        }
+        if (300..400).contains(&status) {
+            let to = header("location").unwrap_or_default();
+            return Err(Failed::Final(format!(
+                "HTTP {status}: redirected to {}; the --header values are not sent on a redirect: harvest that URL instead",
+                redact(&to)
+            )));
         }
         if !(200..300).contains(&status) {
             let text = response.body_mut().with_config().limit(4096).read_to_string().unwrap_or_default();
@@ -759,8 +768,8 @@ mod tests {
 
     #[test]
     fn collection_of_an_items_url() {
-        let u = Url::parse("http://h:1/ogc/collections/land.parcels/items/?limit=3").unwrap();
-        assert_eq!(collection_of(&u).unwrap().as_str(), "http://h:1/ogc/collections/land.parcels");
+        let u = Url::parse("http://h:1/ogc/collections/some.collection/items/?limit=3").unwrap();
+        assert_eq!(collection_of(&u).unwrap().as_str(), "http://h:1/ogc/collections/some.collection");
         assert!(collection_of(&Url::parse("http://h/collections/x").unwrap()).is_none());
     }
 
