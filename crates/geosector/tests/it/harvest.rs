@@ -171,6 +171,25 @@ async fn harvest_from_a_second_geosector_pages_filters_and_fetches_only_changes_
     assert_eq!(count_in(&run.stdout, "features read"), Some(0), "{}", run.text());
     assert_eq!(db.count("meta.changesets").await, changesets, "no empty changeset");
 
+    // A `--replace` harvest is a reload like a file's: the same features keep their ids and
+    // versions (nothing changed since the last harvest), a feature gone from the source retires.
+    source_client
+        .batch_execute(&format!("DELETE FROM land.parcels WHERE {KEY} = (SELECT max({KEY}) FROM land.parcels)"))
+        .await
+        .unwrap();
+    source.wait_for_version(&source_client, "land.parcels").await;
+    let ids_before = db.count("land.parcels WHERE version = 1").await;
+    let run = db.geosector(&["import", "land.parcels", &items, "--replace", "--report", report.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&report);
+    assert_eq!(json["versions"]["unchanged"], 599, "{json}");
+    assert_eq!(json["versions"]["changed"], 0, "{json}");
+    assert_eq!(json["versions"]["retired"], 1, "{json}");
+    assert_eq!(db.count("land.parcels").await, 599);
+    assert_eq!(db.count("land.parcels WHERE version = 1").await, ids_before - 1);
+    assert_same_parcels(&client, &parcels(&client).await, &parcels(&source_client).await, 2e-7).await;
+
     // `--since` and `--replace` do not mix.
     let run = db.geosector(&["import", "land.parcels", &items, "--since", &now, "--replace"]);
     assert_eq!(run.code, Some(2), "{}", run.text());
