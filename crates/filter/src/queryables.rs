@@ -89,6 +89,16 @@ impl Queryables {
         Queryables { list }
     }
 
+    /// Adds a queryable on a column that is not a published property (e.g. the time a
+    /// versioned feature's current version began, `version_from`), before the geometry. The
+    /// name is the column's and comes from declarations.
+    #[must_use]
+    pub fn with_column(mut self, name: &'static str, kind: Kind) -> Queryables {
+        let at = self.list.iter().position(|q| matches!(q.kind, Kind::Geometry(_))).unwrap_or(self.list.len());
+        self.list.insert(at, Queryable { name, column: quote(name), kind });
+        self
+    }
+
     /// The queryable a filter names (`geometry` also names the geometry).
     pub fn get(&self, name: &str) -> Option<&Queryable> {
         self.list.iter().find(|q| q.name == name).or_else(|| {

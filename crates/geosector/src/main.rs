@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use geosector::{collections, datasets, sectors};
+use geosector_ingest::readers::ogcapi::{self, Harvest};
 use geosector_ingest::readers::Format;
 use geosector_ingest::validate::{RulesConfig, ValidationOptions};
 use geosector_ingest::{ChangesetInfo, ImportOptions, Outcome};
@@ -156,7 +157,9 @@ struct ServeArgs {
 struct ImportArgs {
     /// Dataset id, e.g. land.parcels (see `geosector datasets`).
     dataset: String,
-    /// Input files (a directory is read recursively for station files).
+    /// Input files (a directory is read recursively for station files), or the items URL of
+    /// another server's OGC API - Features collection to harvest
+    /// (`https://…/collections/{id}/items?bbox=…&filter=…`; docs/import.md).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Source CRS: EPSG:5897, a URN or URI, CRS84, or VN2000:TM3:<central meridian>.
@@ -217,6 +220,77 @@ struct ImportArgs {
     /// change; docs/editing.md).
     #[arg(long)]
     change_type: Option<String>,
+    /// Harvest: only the features changed since this instant (RFC 3339, or a date meaning its
+    /// 00:00 UTC), loaded as an incremental changeset (stored features with the same key are
+    /// updated, others added, none retired). The source must filter on a change time.
+    #[arg(long, value_name = "INSTANT")]
+    since: Option<String>,
+    /// Harvest with --since: the source's date-time queryable recording a feature's change time
+    /// [default: version_from, updated, lastModified, … whichever it lists].
+    #[arg(long, value_name = "NAME")]
+    since_property: Option<String>,
+    /// Harvest: a request header, e.g. "Authorization: Bearer …" or "X-API-Key: …" (repeat
+    /// for several), sent only to the URL's own host.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// Harvest: features per page, when the URL gives no limit (servers cap it at their
+    /// maximum).
+    #[arg(long, default_value_t = 5000)]
+    page_size: u32,
+    /// Harvest: seconds to wait for a connection, a response or more of a body.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Harvest: retries of a request that failed on the network, with a 5xx or a 429 (0.5 s,
+    /// 1 s, 2 s, … apart).
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+}
+
+/// What `--since` and the harvest flags say, for an import whose input is a URL: the harvest
+/// settings and the input as the report shows it (secrets redacted).
+fn harvest_of(args: &ImportArgs) -> anyhow::Result<Option<(Harvest, PathBuf)>> {
+    let urls = args.files.iter().filter(|f| ogcapi::is_url(f)).count();
+    if urls == 0 {
+        if args.since.is_some() || args.since_property.is_some() || !args.headers.is_empty() {
+            bail!("--since, --since-property and --header apply to a harvest: give the items URL of an OGC API - Features collection");
+        }
+        return Ok(None);
+    }
+    if args.files.len() > 1 {
+        bail!("a URL to harvest must be the only input of an import");
+    }
+    let url = args.files[0].to_string_lossy().into_owned();
+    let mut harvest = Harvest::new(url.clone());
+    for header in &args.headers {
+        let Some((name, value)) = header.split_once(':') else {
+            bail!("--header {header:?}: expected NAME: VALUE");
+        };
+        harvest.headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    harvest.since = match args.since.as_deref() {
+        None => None,
+        Some(text) => Some(parse_instant(text).with_context(|| {
+            format!("--since {text}: expected an RFC 3339 instant (2026-12-01T08:00:00Z) or a date (2026-12-01)")
+        })?),
+    };
+    harvest.since_property.clone_from(&args.since_property);
+    if harvest.since_property.is_some() && harvest.since.is_none() {
+        bail!("--since-property names the change time of --since: give --since too");
+    }
+    harvest.page_size = args.page_size.max(1);
+    harvest.timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    harvest.retries = args.retries;
+    Ok(Some((harvest, PathBuf::from(ogcapi::redact(&url)))))
+}
+
+/// An RFC 3339 instant, or a date meaning its 00:00 UTC.
+fn parse_instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
 fn main() -> ExitCode {
@@ -428,8 +502,17 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
     };
     let validation =
         ValidationOptions { rules, repair: args.repair, historical: args.historical, flagged: args.flagged.clone() };
+    let harvest = harvest_of(&args)?;
+    let files = match &harvest {
+        Some((_, shown)) => vec![shown.clone()],
+        None => args.files.clone(),
+    };
+    let merge = harvest.as_ref().is_some_and(|(h, _)| h.since.is_some());
+    if merge && args.replace {
+        bail!("--since loads an incremental changeset (updates and additions): it cannot be combined with --replace");
+    }
     // The audit row and the changeset are written in the import's transaction.
-    let audit = admin::import_entry(dataset.id, &args.files, args.replace);
+    let audit = admin::import_entry(dataset.id, &files, args.replace);
     let changeset = ChangesetInfo {
         actor: audit.actor.clone(),
         client: Some("geosector import".into()),
@@ -452,10 +535,12 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         database_url: url.map(str::to_owned),
         changeset,
         audit: Some(audit),
+        harvest: harvest.map(|(h, _)| h),
+        merge,
         ..ImportOptions::default()
     };
     let mut client = connect(url).await?;
-    let report = geosector_ingest::import(&mut client, dataset, &args.files, &options).await?;
+    let report = geosector_ingest::import(&mut client, dataset, &files, &options).await?;
     say(report.to_string().trim_end());
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)?;

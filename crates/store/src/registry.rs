@@ -19,6 +19,9 @@ use crate::plan::CollectionPlan;
 use crate::series::SeriesPlan;
 use crate::{quote_ident, table_name, Result, StoreError};
 
+/// The column of a versioned table holding when its current version began (migration 0021).
+const VERSION_FROM: &str = "version_from";
+
 /// Which personal properties a view of a collection shows: whole, or masked. Every other
 /// personal property is absent from it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -84,7 +87,12 @@ impl Collection {
             .collect();
         let plan = CollectionPlan::new(decl, &shown, &fields.masked);
         let properties: Vec<Property> = shown.into_iter().filter(|p| !fields.masked.contains(&p.name)).collect();
-        let queryables = geosector_filter::Queryables::new(&properties, decl.dataset.geometry.as_ref());
+        let mut queryables = geosector_filter::Queryables::new(&properties, decl.dataset.geometry.as_ref());
+        if decl.dataset.history.is_some() {
+            // When the current version began: what a harvester asks for to fetch only the
+            // features changed since an instant (`geosector import --since`).
+            queryables = queryables.with_column(VERSION_FROM, geosector_filter::Kind::Timestamp);
+        }
         let series = decl.series.map(|s| SeriesPlan::new(decl, s));
         Collection {
             decl,

@@ -12,6 +12,7 @@ mod crs;
 mod editing;
 mod filter;
 mod forwarded;
+mod harvest;
 mod history_import;
 mod history_read;
 

@@ -105,6 +105,14 @@ pub struct ImportOptions {
     /// The audit row of an import that stores something, appended in the import's transaction
     /// with the number of rows written (`features`).
     pub audit: Option<AuditEntry>,
+    /// How to harvest an input that is an OGC API - Features items URL (headers, `since`,
+    /// page size, timeouts); without it, such an input is harvested with the defaults.
+    pub harvest: Option<readers::ogcapi::Harvest>,
+    /// An incremental load (`import --since`): the loaded features update the stored ones with
+    /// the same natural key (the dataset's history key, else its conflict key) and the others
+    /// are added; nothing is deleted or retired. An empty incremental load stores nothing and
+    /// is accepted.
+    pub merge: bool,
 }
 
 impl Default for ImportOptions {
@@ -125,6 +133,8 @@ impl Default for ImportOptions {
             database_url: None,
             changeset: ChangesetInfo::default(),
             audit: None,
+            harvest: None,
+            merge: false,
         }
     }
 }
@@ -220,6 +230,21 @@ fn plan_files(
     paths: &[PathBuf],
     options: &ImportOptions,
 ) -> Result<Vec<(PathBuf, Format)>, ImportError> {
+    if options.merge && options.replace {
+        return Err(ImportError::Format {
+            path: paths.first().cloned().unwrap_or_default(),
+            reason: "an incremental load (--since) updates and adds; it cannot also replace (--replace)".into(),
+        });
+    }
+    if options.merge && dataset.history.is_none() && dataset.conflict_key.is_none() {
+        return Err(ImportError::Format {
+            path: paths.first().cloned().unwrap_or_default(),
+            reason: format!(
+                "{} has no natural key to match features on, so it cannot be loaded incrementally (--since)",
+                dataset.id
+            ),
+        });
+    }
     let files = readers::expand(paths, options.format)?;
     let mut plan = Vec::with_capacity(files.len());
     for file in files {
@@ -411,6 +436,7 @@ async fn stage(
             swap_xy: options.swap_xy,
             skip_rejected: options.skip_rejected,
             batch_size: options.batch_size,
+            harvest: options.harvest.clone(),
         },
         check,
         rules: rules.clone(),
@@ -551,7 +577,7 @@ enum Decision {
     /// Features were rejected and nothing is to be stored: roll back.
     Reject,
     /// A dry run of a partition swap: checked and staged (the load table has the live table's
-    /// checks), nothing more to try.
+    /// checks), nothing more to try; or an incremental load with nothing in it.
     CheckOnly,
     /// Move the rows into the live table (a dry run rolls the move back at the end).
     Move,
@@ -563,6 +589,10 @@ enum Decision {
 /// [`ImportError::Format`] for an empty input: almost always a mistake, and with `--replace` it
 /// would wipe the dataset.
 fn decide(options: &ImportOptions, staged: &Staged, report: &ImportReport) -> Result<Decision, ImportError> {
+    if report.features_read == 0 && report.rejected == 0 && options.merge {
+        // Nothing changed at the source: nothing to write, and no empty changeset.
+        return Ok(Decision::CheckOnly);
+    }
     if report.features_read == 0 && report.rejected == 0 {
         return Err(ImportError::Format {
             path: staged.first_file.clone(),
@@ -704,15 +734,20 @@ async fn move_rows(
                 swap::ensure_partitions(tx, dataset, keys).await?;
             }
             match (dataset.history, changeset) {
-                (Some(history), Some(changeset)) if options.replace || dataset.conflict_key.is_some() => {
+                (Some(history), Some(changeset))
+                    if options.replace || options.merge || dataset.conflict_key.is_some() =>
+                {
                     let mut versions = VersionCounts { changeset: changeset.id, ..VersionCounts::default() };
-                    let write = if options.replace {
+                    let write = if options.replace || (options.merge && dataset.conflict_key.is_none()) {
                         let sql = history::replace_sql(dataset, history, &target.columns, &target.staging, SEQ_COLUMN);
                         if let Some(prepare) = &sql.prepare {
                             tx.batch_execute(prepare).await?;
                         }
-                        versions.retired = count(&tx.query_one(&sql.retire, &[]).await?, 0);
-                        report.rows_replaced = versions.retired;
+                        // An incremental load retires nothing: it only updates and adds.
+                        if options.replace {
+                            versions.retired = count(&tx.query_one(&sql.retire, &[]).await?, 0);
+                            report.rows_replaced = versions.retired;
+                        }
                         sql.write
                     } else {
                         history::upsert_sql(

@@ -78,6 +78,8 @@ pub(super) struct ReadSettings {
     pub(super) skip_rejected: bool,
     /// Features per rayon batch.
     pub(super) batch_size: usize,
+    /// How to harvest an OGC API - Features input.
+    pub(super) harvest: Option<readers::ogcapi::Harvest>,
 }
 
 impl Producer {
@@ -137,6 +139,7 @@ impl Producer {
                 crs: options.crs.as_ref(),
                 encoding: options.encoding,
                 swap_xy: options.swap_xy,
+                harvest: options.harvest.as_ref(),
             };
             match readers::read(path, *format, &read_options, &mut sink) {
                 Ok(()) => {}

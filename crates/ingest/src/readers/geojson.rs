@@ -76,13 +76,10 @@ pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportErr
         if text.is_empty() {
             continue;
         }
-        let body = match fast_feature(text) {
-            Some((properties, geometry)) => RawBody::Decoded { properties: properties.into(), geometry },
-            None => RawBody::GeoJson(serde_json::from_str(text).map_err(|e| ImportError::Malformed {
-                path: path.to_owned(),
-                reason: format!("line {}: invalid JSON: {e}", n + 1),
-            })?),
-        };
+        let body = decode_feature(text).map_err(|e| ImportError::Malformed {
+            path: path.to_owned(),
+            reason: format!("line {}: invalid JSON: {e}", n + 1),
+        })?;
         let feature = RawFeature { location: Location { file: file.clone(), index, is_line: false }, body };
         index += 1;
         if sink.feature(feature)? == Flow::Stop {
@@ -90,6 +87,19 @@ pub fn read_seq(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportErr
         }
     }
     Ok(())
+}
+
+/// One feature's JSON text (a GeoJSONSeq line, a feature of a harvested page) as a feature
+/// body: through the fast path ([`fast_feature`]) when it fits, else as a JSON tree that the
+/// row pipeline checks and reports like any feature.
+///
+/// # Errors
+/// When the text is not JSON.
+pub(crate) fn decode_feature(text: &str) -> Result<RawBody, serde_json::Error> {
+    Ok(match fast_feature(text) {
+        Some((properties, geometry)) => RawBody::Decoded { properties: properties.into(), geometry },
+        None => RawBody::GeoJson(serde_json::from_str(text)?),
+    })
 }
 
 /// The fast path of a GeoJSONSeq line: a `Feature` whose geometry is null or a Polygon or

@@ -8,6 +8,7 @@ pub mod fgb;
 mod files;
 pub mod geojson;
 pub mod gpkg;
+pub mod ogcapi;
 pub mod prj;
 pub mod shp;
 pub mod station;
@@ -39,6 +40,9 @@ pub enum Format {
     Shapefile,
     /// GeoPackage (`.gpkg`; `file.gpkg:table` names one of several feature tables).
     GeoPackage,
+    /// Another server's OGC API - Features collection, harvested from its items URL
+    /// ([`ogcapi`]).
+    OgcApiFeatures,
 }
 
 impl Format {
@@ -52,6 +56,7 @@ impl Format {
             "csv" => Some(Format::Csv),
             "shp" | "shapefile" | "esri shapefile" => Some(Format::Shapefile),
             "gpkg" | "geopackage" => Some(Format::GeoPackage),
+            "ogcapi" | "oapif" => Some(Format::OgcApiFeatures),
             _ => None,
         }
     }
@@ -61,6 +66,9 @@ impl Format {
     /// # Errors
     /// [`ImportError::Format`] naming the file and the extensions understood.
     pub fn detect(path: &Path) -> Result<Format, ImportError> {
+        if ogcapi::is_url(path) {
+            return Ok(Format::OgcApiFeatures);
+        }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
         if gpkg::split_layer(path).1.is_some() {
             return Ok(Format::GeoPackage);
@@ -93,6 +101,9 @@ pub struct ReadOptions<'a> {
     pub encoding: Option<TextEncoding>,
     /// `--swap-xy`: swap X and Y of every coordinate as read.
     pub swap_xy: bool,
+    /// How to harvest an OGC API - Features input (its URL, headers, `since`, …); without it, an
+    /// input URL is harvested with the defaults.
+    pub harvest: Option<&'a ogcapi::Harvest>,
 }
 
 /// Reads one file of the given format into the sink, through the axis-order check
@@ -108,6 +119,18 @@ pub fn read(
     options: &ReadOptions<'_>,
     sink: &mut dyn FeatureSink,
 ) -> Result<(), ImportError> {
+    if format == Format::OgcApiFeatures {
+        // The axis check and swaps wait until the CRS is negotiated.
+        let default;
+        let harvest = match options.harvest {
+            Some(h) => h,
+            None => {
+                default = ogcapi::Harvest::new(path.to_string_lossy());
+                &default
+            }
+        };
+        return ogcapi::read(harvest, path, options.crs, options.swap_xy, sink);
+    }
     let sink = &mut crate::axis::AxisSink::new(sink, path, options.crs, options.swap_xy);
     match format {
         Format::GeoJson => geojson::read_collection(path, sink),
@@ -117,6 +140,7 @@ pub fn read(
         Format::Csv => csv::read(path, sink),
         Format::Shapefile => shp::read(path, options.encoding, sink),
         Format::GeoPackage => gpkg::read(path, sink),
+        Format::OgcApiFeatures => Ok(()),
     }
 }
 
@@ -129,7 +153,7 @@ pub fn read(
 pub fn expand(paths: &[PathBuf], format: Option<Format>) -> Result<Vec<PathBuf>, ImportError> {
     let mut files = Vec::new();
     for path in paths {
-        if gpkg::split_layer(path).1.is_some() {
+        if gpkg::split_layer(path).1.is_some() || ogcapi::is_url(path) {
             files.push(path.clone());
             continue;
         }
