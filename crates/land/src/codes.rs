@@ -69,6 +69,52 @@ pub fn is_legacy(code: &str) -> bool {
     LEGACY.contains(&code)
 }
 
+/// The legacy codes of TT 25/2014 that became one 2024 code each (brief §3, [U] from names):
+/// rice, annual and perennial crops, forests by their old sub-types, aquaculture. Shared by
+/// the map's colours ([`crate::style`]) and the statistics' `legacy=map`
+/// ([`crate::statistics::LEGACY_TO_2024`]), each adding its own entries with [`join`].
+pub const LEGACY_ONE_TO_ONE: [(&str, &str); 20] = [
+    ("LUN", "LUK"),
+    ("BHK", "HNK"),
+    ("NHK", "HNK"),
+    ("LNC", "CLN"),
+    ("LNQ", "CLN"),
+    ("LNK", "CLN"),
+    ("RSN", "RSX"),
+    ("RST", "RSX"),
+    ("RSK", "RSX"),
+    ("RSM", "RSX"),
+    ("RPN", "RPH"),
+    ("RPT", "RPH"),
+    ("RPK", "RPH"),
+    ("RPM", "RPH"),
+    ("RDN", "RDD"),
+    ("RDT", "RDD"),
+    ("RDK", "RDD"),
+    ("RDM", "RDD"),
+    ("TSL", "NTS"),
+    ("TSN", "NTS"),
+];
+
+/// Two lists of code pairs as one (`N` = their total length), for constant tables that extend
+/// [`LEGACY_ONE_TO_ONE`].
+///
+/// # Panics
+/// At compile time, when `N` is not the sum of the lengths.
+pub const fn join<const N: usize>(
+    first: &[(&'static str, &'static str)],
+    then: &[(&'static str, &'static str)],
+) -> [(&'static str, &'static str); N] {
+    assert!(first.len() + then.len() == N, "N must be the total length");
+    let mut out = [("", ""); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < first.len() { first[i] } else { then[i - first.len()] };
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

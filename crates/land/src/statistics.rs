@@ -170,32 +170,10 @@ pub const RICE: &[(&str, &str)] = &[("LUC", "LUA"), ("LUK", "LUA")];
 
 /// The brief's legacy → 2024 list ([U], from names), its unambiguous entries only (DCK, DTS, TTN
 /// and SMN have several candidates and keep their own rows). Applied with `legacy=map`.
-pub const LEGACY_TO_2024: &[(&str, &str)] = &[
-    ("DDT", "DDD"),
-    ("DDL", "DDD"),
-    ("DSH", "DKV"),
-    ("SKT", "SKK"),
-    ("LUN", "LUK"),
-    ("BHK", "HNK"),
-    ("NHK", "HNK"),
-    ("LNC", "CLN"),
-    ("LNQ", "CLN"),
-    ("LNK", "CLN"),
-    ("TSL", "NTS"),
-    ("TSN", "NTS"),
-    ("RSN", "RSX"),
-    ("RST", "RSX"),
-    ("RSK", "RSX"),
-    ("RSM", "RSX"),
-    ("RPN", "RPH"),
-    ("RPT", "RPH"),
-    ("RPK", "RPH"),
-    ("RPM", "RPH"),
-    ("RDN", "RDD"),
-    ("RDT", "RDD"),
-    ("RDK", "RDD"),
-    ("RDM", "RDD"),
-];
+pub const LEGACY_TO_2024: &[(&str, &str)] = &crate::codes::join::<24>(
+    &crate::codes::LEGACY_ONE_TO_ONE,
+    &[("DDT", "DDD"), ("DDL", "DDD"), ("DSH", "DKV"), ("SKT", "SKK")],
+);
 
 const USERS: &[&str] = &["CNV", "CNN", "TCN", "TSN", "TXH", "TKT", "TKH", "TTG", "CDS", "TNG", "NGV", "TVN"];
 const MANAGERS: &[&str] = &["TCQ", "TSQ", "KTQ", "CDQ"];
@@ -388,17 +366,12 @@ pub const FORM_03: ReportDecl = ReportDecl {
     code: "03/TKKK",
     title_vi: "Thống kê, kiểm kê diện tích đất đai theo đơn vị hành chính",
     title_en: "Land area by land type and administrative unit",
-    basis: "TT 08/2024/TT-BTNMT",
-    collection: "land.parcels",
-    rows: LAND_TYPES,
-    row_aliases: RICE,
-    optional_mapping: LEGACY_TO_2024,
-    other_row: "OTHER",
     columns: Columns::Units { total_number: "4" },
     sql: FORM_03_SQL,
-    value: VALUE,
     cell_filter: CellFilter { columns_filterable: true, ..CELLS },
     notes: &[NOTES[0], NOTES[1]],
+    // The rows, the codes' aliases and mapping, the value and its rounding: form 01's.
+    ..FORM_01
 };
 
 /// The land sector's statistics forms.

@@ -98,32 +98,12 @@ const LAND_USE_GROUPS: &[CodeGroup] = &[
 ];
 
 /// Legacy codes (TT 25/2014, TT 27/2018) and the current code whose colour they take.
-const LEGACY_LAND_USE: &[(&str, &str)] = &[
-    ("LUN", "LUK"),
-    ("COC", "HNK"),
-    ("BHK", "HNK"),
-    ("NHK", "HNK"),
-    ("LNC", "CLN"),
-    ("LNQ", "CLN"),
-    ("LNK", "CLN"),
-    ("RSN", "RSX"),
-    ("RST", "RSX"),
-    ("RSK", "RSX"),
-    ("RSM", "RSX"),
-    ("RPN", "RPH"),
-    ("RPT", "RPH"),
-    ("RPK", "RPH"),
-    ("RPM", "RPH"),
-    ("RDN", "RDD"),
-    ("RDT", "RDD"),
-    ("RDK", "RDD"),
-    ("RDM", "RDD"),
-    ("TSL", "NTS"),
-    ("TSN", "NTS"),
-    ("KCN", "SKK"),
-    ("DDL", "DDT"),
-    ("DTS", "TSC"),
-];
+/// Besides the one-to-one ones, a crop code that became annual crops, and planning codes
+/// coloured like the code closest in use.
+const LEGACY_LAND_USE: &[(&str, &str)] = &crate::codes::join::<24>(
+    &crate::codes::LEGACY_ONE_TO_ONE,
+    &[("COC", "HNK"), ("KCN", "SKK"), ("DDL", "DDT"), ("DTS", "TSC")],
+);
 
 /// Parcels: an opaque fill by `main_land_use` (the same colours whether the tile holds parcels
 /// or, at low zooms, generalised land-use cells, which carry the same property); outlines only
