@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use geosector_domain::ReportDecl;
+use geosector_domain::{Dataset, History, ReportDecl};
 
 use crate::plan::{Param, Statement};
 
@@ -100,6 +100,22 @@ pub fn columns(unit: &Unit, date: NaiveDate) -> Statement {
 /// The form's aggregate at an instant over these communes (`None`: the whole country).
 pub fn aggregate(decl: &ReportDecl, at: DateTime<Utc>, communes: Option<Vec<String>>) -> Statement {
     Statement::reusable(Arc::from(decl.sql), vec![Param::Timestamp(at), Param::OptionalTextArray(communes)])
+}
+
+/// The statement of when a dataset's data begin: the earliest `version_from` of its features,
+/// current or superseded (one `timestamptz` row, NULL when it holds none). A dataset without
+/// history has none to give (NULL). Read only when a form comes out empty, to say why.
+pub fn first_version(dataset: &Dataset) -> Statement {
+    let sql = match dataset.history {
+        Some(_) => format!(
+            "SELECT least((SELECT min(version_from) FROM {}), (SELECT min(version_from) FROM {}.{}))",
+            crate::table_name(dataset),
+            crate::quote_ident(dataset.schema),
+            crate::quote_ident(&History::table(dataset)),
+        ),
+        None => "SELECT NULL::timestamptz".to_owned(),
+    };
+    Statement::one_off(sql, Vec::new())
 }
 
 #[cfg(test)]

@@ -393,5 +393,14 @@ async fn forms_01_and_03_equal_sql_before_and_after_an_edit_and_their_identities
     let default = form(&server, &editor, "/statistics/land/01?unit=01");
     assert!(default["header"].as_str().unwrap().starts_with("(Đến ngày 31/12/"));
     assert!(values(row(&default, "TOTAL")).iter().all(|v| *v == 0.0));
+    // ... and the form says so, with the day the data begin.
+    let notice = &default["notes"][0];
+    assert!(notice["en"].as_str().unwrap().starts_with("No data at this instant"), "{notice}");
+    assert!(notice["dataSince"].as_str().is_some_and(|t| t > "2026"), "{notice}");
+    let page = server.get_with("/statistics/land/01?unit=01&f=html", &[key_header]).text();
+    assert!(page.contains("class=\"notice\"") && page.contains("Chưa có dữ liệu tại thời điểm này"));
+    assert!(form(&server, &editor, &format!("/statistics/land/01?unit=01&date={}", encode(&t1)))["notes"][0]
+        .get("dataSince")
+        .is_none());
     let _ = std::fs::remove_file(&policy);
 }

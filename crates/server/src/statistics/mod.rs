@@ -251,6 +251,17 @@ pub async fn form(
         let value: Option<f64> = row.try_get(2)?;
         data.push((key.unwrap_or_default(), column.unwrap_or_default(), value.unwrap_or(0.0)));
     }
+    // All zeros: say when the data begin, if they begin after the instant asked for.
+    let empty_until = if data.iter().all(|(_, _, v)| *v == 0.0) {
+        let first: Option<DateTime<Utc>> =
+            db::one(&client, &report::first_version(opened.collection.decl.dataset)).await?.and_then(|r| r.get(0));
+        match first {
+            Some(at) if at <= q.instant => None,
+            other => Some(other),
+        }
+    } else {
+        None
+    };
     drop(client);
     let table = table::build(decl, q.mapped, &source, data);
     let context = render::Context {
@@ -261,6 +272,7 @@ pub async fn form(
         query: &q,
         unit: &unit,
         statement: &statement,
+        empty_until,
     };
     let name = format!("{}_{}_{}", decl.code.replace('/', "-"), unit.code, q.date);
     match q.output {

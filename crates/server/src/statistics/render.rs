@@ -5,13 +5,14 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
 use geosector_domain::ReportDecl;
 use geosector_store::plan::{Param, Statement};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde_json::{json, Value};
 
 use super::table::{Row, Scope, Table};
-use super::{Query, UnitInfo};
+use super::{Query, UnitInfo, VIETNAM};
 use crate::html::escape;
 use crate::links::{encode, with_key};
 
@@ -24,9 +25,27 @@ pub(super) struct Context<'a> {
     pub query: &'a Query,
     pub unit: &'a UnitInfo,
     pub statement: &'a Statement,
+    /// When every figure is zero because the data begin after the form's instant: when they
+    /// begin (`Some(None)`: the collection holds nothing yet).
+    pub empty_until: Option<Option<DateTime<Utc>>>,
 }
 
 impl Context<'_> {
+    /// Why a form is empty, when its data begin after its instant (Vietnamese, English).
+    fn notice(&self) -> Option<(String, String)> {
+        let since = self.empty_until?;
+        Some(match since {
+            Some(at) => {
+                let day = (at + VIETNAM).format("%d/%m/%Y");
+                (
+                    format!("Chưa có dữ liệu tại thời điểm này: dữ liệu được ghi nhận từ {day}; hãy chọn một ngày sau đó (date=)."),
+                    format!("No data at this instant: the data were first recorded on {day}; ask for a later date (date=)."),
+                )
+            }
+            None => ("Chưa có dữ liệu.".to_owned(), "No data yet.".to_owned()),
+        })
+    }
+
     /// The form's printed header: "(Đến ngày 31/12/2025)".
     fn as_of(&self) -> String {
         format!("(Đến ngày {})", self.query.date.format("%d/%m/%Y"))
@@ -160,7 +179,10 @@ pub(super) fn json(c: &Context<'_>, table: &Table) -> Value {
             })
         })
         .collect();
-    let notes: Vec<Value> = d.notes.iter().map(|(vi, en)| json!({ "vi": vi, "en": en })).collect();
+    let mut notes: Vec<Value> = d.notes.iter().map(|(vi, en)| json!({ "vi": vi, "en": en })).collect();
+    if let Some((vi, en)) = c.notice() {
+        notes.insert(0, json!({ "vi": vi, "en": en, "dataSince": c.empty_until.flatten().map(|t| t.to_rfc3339()) }));
+    }
     json!({
         "sector": c.sector,
         "form": d.id,
@@ -296,6 +318,14 @@ pub(super) fn html(c: &Context<'_>, table: &Table) -> String {
         xlsx = escape(&c.form_href(&c.unit.code, Some("xlsx"))),
         json = escape(&c.form_href(&c.unit.code, Some("json"))),
     );
+    if let Some((vi, en)) = c.notice() {
+        let _ = write!(
+            body,
+            "<p class=\"notice\"><strong>{}</strong><br><span class=\"en\">{}</span></p>",
+            escape(&vi),
+            escape(&en)
+        );
+    }
     body.push_str("<table><tr><th>STT</th><th>Loại đất / Land type</th><th>Mã</th>");
     for column in &table.columns {
         let _ = write!(
@@ -333,6 +363,7 @@ pub(super) fn html(c: &Context<'_>, table: &Table) -> String {
         body.push_str("</tr>");
     }
     body.push_str("</table><h2>Ghi chú / Notes</h2><ul>");
+
     let _ = write!(body, "<li>{}</li>", escape(d.value.rounding));
     for (vi, en) in d.notes {
         let _ = write!(body, "<li>{}<br><span class=\"en\">{}</span></li>", escape(vi), escape(en));
