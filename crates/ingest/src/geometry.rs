@@ -145,6 +145,26 @@ pub fn conform(g: Geometry<f64>, kind: GeometryKind) -> Result<Geometry<f64>, St
     if empty {
         return Err(format!("{found} is empty"));
     }
+    // Readers of WKB (FlatGeobuf, GeoPackage, CSV with WKT) can hand over an EMPTY part, or a
+    // ring too short to close, which PostGIS would refuse for the whole load: refused here, for
+    // this feature alone.
+    let short = match &converted {
+        Geometry::MultiPolygon(m) => m.0.iter().enumerate().find_map(|(i, p)| {
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .position(|ring| ring.0.len() < 4)
+                .map(|r| format!("{found} part {i}: ring {r} is empty or has fewer than 4 positions"))
+        }),
+        Geometry::MultiLineString(m) => {
+            m.0.iter()
+                .position(|l| l.0.len() < 2)
+                .map(|i| format!("{found} part {i} is empty or has fewer than 2 positions"))
+        }
+        _ => None,
+    };
+    if let Some(message) = short {
+        return Err(message);
+    }
     Ok(converted)
 }
 
@@ -397,6 +417,21 @@ mod tests {
         assert!(err.contains("Polygon") && err.contains("expected Point"), "{err}");
         let empty = from_geojson(&json!({"type": "MultiPolygon", "coordinates": []})).unwrap().unwrap();
         assert!(conform(empty, GeometryKind::MultiPolygon).unwrap_err().contains("empty"));
+        // An EMPTY part among others (as WKB readers can produce) is this feature's error.
+        let square = Polygon::new(LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]), vec![]);
+        let hollow = Polygon::new(LineString(vec![]), vec![]);
+        let with_empty = Geometry::MultiPolygon(MultiPolygon(vec![square.clone(), hollow]));
+        assert_eq!(
+            conform(with_empty, GeometryKind::MultiPolygon).unwrap_err(),
+            "MultiPolygon part 1: ring 0 is empty or has fewer than 4 positions"
+        );
+        let short_hole = Polygon::new(square.exterior().clone(), vec![LineString::from(vec![(0.1, 0.1), (0.2, 0.2)])]);
+        assert!(conform(Geometry::Polygon(short_hole), GeometryKind::MultiPolygon).unwrap_err().contains("ring 1"));
+        let lines = Geometry::MultiLineString(MultiLineString(vec![
+            LineString::from(vec![(0.0, 0.0), (1.0, 1.0)]),
+            LineString(vec![]),
+        ]));
+        assert!(conform(lines, GeometryKind::MultiLineString).unwrap_err().contains("part 1"));
     }
 
     #[test]

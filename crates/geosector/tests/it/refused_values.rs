@@ -1,7 +1,8 @@
 //! Values PostgreSQL would refuse — years outside 1–9999, UTC offsets past ±14:00, NUL
 //! characters in text — are refused by the server with a 400 naming the parameter, never passed
-//! on to become a 500 (issue 22's findings on items; the importer refuses them through the same
-//! field parser, naming the feature and the field).
+//! on to become a 500 (issue 22's findings on items); the importer refuses them through the same
+//! field parser, and an EMPTY part of a geometry, as that feature's error naming the line and the
+//! field, instead of failing the whole load at the database.
 
 use crate::support::{Server, TestDb};
 
@@ -37,4 +38,32 @@ async fn values_postgresql_refuses_are_400s_naming_the_parameter() {
     ] {
         assert_eq!(server.get(&format!("/collections/{path}")).status, 200, "{path}");
     }
+}
+
+#[tokio::test]
+async fn an_empty_part_or_a_year_zero_is_one_features_error_not_the_loads() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("zones.csv");
+    let square = "((105.80 21.00, 105.81 21.00, 105.81 21.01, 105.80 21.00))";
+    std::fs::write(
+        &csv,
+        format!(
+            "zone_code,name,zone_kind,decided_on,wkt\n\
+             Z1,Khu 1,prohibited,2024-05-01,\"MULTIPOLYGON ({square})\"\n\
+             Z2,Khu 2,prohibited,2024-05-01,\"MULTIPOLYGON ({square}, EMPTY)\"\n\
+             Z3,Khu 3,prohibited,0000-01-01,\"MULTIPOLYGON ({square})\"\n"
+        ),
+    )
+    .unwrap();
+    let path = csv.to_str().unwrap();
+    let refused = db.geosector(&["import", "minerals.prohibited_zones", path]);
+    assert_ne!(refused.code, Some(0));
+    let text = refused.text();
+    assert!(text.contains("line 3, geometry: MultiPolygon part 1: ring 0 is empty"), "{text}");
+    assert!(text.contains("line 4, decided_on: expected a date in the years 1 to 9999"), "{text}");
+    assert_eq!(db.count("minerals.prohibited_zones").await, 0, "all or nothing");
+    let partial = db.geosector(&["import", "minerals.prohibited_zones", path, "--skip-rejected"]);
+    assert_eq!(partial.code, Some(0), "{}", partial.text());
+    assert_eq!(db.count("minerals.prohibited_zones").await, 1, "the sound feature alone");
 }
