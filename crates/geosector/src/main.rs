@@ -350,6 +350,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for name in &report.applied {
                 say(&format!("applied {name}"));
             }
+            let dropped = geosector_ingest::load::sweep(&client, geosector::datasets()).await?;
+            if dropped > 0 {
+                say(&format!("dropped {dropped} load table(s) left by interrupted imports"));
+            }
             say(&format!(
                 "migrations: {} applied now, {} already applied",
                 report.applied.len(),
@@ -540,6 +544,10 @@ async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::R
         ..ImportOptions::default()
     };
     let mut client = connect(url).await?;
+    if !dry_run {
+        // What an import killed after committing its load table left (none in the usual case).
+        geosector_ingest::load::sweep(&client, geosector::datasets()).await?;
+    }
     let report = geosector_ingest::import(&mut client, dataset, &files, &options).await?;
     say(report.to_string().trim_end());
     if let Some(path) = &args.report {

@@ -356,3 +356,32 @@ async fn a_province_exported_again_with_rounded_coordinates_keeps_its_overview_c
     assert!(same * 10 >= after.len() * 9, "most cells are the same: {same} of {}", after.len());
     assert_eq!(kept, same, "unchanged cells are kept, not deleted and written again");
 }
+
+/// A load table left by an import killed after committing it (issue 22 finding) is dropped by
+/// `geosector migrate` and by the next import of any dataset; one whose session is still running
+/// (an import beside) is kept.
+#[tokio::test]
+async fn load_tables_left_by_killed_imports_are_swept() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let client = db.client().await;
+    let alive: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    let exists = |name: String| {
+        let client = &client;
+        async move { client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&name]).await.unwrap().get::<_, bool>(0) }
+    };
+    let orphan = "land.parcels_load_999999".to_owned();
+    let running = format!("land.parcels_load_{alive}");
+    for table in [&orphan, &running] {
+        client.batch_execute(&format!("CREATE TABLE {table} (LIKE land.parcels)")).await.unwrap();
+    }
+    let migrated = db.geosector(&["migrate"]);
+    assert_eq!(migrated.code, Some(0), "{}", migrated.text());
+    assert!(migrated.stdout.contains("dropped 1 load table"), "{}", migrated.text());
+    assert!(!exists(orphan.clone()).await && exists(running.clone()).await);
+
+    client.batch_execute(&format!("CREATE TABLE {orphan} (LIKE land.parcels)")).await.unwrap();
+    let imported = db.geosector(&["import", "water.works", "data-samples/water/works.geojson"]);
+    assert_eq!(imported.code, Some(0), "{}", imported.text());
+    assert!(!exists(orphan).await, "an import of another dataset sweeps it too");
+    assert!(exists(running).await);
+}

@@ -165,6 +165,21 @@ pub async fn import(
     result
 }
 
+/// Drops the load tables that imports killed or crashed after committing them left behind,
+/// for every partitioned dataset given (only those whose session is gone: an import running
+/// beside keeps its own); returns how many. Run by every import and by `geosector migrate`,
+/// so nothing an interrupted load left lingers beside the live data.
+///
+/// # Errors
+/// A database error.
+pub async fn sweep<'a>(client: &Client, datasets: impl IntoIterator<Item = &'a Dataset>) -> Result<usize, ImportError> {
+    let mut dropped = 0;
+    for dataset in datasets.into_iter().filter(|d| d.partition.is_some()) {
+        dropped += swap::drop_orphans(client, dataset).await?;
+    }
+    Ok(dropped)
+}
+
 /// [`import`], without the cleanup of a load table committed for parallel index builds. The
 /// named steps, in order; any error rolls the transaction back (it is dropped uncommitted).
 async fn import_in(

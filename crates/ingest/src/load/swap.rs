@@ -15,8 +15,9 @@
 //! ([`build_indexes`]): the caller then commits the filled load table first, so other sessions
 //! can see it, and swaps in a second transaction. Until that commits the load table is only a
 //! table beside the live data, never part of them; the caller drops it when the import fails
-//! ([`drop_load_table`]), and one left by a crash or a kill is dropped by the next replacing
-//! load of the dataset ([`create_load_table`]).
+//! ([`drop_load_table`]), and one left by a crash or a kill is dropped by the next import of
+//! any dataset and by `geosector migrate` ([`super::sweep`]), and before a replacing load of
+//! its dataset ([`create_load_table`]).
 //!
 //! Identifiers: schema and table come from the dataset declaration; partition keys are checked
 //! to be two digits before they become part of a partition's name; nothing from the input files
@@ -134,7 +135,22 @@ pub(crate) async fn create_load_table(
     tx: &Transaction<'_>,
     dataset: &Dataset,
 ) -> Result<(String, String), ImportError> {
-    let orphans = tx
+    drop_orphans(tx, dataset).await?;
+    let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+    let bare = format!("{}_load_{pid}", dataset.table);
+    let name = qualified(dataset, &bare);
+    tx.batch_execute(&format!(
+        "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)",
+        geosector_store::table_name(dataset)
+    ))
+    .await?;
+    Ok((bare, name))
+}
+
+/// Drops the load tables of a dataset left by imports whose session is gone (a crash or a kill
+/// after the load table was committed for parallel index builds); returns how many.
+pub(crate) async fn drop_orphans(client: &impl GenericClient, dataset: &Dataset) -> Result<usize, ImportError> {
+    let orphans = client
         .query(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname ~ ('^' || $2 || '_load_[0-9]{1,9}$')
@@ -145,17 +161,9 @@ pub(crate) async fn create_load_table(
     for orphan in &orphans {
         let name: &str = orphan.get(0);
         tracing::info!(table = name, "dropping the load table of an import that did not finish");
-        tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", qualified(dataset, name))).await?;
+        client.batch_execute(&format!("DROP TABLE IF EXISTS {}", qualified(dataset, name))).await?;
     }
-    let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
-    let bare = format!("{}_load_{pid}", dataset.table);
-    let name = qualified(dataset, &bare);
-    tx.batch_execute(&format!(
-        "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS)",
-        geosector_store::table_name(dataset)
-    ))
-    .await?;
-    Ok((bare, name))
+    Ok(orphans.len())
 }
 
 /// The name of the check that every row of a load table has one partition key.
