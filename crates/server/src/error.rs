@@ -82,7 +82,7 @@ impl ApiError {
 
 impl From<tokio_postgres::Error> for ApiError {
     fn from(e: tokio_postgres::Error) -> Self {
-        if e.is_closed() {
+        if e.is_closed() || e.code().is_some_and(database_away) {
             return ApiError::Unavailable(e.to_string());
         }
         match e.code() {
@@ -91,6 +91,52 @@ impl From<tokio_postgres::Error> for ApiError {
             }
             _ => ApiError::Internal(format!("{e:?}")),
         }
+    }
+}
+
+/// Whether a SQLSTATE says the database is away for now rather than that the statement failed:
+/// a shutdown or crash restart (class 57: `57P01` admin shutdown, `57P02`, `57P03` not yet
+/// accepting connections), a broken connection (class 08), too many connections (`53300`).
+/// The client should try again later: 503 with `Retry-After`, not 500.
+pub fn database_away(code: &tokio_postgres::error::SqlState) -> bool {
+    let code = code.code();
+    code.starts_with("57P") || code.starts_with("08") || code == "53300"
+}
+
+/// Seconds a client is told to wait after a 503 (`Retry-After`).
+pub const RETRY_AFTER_S: u64 = 5;
+
+/// The shortest time between two log lines about 503s.
+pub const LOG_EVERY_S: u64 = 10;
+
+/// One log line per outage, not one per request: while the database is away every request
+/// fails alike, so a 503's cause is logged at most once every [`LOG_EVERY_S`] seconds, with how
+/// many were left out since.
+static UNAVAILABLE_LOG: Throttle = Throttle::new();
+
+/// Admits one event per [`LOG_EVERY_S`] window and counts the others.
+struct Throttle {
+    last: std::sync::atomic::AtomicU64,
+    unlogged: std::sync::atomic::AtomicU64,
+}
+
+impl Throttle {
+    const fn new() -> Throttle {
+        Throttle { last: std::sync::atomic::AtomicU64::new(0), unlogged: std::sync::atomic::AtomicU64::new(0) }
+    }
+
+    /// Whether the event at `now_s` is logged (the first of its window), with how many were not
+    /// since the last that was.
+    fn admit(&self, now_s: u64) -> Option<u64> {
+        use std::sync::atomic::Ordering;
+        let last = self.last.load(Ordering::Relaxed);
+        if now_s >= last + LOG_EVERY_S
+            && self.last.compare_exchange(last, now_s, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            return Some(self.unlogged.swap(0, Ordering::Relaxed));
+        }
+        self.unlogged.fetch_add(1, Ordering::Relaxed);
+        None
     }
 }
 
@@ -147,10 +193,19 @@ impl ResponseError for ApiError {
             ApiError::Internal(_) => "ServerError",
         };
         match self {
-            ApiError::Unavailable(cause) | ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            ApiError::Unavailable(cause) => {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                if let Some(left_out) = UNAVAILABLE_LOG.admit(now) {
+                    tracing::error!(%cause, left_out, "service unavailable (further ones in the next {LOG_EVERY_S} s are counted, not logged)");
+                }
+            }
+            ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::Unavailable(_) = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, RETRY_AFTER_S.to_string()));
+        }
         if let ApiError::Unauthorized(why) = self {
             // RFC 6750 §3: a challenge; for a bad token, why (ASCII, without quotes).
             let challenge = match why {
@@ -170,5 +225,33 @@ impl ResponseError for ApiError {
             body["findings"] = findings.clone();
         }
         response.content_type("application/json").json(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_postgres::error::SqlState;
+
+    #[test]
+    fn a_database_away_is_a_503_to_retry_later() {
+        for away in [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW] {
+            assert!(database_away(&away), "{away:?}");
+        }
+        assert!(database_away(&SqlState::CONNECTION_FAILURE) && database_away(&SqlState::TOO_MANY_CONNECTIONS));
+        assert!(!database_away(&SqlState::UNDEFINED_TABLE) && !database_away(&SqlState::QUERY_CANCELED));
+        let response = ApiError::Unavailable("db down".into()).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+    }
+
+    #[test]
+    fn an_outage_is_logged_once_per_window_with_the_count_left_out() {
+        let log = Throttle::new();
+        let start = 1_000_000;
+        assert_eq!(log.admit(start), Some(0));
+        assert_eq!(log.admit(start + 1), None);
+        assert_eq!(log.admit(start + 2), None);
+        assert_eq!(log.admit(start + LOG_EVERY_S), Some(2));
     }
 }

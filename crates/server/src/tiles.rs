@@ -526,7 +526,11 @@ pub async fn tile(
         return Ok(stamped(tile_response(&req, tag, &[(c.id(), tile)], "bypass")));
     }
     let (tile, cache) = layer_tile(&mut db, &opened, layer.version, (z, col, row)).await?;
-    Ok(tile_response(&req, tag, &[(c.id(), tile)], cache))
+    let mut response = tile_response(&req, tag, &[(c.id(), tile)], cache);
+    if layer.stale {
+        mark_stale(&mut response);
+    }
+    Ok(response)
 }
 
 /// The instant a tile of a collection whose features span an interval draws them at (`datetime`,
@@ -587,6 +591,9 @@ impl<'a> Db<'a> {
 struct LayerNow {
     version: i64,
     bbox: Option<[f64; 4]>,
+    /// The database is away: the version is the last one known, and only cached tiles of it
+    /// can be served (marked stale).
+    stale: bool,
 }
 
 impl LayerNow {
@@ -603,11 +610,33 @@ impl LayerNow {
 async fn current_layer(db: &mut Db<'_>, c: &Collection) -> Result<LayerNow, ApiError> {
     if let Some(version) = db.state.feed.version(c.table_key()) {
         if let Some(bbox) = c.extent_if_current(version) {
-            return Ok(LayerNow { version, bbox });
+            return Ok(LayerNow { version, bbox, stale: false });
         }
     }
-    let (version, bbox) = etag::refresh_extent(db.client().await?, c).await?;
-    Ok(LayerNow { version, bbox })
+    let refreshed = match db.client().await {
+        Ok(client) => etag::refresh_extent(client, c).await,
+        Err(e) => Err(e),
+    };
+    match refreshed {
+        Ok((version, bbox)) => Ok(LayerNow { version, bbox, stale: false }),
+        // The database is away: the tiles cached at the last version known can still be served.
+        Err(ApiError::Unavailable(cause)) => match c.last_extent() {
+            (version, bbox) if version > 0 => Ok(LayerNow { version, bbox, stale: true }),
+            _ => Err(ApiError::Unavailable(cause)),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// Marks a tile served from the cache while the database is away (RFC 7234's stale warning,
+/// and a header of ours that says so plainly).
+fn mark_stale(response: &mut HttpResponse) {
+    let headers = response.headers_mut();
+    headers.insert(header::WARNING, header::HeaderValue::from_static("110 - \"Response is Stale\""));
+    headers.insert(
+        header::HeaderName::from_static("geosector-stale"),
+        header::HeaderValue::from_static("database unavailable"),
+    );
 }
 
 /// One collection's layer of a tile at a data version: from the cache, or rendered (and cached).

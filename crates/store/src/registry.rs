@@ -150,6 +150,12 @@ impl Collection {
         &self.table_key
     }
 
+    /// The data version and extent last computed (version 0: never), for answering from caches
+    /// while the database is away.
+    pub fn last_extent(&self) -> (i64, Option<[f64; 4]>) {
+        *self.extent.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The stored extent, when it was computed at this data version.
     pub fn extent_if_current(&self, version: i64) -> Option<Option<[f64; 4]>> {
         let (known, bbox) = *self.extent.read().unwrap_or_else(std::sync::PoisonError::into_inner);

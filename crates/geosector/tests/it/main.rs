@@ -10,6 +10,7 @@ mod catalogue;
 mod clients;
 mod crs;
 mod editing;
+mod faults;
 mod filter;
 mod forwarded;
 mod harvest;
