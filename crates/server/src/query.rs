@@ -171,9 +171,16 @@ pub async fn items(
     }
     let properties = properties(get("properties"), collection)?;
     let format = params::format(get("f"), accept)?;
+    // An HTML page is built whole (a table and a map preview) for a person to read: its pages
+    // are shorter, whatever `limit` says (the next link goes on).
+    let limit = if format == Format::Html { limit.min(HTML_MAX_LIMIT) } else { limit };
     let filter = crate::filter::compile(collection, pairs).await?;
     Ok(ItemsQuery { bbox, time, as_of, equals, filter, sort, properties, page, limit, format, crs })
 }
+
+/// The most features an HTML page of items shows (`limit` is capped to it for `f=html`): a
+/// page of 10,000 features cost the server 75 MB while it was built.
+pub const HTML_MAX_LIMIT: i64 = 1000;
 
 /// `sortby`: `+a,-b` (ascending by default) over the sortables.
 fn sortby(text: Option<&str>, c: &Collection) -> Result<Vec<(&'static str, bool)>, ApiError> {

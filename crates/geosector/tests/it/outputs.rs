@@ -104,3 +104,25 @@ async fn one_page_and_one_tile_of_every_sector() {
         insta::assert_snapshot!(format!("{name}_tile"), tile_text(&response.body));
     }
 }
+
+/// An HTML page of items is built whole for a person to read: it shows at most 1,000 features
+/// whatever `limit` says (a page of 10,000 cost the server 75 MB, issue 22), and its next link
+/// goes on; JSON keeps the asked limit.
+#[tokio::test]
+async fn an_html_page_shows_at_most_a_thousand_features() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("parcels.fgb");
+    let file = file.to_str().unwrap();
+    let made = db.geosector(&["sample-data", "--parcels", "1200", "--out", file]);
+    assert_eq!(made.code, Some(0), "{}", made.text());
+    let loaded = db.geosector(&["import", "land.parcels", file]);
+    assert_eq!(loaded.code, Some(0), "{}", loaded.text());
+    let server = Server::start(&db, &[]);
+    let page = server.get("/collections/land.parcels/items?limit=5000&f=html").text();
+    let rows = page.matches("href=\"/collections/land.parcels/items/").count();
+    assert!((1000..=1010).contains(&rows), "{rows} links to features");
+    assert!(page.contains("rel=\"next\"") || page.contains("cursor="), "a next link");
+    let json = server.get("/collections/land.parcels/items?limit=5000").json();
+    assert_eq!(json["numberReturned"], 1200);
+}
