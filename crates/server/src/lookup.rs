@@ -134,15 +134,15 @@ pub async fn lookup(
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, location)).json(body))
 }
 
-/// The communes a parameter names: its code (five digits), or those in force today whose name
-/// contains it, accents and case aside.
+/// The communes a parameter names (code, name, province): its code (five digits, taken as it is:
+/// no name), or those in force today whose name contains it, accents and case aside.
 async fn resolve_communes(
     state: &AppState,
     parameter: &str,
     value: &str,
-) -> Result<Vec<(String, String, Option<String>)>, ApiError> {
+) -> Result<Vec<(String, Option<String>, Option<String>)>, ApiError> {
     if value.len() == 5 && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(vec![(value.to_owned(), value.to_owned(), None)]);
+        return Ok(vec![(value.to_owned(), None, None)]);
     }
     if value.chars().count() > 100 || value.contains('\0') {
         return Err(ApiError::param(parameter, "a commune name has at most 100 characters and no NUL"));

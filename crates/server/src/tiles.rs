@@ -447,10 +447,12 @@ pub async fn dataset_tile(
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;
     let mut db = Db::new(&state, &req);
     let mut covering = Vec::with_capacity(chosen.len());
+    let mut stale = false;
     // One tag over every chosen layer's version (FNV-1a), plus the path and query.
     let mut combined: u64 = 0xcbf2_9ce4_8422_2325;
     for c in &chosen {
         let layer = current_layer(&mut db, &c.collection).await?;
+        stale |= layer.stale;
         combined = (combined ^ layer.version.unsigned_abs()).wrapping_mul(0x0100_0000_01b3);
         combined = (combined ^ c.fingerprint).wrapping_mul(0x0100_0000_01b3);
         if layer.covers(z, col, row) {
@@ -473,7 +475,11 @@ pub async fn dataset_tile(
         all_hits &= cache == "hit";
         layers.push((c.collection.id(), tile));
     }
-    Ok(tile_response(&req, tag, &layers, if all_hits { "hit" } else { "miss" }))
+    let mut response = tile_response(&req, tag, &layers, if all_hits { "hit" } else { "miss" });
+    if stale {
+        mark_stale(&mut response);
+    }
+    Ok(response)
 }
 
 /// `GET /collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`.

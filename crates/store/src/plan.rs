@@ -170,8 +170,7 @@ impl CollectionPlan {
         let in_force = match (&time_column, &time_end, &versions) {
             (Some((start, kind)), Some((end, exclusive)), None) => {
                 let at = format!("$4::timestamptz::{}", cast_of(*kind));
-                let after = if *exclusive { ">" } else { ">=" };
-                Some(format!("{start} <= {at} AND ({end} IS NULL OR {end} {after} {at})"))
+                Some(format!("{start} <= {at} AND {}", not_ended(end, *exclusive, &at)))
             }
             _ => None,
         };
@@ -434,6 +433,13 @@ fn tile_value(column: &str, kind: FieldType) -> String {
         FieldType::Json | FieldType::Date | FieldType::Timestamp | FieldType::UtcTimestamp => format!("{column}::text"),
         _ => column.to_owned(),
     }
+}
+
+/// The condition that an interval ending in column `end` (NULL: open; `exclusive`: the end
+/// itself is outside it) has not ended at the value `at` (an expression).
+fn not_ended(end: &str, exclusive: bool, at: &str) -> String {
+    let after = if exclusive { ">" } else { ">=" };
+    format!("({end} IS NULL OR {end} {after} {at})")
 }
 
 /// The SQL type a text parameter is cast to for a field type.

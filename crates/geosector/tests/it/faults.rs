@@ -93,6 +93,10 @@ async fn cached_tiles_outlive_the_database_and_the_rest_is_503_until_it_returns(
     assert_eq!(server.get(&cached).status, 200);
     let warm = server.get(&cached);
     assert_eq!(warm.header("x-tile-cache"), Some("hit"));
+    // The same tile through the dataset tiles (its layer from the same cache).
+    let dataset =
+        format!("/tiles/{}?collections=land.parcels", cached.trim_start_matches("/collections/land.parcels/tiles/"));
+    assert_eq!(server.get(&dataset).header("x-tile-cache"), Some("hit"));
 
     relay.cut();
     let started = Instant::now();
@@ -100,6 +104,9 @@ async fn cached_tiles_outlive_the_database_and_the_rest_is_503_until_it_returns(
     assert_eq!(stale.status, 200, "{}", stale.text());
     assert_eq!(stale.body, warm.body, "the cached tile, as it was");
     assert_eq!(stale.header("geosector-stale"), Some("database unavailable"));
+    let combined = server.get(&dataset);
+    assert_eq!(combined.status, 200, "{}", combined.text());
+    assert_eq!(combined.header("geosector-stale"), Some("database unavailable"));
     for path in [other.as_str(), "/collections/land.parcels/items?limit=1", "/health"] {
         let refused = server.get(path);
         assert_eq!(refused.status, 503, "{path}: {}", refused.text());

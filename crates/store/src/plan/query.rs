@@ -73,10 +73,10 @@ impl CollectionPlan {
             // before the request ends and ends after the request starts (an open end never ends).
             if shape.time_from {
                 let from = next();
+                let at = format!("${from}::text::{cast}");
                 conditions.push(match &self.time_end {
-                    None => format!("{column} >= ${from}::text::{cast}"),
-                    Some((end, true)) => format!("({end} IS NULL OR {end} > ${from}::text::{cast})"),
-                    Some((end, false)) => format!("({end} IS NULL OR {end} >= ${from}::text::{cast})"),
+                    None => format!("{column} >= {at}"),
+                    Some((end, exclusive)) => super::not_ended(end, *exclusive, &at),
                 });
             }
             if shape.time_to {
