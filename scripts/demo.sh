@@ -5,8 +5,8 @@
 # on http://127.0.0.1:8080 (GEOSECTOR_BIND to change; GEOSECTOR_DEMO_NO_SERVE=1 to stop after
 # loading). The map viewer is at /map.
 #
-# Reference data: $GEOSECTOR_REFERENCE_DIR, else ../shared/testdata/vietnam when present (all of
-# Vietnam), else data-samples/reference (Hà Nội only).
+# Reference data: $GEOSECTOR_REFERENCE_DIR, else data-samples/vietnam (all of Vietnam's 2025 units
+# and boundaries, and the units before the reform; data-samples/reference holds Hà Nội only).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,11 +19,7 @@ GEOSECTOR=target/debug/geosector
 
 $GEOSECTOR migrate
 
-REF="${GEOSECTOR_REFERENCE_DIR:-}"
-if [ -z "$REF" ]; then
-  if [ -f ../shared/testdata/vietnam/admin_units_2025.csv ]; then REF=../shared/testdata/vietnam; else REF=data-samples/reference; fi
-fi
-$GEOSECTOR reference "$REF"
+$GEOSECTOR reference "${GEOSECTOR_REFERENCE_DIR:-data-samples/vietnam}"
 
 S=data-samples
 import() { $GEOSECTOR import "$@"; }

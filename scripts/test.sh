@@ -66,5 +66,5 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
-# Tests read ../shared/testdata when it is there (CI has it); they need a real PostGIS always.
+# Every fixture the tests read is in the repository (tests/data, data-samples); they need a real PostGIS always.
 cargo nextest run --workspace --no-fail-fast "$@"

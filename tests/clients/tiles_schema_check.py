@@ -1,5 +1,5 @@
 """Validates geosector's OGC API - Tiles documents against the schemas of the bundled OGC API -
-Tiles 1.0 OpenAPI definition (../shared/testdata/ogcapi/tiles/ogcapi-tiles-1.bundled.json).
+Tiles 1.0 OpenAPI definition (tests/data/ogcapi/tiles/ogcapi-tiles-1.bundled.json).
 
 usage: tiles_schema_check.py BUNDLED_OPENAPI BASE_URL
 Prints one JSON object: {"checked": [[path, schema], ...], "errors": [...]}. Exit 0 either way;

@@ -56,7 +56,7 @@ enum Command {
     /// Exit code: 0 valid (flags allowed), 1 rejected, 2 failed (no verdict).
     Validate(ImportArgs),
     /// Load administrative units (and their boundaries) from a directory laid out like
-    /// shared/testdata/vietnam.
+    /// data-samples/vietnam (or data-samples/reference, Hà Nội only).
     Reference {
         /// The directory.
         dir: PathBuf,

@@ -2,13 +2,13 @@
 //! communes, valid from 1 Jul 2025), optionally the pre-2025 units (63 provinces, their
 //! districts and 10,056 communes, valid until 1 Jul 2025) and the 2025 boundaries.
 //!
-//! Expected layout of the source directory (that of `shared/testdata/vietnam`, or the Hà Nội
-//! subset in `data-samples/reference`):
+//! Expected layout of the source directory (the whole country in `data-samples/vietnam`, or the
+//! Hà Nội subset in `data-samples/reference`):
 //! - `admin_units_2025.csv` (`code,name,type,level,parent_code,codename`); when absent the units
 //!   are taken from the boundary files' own `code`, `name` and `province_code` properties;
 //! - `raw/xa-pre-2025-nso-2025-01-04.csv` (NSO export, optional);
 //! - `boundaries-2025/provinces_2025.geojson` and `boundaries-2025/communes_2025.geojson`
-//!   (or `communes_hanoi_2025.geojson`), optional.
+//!   (or `communes_hanoi_2025.geojson`), optional, each possibly gzipped (`….geojson.gz`).
 //!
 //! The load replaces what earlier loads from the same sources wrote, in one transaction.
 
@@ -95,18 +95,15 @@ pub async fn load_admin_units(client: &mut Client, dir: &Path) -> Result<Referen
 
 fn boundary_files(dir: &Path) -> Vec<PathBuf> {
     let b = dir.join("boundaries-2025");
+    // Each file may be shipped gzipped (`<name>.gz`, as `data-samples/vietnam` does).
+    let found = |name: &str| {
+        let plain = b.join(name);
+        let zipped = b.join(format!("{name}.gz"));
+        [plain, zipped].into_iter().find(|p| p.exists())
+    };
     let mut files = Vec::new();
-    let provinces = b.join("provinces_2025.geojson");
-    if provinces.exists() {
-        files.push(provinces);
-    }
-    let all = b.join("communes_2025.geojson");
-    let hanoi = b.join("communes_hanoi_2025.geojson");
-    if all.exists() {
-        files.push(all);
-    } else if hanoi.exists() {
-        files.push(hanoi);
-    }
+    files.extend(found("provinces_2025.geojson"));
+    files.extend(found("communes_2025.geojson").or_else(|| found("communes_hanoi_2025.geojson")));
     files
 }
 

@@ -1,4 +1,4 @@
-//! Every file of `../shared/testdata/bad-inputs` (Shapefile, GeoPackage, FlatGeobuf, GeoJSON)
+//! Every file of `tests/data/bad-inputs` (Shapefile, GeoPackage, FlatGeobuf, GeoJSON)
 //! through `geosector import`: a verdict or a clean error (exit 0, 1 or 2, never a panic, a
 //! signal or a hang), a message naming the file, and the live table exactly as it was.
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{repo, shared_testdata, Run, TestDb};
+use crate::support::{repo, testdata, Run, TestDb};
 
 /// Longest a run on a tiny bad file may take (the machine is shared and busy).
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -73,7 +73,7 @@ async fn fingerprint(db: &TestDb) -> (i64, i64) {
 
 #[tokio::test]
 async fn bad_inputs_every_file_ends_cleanly_and_leaves_the_live_table_alone() {
-    let Some(testdata) = shared_testdata() else { return };
+    let testdata = testdata();
     let Some(db) = TestDb::migrated().await else { return };
     let load = db.geosector(&["import", "land.parcels", "data-samples/land/parcels_soc_son.fgb"]);
     assert_eq!(load.code, Some(0), "{}", load.text());
@@ -119,7 +119,7 @@ async fn bad_inputs_every_file_ends_cleanly_and_leaves_the_live_table_alone() {
 
 #[tokio::test]
 async fn bad_inputs_shapefile_and_geopackage_errors_are_precise() {
-    let Some(testdata) = shared_testdata() else { return };
+    let testdata = testdata();
     let Some(db) = TestDb::migrated().await else { return };
     let bad = testdata.join("bad-inputs");
     let arg = |p: PathBuf| p.to_str().expect("utf-8").to_owned();

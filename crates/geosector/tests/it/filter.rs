@@ -1,5 +1,5 @@
 //! OGC API - Features Part 3 (CQL2 filtering), black-box against `geosector serve`:
-//! - the CQL2 Abstract Test Suite's expected counts (`shared/testdata/cql2`) on the official
+//! - the CQL2 Abstract Test Suite's expected counts (`tests/data/cql2`) on the official
 //!   ne110m4cql2 data, loaded with `geosector import` into the conformance collections
 //!   (`GEOSECTOR_CONFORMANCE_DATASETS=1`), every row in CQL2 text and in CQL2 JSON;
 //! - the classes the ATS file holds no rows for here (case- and accent-insensitive, arithmetic,
@@ -14,7 +14,7 @@ use geozero::mvt::{Message, Tile};
 use serde_json::Value;
 
 use crate::ats::load_samples;
-use crate::support::{shared_testdata, Server, TestDb};
+use crate::support::{testdata, Server, TestDb};
 
 const SWITCH: (&str, &str) = ("GEOSECTOR_CONFORMANCE_DATASETS", "1");
 
@@ -31,9 +31,9 @@ pub fn enc(text: &str) -> String {
     out
 }
 
-/// `shared/testdata/cql2`, or `None` (skip) when absent locally.
+/// `tests/data/cql2`.
 fn cql2_data() -> Option<PathBuf> {
-    shared_testdata().map(|d| d.join("cql2"))
+    Some(testdata().join("cql2"))
 }
 
 /// Imports the three ne110m layers through `geosector import`.

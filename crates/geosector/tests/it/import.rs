@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{shared_testdata, TestDb};
+use crate::support::{testdata, TestDb};
 
 const PARCELS_FGB: &str = "data-samples/land/parcels_soc_son.fgb";
 const PARCELS_GEOJSON: &str = "data-samples/land/parcels_soc_son.geojson";
@@ -271,7 +271,7 @@ async fn generated_parcels_are_deterministic_and_load() {
 
 #[tokio::test]
 async fn shared_bad_inputs_never_crash_and_never_store() {
-    let Some(testdata) = shared_testdata() else { return };
+    let testdata = testdata();
     let Some(db) = TestDb::migrated().await else { return };
     let mut files: Vec<std::path::PathBuf> = Vec::new();
     for dir in ["bad-inputs/geojson/geojsonhint-bad", "bad-inputs/flatgeobuf"] {

@@ -1,6 +1,6 @@
 //! `geosector reference`: administrative units versioned by validity dates, with boundaries.
 
-use crate::support::{shared_testdata, TestDb};
+use crate::support::{repo, TestDb};
 
 #[tokio::test]
 async fn hanoi_subset_loads_twice_to_the_same_state() {
@@ -33,9 +33,8 @@ async fn hanoi_subset_loads_twice_to_the_same_state() {
 
 #[tokio::test]
 async fn full_reference_keeps_reused_codes_apart_by_date() {
-    let Some(testdata) = shared_testdata() else { return };
     let Some(db) = TestDb::migrated().await else { return };
-    let dir = testdata.join("vietnam");
+    let dir = repo().join("data-samples/vietnam");
     let run = db.geosector(&["reference", dir.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(run.stdout.contains("34 provinces, 3321 communes"), "{}", run.text());

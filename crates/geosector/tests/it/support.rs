@@ -1,7 +1,9 @@
 //! Test support: a fresh database per test on the PostGIS named by `DATABASE_URL` (started by
 //! `scripts/test.sh` through `scripts/dev-db.sh`), and the `geosector` binary as a black box.
 //!
-//! Without `DATABASE_URL`, database tests are skipped locally and fail when `CI=true`.
+//! Nothing is skipped: without `DATABASE_URL`, a client, a package or a fixture a test needs, the
+//! test fails and says what `scripts/test.sh` would have installed. Fixtures live in the
+//! repository (`tests/data`, `data-samples`), each folder with its origin and licence.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -16,28 +18,25 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
-/// `shared/testdata`, beside the repository; `None` (skip) locally when it is absent.
-pub fn shared_testdata() -> Option<PathBuf> {
-    let dir = repo().join("../shared/testdata");
-    if dir.is_dir() {
-        return Some(dir);
+/// The repository's third-party test material, `tests/data` (see its README for origins and
+/// licences).
+pub fn testdata() -> PathBuf {
+    let dir = repo().join("tests/data");
+    if !dir.is_dir() {
+        missing(&dir.display().to_string());
     }
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but ../shared/testdata is missing");
-    eprintln!("skipped: ../shared/testdata not found");
-    None
+    dir
+}
+
+/// Fails the test for something it needs that is not there: tests are never skipped.
+pub fn missing(what: &str) -> ! {
+    panic!("{what} is missing: scripts/test.sh installs and starts everything the suite needs (a test never skips)")
 }
 
 fn admin_url() -> Option<String> {
     match std::env::var("DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but DATABASE_URL is not set: run scripts/test.sh"
-            );
-            eprintln!("skipped: DATABASE_URL is not set (scripts/test.sh sets it)");
-            None
-        }
+        _ => missing("DATABASE_URL (a PostGIS to test against)"),
     }
 }
 

@@ -7,7 +7,7 @@ use geozero::mvt::{Message, Tile};
 use serde_json::Value;
 
 use crate::ats::load_samples;
-use crate::support::{repo, shared_testdata, Server, TestDb};
+use crate::support::{repo, testdata, Server, TestDb};
 
 #[tokio::test]
 async fn vector_tiles_of_a_collection() {
@@ -18,8 +18,9 @@ async fn vector_tiles_of_a_collection() {
 
     // The tile matrix set equals the OGC 2D-TMS definition, level by level.
     let ours = server.get("/tileMatrixSets/WebMercatorQuad").json();
-    if let Some(testdata) = shared_testdata() {
-        let text = std::fs::read_to_string(testdata.join("ogcapi/tiles/tilematrixsets/WebMercatorQuad.json")).unwrap();
+    {
+        let text =
+            std::fs::read_to_string(testdata().join("ogcapi/tiles/tilematrixsets/WebMercatorQuad.json")).unwrap();
         let official: Value = serde_json::from_str(&text).unwrap();
         for key in ["id", "uri", "crs", "orderedAxes"] {
             assert_eq!(ours[key], official[key], "{key}");
@@ -334,10 +335,10 @@ async fn overviews_dataset_tiles_compression_and_schemas() {
     }
 
     // The documents validate against the OGC API - Tiles 1.0 schemas.
-    if let (Some(testdata), Some(python)) = (shared_testdata(), crate::clients::python()) {
+    if let Some(python) = crate::clients::python() {
         let out = crate::clients::run(std::process::Command::new(python).args([
             repo().join("tests/clients/tiles_schema_check.py").to_str().unwrap(),
-            testdata.join("ogcapi/tiles/ogcapi-tiles-1.bundled.json").to_str().unwrap(),
+            testdata().join("ogcapi/tiles/ogcapi-tiles-1.bundled.json").to_str().unwrap(),
             &server.base,
         ]));
         let report: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));

@@ -22,7 +22,7 @@ use crate::source::{FeatureSink, Flow, RawBody, RawFeature, SourceInfo};
 /// [`ImportError::Malformed`] with the line and column for invalid JSON or a document that is
 /// not a FeatureCollection or Feature; errors from the sink.
 pub fn read_collection(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> {
-    let file = super::files::open(path)?;
+    let file = super::files::open_text(path)?;
     let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, file));
     let mut state =
         State { path, file: path.into(), sink, index: 0, crs: None, began: false, stopped: false, error: None };

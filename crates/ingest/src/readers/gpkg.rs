@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn nulls_in_every_field_type_are_nulls() {
-        let Some(path) = bad_input("gpkg", "test_gpkg_nulls.gpkg") else { return };
+        let path = bad_input("gpkg", "test_gpkg_nulls.gpkg");
         let mut sink = Collect::default();
         read(&path, &mut sink).unwrap();
         assert_eq!(sink.1.unwrap().declared_crs.as_deref(), Some("EPSG:4326"));
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn curves_are_per_feature_errors() {
         for name in ["curve.gpkg", "curvepolygon.gpkg"] {
-            let Some(path) = bad_input("gpkg", name) else { return };
+            let path = bad_input("gpkg", name);
             let mut sink = Collect::default();
             read(&path, &mut sink).unwrap();
             let RawBody::Invalid { field, reason } = &sink.0[0].body else { panic!("{:?}", sink.0[0]) };

@@ -214,10 +214,10 @@ pub(crate) mod testing {
         }
     }
 
-    /// A file of `../shared/testdata/bad-inputs/<dir>`, `None` (skip) when it is absent.
-    pub fn bad_input(dir: &str, name: &str) -> Option<PathBuf> {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/bad-inputs").join(dir).join(name);
-        path.is_file().then_some(path)
+    /// A file of the repository's `tests/data/bad-inputs/<dir>`; a missing one fails the test.
+    pub fn bad_input(dir: &str, name: &str) -> PathBuf {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/bad-inputs").join(dir).join(name);
+        assert!(path.is_file(), "test fixture {} is missing", path.display());
+        path
     }
 }
