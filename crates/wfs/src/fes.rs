@@ -428,9 +428,7 @@ fn polygon_body(e: &Element) -> Result<String, String> {
 fn members<'a>(e: &'a Element, inner: &'a str) -> Vec<&'a Element> {
     let mut out = Vec::new();
     for m in &e.children {
-        if m.name.ends_with("Members") {
-            out.extend(m.children.iter().filter(|c| c.name == inner));
-        } else if m.name.ends_with("Member") {
+        if m.name.ends_with("Member") || m.name.ends_with("Members") {
             out.extend(m.children.iter().filter(|c| c.name == inner));
         }
     }
@@ -651,7 +649,7 @@ fn expr(n: &Node, type_name: &str, q: &Queryables) -> Result<Expr, String> {
             if ids.is_empty() {
                 return Ok(Expr::Bool(false));
             }
-            #[expect(clippy::cast_precision_loss, reason = "feature ids stay far below 2^53")]
+            // Feature ids stay far below 2^53: exact as numbers.
             let list = ids.into_iter().map(|i| Box::new(Expr::Float(i as f64))).collect();
             op("in", vec![property(ID_QUERYABLE), Expr::Array(list)])
         }
