@@ -45,9 +45,7 @@ pub const OUTPUT_FORMATS_V110: &[&str] = &[crate::GML31_MEDIA, "application/json
 
 fn dcp(url: &str) -> String {
     let url = escape(url);
-    format!(
-        "<ows:DCP><ows:HTTP><ows:Get xlink:href=\"{url}\"/><ows:Post xlink:href=\"{url}\"/></ows:HTTP></ows:DCP>"
-    )
+    format!("<ows:DCP><ows:HTTP><ows:Get xlink:href=\"{url}\"/><ows:Post xlink:href=\"{url}\"/></ows:HTTP></ows:DCP>")
 }
 
 fn values(name: &str, values: &[&str]) -> String {
@@ -56,7 +54,9 @@ fn values(name: &str, values: &[&str]) -> String {
 }
 
 fn constraint(name: &str, value: &str) -> String {
-    format!("<ows:Constraint name=\"{name}\"><ows:NoValues/><ows:DefaultValue>{value}</ows:DefaultValue></ows:Constraint>")
+    format!(
+        "<ows:Constraint name=\"{name}\"><ows:NoValues/><ows:DefaultValue>{value}</ows:DefaultValue></ows:Constraint>"
+    )
 }
 
 fn keywords(t: &FeatureType) -> String {
@@ -196,7 +196,9 @@ fn filter_capabilities_v200() -> String {
     for op in COMPARISON {
         out.push_str(&format!("<fes:ComparisonOperator name=\"{op}\"/>"));
     }
-    out.push_str("</fes:ComparisonOperators></fes:Scalar_Capabilities><fes:Spatial_Capabilities><fes:GeometryOperands>");
+    out.push_str(
+        "</fes:ComparisonOperators></fes:Scalar_Capabilities><fes:Spatial_Capabilities><fes:GeometryOperands>",
+    );
     for g in crate::fes::GEOMETRY_OPERANDS {
         out.push_str(&format!("<fes:GeometryOperand name=\"gml:{g}\"/>"));
     }
@@ -267,7 +269,17 @@ pub fn v110(s: &Service, types: &[FeatureType]) -> String {
         out.push_str(&format!("<ogc:SpatialOperator name=\"{op}\"/>"));
     }
     out.push_str("</ogc:SpatialOperators></ogc:Spatial_Capabilities><ogc:Scalar_Capabilities><ogc:LogicalOperators/><ogc:ComparisonOperators>");
-    for op in ["LessThan", "GreaterThan", "LessThanEqualTo", "GreaterThanEqualTo", "EqualTo", "NotEqualTo", "Like", "Between", "NullCheck"] {
+    for op in [
+        "LessThan",
+        "GreaterThan",
+        "LessThanEqualTo",
+        "GreaterThanEqualTo",
+        "EqualTo",
+        "NotEqualTo",
+        "Like",
+        "Between",
+        "NullCheck",
+    ] {
         out.push_str(&format!("<ogc:ComparisonOperator>{op}</ogc:ComparisonOperator>"));
     }
     out.push_str("</ogc:ComparisonOperators></ogc:Scalar_Capabilities><ogc:Id_Capabilities><ogc:FID/><ogc:EID/></ogc:Id_Capabilities></ogc:Filter_Capabilities></wfs:WFS_Capabilities>\n");

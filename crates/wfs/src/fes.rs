@@ -53,15 +53,8 @@ pub const SPATIAL: &[(&str, &str)] = &[
 ];
 
 /// The GML geometry operands understood in filters.
-pub const GEOMETRY_OPERANDS: &[&str] = &[
-    "Envelope",
-    "Point",
-    "LineString",
-    "Polygon",
-    "MultiPoint",
-    "MultiCurve",
-    "MultiSurface",
-];
+pub const GEOMETRY_OPERANDS: &[&str] =
+    &["Envelope", "Point", "LineString", "Polygon", "MultiPoint", "MultiCurve", "MultiSurface"];
 
 const COMPARE_OPS: &[(&str, &str)] = &[
     ("PropertyIsEqualTo", "="),
@@ -170,17 +163,22 @@ pub fn parse(filter: &Element) -> Result<Filter, String> {
         return Err(format!("expected a Filter element, got <{}>", filter.name));
     }
     let mut srs = None;
-    let ids: Vec<&Element> =
-        filter.children.iter().filter(|c| matches!(c.name.as_str(), "ResourceId" | "FeatureId" | "GmlObjectId")).collect();
+    let ids: Vec<&Element> = filter
+        .children
+        .iter()
+        .filter(|c| matches!(c.name.as_str(), "ResourceId" | "FeatureId" | "GmlObjectId"))
+        .collect();
     let root = if !ids.is_empty() {
         if ids.len() != filter.children.len() {
             return Err("a Filter holds either ResourceId elements or one predicate, not both".into());
         }
         let mut list = Vec::new();
         for id in ids {
-            let value = id.attr("rid").or_else(|| id.attr("fid")).or_else(|| id.attr("id")).ok_or_else(|| {
-                format!("<{}> without its id attribute (rid)", id.name)
-            })?;
+            let value = id
+                .attr("rid")
+                .or_else(|| id.attr("fid"))
+                .or_else(|| id.attr("id"))
+                .ok_or_else(|| format!("<{}> without its id attribute (rid)", id.name))?;
             list.push(value.trim().to_owned());
         }
         Node::ResourceIds(list)
@@ -220,7 +218,8 @@ fn operand(e: &Element) -> Result<Operand, String> {
 }
 
 fn property_child(e: &Element) -> Result<String, String> {
-    let p = e.children.iter().find(|c| is_property(c)).ok_or_else(|| format!("<{}> names no ValueReference", e.name))?;
+    let p =
+        e.children.iter().find(|c| is_property(c)).ok_or_else(|| format!("<{}> names no ValueReference", e.name))?;
     property_name(p)
 }
 
@@ -278,11 +277,7 @@ fn node(e: &Element, srs: &mut Option<String>, inherited: Option<&str>) -> Resul
         _ if SPATIAL.iter().any(|(n, _)| *n == name) => {
             let function = SPATIAL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f).unwrap_or("s_intersects");
             let property = e.children.iter().find(|c| is_property(c)).map(property_name).transpose()?;
-            let g = e
-                .children
-                .iter()
-                .find(|c| !is_property(c))
-                .ok_or_else(|| format!("<{name}> holds no geometry"))?;
+            let g = e.children.iter().find(|c| !is_property(c)).ok_or_else(|| format!("<{name}> holds no geometry"))?;
             // A Literal may wrap the geometry.
             let g = if g.name == "Literal" { g.children.first().ok_or("<Literal> holds no geometry")? } else { g };
             if let Some(s) = g.attr("srsName").or(inherited) {
@@ -704,7 +699,10 @@ mod tests {
         let json = cql(&format!(
             r#"<fes:Filter {NS}><fes:PropertyIsLike wildCard="*" singleChar="." escapeChar="\" matchCase="false"><fes:ValueReference>commune_code</fes:ValueReference><fes:Literal>003*</fes:Literal></fes:PropertyIsLike></fes:Filter>"#
         ));
-        assert_eq!(json, r#"{"op":"like","args":[{"op":"casei","args":[{"property":"commune_code"}]},{"op":"casei","args":["003%"]}]}"#);
+        assert_eq!(
+            json,
+            r#"{"op":"like","args":[{"op":"casei","args":[{"property":"commune_code"}]},{"op":"casei","args":["003%"]}]}"#
+        );
     }
 
     #[test]
@@ -761,6 +759,7 @@ mod tests {
         assert!(bad(&format!(r#"<fes:Filter {NS}><fes:DWithin/></fes:Filter>"#)).contains("not supported"));
         assert!(bad(&format!(r#"<fes:Filter {NS}><fes:Foo/></fes:Filter>"#)).contains("<Foo>"));
         assert!(bad("<Filter/>").contains("empty"));
-        assert!(bad(&format!(r#"<fes:Filter {NS}><fes:And><fes:ResourceId rid="1"/></fes:And></fes:Filter>"#)).contains("direct child"));
+        assert!(bad(&format!(r#"<fes:Filter {NS}><fes:And><fes:ResourceId rid="1"/></fes:And></fes:Filter>"#))
+            .contains("direct child"));
     }
 }

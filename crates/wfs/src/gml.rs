@@ -135,13 +135,7 @@ impl FeatureWriter {
     /// # Errors
     /// When the properties are not a JSON object or the geometry is not GeoJSON of a supported
     /// type (the statement's output, so a server fault).
-    pub fn write(
-        &self,
-        out: &mut BytesMut,
-        id: i64,
-        geometry: Option<&str>,
-        properties: &str,
-    ) -> Result<(), String> {
+    pub fn write(&self, out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) -> Result<(), String> {
         let ty = &self.type_name;
         out.put_slice(format!("<gs:{ty} gml:id=\"{ty}.{id}\">").as_bytes());
         let values: serde_json::Map<String, Value> =
@@ -276,11 +270,16 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn open(out: &mut BytesMut, element: &str, srs: Option<(&str, &str)>) {
+/// An opening tag; a geometry carries its `gml:id` (GML 3.2 requires one on every geometry),
+/// the outer one also `srsName` and `srsDimension`.
+fn open(out: &mut BytesMut, element: &str, id: Option<&str>, srs: Option<&str>) {
     out.put_slice(b"<gml:");
     out.put_slice(element.as_bytes());
-    if let Some((srs, gid)) = srs {
-        out.put_slice(format!(" gml:id=\"{gid}\" srsName=\"{srs}\" srsDimension=\"2\"").as_bytes());
+    if let Some(gid) = id {
+        out.put_slice(format!(" gml:id=\"{gid}\"").as_bytes());
+    }
+    if let Some(srs) = srs {
+        out.put_slice(format!(" srsName=\"{srs}\" srsDimension=\"2\"").as_bytes());
     }
     out.put_u8(b'>');
 }
@@ -291,11 +290,11 @@ fn close(out: &mut BytesMut, element: &str) {
     out.put_u8(b'>');
 }
 
-fn polygon(c: &mut Cursor<'_>, out: &mut BytesMut, srs: Option<(&str, &str)>) -> Result<(), String> {
-    open(out, "Polygon", srs);
+fn polygon(c: &mut Cursor<'_>, out: &mut BytesMut, id: &str, srs: Option<&str>) -> Result<(), String> {
+    open(out, "Polygon", Some(id), srs);
     c.list(out, |c, out, n| {
         let wrapper = if n == 0 { "exterior" } else { "interior" };
-        open(out, wrapper, None);
+        open(out, wrapper, None, None);
         out.put_slice(b"<gml:LinearRing><gml:posList>");
         c.positions(out)?;
         out.put_slice(b"</gml:posList></gml:LinearRing>");
@@ -306,8 +305,8 @@ fn polygon(c: &mut Cursor<'_>, out: &mut BytesMut, srs: Option<(&str, &str)>) ->
     Ok(())
 }
 
-fn line(c: &mut Cursor<'_>, out: &mut BytesMut, srs: Option<(&str, &str)>) -> Result<(), String> {
-    open(out, "LineString", srs);
+fn line(c: &mut Cursor<'_>, out: &mut BytesMut, id: &str, srs: Option<&str>) -> Result<(), String> {
+    open(out, "LineString", Some(id), srs);
     out.put_slice(b"<gml:posList>");
     c.positions(out)?;
     out.put_slice(b"</gml:posList>");
@@ -315,8 +314,8 @@ fn line(c: &mut Cursor<'_>, out: &mut BytesMut, srs: Option<(&str, &str)>) -> Re
     Ok(())
 }
 
-fn point(c: &mut Cursor<'_>, out: &mut BytesMut, srs: Option<(&str, &str)>) -> Result<(), String> {
-    open(out, "Point", srs);
+fn point(c: &mut Cursor<'_>, out: &mut BytesMut, id: &str, srs: Option<&str>) -> Result<(), String> {
+    open(out, "Point", Some(id), srs);
     out.put_slice(b"<gml:pos>");
     c.position(out)?;
     out.put_slice(b"</gml:pos>");
@@ -336,14 +335,14 @@ pub fn geometry_gml(out: &mut BytesMut, json: &str, srs_name: &str, gid: &str) -
     let rest = &json[at + "\"coordinates\"".len()..];
     let rest = rest.trim_start().strip_prefix(':').ok_or("a geometry without coordinates")?;
     let mut c = Cursor { s: rest.as_bytes(), i: 0 };
-    let top = Some((srs_name, gid));
+    let top = Some(srs_name);
     match kind {
-        "Point" => point(&mut c, out, top),
-        "LineString" => line(&mut c, out, top),
-        "Polygon" => polygon(&mut c, out, top),
-        "MultiPoint" => multi(&mut c, out, top, "MultiPoint", "pointMember", point),
-        "MultiLineString" => multi(&mut c, out, top, "MultiCurve", "curveMember", line),
-        "MultiPolygon" => multi(&mut c, out, top, "MultiSurface", "surfaceMember", polygon),
+        "Point" => point(&mut c, out, gid, top),
+        "LineString" => line(&mut c, out, gid, top),
+        "Polygon" => polygon(&mut c, out, gid, top),
+        "MultiPoint" => multi(&mut c, out, gid, top, "MultiPoint", "pointMember", point),
+        "MultiLineString" => multi(&mut c, out, gid, top, "MultiCurve", "curveMember", line),
+        "MultiPolygon" => multi(&mut c, out, gid, top, "MultiSurface", "surfaceMember", polygon),
         other => Err(format!("geometry type {other} is not written as GML")),
     }
 }
@@ -351,15 +350,16 @@ pub fn geometry_gml(out: &mut BytesMut, json: &str, srs_name: &str, gid: &str) -
 fn multi(
     c: &mut Cursor<'_>,
     out: &mut BytesMut,
-    top: Option<(&str, &str)>,
+    gid: &str,
+    srs: Option<&str>,
     element: &str,
     member_element: &str,
-    item: fn(&mut Cursor<'_>, &mut BytesMut, Option<(&str, &str)>) -> Result<(), String>,
+    item: fn(&mut Cursor<'_>, &mut BytesMut, &str, Option<&str>) -> Result<(), String>,
 ) -> Result<(), String> {
-    open(out, element, top);
-    c.list(out, |c, out, _| {
-        open(out, member_element, None);
-        item(c, out, None)?;
+    open(out, element, Some(gid), srs);
+    c.list(out, |c, out, n| {
+        open(out, member_element, None, None);
+        item(c, out, &format!("{gid}.{n}"), None)?;
         close(out, member_element);
         Ok(())
     })?;
@@ -429,12 +429,22 @@ mod tests {
             gml(r#"{"type":"Point","coordinates":[105.123456789,21.5]}"#),
             "<gml:Point gml:id=\"t.1.g\" srsName=\"urn:ogc:def:crs:EPSG::4326\" srsDimension=\"2\"><gml:pos>105.123456789 21.5</gml:pos></gml:Point>"
         );
-        let multi = gml(r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]],[[0.1,0.1],[0.2,0.1],[0.2,0.2],[0.1,0.1]]],[[[5,5],[6,5],[6,6],[5,5]]]]}"#);
+        let multi = gml(
+            r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]],[[0.1,0.1],[0.2,0.1],[0.2,0.2],[0.1,0.1]]],[[[5,5],[6,5],[6,6],[5,5]]]]}"#,
+        );
         assert!(multi.starts_with("<gml:MultiSurface gml:id=\"t.1.g\""), "{multi}");
-        assert_eq!(multi.matches("<gml:surfaceMember><gml:Polygon>").count(), 2);
+        assert!(
+            multi.contains("<gml:surfaceMember><gml:Polygon gml:id=\"t.1.g.0\">")
+                && multi.contains("<gml:Polygon gml:id=\"t.1.g.1\">"),
+            "{multi}"
+        );
         assert!(multi.contains("<gml:exterior><gml:LinearRing><gml:posList>0 0 1 0 1 1 0 0</gml:posList></gml:LinearRing></gml:exterior><gml:interior>"));
         let lines = gml(r#"{"type":"MultiLineString","coordinates":[[[1e-05,2],[3,4]]]}"#);
-        assert!(lines.contains("<gml:curveMember><gml:LineString><gml:posList>1e-05 2 3 4</gml:posList>"), "{lines}");
+        assert!(
+            lines
+                .contains("<gml:curveMember><gml:LineString gml:id=\"t.1.g.0\"><gml:posList>1e-05 2 3 4</gml:posList>"),
+            "{lines}"
+        );
         let mut out = BytesMut::new();
         assert!(geometry_gml(&mut out, r#"{"type":"GeometryCollection","geometries":[]}"#, "x", "g").is_err());
         assert!(geometry_gml(&mut out, r#"{"type":"Point","coordinates":[1]}"#, "x", "g").is_err());

@@ -73,15 +73,24 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, WfsError> {
         count: get("COUNT").or_else(|| get("MAXFEATURES")).map(|v| count(v, "count")).transpose()?,
         start_index: get("STARTINDEX").map(|v| count(v, "startIndex")).transpose()?.unwrap_or(0),
         result_type: get("RESULTTYPE").map(result_type).transpose()?.unwrap_or_default(),
-        output_format: get("OUTPUTFORMAT").map(|f| output_format(f, version)).transpose()?.unwrap_or(default_format(version)),
+        output_format: get("OUTPUTFORMAT")
+            .map(|f| output_format(f, version))
+            .transpose()?
+            .unwrap_or(default_format(version)),
         by_id: None,
         value_reference: None,
     };
-    if let Some(text) = get("FILTER") {
+    // OWSLib (0.35) sends its filter as `QUERY`: taken as FILTER when it is XML.
+    let filter = get("FILTER").or_else(|| get("QUERY").filter(|q| q.trim_start().starts_with('<')));
+    if let Some(text) = filter {
         if let Some(lang) = get("FILTER_LANGUAGE") {
             let lang = lang.trim();
             if lang != "urn:ogc:def:query:OGC-FES::Filter" && !lang.eq_ignore_ascii_case("fes:Filter") {
-                return Err(WfsError::new(Code::OptionNotSupported, "filter_language", format!("\"{lang}\" is not supported (urn:ogc:def:query:OGC-FES::Filter is)")));
+                return Err(WfsError::new(
+                    Code::OptionNotSupported,
+                    "filter_language",
+                    format!("\"{lang}\" is not supported (urn:ogc:def:query:OGC-FES::Filter is)"),
+                ));
             }
         }
         g.query.filter = Some(fes::parse_text(text, Limits::default()).map_err(|e| WfsError::invalid("filter", e))?);
@@ -93,7 +102,10 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, WfsError> {
     }
     if let Some(id) = get("STOREDQUERY_ID") {
         if id.trim() != crate::GET_FEATURE_BY_ID {
-            return Err(WfsError::invalid("storedQuery_Id", format!("no stored query \"{}\" (the one offered is {})", id.trim(), crate::GET_FEATURE_BY_ID)));
+            return Err(WfsError::invalid(
+                "storedQuery_Id",
+                format!("no stored query \"{}\" (the one offered is {})", id.trim(), crate::GET_FEATURE_BY_ID),
+            ));
         }
         let feature = get("ID").ok_or_else(|| WfsError::missing("id"))?;
         g.by_id = Some(feature.trim().to_owned());
@@ -151,15 +163,25 @@ fn negotiate(accept: Option<&str>, version: Option<&str>) -> Result<Version, Wfs
 fn bbox(text: &str) -> Result<Bbox, WfsError> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
     let (numbers, crs) = match parts.last() {
-        Some(last) if last.parse::<f64>().is_err() && parts.len() > 1 => (&parts[..parts.len() - 1], Some((*last).to_owned())),
+        Some(last) if last.parse::<f64>().is_err() && parts.len() > 1 => {
+            (&parts[..parts.len() - 1], Some((*last).to_owned()))
+        }
         _ => (&parts[..], None),
     };
     let coords = numbers
         .iter()
-        .map(|n| n.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| WfsError::invalid("bbox", format!("\"{n}\" is not a number"))))
+        .map(|n| {
+            n.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| WfsError::invalid("bbox", format!("\"{n}\" is not a number")))
+        })
         .collect::<Result<Vec<f64>, _>>()?;
     if coords.len() != 4 && coords.len() != 6 {
-        return Err(WfsError::invalid("bbox", format!("expected 4 numbers (and an optional CRS), got {}", coords.len())));
+        return Err(WfsError::invalid(
+            "bbox",
+            format!("expected 4 numbers (and an optional CRS), got {}", coords.len()),
+        ));
     }
     Ok(Bbox { coords, crs })
 }
@@ -191,18 +213,24 @@ pub fn default_format(version: Version) -> OutputFormat {
 
 /// Reads `outputFormat` (a `+` decoded as a space is forgiven).
 pub(crate) fn output_format(text: &str, version: Version) -> Result<OutputFormat, WfsError> {
-    let n: String = text.chars().filter(|c| !c.is_whitespace() && *c != '+' && *c != '"').collect::<String>().to_ascii_lowercase();
+    let n: String =
+        text.chars().filter(|c| !c.is_whitespace() && *c != '+' && *c != '"').collect::<String>().to_ascii_lowercase();
     match n.as_str() {
-        "application/gmlxml;version=3.2" | "text/xml;subtype=gml/3.2" | "text/xml;subtype=gml/3.2.1" | "application/gmlxml" | "gml32" => {
-            Ok(OutputFormat::Gml32)
-        }
+        "application/gmlxml;version=3.2"
+        | "text/xml;subtype=gml/3.2"
+        | "text/xml;subtype=gml/3.2.1"
+        | "application/gmlxml"
+        | "gml32" => Ok(OutputFormat::Gml32),
         "text/xml;subtype=gml/3.1.1" | "gml3" | "application/gmlxml;version=3.1" => Ok(OutputFormat::Gml31),
         "text/xml" | "application/xml" => Ok(default_format(version)),
         "application/json" | "application/geojson" | "json" | "geojson" => Ok(OutputFormat::GeoJson),
         _ => Err(WfsError::new(
             Code::InvalidParameterValue,
             "outputFormat",
-            format!("\"{text}\" is not offered ({}, text/xml; subtype=gml/3.1.1, application/json are)", crate::GML32_MEDIA),
+            format!(
+                "\"{text}\" is not offered ({}, text/xml; subtype=gml/3.1.1, application/json are)",
+                crate::GML32_MEDIA
+            ),
         )),
     }
 }
@@ -276,14 +304,18 @@ mod tests {
         assert_eq!(locator(&[base[0], base[1], base[2], ("TYPENAMES", "b")]), "TYPENAMES");
         let e = parse(&pairs(&[base[0], base[1], base[2], ("bbox", "1,2,3,4"), ("resourceid", "a.1")])).unwrap_err();
         assert!(e.message.contains("mutually exclusive"));
-        let e = parse(&pairs(&[("service", "WFS"), ("request", "GetCapabilities"), ("acceptversions", "3.0.0")])).unwrap_err();
+        let e = parse(&pairs(&[("service", "WFS"), ("request", "GetCapabilities"), ("acceptversions", "3.0.0")]))
+            .unwrap_err();
         assert_eq!(e.code, Code::VersionNegotiationFailed);
     }
 
     #[test]
     fn capabilities_negotiate_and_stored_queries_read() {
         let caps = |list: &[(&str, &str)]| parse(&pairs(list)).unwrap();
-        assert_eq!(caps(&[("SERVICE", "WFS"), ("REQUEST", "GetCapabilities")]), Request::GetCapabilities { version: Version::V200 });
+        assert_eq!(
+            caps(&[("SERVICE", "WFS"), ("REQUEST", "GetCapabilities")]),
+            Request::GetCapabilities { version: Version::V200 }
+        );
         assert_eq!(
             caps(&[("SERVICE", "WFS"), ("REQUEST", "GetCapabilities"), ("ACCEPTVERSIONS", "1.1.0,2.0.0")]),
             Request::GetCapabilities { version: Version::V110 }
@@ -301,9 +333,24 @@ mod tests {
             panic!()
         };
         assert_eq!(g.by_id.as_deref(), Some("land.parcels.3"));
-        let Request::GetFeature(old) = caps(&[("service", "WFS"), ("version", "1.1.0"), ("request", "GetFeature"), ("typeName", "gs:x"), ("maxFeatures", "5")]) else {
+        let Request::GetFeature(old) = caps(&[
+            ("service", "WFS"),
+            ("version", "1.1.0"),
+            ("request", "GetFeature"),
+            ("typeName", "gs:x"),
+            ("maxFeatures", "5"),
+        ]) else {
             panic!()
         };
         assert_eq!((old.count, old.output_format), (Some(5), OutputFormat::Gml31));
+        let Request::GetFeature(owslib) = caps(&[
+            ("service", "WFS"),
+            ("request", "GetFeature"),
+            ("typenames", "gs:x"),
+            ("query", "<Filter><ResourceId rid=\"x.1\"/></Filter>"),
+        ]) else {
+            panic!()
+        };
+        assert!(owslib.query.filter.is_some(), "OWSLib's QUERY is the filter");
     }
 }

@@ -18,7 +18,9 @@ pub fn parse(body: &str, limits: Limits) -> Result<Request, WfsError> {
     let version = match root.attr("version").map(str::trim) {
         None | Some("2.0.0" | "2.0.2") => Version::V200,
         Some("1.1.0") => Version::V110,
-        Some(other) => return Err(WfsError::invalid("version", format!("\"{other}\" is not offered (2.0.0 and 1.1.0 are)"))),
+        Some(other) => {
+            return Err(WfsError::invalid("version", format!("\"{other}\" is not offered (2.0.0 and 1.1.0 are)")))
+        }
     };
     match root.name.as_str() {
         "GetCapabilities" => {
@@ -36,7 +38,11 @@ pub fn parse(body: &str, limits: Limits) -> Result<Request, WfsError> {
                     _ => {}
                 }
             }
-            Err(WfsError::new(Code::VersionNegotiationFailed, "AcceptVersions", format!("none of {} is offered", accepted.join(", "))))
+            Err(WfsError::new(
+                Code::VersionNegotiationFailed,
+                "AcceptVersions",
+                format!("none of {} is offered", accepted.join(", ")),
+            ))
         }
         "DescribeFeatureType" => Ok(Request::DescribeFeatureType {
             version,
@@ -48,7 +54,11 @@ pub fn parse(body: &str, limits: Limits) -> Result<Request, WfsError> {
         }),
         "GetFeature" | "GetPropertyValue" => get_feature(&root, version),
         "Transaction" => Ok(Request::Transaction),
-        other => Err(WfsError::new(Code::OperationNotSupported, other, format!("<{other}> is not an operation offered here"))),
+        other => Err(WfsError::new(
+            Code::OperationNotSupported,
+            other,
+            format!("<{other}> is not an operation offered here"),
+        )),
     }
 }
 
@@ -67,7 +77,11 @@ fn get_feature(root: &Element, version: Version) -> Result<Request, WfsError> {
         count: root.attr("count").or_else(|| root.attr("maxFeatures")).map(|v| count(v, "count")).transpose()?,
         start_index: root.attr("startIndex").map(|v| count(v, "startIndex")).transpose()?.unwrap_or(0),
         result_type: root.attr("resultType").map(result_type).transpose()?.unwrap_or_default(),
-        output_format: root.attr("outputFormat").map(|f| output_format(f, version)).transpose()?.unwrap_or(default_format(version)),
+        output_format: root
+            .attr("outputFormat")
+            .map(|f| output_format(f, version))
+            .transpose()?
+            .unwrap_or(default_format(version)),
         by_id: None,
         value_reference: None,
     };
@@ -75,7 +89,8 @@ fn get_feature(root: &Element, version: Version) -> Result<Request, WfsError> {
         let reference = root.attr("valueReference").ok_or_else(|| WfsError::missing("valueReference"))?;
         g.value_reference = Some(strip_prefix(reference));
     }
-    let queries: Vec<&Element> = root.children.iter().filter(|c| c.name == "Query" || c.name == "StoredQuery").collect();
+    let queries: Vec<&Element> =
+        root.children.iter().filter(|c| c.name == "Query" || c.name == "StoredQuery").collect();
     let [query] = queries.as_slice() else {
         return Err(WfsError::new(
             Code::OperationNotSupported,
@@ -86,7 +101,10 @@ fn get_feature(root: &Element, version: Version) -> Result<Request, WfsError> {
     if query.name == "StoredQuery" {
         let id = query.attr("id").unwrap_or_default().trim();
         if id != crate::GET_FEATURE_BY_ID {
-            return Err(WfsError::invalid("storedQuery_Id", format!("no stored query \"{id}\" (the one offered is {})", crate::GET_FEATURE_BY_ID)));
+            return Err(WfsError::invalid(
+                "storedQuery_Id",
+                format!("no stored query \"{id}\" (the one offered is {})", crate::GET_FEATURE_BY_ID),
+            ));
         }
         let value = query
             .children_named("Parameter")
@@ -95,8 +113,11 @@ fn get_feature(root: &Element, version: Version) -> Result<Request, WfsError> {
         g.by_id = Some(value.trimmed().to_owned());
         return Ok(Request::GetFeature(Box::new(g)));
     }
-    g.query.type_names =
-        query.attr("typeNames").or_else(|| query.attr("typeName")).map(list).ok_or_else(|| WfsError::missing("typeNames"))?;
+    g.query.type_names = query
+        .attr("typeNames")
+        .or_else(|| query.attr("typeName"))
+        .map(list)
+        .ok_or_else(|| WfsError::missing("typeNames"))?;
     g.query.srs_name = query.attr("srsName").map(|s| s.trim().to_owned());
     if let Some(filter) = query.child("Filter") {
         g.query.filter = Some(fes::parse(filter).map_err(|e| WfsError::invalid("filter", e))?);
@@ -144,7 +165,10 @@ mod tests {
   </wfs:Query>
 </wfs:GetFeature>"#;
         let Request::GetFeature(g) = parse(body, Limits::default()).unwrap() else { panic!() };
-        assert_eq!((g.count, g.start_index, g.result_type, g.output_format), (Some(10), 20, ResultType::Hits, OutputFormat::GeoJson));
+        assert_eq!(
+            (g.count, g.start_index, g.result_type, g.output_format),
+            (Some(10), 20, ResultType::Hits, OutputFormat::GeoJson)
+        );
         assert_eq!(g.query.type_names, ["gs:land.parcels"]);
         assert_eq!(g.query.srs_name.as_deref(), Some("urn:ogc:def:crs:EPSG::5897"));
         assert!(g.query.filter.is_some());
@@ -153,8 +177,14 @@ mod tests {
 
     #[test]
     fn roots_dispatch_and_errors_name_what_failed() {
-        assert_eq!(parse(r#"<wfs:Transaction xmlns:wfs="x" version="2.0.0"/>"#, Limits::default()).unwrap(), Request::Transaction);
-        assert_eq!(parse("<GetCapabilities service=\"WFS\"/>", Limits::default()).unwrap(), Request::GetCapabilities { version: Version::V200 });
+        assert_eq!(
+            parse(r#"<wfs:Transaction xmlns:wfs="x" version="2.0.0"/>"#, Limits::default()).unwrap(),
+            Request::Transaction
+        );
+        assert_eq!(
+            parse("<GetCapabilities service=\"WFS\"/>", Limits::default()).unwrap(),
+            Request::GetCapabilities { version: Version::V200 }
+        );
         assert_eq!(parse("<LockFeature/>", Limits::default()).unwrap_err().code, Code::OperationNotSupported);
         assert_eq!(parse("<GetFeature", Limits::default()).unwrap_err().code, Code::OperationParsingFailed);
         let stored = format!(

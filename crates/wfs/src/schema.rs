@@ -60,7 +60,9 @@ pub fn write(types: &[TypeSchema], version: GmlVersion) -> String {
                 g.property_type()
             ));
         }
-        out.push_str("        </xsd:sequence>\n      </xsd:extension>\n    </xsd:complexContent>\n  </xsd:complexType>\n");
+        out.push_str(
+            "        </xsd:sequence>\n      </xsd:extension>\n    </xsd:complexContent>\n  </xsd:complexType>\n",
+        );
     }
     out.push_str("</xsd:schema>\n");
     out
@@ -84,7 +86,9 @@ mod tests {
         };
         let xsd = write(&[t.clone()], GmlVersion::V32);
         assert!(xsd.contains("<xsd:element name=\"land.parcels\" type=\"gs:land.parcels_Type\" substitutionGroup=\"gml:AbstractFeature\"/>"));
-        assert!(xsd.contains("<xsd:element name=\"land_use_codes\" type=\"xsd:string\" minOccurs=\"0\" maxOccurs=\"unbounded\"/>"));
+        assert!(xsd.contains(
+            "<xsd:element name=\"land_use_codes\" type=\"xsd:string\" minOccurs=\"0\" maxOccurs=\"unbounded\"/>"
+        ));
         assert!(xsd.contains("<xsd:element name=\"geom\" type=\"gml:MultiSurfacePropertyType\" minOccurs=\"0\"/>"));
         assert!(xsd.contains("schemaLocation=\"http://schemas.opengis.net/gml/3.2.1/gml.xsd\""));
         let old = write(&[t], GmlVersion::V31);

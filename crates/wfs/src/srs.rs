@@ -40,10 +40,12 @@ pub fn parse(text: &str, version: Version) -> Result<ApiCrs, String> {
 }
 
 fn not_offered(text: &str) -> String {
-    let codes: Vec<String> = ApiCrs::supported().filter_map(|c| match c {
-        ApiCrs::Epsg(code) => Some(code.to_string()),
-        ApiCrs::Crs84 => None,
-    }).collect();
+    let codes: Vec<String> = ApiCrs::supported()
+        .filter_map(|c| match c {
+            ApiCrs::Epsg(code) => Some(code.to_string()),
+            ApiCrs::Crs84 => None,
+        })
+        .collect();
     format!("\"{text}\" is not offered (CRS84 and EPSG {} are, e.g. urn:ogc:def:crs:EPSG::5897)", codes.join(", "))
 }
 

@@ -90,7 +90,9 @@ pub fn parse(text: &str, limits: Limits) -> Result<Element, String> {
             if key == b"xmlns" || key.starts_with(b"xmlns:") {
                 continue;
             }
-            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| format!("bad attribute value: {e}"))?;
+            let value = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| format!("bad attribute value: {e}"))?;
             attrs.push((local(key), value.into_owned()));
         }
         Ok(Element { name: local(e.name().as_ref()), attrs, children: Vec::new(), text: String::new() })

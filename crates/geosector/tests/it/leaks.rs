@@ -284,7 +284,10 @@ async fn no_owner_leaks_to_anyone_not_entitled() {
         let text = response.text();
         for c in RESTRICTED {
             assert!(!text.contains(&format!("gs:{c}<")), "anonymous: {path} lists the restricted {c}");
-            if path.contains(&format!("={c}")) || path.contains(&format!("={c}&")) || path.contains(&format!("ID=land.{}", &c[5..])) {
+            if path.contains(&format!("={c}"))
+                || path.contains(&format!("={c}&"))
+                || path.contains(&format!("ID=land.{}", &c[5..]))
+            {
                 assert!(
                     matches!(response.status, 400 | 404) && text.contains("ows:ExceptionReport"),
                     "anonymous: {path} must not exist ({})",

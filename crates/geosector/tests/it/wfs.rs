@@ -18,7 +18,7 @@ const FES: &str = r#"xmlns:fes="http://www.opengis.net/fes/2.0" xmlns:gml="http:
 
 /// The value of an attribute of the first element named `element` (by its qualified name).
 fn attr(xml: &str, element: &str, name: &str) -> Option<String> {
-    let at = xml.find(&format!("<{element}"))?;
+    let at = xml.find(&format!("<{element} "))?;
     let tag = &xml[at..at + xml[at..].find('>')?];
     let key = format!(" {name}=\"");
     let start = tag.find(&key)? + key.len();
@@ -38,7 +38,10 @@ fn member_ids(xml: &str, type_name: &str) -> Vec<i64> {
 
 /// The exception code and locator of a report.
 fn exception(xml: &str) -> (String, String) {
-    (attr(xml, "ows:Exception", "exceptionCode").unwrap_or_default(), attr(xml, "ows:Exception", "locator").unwrap_or_default())
+    (
+        attr(xml, "ows:Exception", "exceptionCode").unwrap_or_default(),
+        attr(xml, "ows:Exception", "locator").unwrap_or_default(),
+    )
 }
 
 /// Every number of a GeoJSON geometry, in order.
@@ -82,7 +85,14 @@ async fn wfs_simple_and_basic_conformance_walk() {
     let caps = caps.text();
     assert!(caps.contains("<ows:Constraint name=\"ImplementsResultPaging\"><ows:NoValues/><ows:DefaultValue>TRUE"));
     assert!(caps.contains("<ows:Constraint name=\"ImplementsBasicWFS\"><ows:NoValues/><ows:DefaultValue>TRUE"));
-    for op in ["GetCapabilities", "DescribeFeatureType", "ListStoredQueries", "DescribeStoredQueries", "GetFeature", "GetPropertyValue"] {
+    for op in [
+        "GetCapabilities",
+        "DescribeFeatureType",
+        "ListStoredQueries",
+        "DescribeStoredQueries",
+        "GetFeature",
+        "GetPropertyValue",
+    ] {
         assert!(caps.contains(&format!("<ows:Operation name=\"{op}\">")), "{op}");
     }
     assert!(!caps.contains("<ows:Operation name=\"Transaction\">"));
@@ -96,31 +106,54 @@ async fn wfs_simple_and_basic_conformance_walk() {
     let parcels_type = &caps[caps.find("<wfs:Name>gs:land.parcels</wfs:Name>").unwrap()..];
     let parcels_type = &parcels_type[..parcels_type.find("</wfs:FeatureType>").unwrap()];
     assert!(parcels_type.contains("<wfs:DefaultCRS>urn:ogc:def:crs:EPSG::4326</wfs:DefaultCRS>"));
-    assert_eq!(parcels_type.matches("<wfs:OtherCRS>").count(), geosector_crs::KNOWN_CRS.len(), "CRS84 and every other CRS of the table");
+    assert_eq!(
+        parcels_type.matches("<wfs:OtherCRS>").count(),
+        geosector_crs::KNOWN_CRS.len(),
+        "CRS84 and every other CRS of the table"
+    );
     assert!(parcels_type.contains("<wfs:OtherCRS>urn:ogc:def:crs:EPSG::5897</wfs:OtherCRS>"));
     assert!(parcels_type.contains("<ows:WGS84BoundingBox>"));
-    let post_caps = server.request("POST", "/wfs", &[], Some(b"<GetCapabilities xmlns=\"http://www.opengis.net/wfs/2.0\" service=\"WFS\"/>"));
+    let post_caps = server.request(
+        "POST",
+        "/wfs",
+        &[],
+        Some(b"<GetCapabilities xmlns=\"http://www.opengis.net/wfs/2.0\" service=\"WFS\"/>"),
+    );
     assert_eq!(post_caps.status, 200);
     assert!(post_caps.text().contains("ImplementsResultPaging"));
     let old = server.get("/wfs?SERVICE=WFS&VERSION=1.1.0&REQUEST=GetCapabilities").text();
-    assert!(old.contains("version=\"1.1.0\"") && old.contains("<wfs:DefaultSRS>urn:ogc:def:crs:EPSG::4326</wfs:DefaultSRS>"));
+    assert!(
+        old.contains("version=\"1.1.0\"")
+            && old.contains("<wfs:DefaultSRS>urn:ogc:def:crs:EPSG::4326</wfs:DefaultSRS>")
+    );
 
     // DescribeFeatureType: one schema, the declared properties typed.
     let xsd = server.get(&format!("{W}DescribeFeatureType&TYPENAMES=gs:land.parcels")).text();
-    assert!(xsd.contains("<xsd:element name=\"land.parcels\" type=\"gs:land.parcels_Type\" substitutionGroup=\"gml:AbstractFeature\"/>"));
+    assert!(xsd.contains(
+        "<xsd:element name=\"land.parcels\" type=\"gs:land.parcels_Type\" substitutionGroup=\"gml:AbstractFeature\"/>"
+    ));
     assert!(xsd.contains("<xsd:element name=\"sheet_number\" type=\"xsd:long\" minOccurs=\"0\"/>"));
-    assert!(xsd.contains("<xsd:element name=\"land_use_codes\" type=\"xsd:string\" minOccurs=\"0\" maxOccurs=\"unbounded\"/>"));
+    assert!(xsd.contains(
+        "<xsd:element name=\"land_use_codes\" type=\"xsd:string\" minOccurs=\"0\" maxOccurs=\"unbounded\"/>"
+    ));
     assert!(xsd.contains("<xsd:element name=\"geom\" type=\"gml:MultiSurfacePropertyType\" minOccurs=\"0\"/>"));
 
     // Stored queries: listed, described, and GetFeatureById (404 for a missing feature).
     let list = server.get(&format!("{W}ListStoredQueries")).text();
     assert!(list.contains("id=\"urn:ogc:def:query:OGC-WFS::GetFeatureById\""));
-    let described = server.get(&format!("{W}DescribeStoredQueries&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById")).text();
+    let described = server
+        .get(&format!("{W}DescribeStoredQueries&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById"))
+        .text();
     assert!(described.contains("<wfs:Parameter name=\"ID\" type=\"xsd:string\"/>"));
-    let one = server.get(&format!("{W}GetFeature&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById&ID=land.parcels.{}", ids[3]));
+    let one = server.get(&format!(
+        "{W}GetFeature&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById&ID=land.parcels.{}",
+        ids[3]
+    ));
     assert_eq!(one.status, 200, "{}", one.text());
     assert!(one.text().contains(&format!("<gs:land.parcels xmlns:gs=\"urn:geosector:features\" xmlns:gml=\"http://www.opengis.net/gml/3.2\" gml:id=\"land.parcels.{}\">", ids[3])));
-    let missing = server.get(&format!("{W}GetFeature&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById&ID=land.parcels.999999999"));
+    let missing = server.get(&format!(
+        "{W}GetFeature&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById&ID=land.parcels.999999999"
+    ));
     assert_eq!(missing.status, 404);
     assert_eq!(exception(&missing.text()).0, "NotFound");
 
@@ -143,9 +176,15 @@ async fn wfs_simple_and_basic_conformance_walk() {
     assert!(attr(&second, "wfs:FeatureCollection", "previous").unwrap().contains("STARTINDEX=0"));
     let last = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=10&STARTINDEX={}", total - 3)).text();
     assert_eq!(member_ids(&last, "land.parcels"), ids[ids.len() - 3..]);
-    assert_eq!(attr(&last, "wfs:FeatureCollection", "numberMatched").unwrap(), total.to_string(), "the last page knows the total");
+    assert_eq!(
+        attr(&last, "wfs:FeatureCollection", "numberMatched").unwrap(),
+        total.to_string(),
+        "the last page knows the total"
+    );
     assert!(attr(&last, "wfs:FeatureCollection", "next").is_none());
-    let sorted = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=3&SORTBY=sheet_number%20DESC,parcel_number")).text();
+    let sorted = server
+        .get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=3&SORTBY=sheet_number%20DESC,parcel_number"))
+        .text();
     let expected: Vec<i64> = client
         .query("SELECT id FROM land.parcels ORDER BY sheet_number DESC, parcel_number, id LIMIT 3", &[])
         .await
@@ -154,7 +193,8 @@ async fn wfs_simple_and_basic_conformance_walk() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(member_ids(&sorted, "land.parcels"), expected);
-    let by_rid = server.get(&format!("{W}GetFeature&RESOURCEID=land.parcels.{},land.parcels.{}", ids[1], ids[7])).text();
+    let by_rid =
+        server.get(&format!("{W}GetFeature&RESOURCEID=land.parcels.{},land.parcels.{}", ids[1], ids[7])).text();
     assert_eq!(member_ids(&by_rid, "land.parcels"), [ids[1], ids[7]]);
 
     // FES 2.0 by KVP and by POST: comparison, Like, Between, Null, logical, spatial, ResourceId.
@@ -188,40 +228,69 @@ async fn wfs_simple_and_basic_conformance_walk() {
     ];
     for (filter, expected) in &filters {
         assert!(*expected > 0 || filter.contains("Within"), "a filter that selects nothing proves little: {filter}");
-        let kvp = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=10000&FILTER={}", encode(filter))).text();
-        assert_eq!(member_ids(&kvp, "land.parcels").len() as i64, *expected, "{filter}: {}", &kvp[..kvp.len().min(600)]);
-        let hits = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&RESULTTYPE=hits&FILTER={}", encode(filter))).text();
+        let kvp = server
+            .get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=10000&FILTER={}", encode(filter)))
+            .text();
+        assert_eq!(
+            member_ids(&kvp, "land.parcels").len() as i64,
+            *expected,
+            "{filter}: {}",
+            &kvp[..kvp.len().min(600)]
+        );
+        let hits = server
+            .get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&RESULTTYPE=hits&FILTER={}", encode(filter)))
+            .text();
         assert_eq!(attr(&hits, "wfs:FeatureCollection", "numberMatched").unwrap(), expected.to_string());
         let body = format!(
             r#"<wfs:GetFeature service="WFS" version="2.0.0" count="10000" xmlns:wfs="http://www.opengis.net/wfs/2.0" {FES}><wfs:Query typeNames="gs:land.parcels">{}</wfs:Query></wfs:GetFeature>"#,
             filter.replace(&format!(" {FES}"), "")
         );
-        let posted = server.request("POST", "/wfs", &[("Content-Type", "application/xml")], Some(body.as_bytes())).text();
+        let posted =
+            server.request("POST", "/wfs", &[("Content-Type", "application/xml")], Some(body.as_bytes())).text();
         assert_eq!(member_ids(&posted, "land.parcels").len() as i64, *expected, "POST {filter}");
     }
 
     // GetPropertyValue, GeoJSON, srsName in VN-2000 and in lat/lon.
-    let values = server.get(&format!("{W}GetPropertyValue&TYPENAMES=gs:land.parcels&VALUEREFERENCE=parcel_number&COUNT=2")).text();
-    assert!(values.starts_with("<?xml") && values.contains("<wfs:ValueCollection") && values.matches("<wfs:member><gs:parcel_number>").count() == 2, "{values}");
-    let json = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=3&OUTPUTFORMAT=application/json")).json();
+    let values = server
+        .get(&format!("{W}GetPropertyValue&TYPENAMES=gs:land.parcels&VALUEREFERENCE=parcel_number&COUNT=2"))
+        .text();
+    assert!(
+        values.starts_with("<?xml")
+            && values.contains("<wfs:ValueCollection")
+            && values.matches("<wfs:member><gs:parcel_number>").count() == 2,
+        "{values}"
+    );
+    let json =
+        server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=3&OUTPUTFORMAT=application/json")).json();
     assert_eq!(json["features"].as_array().unwrap().len(), 3);
     assert_eq!(json["numberReturned"], 3);
     let first_id = ids[0];
     let stored: String = client
-        .query_one("SELECT ST_AsText(ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1)) FROM land.parcels WHERE id = $1", &[&first_id])
+        .query_one(
+            "SELECT ST_AsText(ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1)) FROM land.parcels WHERE id = $1",
+            &[&first_id],
+        )
         .await
         .unwrap()
         .get(0);
-    let lonlat: Vec<f64> = stored.trim_start_matches("POINT(").trim_end_matches(')').split(' ').map(|v| v.parse().unwrap()).collect();
+    let lonlat: Vec<f64> =
+        stored.trim_start_matches("POINT(").trim_end_matches(')').split(' ').map(|v| v.parse().unwrap()).collect();
     let first_pos = |xml: &str| -> Vec<f64> {
         let at = xml.find("<gml:posList>").unwrap() + "<gml:posList>".len();
         xml[at..].split(' ').take(2).map(|v| v.parse().unwrap()).collect()
     };
-    let latlon = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=1&SRSNAME=urn:ogc:def:crs:EPSG::4326")).text();
+    let latlon = server
+        .get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=1&SRSNAME=urn:ogc:def:crs:EPSG::4326"))
+        .text();
     assert!(latlon.contains("srsName=\"urn:ogc:def:crs:EPSG::4326\""));
     let p = first_pos(&latlon);
-    assert!((p[0] - lonlat[1]).abs() < 1e-9 && (p[1] - lonlat[0]).abs() < 1e-9, "EPSG::4326 is latitude first: {p:?} vs {lonlat:?}");
-    let crs84 = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=1&SRSNAME=urn:ogc:def:crs:OGC:1.3:CRS84")).text();
+    assert!(
+        (p[0] - lonlat[1]).abs() < 1e-9 && (p[1] - lonlat[0]).abs() < 1e-9,
+        "EPSG::4326 is latitude first: {p:?} vs {lonlat:?}"
+    );
+    let crs84 = server
+        .get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=1&SRSNAME=urn:ogc:def:crs:OGC:1.3:CRS84"))
+        .text();
     let p = first_pos(&crs84);
     assert!((p[0] - lonlat[0]).abs() < 1e-9, "CRS84 is longitude first");
     let vn = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=1&SRSNAME=EPSG:5897")).text();
@@ -230,7 +299,11 @@ async fn wfs_simple_and_basic_conformance_walk() {
     // The sample was surveyed in VN-2000 / TM-3 105° (x ≈ 587,400–588,610, y ≈ 2,349,760–2,350,870).
     assert!((587_000.0..589_000.0).contains(&p[0]) && (2_349_000.0..2_351_000.0).contains(&p[1]), "{p:?}");
     let vn_bbox = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&RESULTTYPE=hits&BBOX=587300,2349700,588700,2350900,urn:ogc:def:crs:EPSG::5897")).text();
-    assert_eq!(attr(&vn_bbox, "wfs:FeatureCollection", "numberMatched").unwrap(), total.to_string(), "a VN-2000 bbox around the sample");
+    assert_eq!(
+        attr(&vn_bbox, "wfs:FeatureCollection", "numberMatched").unwrap(),
+        total.to_string(),
+        "a VN-2000 bbox around the sample"
+    );
     let old = server.get("/wfs?SERVICE=WFS&VERSION=1.1.0&REQUEST=GetFeature&TYPENAME=gs:land.parcels&MAXFEATURES=2&SRSNAME=EPSG:4326").text();
     assert_eq!(attr(&old, "wfs:FeatureCollection", "numberOfFeatures").unwrap(), "2");
     assert!(old.contains("<gml:featureMember>") && old.contains("xmlns:gml=\"http://www.opengis.net/gml\""));
@@ -242,21 +315,77 @@ async fn wfs_simple_and_basic_conformance_walk() {
         ("/wfs?SERVICE=WFS&VERSION=2.0.0", "MissingParameterValue", "request"),
         ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature", "MissingParameterValue", "typeNames"),
         ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=LockFeature", "OperationNotSupported", "request"),
-        ("/wfs?SERVICE=WFS&VERSION=3.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels", "InvalidParameterValue", "version"),
+        (
+            "/wfs?SERVICE=WFS&VERSION=3.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels",
+            "InvalidParameterValue",
+            "version",
+        ),
         ("/wfs?SERVICE=WFS&REQUEST=GetCapabilities&ACCEPTVERSIONS=3.0.0", "VersionNegotiationFailed", "acceptVersions"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:no.such", "InvalidParameterValue", "typeNames"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&COUNT=-1", "InvalidParameterValue", "count"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&STARTINDEX=x", "InvalidParameterValue", "startIndex"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&SRSNAME=EPSG:2154", "InvalidParameterValue", "srsName"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&BBOX=1,2,3", "InvalidParameterValue", "bbox"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&BBOX=100,10,101,11", "InvalidParameterValue", "bbox"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&RESULTTYPE=all", "InvalidParameterValue", "resultType"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&OUTPUTFORMAT=shape-zip", "InvalidParameterValue", "outputFormat"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&SORTBY=geom", "InvalidParameterValue", "sortBy"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&PROPERTYNAME=nothing", "InvalidParameterValue", "propertyName"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&FILTER=%3CFilter%3E", "InvalidParameterValue", "filter"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=gs:land.parcels&VALUEREFERENCE=nothing", "InvalidParameterValue", "valueReference"),
-        ("/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&STOREDQUERY_ID=urn:x", "InvalidParameterValue", "storedQuery_Id"),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:no.such",
+            "InvalidParameterValue",
+            "typeNames",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&COUNT=-1",
+            "InvalidParameterValue",
+            "count",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&STARTINDEX=x",
+            "InvalidParameterValue",
+            "startIndex",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&SRSNAME=EPSG:2154",
+            "InvalidParameterValue",
+            "srsName",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&BBOX=1,2,3",
+            "InvalidParameterValue",
+            "bbox",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&BBOX=100,10,101,11",
+            "InvalidParameterValue",
+            "bbox",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&RESULTTYPE=all",
+            "InvalidParameterValue",
+            "resultType",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&OUTPUTFORMAT=shape-zip",
+            "InvalidParameterValue",
+            "outputFormat",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&SORTBY=geom",
+            "InvalidParameterValue",
+            "sortBy",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&PROPERTYNAME=nothing",
+            "InvalidParameterValue",
+            "propertyName",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:land.parcels&FILTER=%3CFilter%3E",
+            "InvalidParameterValue",
+            "filter",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=gs:land.parcels&VALUEREFERENCE=nothing",
+            "InvalidParameterValue",
+            "valueReference",
+        ),
+        (
+            "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&STOREDQUERY_ID=urn:x",
+            "InvalidParameterValue",
+            "storedQuery_Id",
+        ),
     ] {
         let response = server.get(query);
         let text = response.text();
@@ -264,15 +393,26 @@ async fn wfs_simple_and_basic_conformance_walk() {
         assert!(text.contains("<ows:ExceptionReport"), "{query}: {text}");
         assert_eq!(exception(&text), (code.to_owned(), locator.to_owned()), "{query}");
     }
-    let unknown_property = format!(r#"<fes:Filter {FES}><fes:PropertyIsEqualTo><fes:ValueReference>owner</fes:ValueReference><fes:Literal>x</fes:Literal></fes:PropertyIsEqualTo></fes:Filter>"#);
+    let unknown_property = format!(
+        r#"<fes:Filter {FES}><fes:PropertyIsEqualTo><fes:ValueReference>owner</fes:ValueReference><fes:Literal>x</fes:Literal></fes:PropertyIsEqualTo></fes:Filter>"#
+    );
     let refused = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&FILTER={}", encode(&unknown_property)));
     assert_eq!((refused.status, exception(&refused.text()).1), (400, "filter".to_owned()));
     assert!(refused.text().contains("unknown property"));
-    let transaction = server.request("POST", "/wfs", &[], Some(b"<wfs:Transaction xmlns:wfs=\"http://www.opengis.net/wfs/2.0\" service=\"WFS\" version=\"2.0.0\"/>"));
+    let transaction = server.request(
+        "POST",
+        "/wfs",
+        &[],
+        Some(b"<wfs:Transaction xmlns:wfs=\"http://www.opengis.net/wfs/2.0\" service=\"WFS\" version=\"2.0.0\"/>"),
+    );
     assert_eq!((transaction.status, exception(&transaction.text()).0), (400, "OperationNotSupported".to_owned()));
     let broken = server.request("POST", "/wfs", &[], Some(b"<wfs:GetFeature"));
     assert_eq!((broken.status, exception(&broken.text()).0), (400, "OperationParsingFailed".to_owned()));
-    let deep = format!("<GetFeature><Query typeNames=\"gs:land.parcels\"><Filter>{}{}</Filter></Query></GetFeature>", "<And>".repeat(80), "</And>".repeat(80));
+    let deep = format!(
+        "<GetFeature><Query typeNames=\"gs:land.parcels\"><Filter>{}{}</Filter></Query></GetFeature>",
+        "<And>".repeat(80),
+        "</And>".repeat(80)
+    );
     let deep = server.request("POST", "/wfs", &[], Some(deep.as_bytes()));
     assert_eq!((deep.status, exception(&deep.text()).0), (400, "OperationParsingFailed".to_owned()));
 }
@@ -315,7 +455,10 @@ async fn gdal_wfs_driver_lists_pages_filters_and_copies() {
         numbers(&f["geometry"], &mut got);
         let want = &stored[&id];
         assert_eq!(got.len(), want.len(), "feature {id}");
-        assert!(got.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9), "feature {id}: GDAL read lat/lon back as lon/lat");
+        assert!(
+            got.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9),
+            "feature {id}: GDAL read lat/lon back as lon/lat"
+        );
     }
     let sheet: i32 = client.query_one("SELECT min(sheet_number) FROM land.parcels", &[]).await.unwrap().get(0);
     let on_sheet: i64 =
@@ -396,25 +539,37 @@ async fn gml_validates_against_its_schema_and_reads_back_in_gdal() {
             let doc = tmp.path().join(format!("{type_name}.{i}.xml"));
             let declared = feature.replacen(
                 &format!("<gs:{type_name} "),
-                &format!("<gs:{type_name} xmlns:gs=\"urn:geosector:features\" xmlns:gml=\"http://www.opengis.net/gml/3.2\" "),
+                &format!(
+                    "<gs:{type_name} xmlns:gs=\"urn:geosector:features\" xmlns:gml=\"http://www.opengis.net/gml/3.2\" "
+                ),
                 1,
             );
             std::fs::write(&doc, declared).unwrap();
-            let lint = Command::new(&xmllint).args(["--noout", "--nonet", "--schema"]).arg(&schema).arg(&doc).output().unwrap();
+            let lint = Command::new(&xmllint)
+                .args(["--noout", "--nonet", "--schema"])
+                .arg(&schema)
+                .arg(&doc)
+                .output()
+                .unwrap();
             assert!(lint.status.success(), "{type_name} feature {i}: {}", String::from_utf8_lossy(&lint.stderr));
         }
     }
     // GDAL's GML reader: a whole page read back with equal geometries.
-    let page = server.get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=10000&SRSNAME=urn:ogc:def:crs:EPSG::4326")).text();
+    let page = server
+        .get(&format!("{W}GetFeature&TYPENAMES=gs:land.parcels&COUNT=10000&SRSNAME=urn:ogc:def:crs:EPSG::4326"))
+        .text();
     let gml = tmp.path().join("parcels.gml");
     std::fs::write(&gml, &page).unwrap();
-    let json = run(Command::new(&ogr2ogr).args(["-f", "GeoJSON", "/vsistdout/", gml.to_str().unwrap()]).env("GML_SKIP_RESOLVE_ELEMS", "ALL"));
+    let json = run(Command::new(&ogr2ogr)
+        .args(["-f", "GeoJSON", "/vsistdout/", gml.to_str().unwrap()])
+        .env("GML_SKIP_RESOLVE_ELEMS", "ALL"));
     let read: Value = serde_json::from_str(&json).expect("GeoJSON from the GML");
     let stored = stored_geometries(&db).await;
     let features = read["features"].as_array().unwrap();
     assert_eq!(features.len(), stored.len());
     for f in features {
-        let id: i64 = f["properties"]["gml_id"].as_str().unwrap().strip_prefix("land.parcels.").unwrap().parse().unwrap();
+        let id: i64 =
+            f["properties"]["gml_id"].as_str().unwrap().strip_prefix("land.parcels.").unwrap().parse().unwrap();
         let mut got = Vec::new();
         numbers(&f["geometry"], &mut got);
         let want = &stored[&id];

@@ -46,7 +46,12 @@ fn type_of(state: &AppState, caller: &Caller, g: &GetFeature) -> Result<(String,
             Some(rid) => type_of_id(state, caller, rid).map(|t| (t, "resourceId")),
             None => Err(WfsError::missing(locator).into()),
         },
-        _ => Err(WfsError::new(Code::OperationNotSupported, locator, "one feature type per query (joins are not offered)").into()),
+        _ => Err(WfsError::new(
+            Code::OperationNotSupported,
+            locator,
+            "one feature type per query (joins are not offered)",
+        )
+        .into()),
     }
 }
 
@@ -78,7 +83,9 @@ pub(super) async fn run(
     };
     let bbox = match &g.query.bbox {
         None => BboxFilter::None,
-        Some(_) if !collection.has_geometry() => return Err(WfsError::invalid("bbox", "this feature type has no geometry").into()),
+        Some(_) if !collection.has_geometry() => {
+            return Err(WfsError::invalid("bbox", "this feature type has no geometry").into())
+        }
         Some(b) => {
             let bbox_crs = match b.crs.as_deref().or(g.query.srs_name.as_deref()) {
                 Some(s) => srs::parse(s, g.version).map_err(|m| WfsError::invalid("bbox", m))?,
@@ -128,7 +135,8 @@ pub(super) async fn run(
     let filtered = compiled.is_some();
     let time_stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if g.result_type == ResultType::Hits {
-        let row = db::one(&client, &collection.plan.count(&request)).await.map_err(|e| filter::db_error(e, filtered))?;
+        let row =
+            db::one(&client, &collection.plan.count(&request)).await.map_err(|e| filter::db_error(e, filtered))?;
         let matched: i64 = row.map_or(0, |r| r.get(0));
         return Ok(hits(&g, matched, &time_stamp));
     }
@@ -177,7 +185,13 @@ pub(super) async fn run(
 }
 
 /// Translates a FES filter over a collection, the `id` queryable added for `ResourceId`.
-async fn compile(c: &Arc<Collection>, f: Filter, crs: ApiCrs, version: Version, locator: &'static str) -> Result<Sql, Fail> {
+async fn compile(
+    c: &Arc<Collection>,
+    f: Filter,
+    crs: ApiCrs,
+    version: Version,
+    locator: &'static str,
+) -> Result<Sql, Fail> {
     let literal_crs = match &f.srs_name {
         Some(s) => srs::parse(s, version).map_err(|m| WfsError::invalid(locator, format!("srsName {m}")))?,
         None => crs,
@@ -185,10 +199,12 @@ async fn compile(c: &Arc<Collection>, f: Filter, crs: ApiCrs, version: Version, 
     let queryables = c.queryables.clone().with_column(ID_QUERYABLE, Kind::Integer);
     let expr = f.to_expr(c.id(), &queryables).map_err(|m| WfsError::invalid(locator, m))?;
     let filter_crs = srs::filter_crs(literal_crs);
-    web::block(move || geosector_filter::compile_expr(expr, &queryables, &filter_crs, geosector_filter::Limits::default()))
-        .await
-        .map_err(|e| Fail::Api(crate::error::ApiError::Internal(format!("filter worker: {e}"))))?
-        .map_err(|e| WfsError::invalid(locator, e.0).into())
+    web::block(move || {
+        geosector_filter::compile_expr(expr, &queryables, &filter_crs, geosector_filter::Limits::default())
+    })
+    .await
+    .map_err(|e| Fail::Api(crate::error::ApiError::Internal(format!("filter worker: {e}"))))?
+    .map_err(|e| WfsError::invalid(locator, e.0).into())
 }
 
 /// `sortBy` over the sortables.
@@ -196,7 +212,10 @@ fn sort_keys(keys: &[(String, bool)], c: &Collection) -> Result<Vec<(&'static st
     let mut out = Vec::new();
     for (name, descending) in keys {
         let q = c.queryables.get(name).filter(|q| q.sortable()).ok_or_else(|| {
-            WfsError::invalid("sortBy", format!("\"{name}\" is not sortable (sortables: {})", c.queryables.sortable_names()))
+            WfsError::invalid(
+                "sortBy",
+                format!("\"{name}\" is not sortable (sortables: {})", c.queryables.sortable_names()),
+            )
         })?;
         if !out.iter().any(|(k, _)| *k == q.name) {
             out.push((q.name, *descending));
@@ -216,7 +235,10 @@ fn selection(names: &[String], c: &Collection) -> Result<Vec<&'static str>, Fail
         let p = c.property(name).ok_or_else(|| {
             WfsError::invalid(
                 "propertyName",
-                format!("unknown property \"{name}\" (properties: {})", c.properties.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "unknown property \"{name}\" (properties: {})",
+                    c.properties.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                ),
             )
         })?;
         if !out.contains(&p.name) {
@@ -237,9 +259,9 @@ fn value_reference(name: &str, c: &Collection) -> Result<ValueOf, Fail> {
     if c.decl.dataset.geometry.is_some_and(|g| g.column == name) {
         return Ok(ValueOf::Geometry);
     }
-    c.property(name).map(|p| ValueOf::Property(p.name)).ok_or_else(|| {
-        WfsError::invalid("valueReference", format!("unknown property \"{name}\" of {}", c.id())).into()
-    })
+    c.property(name)
+        .map(|p| ValueOf::Property(p.name))
+        .ok_or_else(|| WfsError::invalid("valueReference", format!("unknown property \"{name}\" of {}", c.id())).into())
 }
 
 fn hits(g: &GetFeature, matched: i64, time_stamp: &str) -> HttpResponse {
@@ -318,7 +340,11 @@ impl Paging {
 
     fn at(&self, start: i64) -> String {
         let (s, c) = (start.to_string(), self.count.to_string());
-        format!("{}?{}", self.url, query_with(&self.pairs, &[("STARTINDEX", Some(s.as_str())), ("COUNT", Some(c.as_str()))]))
+        format!(
+            "{}?{}",
+            self.url,
+            query_with(&self.pairs, &[("STARTINDEX", Some(s.as_str())), ("COUNT", Some(c.as_str()))])
+        )
     }
 
     fn next(&self) -> String {
@@ -398,7 +424,12 @@ impl PageOut {
             None => self.writer.write(out, id, geometry, properties)?,
             Some(ValueOf::Geometry) => {
                 if let Some(g) = geometry {
-                    geosector_wfs::gml::geometry_gml(out, g, &self.writer.srs_name, &format!("{}.{id}.g", self.writer.type_name))?;
+                    geosector_wfs::gml::geometry_gml(
+                        out,
+                        g,
+                        &self.writer.srs_name,
+                        &format!("{}.{id}.g", self.writer.type_name),
+                    )?;
                 }
             }
             Some(ValueOf::Property(name)) => {
@@ -522,7 +553,10 @@ where
             }
             tail.insert("timeStamp".into(), page.time_stamp.clone().into());
             if let (true, Some(links)) = (more, &page.links) {
-                tail.insert("links".into(), serde_json::json!([{ "href": links.next(), "rel": "next", "type": geosector_wfs::GEOJSON_MEDIA }]));
+                tail.insert(
+                    "links".into(),
+                    serde_json::json!([{ "href": links.next(), "rel": "next", "type": geosector_wfs::GEOJSON_MEDIA }]),
+                );
             }
             let tail = serde_json::Value::Object(tail).to_string();
             spool.memory.put_slice(b"],");

@@ -130,7 +130,10 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, mut payload: web
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return report(Version::V200, WfsError::new(Code::OperationParsingFailed, "body", "the body could not be read").into());
+            return report(
+                Version::V200,
+                WfsError::new(Code::OperationParsingFailed, "body", "the body could not be read").into(),
+            );
         };
         if body.len() + chunk.len() > MAX_POST_BYTES {
             return report(
@@ -141,7 +144,10 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, mut payload: web
         body.extend_from_slice(&chunk);
     }
     let Ok(text) = std::str::from_utf8(&body) else {
-        return report(Version::V200, WfsError::new(Code::OperationParsingFailed, "body", "the body is not UTF-8").into());
+        return report(
+            Version::V200,
+            WfsError::new(Code::OperationParsingFailed, "body", "the body is not UTF-8").into(),
+        );
     };
     let limits = geosector_wfs::xml::Limits { max_bytes: MAX_POST_BYTES, ..geosector_wfs::xml::Limits::default() };
     let request = match geosector_wfs::post::parse(text, limits) {
@@ -153,7 +159,8 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, mut payload: web
         // WFS-T hooks in here: `crate::wfs::transaction::handle(&state, &req, text).await`.
         return report(
             version,
-            WfsError::new(Code::OperationNotSupported, "Transaction", "Transaction is not offered by this server").into(),
+            WfsError::new(Code::OperationNotSupported, "Transaction", "Transaction is not offered by this server")
+                .into(),
         );
     }
     match dispatch(&state, &req, request, None).await {
@@ -186,11 +193,15 @@ async fn dispatch(
             describe_feature_type(state, &caller, version, &type_names).map(xml_schema)
         }
         Request::ListStoredQueries => Ok(xml(capabilities::list_stored_queries(&visible_names(state, &caller)))),
-        Request::DescribeStoredQueries { ids } => capabilities::describe_stored_queries(&ids, &visible_names(state, &caller))
-            .map(xml)
-            .map_err(|m| WfsError::invalid("storedQuery_Id", m).into()),
+        Request::DescribeStoredQueries { ids } => {
+            capabilities::describe_stored_queries(&ids, &visible_names(state, &caller))
+                .map(xml)
+                .map_err(|m| WfsError::invalid("storedQuery_Id", m).into())
+        }
         Request::GetFeature(g) => getfeature::run(state, req, &caller, *g, pairs).await,
-        Request::Transaction => Err(WfsError::new(Code::OperationNotSupported, "Transaction", "Transaction is not offered").into()),
+        Request::Transaction => {
+            Err(WfsError::new(Code::OperationNotSupported, "Transaction", "Transaction is not offered").into())
+        }
     }
 }
 
@@ -240,7 +251,9 @@ fn capabilities_document(state: &AppState, req: &HttpRequest, caller: &Caller, v
     let service = capabilities::Service {
         url: endpoint(req),
         title: "geosector".into(),
-        abstract_text: "Natural-resources sector data of Viet Nam (the same collections as the OGC API - Features at /collections)".into(),
+        abstract_text:
+            "Natural-resources sector data of Viet Nam (the same collections as the OGC API - Features at /collections)"
+                .into(),
         count_default: state.limits.max,
         transaction: false,
     };
@@ -272,12 +285,19 @@ pub(crate) fn geometry_spec(c: &Collection) -> Option<GeometrySpec> {
 pub(crate) fn open_type(state: &AppState, caller: &Caller, name: &str, locator: &str) -> Result<auth::Opened, Fail> {
     let id = unprefixed(name);
     auth::open(state, caller, id, Operation::ReadItems).map_err(|e| match e {
-        ApiError::NotFound(_) => Fail::Wfs(WfsError::invalid(locator, format!("unknown feature type \"{}\"", name.trim()))),
+        ApiError::NotFound(_) => {
+            Fail::Wfs(WfsError::invalid(locator, format!("unknown feature type \"{}\"", name.trim())))
+        }
         other => Fail::Api(other),
     })
 }
 
-fn describe_feature_type(state: &AppState, caller: &Caller, version: Version, names: &[String]) -> Result<String, Fail> {
+fn describe_feature_type(
+    state: &AppState,
+    caller: &Caller,
+    version: Version,
+    names: &[String],
+) -> Result<String, Fail> {
     let locator = if version == Version::V110 { "typeName" } else { "typeNames" };
     let opened: Vec<Arc<Collection>> = if names.is_empty() {
         auth::visible(state, caller)
@@ -289,7 +309,11 @@ fn describe_feature_type(state: &AppState, caller: &Caller, version: Version, na
     };
     let types: Vec<schema::TypeSchema> = opened
         .iter()
-        .map(|c| schema::TypeSchema { name: c.id().to_owned(), properties: property_specs(c), geometry: geometry_spec(c) })
+        .map(|c| schema::TypeSchema {
+            name: c.id().to_owned(),
+            properties: property_specs(c),
+            geometry: geometry_spec(c),
+        })
         .collect();
     let gml = if version == Version::V110 { GmlVersion::V31 } else { GmlVersion::V32 };
     Ok(schema::write(&types, gml))
