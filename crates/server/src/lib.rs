@@ -42,6 +42,7 @@ pub mod tiles;
 pub mod timeseries;
 pub mod versions;
 pub mod viewer;
+pub mod wfs;
 
 pub use state::AppState;
 
@@ -399,6 +400,7 @@ pub async fn start(
                 "/statistics/{sector}/{form}" => [GET => statistics::form],
                 "/map" => [GET => viewer::map],
                 "/map/assets/{name}" => [GET => viewer::asset],
+                "/wfs" => [GET => wfs::get, POST => wfs::post],
         })
         .default_service(web::to(not_found))
     });
