@@ -32,7 +32,7 @@ def geopackage(path):
         meta, fids, geometry, fields = pyogrio.raw.read(path, layer=name)
         ids = list(fields[list(meta["fields"]).index("geosector_id")])
         layers[name] = {
-            "count": len(fids),
+            "count": len(geometry),
             "crs": meta["crs"],
             "geometry_type": meta["geometry_type"],
             "fields": list(meta["fields"]),
