@@ -495,7 +495,9 @@ async fn package(url: Option<&str>, args: PackageArgs) -> anyhow::Result<ExitCod
     let url = database_url(url)?;
     let made_at = match args.made_at.as_deref() {
         None => None,
-        Some(text) => Some(parse_instant(text).with_context(|| format!("--made-at {text}: expected an RFC 3339 instant"))?),
+        Some(text) => {
+            Some(parse_instant(text).with_context(|| format!("--made-at {text}: expected an RFC 3339 instant"))?)
+        }
     };
     let options = geosector_package::Options {
         out: args.out.clone(),

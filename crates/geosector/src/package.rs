@@ -28,7 +28,9 @@ pub struct PackageRequest {
 /// # Errors
 /// A bad area or collection, a refused key, a database or file error.
 pub async fn make(url: &str, request: &PackageRequest, mut options: Options) -> anyhow::Result<Report> {
-    let main = geosector_store::connect(url).await.with_context(|| format!("database {}", geosector_store::redact_url(url)))?;
+    let main = geosector_store::connect(url)
+        .await
+        .with_context(|| format!("database {}", geosector_store::redact_url(url)))?;
     let registry = Registry::load(&main, &crate::collections()).await?;
     let mut layers = Vec::with_capacity(request.collections.len());
     let identity = match &request.key {

@@ -18,7 +18,8 @@ pub struct Area {
     pub boundary: Option<Vec<u8>>,
 }
 
-const UNIT_SQL: &str = "SELECT ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom), geom IS NULL \
+const UNIT_SQL: &str =
+    "SELECT ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom), geom IS NULL \
      FROM reference.admin_units WHERE level = $1 AND code = $2 AND valid_from <= current_date \
      AND (valid_to IS NULL OR valid_to > current_date)";
 
@@ -28,11 +29,10 @@ const UNIT_SQL: &str = "SELECT ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), 
 /// Not four numbers, min above max, or outside lon/lat.
 pub fn parse_bbox(text: &str) -> Result<[f64; 4]> {
     let bad = |why: &str| PackageError::Invalid(format!("area {text:?}: {why}"));
-    let numbers: Vec<f64> = text
-        .split(',')
-        .map(|v| v.trim().parse::<f64>())
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| bad("expected a province code (2 digits), a commune code (5 digits) or min lon,min lat,max lon,max lat"))?;
+    let numbers: Vec<f64> =
+        text.split(',').map(|v| v.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| {
+            bad("expected a province code (2 digits), a commune code (5 digits) or min lon,min lat,max lon,max lat")
+        })?;
     let [a, b, c, d]: [f64; 4] = numbers.try_into().map_err(|_| bad("a bbox has four numbers"))?;
     if !(a.is_finite() && b.is_finite() && c.is_finite() && d.is_finite()) || a >= c || b >= d {
         return Err(bad("the minimum must be below the maximum"));

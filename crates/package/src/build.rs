@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::StreamExt;
+use geosector_access::policy::{CollectionAccess, Operation, Rows};
 use geosector_domain::{FieldType, GeometryKind, StyleDecl};
 use geosector_store::plan::{AreaScope, BboxFilter, ItemsRequest, TileRequest, TileVariant};
-use geosector_access::policy::{CollectionAccess, Operation, Rows};
 use geosector_store::{Collection, FieldView};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rusqlite::types::Value;
@@ -222,7 +222,10 @@ async fn build_in(
         conn = open_work(&work_path, &state_path)?;
         report.restarted = true;
     }
-    let made_at = match conn.query_row("SELECT value FROM work.state WHERE key = 'made_at'", [], |r| r.get(0)).optional()? {
+    let made_at = match conn
+        .query_row("SELECT value FROM work.state WHERE key = 'made_at'", [], |r| r.get(0))
+        .optional()?
+    {
         Some(kept) if !report.restarted => kept,
         _ => {
             let made_at = instant.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -246,7 +249,10 @@ async fn build_in(
             ] {
                 tx.execute("INSERT INTO geosector_package VALUES (?1, ?2)", params![key, value])?;
             }
-            tx.execute("INSERT INTO work.state VALUES ('fingerprint', ?1), ('made_at', ?2)", params![fingerprint, made_at])?;
+            tx.execute(
+                "INSERT INTO work.state VALUES ('fingerprint', ?1), ('made_at', ?2)",
+                params![fingerprint, made_at],
+            )?;
             tx.commit()?;
             made_at
         }
@@ -523,48 +529,51 @@ async fn write_zoom(
     let coordinates: Vec<(u64, u64)> = xs.flat_map(|x| ys.clone().map(move |y| (x, y))).collect();
     let next = AtomicUsize::new(0);
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<(u64, u64, Vec<u8>)>(256);
-    let work: Vec<_> = clients.iter().map(|client| {
-        let sender = sender.clone();
-        let (next, coordinates) = (&next, &coordinates);
-        async move {
-            let mut prepared: HashMap<String, tokio_postgres::Statement> = HashMap::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(x, y)) = coordinates.get(i) else { break };
-                let mut tile = Vec::new();
-                for layer in layers {
-                    let plan = &layer.collection.plan;
-                    let request = TileRequest {
-                        z: u32::from(z),
-                        x,
-                        y,
-                        filter: None,
-                        scope: layer.tile_scope.as_ref(),
-                        as_of: plan.draws_in_force().then_some(made_at),
-                    };
-                    let Some(statement) = plan.tile(&request, TileVariant::Full) else { continue };
-                    let prepared = match prepared.get(statement.sql()) {
-                        Some(p) => p.clone(),
-                        None => {
-                            let p = client.prepare(statement.sql()).await?;
-                            prepared.insert(statement.sql().to_owned(), p.clone());
-                            p
-                        }
-                    };
-                    let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = statement.values().collect();
-                    if let Some(row) = client.query_opt(&prepared, &values).await? {
-                        if let Some(bytes) = row.get::<_, Option<&[u8]>>(0) {
-                            tile.extend_from_slice(bytes);
+    let work: Vec<_> = clients
+        .iter()
+        .map(|client| {
+            let sender = sender.clone();
+            let (next, coordinates) = (&next, &coordinates);
+            async move {
+                let mut prepared: HashMap<String, tokio_postgres::Statement> = HashMap::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(x, y)) = coordinates.get(i) else { break };
+                    let mut tile = Vec::new();
+                    for layer in layers {
+                        let plan = &layer.collection.plan;
+                        let request = TileRequest {
+                            z: u32::from(z),
+                            x,
+                            y,
+                            filter: None,
+                            scope: layer.tile_scope.as_ref(),
+                            as_of: plan.draws_in_force().then_some(made_at),
+                        };
+                        let Some(statement) = plan.tile(&request, TileVariant::Full) else { continue };
+                        let prepared = match prepared.get(statement.sql()) {
+                            Some(p) => p.clone(),
+                            None => {
+                                let p = client.prepare(statement.sql()).await?;
+                                prepared.insert(statement.sql().to_owned(), p.clone());
+                                p
+                            }
+                        };
+                        let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = statement.values().collect();
+                        if let Some(row) = client.query_opt(&prepared, &values).await? {
+                            if let Some(bytes) = row.get::<_, Option<&[u8]>>(0) {
+                                tile.extend_from_slice(bytes);
+                            }
                         }
                     }
+                    if sender.send((x, y, tile)).await.is_err() {
+                        break;
+                    }
                 }
-                if sender.send((x, y, tile)).await.is_err() {
-                    break;
-                }
+                Ok::<(), PackageError>(())
             }
-            Ok::<(), PackageError>(())
-        }
-    }).collect();
+        })
+        .collect();
     drop(sender);
     let tx = conn.unchecked_transaction()?;
     let store = async {
@@ -687,7 +696,8 @@ fn write_tile_files(conn: &Connection, layers: &[&Layer], area: &Area, options: 
         "maxzoom": options.max_zoom.to_string(),
         "vector_layers": vector_layers,
     });
-    let header = pmtiles::Header { min_zoom: options.min_zoom, max_zoom: options.max_zoom, bounds: b, center_zoom: center };
+    let header =
+        pmtiles::Header { min_zoom: options.min_zoom, max_zoom: options.max_zoom, bounds: b, center_zoom: center };
     pm.finish(&options.out.join(PMTILES), header, &pm_metadata)?;
 
     let tilejson = json!({
@@ -703,10 +713,7 @@ fn write_tile_files(conn: &Connection, layers: &[&Layer], area: &Area, options: 
         "minzoom": options.min_zoom,
         "maxzoom": options.max_zoom,
     });
-    std::fs::write(
-        options.out.join(TILEJSON),
-        serde_json::to_string_pretty(&tilejson).unwrap_or_default() + "\n",
-    )?;
+    std::fs::write(options.out.join(TILEJSON), serde_json::to_string_pretty(&tilejson).unwrap_or_default() + "\n")?;
     Ok((count, distinct))
 }
 

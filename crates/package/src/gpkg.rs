@@ -102,9 +102,30 @@ pub fn create_core(conn: &Connection) -> Result<()> {
         [],
     )?;
     let mut srs = conn.prepare("INSERT INTO gpkg_spatial_ref_sys VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-    srs.execute(params!["Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"])?;
-    srs.execute(params!["Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"])?;
-    srs.execute(params!["WGS 84 geodetic", SRS_ID, "EPSG", SRS_ID, WGS84_WKT, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"])?;
+    srs.execute(params![
+        "Undefined cartesian SRS",
+        -1,
+        "NONE",
+        -1,
+        "undefined",
+        "undefined cartesian coordinate reference system"
+    ])?;
+    srs.execute(params![
+        "Undefined geographic SRS",
+        0,
+        "NONE",
+        0,
+        "undefined",
+        "undefined geographic coordinate reference system"
+    ])?;
+    srs.execute(params![
+        "WGS 84 geodetic",
+        SRS_ID,
+        "EPSG",
+        SRS_ID,
+        WGS84_WKT,
+        "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"
+    ])?;
     Ok(())
 }
 
@@ -145,7 +166,10 @@ pub fn create_table(conn: &Connection, table: &Table, made_at: &str) -> Result<(
         params![table.name, data_type, table.title, table.description, made_at, table.geometry.map(|_| SRS_ID)],
     )?;
     if let Some(kind) = table.geometry {
-        conn.execute("INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, ?3, 0, 0)", params![table.name, kind, SRS_ID])?;
+        conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, ?3, 0, 0)",
+            params![table.name, kind, SRS_ID],
+        )?;
         conn.execute_batch(&format!(
             "CREATE VIRTUAL TABLE {} USING rtree(id, minx, maxx, miny, maxy)",
             quote(&format!("rtree_{}_geom", table.name))
@@ -334,7 +358,14 @@ mod tests {
         point.extend_from_slice(&21.0f64.to_le_bytes());
         let bounds = {
             let mut writer = TableWriter::new(&conn, &table).unwrap();
-            writer.insert(Some((&point, Some([105.5, 21.0, 105.5, 21.0]))), Some(7), Some(2), vec![Value::Text("x".into())]).unwrap();
+            writer
+                .insert(
+                    Some((&point, Some([105.5, 21.0, 105.5, 21.0]))),
+                    Some(7),
+                    Some(2),
+                    vec![Value::Text("x".into())],
+                )
+                .unwrap();
             assert_eq!(writer.rows(), 1);
             writer.bounds()
         };
@@ -344,7 +375,8 @@ mod tests {
         assert_eq!(id, 7);
         assert_eq!(&blob[..4], b"GP\0\x03");
         assert_eq!(&blob[40..], &point[..]);
-        let indexed: i64 = conn.query_row("SELECT count(*) FROM rtree_a_points_geom WHERE minx <= 106", [], |r| r.get(0)).unwrap();
+        let indexed: i64 =
+            conn.query_row("SELECT count(*) FROM rtree_a_points_geom WHERE minx <= 106", [], |r| r.get(0)).unwrap();
         assert_eq!(indexed, 1);
         let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
         assert_eq!(app, APPLICATION_ID);

@@ -78,7 +78,8 @@ fn symbol(out: &mut String, name: &str, style: &StyleDecl, kind: GeometryKind, c
 /// value) with the `unknown` colour.
 fn categories(style: &StyleDecl) -> Option<(&'static str, Vec<(Option<&'static str>, &'static str)>)> {
     let codes = style.fill.and_then(|f| f.by_code)?;
-    let mut list: Vec<(Option<&'static str>, &'static str)> = codes.codes().map(|(c, colour)| (Some(*c), *colour)).collect();
+    let mut list: Vec<(Option<&'static str>, &'static str)> =
+        codes.codes().map(|(c, colour)| (Some(*c), *colour)).collect();
     list.extend(codes.legacy.iter().map(|(legacy, _)| (Some(*legacy), codes.colour(legacy))));
     list.push((None, codes.unknown));
     Some((codes.property, list))
@@ -112,7 +113,9 @@ pub fn qml(style: &StyleDecl, kind: GeometryKind, code_is_list: bool) -> String 
             out.push_str("</source-symbol></renderer-v2>");
         }
         _ => {
-            out.push_str("<renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><symbols>");
+            out.push_str(
+                "<renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\"><symbols>",
+            );
             symbol(&mut out, "0", style, kind, style.colour);
             out.push_str("</symbols></renderer-v2>");
         }
@@ -126,8 +129,10 @@ pub fn qml(style: &StyleDecl, kind: GeometryKind, code_is_list: bool) -> String 
 pub fn sld(layer: &str, style: &StyleDecl, kind: GeometryKind, code_is_list: bool) -> String {
     let outline = style.outline.colour.unwrap_or(style.colour);
     let width = (width_mm(style, kind) / 0.26 * 100.0).round() / 100.0;
-    let dash = if style.outline.dashed { "<se:SvgParameter name=\"stroke-dasharray\">4 2</se:SvgParameter>" } else { "" };
-    let symbolizer = |colour: &str| match kind {
+    let dash =
+        if style.outline.dashed { "<se:SvgParameter name=\"stroke-dasharray\">4 2</se:SvgParameter>" } else { "" };
+    let symbolizer = |colour: &str| {
+        match kind {
         GeometryKind::MultiPolygon => format!(
             "<se:PolygonSymbolizer><se:Fill><se:SvgParameter name=\"fill\">{colour}</se:SvgParameter><se:SvgParameter name=\"fill-opacity\">{}</se:SvgParameter></se:Fill>\
              <se:Stroke><se:SvgParameter name=\"stroke\">{outline}</se:SvgParameter><se:SvgParameter name=\"stroke-width\">{width}</se:SvgParameter>{dash}</se:Stroke></se:PolygonSymbolizer>",
@@ -140,6 +145,7 @@ pub fn sld(layer: &str, style: &StyleDecl, kind: GeometryKind, code_is_list: boo
             "<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>circle</se:WellKnownName><se:Fill><se:SvgParameter name=\"fill\">{colour}</se:SvgParameter></se:Fill>\
              <se:Stroke><se:SvgParameter name=\"stroke\">#ffffff</se:SvgParameter></se:Stroke></se:Mark><se:Size>10</se:Size></se:Graphic></se:PointSymbolizer>"
         ),
+    }
     };
     let mut rules = String::new();
     match categories(style) {
@@ -153,11 +159,17 @@ pub fn sld(layer: &str, style: &StyleDecl, kind: GeometryKind, code_is_list: boo
                     ),
                     None => "<se:ElseFilter/>".to_owned(),
                 };
-                let _ = write!(rules, "<se:Rule><se:Name>{}</se:Name>{filter}{}</se:Rule>", escape(value.unwrap_or("other")), symbolizer(colour));
+                let _ = write!(
+                    rules,
+                    "<se:Rule><se:Name>{}</se:Name>{filter}{}</se:Rule>",
+                    escape(value.unwrap_or("other")),
+                    symbolizer(colour)
+                );
             }
         }
         _ => {
-            let _ = write!(rules, "<se:Rule><se:Name>{}</se:Name>{}</se:Rule>", escape(layer), symbolizer(style.colour));
+            let _ =
+                write!(rules, "<se:Rule><se:Name>{}</se:Name>{}</se:Rule>", escape(layer), symbolizer(style.colour));
         }
     }
     format!(
@@ -184,7 +196,8 @@ mod tests {
 
     #[test]
     fn codes_become_categories_and_a_plain_style_one_symbol() {
-        let coded = StyleDecl { fill: Some(Fill { opacity: 0.5, by_code: Some(&CODES) }), ..StyleDecl::coloured("#112233") };
+        let coded =
+            StyleDecl { fill: Some(Fill { opacity: 0.5, by_code: Some(&CODES) }), ..StyleDecl::coloured("#112233") };
         let qml = qml(&coded, GeometryKind::MultiPolygon, true);
         assert!(qml.contains("type=\"categorizedSymbol\" attr=\"array_first(from_json(&quot;use&quot;))\""), "{qml}");
         assert!(qml.contains("value=\"LUA\"") && qml.contains("<prop k=\"color\" v=\"255,255,100,128\"/>"), "{qml}");

@@ -52,7 +52,8 @@ pub fn tile_id(z: u8, x: u64, y: u64) -> u64 {
 
 /// Gzip with a fixed header (no name, no time), best compression.
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::GzBuilder::new().mtime(0).write(Vec::with_capacity(data.len() / 2 + 64), flate2::Compression::best());
+    let mut encoder =
+        flate2::GzBuilder::new().mtime(0).write(Vec::with_capacity(data.len() / 2 + 64), flate2::Compression::best());
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(data);
     encoder.finish().unwrap_or_default()

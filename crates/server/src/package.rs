@@ -35,7 +35,8 @@ pub async fn package(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
             return Err(ApiError::param(name, "unknown parameter (area, collections, f, minzoom, maxzoom)"));
         }
     }
-    let area_text = get("area").ok_or_else(|| ApiError::param("area", "required: a province or commune code, or a bbox"))?;
+    let area_text =
+        get("area").ok_or_else(|| ApiError::param("area", "required: a province or commune code, or a bbox"))?;
     let ids: Vec<String> = get("collections")
         .ok_or_else(|| ApiError::param("collections", "required: comma-separated collection ids"))?
         .split(',')
@@ -55,7 +56,9 @@ pub async fn package(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     let zoom = |name: &str, default: u8| -> Result<u8, ApiError> {
         match get(name) {
             None => Ok(default),
-            Some(v) => v.parse::<u8>().ok().filter(|z| *z <= 18).ok_or_else(|| ApiError::param(name, "a zoom from 0 to 18")),
+            Some(v) => {
+                v.parse::<u8>().ok().filter(|z| *z <= 18).ok_or_else(|| ApiError::param(name, "a zoom from 0 to 18"))
+            }
         }
     };
     let (min_zoom, max_zoom) = (zoom("minzoom", 0)?, zoom("maxzoom", 16)?);

@@ -312,7 +312,11 @@ pub async fn asset(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
         "viewer.js" => (VIEWER_JS.as_bytes(), "text/javascript; charset=utf-8"),
         "pmtiles.js" => match PMTILES_JS {
             Some(js) => (js, "text/javascript; charset=utf-8"),
-            None => return Err(ApiError::NotFound("no map asset pmtiles.js in this build (run scripts/web.sh, then rebuild)".into())),
+            None => {
+                return Err(ApiError::NotFound(
+                    "no map asset pmtiles.js in this build (run scripts/web.sh, then rebuild)".into(),
+                ))
+            }
         },
         "maplibre-gl.js" | "maplibre-gl.css" => {
             let Some(m) = MAPLIBRE else {

@@ -57,7 +57,8 @@ fn item_ids(server: &Server, collection: &str, query: &str) -> Vec<i64> {
 }
 
 fn gpkg_ids(report: &Value, table: &str) -> Vec<i64> {
-    let features = report["gpkg"]["layers"][table]["features"].as_object().unwrap_or_else(|| panic!("no {table}: {report}"));
+    let features =
+        report["gpkg"]["layers"][table]["features"].as_object().unwrap_or_else(|| panic!("no {table}: {report}"));
     let mut ids: Vec<i64> = features.keys().map(|k| k.parse().unwrap()).collect();
     ids.sort_unstable();
     ids
@@ -66,7 +67,14 @@ fn gpkg_ids(report: &Value, table: &str) -> Vec<i64> {
 fn same_bytes(a: &Path, b: &Path) {
     for file in FILES {
         let (x, y) = (std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap());
-        assert!(x == y, "{file} differs between {} and {} ({} and {} bytes)", a.display(), b.display(), x.len(), y.len());
+        assert!(
+            x == y,
+            "{file} differs between {} and {} ({} and {} bytes)",
+            a.display(),
+            b.display(),
+            x.len(),
+            y.len()
+        );
     }
 }
 
@@ -94,9 +102,11 @@ async fn a_package_reads_back_in_gdal_and_pmtiles_readers_as_items_show_it() {
     let server = Server::start(&db, &[]);
     let report = read_back(&python, &first, true);
     let client = db.client().await;
-    for (collection, table) in
-        [("land.parcels", "land_parcels"), ("land.map_sheets", "land_map_sheets"), ("minerals.licences", "minerals_licences")]
-    {
+    for (collection, table) in [
+        ("land.parcels", "land_parcels"),
+        ("land.map_sheets", "land_map_sheets"),
+        ("minerals.licences", "minerals_licences"),
+    ] {
         let items = item_ids(&server, collection, &format!("bbox={area}"));
         let packaged = gpkg_ids(&report, table);
         assert_eq!(packaged, items, "{collection}: the package holds what items give for the area");
@@ -138,7 +148,10 @@ async fn a_package_reads_back_in_gdal_and_pmtiles_readers_as_items_show_it() {
     assert!(styles.contains("f_table_name (String) = land_parcels"), "{styles}");
     assert!(styles.contains("categorizedSymbol") && styles.contains("useAsDefault (Integer(Boolean)) = 1"), "{styles}");
     let package = run(Command::new(&ogrinfo).args(["-ro", "-al", gpkg.to_str().unwrap(), "geosector_package"]));
-    assert!(package.contains("value (String) = geosector-package/1") && package.contains("2026-12-01T00:00:00.000Z"), "{package}");
+    assert!(
+        package.contains("value (String) = geosector-package/1") && package.contains("2026-12-01T00:00:00.000Z"),
+        "{package}"
+    );
 
     // Tiles: a valid PMTiles v3 whose every tile decodes, the same tiles in the MBTiles.
     let pm = &report["pmtiles"];
@@ -147,7 +160,8 @@ async fn a_package_reads_back_in_gdal_and_pmtiles_readers_as_items_show_it() {
     assert_eq!(header["tile_compression"], "GZIP");
     assert_eq!(header["clustered"], true);
     assert_eq!((header["min_zoom"].as_u64(), header["max_zoom"].as_u64()), (Some(0), Some(15)));
-    let layers: Vec<&str> = pm["metadata"]["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    let layers: Vec<&str> =
+        pm["metadata"]["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert_eq!(layers, ["land.parcels", "land.map_sheets", "minerals.licences"]);
     assert_eq!(pm["zooms"], serde_json::json!((0..=15).collect::<Vec<_>>()), "every zoom has tiles");
     assert!(pm["features"]["land.parcels"].as_u64().unwrap() > parcels.len() as u64, "{pm}");
@@ -266,12 +280,23 @@ async fn a_scoped_key_packages_only_its_area_and_the_endpoint_follows_the_policy
     // The CLI as the key: province 01's package holds the key's commune only.
     let out = dir.path().join("cli");
     let made = db.geosector(&[
-        "package", "--area", "01", "--collections", "land.parcels", "--key", &key, "--access-file",
-        rules.to_str().unwrap(), "--no-tiles", "--out", out.to_str().unwrap(),
+        "package",
+        "--area",
+        "01",
+        "--collections",
+        "land.parcels",
+        "--key",
+        &key,
+        "--access-file",
+        rules.to_str().unwrap(),
+        "--no-tiles",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(made.code, Some(0), "{}", made.text());
     assert_eq!(gpkg_ids(&read_back(&python, &out, false), "land_parcels"), in_scope);
-    let unknown = db.geosector(&["package", "--area", "01", "--collections", "land.nothing", "--out", out.to_str().unwrap()]);
+    let unknown =
+        db.geosector(&["package", "--area", "01", "--collections", "land.nothing", "--out", out.to_str().unwrap()]);
     assert!(unknown.code == Some(2) && unknown.stderr.contains("land.nothing"), "{}", unknown.text());
 
     // The endpoint: anonymous callers are refused land (401) and cannot know restricted data (404).
@@ -300,7 +325,14 @@ async fn the_viewer_draws_a_package_opened_from_disk() {
     let area = west_of_parcels(&db).await;
     let dir = tempfile::tempdir().unwrap();
     let made = db.geosector(&[
-        "package", "--area", &area, "--collections", "land.parcels,land.map_sheets", "--max-zoom", "16", "--out",
+        "package",
+        "--area",
+        &area,
+        "--collections",
+        "land.parcels,land.map_sheets",
+        "--max-zoom",
+        "16",
+        "--out",
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(made.code, Some(0), "{}", made.text());

@@ -33,15 +33,14 @@ impl CollectionPlan {
         values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
         let (from, conditions) = self.shape_conditions(&shape, &mut 0);
         let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
-        let geometry = self.geometry_column.as_deref().map_or(
-            "NULL::bytea, NULL::float8, NULL::float8, NULL::float8, NULL::float8".to_owned(),
-            |g| format!("ST_AsBinary({g}), ST_XMin({g}), ST_YMin({g}), ST_XMax({g}), ST_YMax({g})"),
-        );
+        let geometry = self
+            .geometry_column
+            .as_deref()
+            .map_or("NULL::bytea, NULL::float8, NULL::float8, NULL::float8, NULL::float8".to_owned(), |g| {
+                format!("ST_AsBinary({g}), ST_XMin({g}), ST_YMin({g}), ST_XMax({g}), ST_YMax({g})")
+            });
         let version = if self.versions.is_some() { "version" } else { "NULL::integer" };
-        let sql = format!(
-            "SELECT id, {}, {version}, {geometry} FROM {from}{filter} ORDER BY id",
-            self.properties_sql
-        );
+        let sql = format!("SELECT id, {}, {version}, {geometry} FROM {from}{filter} ORDER BY id", self.properties_sql);
         Statement::one_off(sql, values)
     }
 }
@@ -62,15 +61,22 @@ mod tests {
         };
         let statement = plan.export(&request);
         assert!(statement.sql().starts_with("SELECT id, json_build_object("), "{}", statement.sql());
-        assert!(statement.sql().contains("::text, NULL::integer, ST_AsBinary(\"geom\"), ST_XMin(\"geom\")"), "{}", statement.sql());
         assert!(
-            statement.sql().ends_with("WHERE (ST_Intersects(\"geom\", ST_MakeEnvelope($1, $2, $3, $4, 4326))) ORDER BY id"),
+            statement.sql().contains("::text, NULL::integer, ST_AsBinary(\"geom\"), ST_XMin(\"geom\")"),
+            "{}",
+            statement.sql()
+        );
+        assert!(
+            statement
+                .sql()
+                .ends_with("WHERE (ST_Intersects(\"geom\", ST_MakeEnvelope($1, $2, $3, $4, 4326))) ORDER BY id"),
             "{}",
             statement.sql()
         );
         assert_eq!(statement.params().len(), 4);
         let scope = AreaScope::new(vec!["01".into()]);
-        let polygon = ItemsRequest { bbox: BboxFilter::Polygon(vec![1]), scope: Some(&scope), ..ItemsRequest::default() };
+        let polygon =
+            ItemsRequest { bbox: BboxFilter::Polygon(vec![1]), scope: Some(&scope), ..ItemsRequest::default() };
         let statement = plan.export(&polygon);
         assert!(statement.sql().contains("ST_GeomFromWKB($1::bytea, 4326)"), "{}", statement.sql());
         assert_eq!(statement.params(), [Param::Bytes(vec![1])], "the collection is not tied to an area");
