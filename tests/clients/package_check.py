@@ -32,11 +32,11 @@ def geopackage(path):
         meta, fids, geometry, fields = pyogrio.raw.read(path, layer=name)
         ids = list(fields[list(meta["fields"]).index("geosector_id")])
         layers[name] = {
-            "count": len(geometry),
+            "count": len(ids),
             "crs": meta["crs"],
             "geometry_type": meta["geometry_type"],
             "fields": list(meta["fields"]),
-            "features": {str(int(i)): (g.hex() if g is not None else None) for i, g in zip(ids, geometry)},
+            "features": {str(int(i)): (g.hex() if g is not None else None) for i, g in zip(ids, geometry if geometry is not None else [None] * len(ids))},
         }
     return {"listed": listed, "layers": layers}
 

@@ -8,17 +8,19 @@ use super::statement::{Param, Statement};
 use super::{CollectionPlan, FilterShape};
 
 impl CollectionPlan {
-    /// The statement of every feature a request reaches (its bbox or bbox polygon, its area
-    /// scope; time bounds, equality and the page are not used), in id order. Columns: id
+    /// The statement of every feature a request reaches (its bbox or bbox polygon — ignored
+    /// without geometry —, its area scope; time bounds, equality and the page are not used), in id order. Columns: id
     /// (bigint), the properties as JSON text (masked as the view says, as items show them), the
     /// feature's row version (integer; NULL for a collection without history), the geometry as
     /// WKB in storage coordinates (NULL without geometry), then its envelope: min x, min y,
     /// max x, max y (float8; NULL when empty or absent).
     pub fn export(&self, request: &ItemsRequest<'_>) -> Statement {
         let scope = request.scope.filter(|_| self.area.is_some());
-        let polygon = matches!(request.bbox, BboxFilter::Polygon(_));
+        // A collection without geometry has no place: every row (in the scope) is exported.
+        let bbox = if self.geometry_column.is_some() { &request.bbox } else { &BboxFilter::None };
+        let polygon = matches!(bbox, BboxFilter::Polygon(_));
         let shape = FilterShape {
-            bbox_parts: match &request.bbox {
+            bbox_parts: match bbox {
                 BboxFilter::Envelopes(e) => u8::try_from(e.len()).unwrap_or(2),
                 _ => 0,
             },
@@ -26,8 +28,8 @@ impl CollectionPlan {
             crs: crs_shape(super::OutputCrs::STORED, polygon),
             ..FilterShape::default()
         };
-        let mut values = leading_values(super::OutputCrs::STORED, &request.bbox);
-        if let BboxFilter::Envelopes(envelopes) = &request.bbox {
+        let mut values = leading_values(super::OutputCrs::STORED, bbox);
+        if let BboxFilter::Envelopes(envelopes) = bbox {
             values.extend(envelopes.iter().flatten().map(|v| Param::Float(*v)));
         }
         values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
