@@ -33,7 +33,7 @@ if ! command -v cs2cs >/dev/null 2>&1; then
   apt_install proj-bin
 fi
 VENV=.geosector/venv
-if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator, pyogrio, openpyxl, pygeoapi' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator, pyogrio, openpyxl, pygeoapi, pmtiles, mapbox_vector_tile' >/dev/null 2>&1; then
   echo "installing the Python clients into $VENV" >&2
   if ! python3 -m venv --clear "$VENV" >&2; then
     apt_install python3-venv

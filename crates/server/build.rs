@@ -1,5 +1,5 @@
-//! Embeds MapLibre GL JS (installed by `scripts/web.sh` into `web/node_modules`) into the server,
-//! so the map viewer works on closed networks with no CDN.
+//! Embeds MapLibre GL JS and the `pmtiles` protocol (installed by `scripts/web.sh` into
+//! `web/node_modules`) into the server, so the map viewer works on closed networks with no CDN.
 //!
 //! Writes `$OUT_DIR/maplibre.rs` with `MAPLIBRE: Option<Maplibre>`: `Some` with the script, the
 //! stylesheet and the version when the files are there, `None` (and a cargo warning) when they are
@@ -32,8 +32,18 @@ fn main() {
         );
         "None".to_owned()
     };
+    // The PMTiles protocol for MapLibre (the viewer opens a package's tiles.pmtiles from disk).
+    let pmtiles = manifest.join("../../web/node_modules/pmtiles/dist/pmtiles.js");
+    println!("cargo:rerun-if-changed={}", pmtiles.display());
+    let pmtiles_code = if pmtiles.is_file() {
+        format!("Some(include_bytes!({:?}))", absolute(&pmtiles))
+    } else {
+        println!("cargo:warning=pmtiles.js not found in web/node_modules: run scripts/web.sh, then rebuild; until then the viewer cannot open PMTiles files");
+        "None".to_owned()
+    };
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("maplibre.rs");
-    std::fs::write(out, format!("/// MapLibre GL JS as embedded at build time (`None`: scripts/web.sh had not run).\npub const MAPLIBRE: Option<Maplibre> = {code};\n"))
+    std::fs::write(out, format!("/// MapLibre GL JS as embedded at build time (`None`: scripts/web.sh had not run).\npub const MAPLIBRE: Option<Maplibre> = {code};\n\
+/// The `pmtiles` package's browser build (`dist/pmtiles.js`), as embedded at build time.\npub const PMTILES_JS: Option<&[u8]> = {pmtiles_code};\n"))
         .expect("write $OUT_DIR/maplibre.rs");
 }
 

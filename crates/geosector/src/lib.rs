@@ -9,6 +9,7 @@
 //! [`seed`] is the HTTP client of `geosector tiles seed`: a client of the server, so it lives
 //! here rather than in the server crate.
 
+pub mod package;
 pub mod seed;
 
 use std::sync::Arc;

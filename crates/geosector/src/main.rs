@@ -61,6 +61,10 @@ enum Command {
         /// The directory.
         dir: PathBuf,
     },
+    /// Write an offline package of an area: a GeoPackage of the collections' features (with
+    /// their ids, versions and QGIS styles) and their tiles as PMTiles and MBTiles
+    /// (docs/packages.md).
+    Package(PackageArgs),
     /// Vector tiles: `seed` pre-renders tiles into a running server's cache.
     #[command(subcommand)]
     Tiles(TilesCommand),
@@ -105,6 +109,46 @@ enum TilesCommand {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
+}
+
+/// `geosector package`.
+#[derive(Debug, clap::Args)]
+struct PackageArgs {
+    /// A province code (2 digits), a commune code (5 digits), or min lon,min lat,max lon,max lat.
+    #[arg(long, allow_hyphen_values = true)]
+    area: String,
+    /// The collections (comma-separated ids).
+    #[arg(long, value_delimiter = ',', required = true)]
+    collections: Vec<String>,
+    /// The directory to write (package.gpkg, tiles.pmtiles, tiles.mbtiles, tiles.json).
+    #[arg(long)]
+    out: PathBuf,
+    /// Package what this API key may see under the access policy (rows in its areas, the
+    /// properties it may read); default: as the database, every row and property.
+    #[arg(long)]
+    key: Option<String>,
+    /// The access policy the key is judged by (as `serve --access-file`).
+    #[arg(long, env = "GEOSECTOR_ACCESS_FILE")]
+    access_file: Option<PathBuf>,
+    /// The lowest zoom of the tiles.
+    #[arg(long, default_value_t = 0)]
+    min_zoom: u8,
+    /// The highest zoom of the tiles.
+    #[arg(long, default_value_t = 16)]
+    max_zoom: u8,
+    /// Write the GeoPackage only.
+    #[arg(long)]
+    no_tiles: bool,
+    /// Continue a run that was interrupted (DIR/package.partial).
+    #[arg(long)]
+    resume: bool,
+    /// The instant recorded as made_at (RFC 3339) instead of the snapshot's: the same data then
+    /// give byte-identical files.
+    #[arg(long, value_name = "INSTANT")]
+    made_at: Option<String>,
+    /// Database connections rendering tiles (besides the one reading features).
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
 }
 
 /// Server settings: the config file first, then GEOSECTOR_* variables and flags.
@@ -375,6 +419,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import(url, args, false).await,
+        Command::Package(args) => package(url, args).await,
         Command::Validate(args) => import(url, args, true).await,
         Command::Reference { dir } => {
             let mut client = connect(url).await?;
@@ -444,6 +489,50 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn package(url: Option<&str>, args: PackageArgs) -> anyhow::Result<ExitCode> {
+    let url = database_url(url)?;
+    let made_at = match args.made_at.as_deref() {
+        None => None,
+        Some(text) => {
+            Some(parse_instant(text).with_context(|| format!("--made-at {text}: expected an RFC 3339 instant"))?)
+        }
+    };
+    let options = geosector_package::Options {
+        out: args.out.clone(),
+        min_zoom: args.min_zoom,
+        max_zoom: args.max_zoom,
+        tiles: !args.no_tiles,
+        resume: args.resume,
+        progress: true,
+        source: String::new(),
+        caller: String::new(),
+        made_at,
+    };
+    let request = geosector::package::PackageRequest {
+        area: args.area,
+        collections: args.collections,
+        key: args.key,
+        access_file: args.access_file,
+        workers: args.workers,
+    };
+    let started = std::time::Instant::now();
+    let report = geosector::package::make(url, &request, options).await?;
+    for (collection, count) in &report.features {
+        say(&format!("{collection}: {count} features"));
+    }
+    say(&format!(
+        "package {}: {} tiles ({} distinct), made_at {}{}{} in {:.1} s",
+        args.out.display(),
+        report.tiles,
+        report.distinct_tiles,
+        report.made_at,
+        if report.resumed_steps > 0 { format!(", {} steps resumed", report.resumed_steps) } else { String::new() },
+        if report.restarted { ", the partial package was of other settings or data: started over" } else { "" },
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {

@@ -28,6 +28,7 @@ pub mod links;
 pub mod lookup;
 pub mod metrics;
 pub mod openapi;
+pub mod package;
 pub mod pages;
 pub mod params;
 pub mod peer;
@@ -398,6 +399,7 @@ pub async fn start(
                 "/styles" => [GET => style::styles],
                 "/styles/{styleId}" => [GET => style::style],
                 "/statistics/{sector}/{form}" => [GET => statistics::form],
+                "/packages" => [GET => package::package],
                 "/map" => [GET => viewer::map],
                 "/map/assets/{name}" => [GET => viewer::asset],
                 "/wfs" => [GET => wfs::get, POST => wfs::post],

@@ -281,6 +281,50 @@
     render({});
   }
 
+  // A package's tiles.pmtiles opened from disk (the `pmtiles` protocol, served by this server
+  // like MapLibre): each of its vector layers drawn with the style of the collection it is named
+  // after (or a plain one), above the server's layers, and the map fitted to its bounds.
+  function wirePackage(map, style) {
+    var input = document.getElementById('pmtiles-file');
+    if (!input || typeof pmtiles === 'undefined') { return; }
+    var protocol = new pmtiles.Protocol();
+    maplibregl.addProtocol('pmtiles', protocol.tile);
+    var opened = 0;
+    input.addEventListener('change', function () {
+      var file = input.files && input.files[0];
+      if (!file) { return; }
+      opened += 1;
+      var source = 'package-' + opened;
+      var archive = new pmtiles.PMTiles(new pmtiles.FileSource(file));
+      protocol.add(archive);
+      window.geosector.packageReady = Promise.all([archive.getHeader(), archive.getMetadata()]).then(function (parts) {
+        var header = parts[0];
+        var metadata = parts[1] || {};
+        map.addSource(source, { type: 'vector', url: 'pmtiles://' + file.name });
+        var added = [];
+        (metadata.vector_layers || []).forEach(function (layer) {
+          var styled = style.layers.filter(function (l) { return collectionOf(l) === layer.id && l['source-layer']; });
+          if (!styled.length) {
+            styled = [{ id: layer.id, type: 'line', paint: { 'line-color': '#d81b60', 'line-width': 1.5 } }];
+          }
+          styled.forEach(function (l) {
+            var copy = JSON.parse(JSON.stringify(l));
+            copy.id = source + ':' + l.id;
+            copy.source = source;
+            copy['source-layer'] = layer.id;
+            copy.metadata = Object.assign({}, copy.metadata, { 'geosector:package': layer.id });
+            map.addLayer(copy);
+            added.push(copy.id);
+          });
+        });
+        input.setAttribute('data-layers', added.join(' '));
+        map.fitBounds([[header.minLon, header.minLat], [header.maxLon, header.maxLat]], { padding: 24, animate: false });
+        return { source: source, layers: added, metadata: metadata };
+      });
+      window.geosector.packageReady.catch(function (e) { status.textContent = texts.packageError + ': ' + String(e.message || e); });
+    });
+  }
+
   window.geosector = {};
   var ready = Promise.all(config.sectors.map(function (s) {
     return fetch('/styles/' + encodeURIComponent(s.id)).then(function (r) {
@@ -325,6 +369,7 @@
     map.on('mousemove', function (e) {
       map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers: ours }).length ? 'pointer' : '';
     });
+    wirePackage(map, combined.style);
     window.geosector.map = map;
     return new Promise(function (resolve) { map.once('load', function () { resolve(map); }); }).then(function (map) {
       // A shared lookup runs once the map is there; `ready` waits for it.

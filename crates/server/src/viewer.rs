@@ -94,6 +94,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("title", "Bản đồ tài nguyên và môi trường", "Natural resources and environment map"),
     ("layers", "Lớp bản đồ", "Layers"),
     ("home", "Trang chủ", "Home"),
+    ("openPackage", "Mở gói ngoại tuyến (.pmtiles)", "Open an offline package (.pmtiles)"),
+    ("packageError", "Không mở được tệp PMTiles", "The PMTiles file cannot be opened"),
     ("properties", "Thuộc tính", "Properties"),
     ("loading", "Đang tải bản ghi đầy đủ…", "Loading the full record…"),
     ("fromTile", "Thuộc tính trong ô bản đồ", "Properties from the tile"),
@@ -271,11 +273,11 @@ fn page(state: &AppState, lang: Lang, initial: Option<serde_json::Value>) -> Str
          <body><aside id=\"panel\"><h1>{title}</h1><nav><a href=\"/\">{home}</a>{other}</nav><p id=\"status\" role=\"status\"></p>\
          {lookup_form}<h2 style=\"font-size:1rem\">{layers}</h2>{panel}\
          {switch}\
-         <details open id=\"legend\"><summary>{legend}</summary></details></aside>\
+         <details open id=\"legend\"><summary>{legend}</summary></details>{package}</aside>\
          <div id=\"map\"></div><div id=\"labels\"></div>\
          <script id=\"geosector-config\" type=\"application/json\">{config}</script>\
          <script src=\"/map/assets/maplibre-gl.js?v={version}\"></script>\
-         <script src=\"/map/assets/viewer.js?v={hash:016x}\"></script></body></html>",
+         {pmtiles}<script src=\"/map/assets/viewer.js?v={hash:016x}\"></script></body></html>",
         code = lang.code(),
         title = escape(text(lang, "title")),
         home = escape(text(lang, "home")),
@@ -283,6 +285,19 @@ fn page(state: &AppState, lang: Lang, initial: Option<serde_json::Value>) -> Str
         legend = escape(legend),
         version = escape(version),
         hash = VIEWER_JS_HASH,
+        pmtiles = if PMTILES_JS.is_some() {
+            format!("<script src=\"/map/assets/pmtiles.js?v={version}\"></script>", version = escape(version))
+        } else {
+            String::new()
+        },
+        package = if PMTILES_JS.is_some() {
+            format!(
+                "<fieldset id=\"package\"><legend>{}</legend><input type=\"file\" id=\"pmtiles-file\" accept=\".pmtiles\"></fieldset>",
+                escape(text(lang, "openPackage"))
+            )
+        } else {
+            String::new()
+        },
     )
 }
 
@@ -295,6 +310,14 @@ pub async fn asset(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let name = path.into_inner();
     let (body, content_type): (&'static [u8], &str) = match name.as_str() {
         "viewer.js" => (VIEWER_JS.as_bytes(), "text/javascript; charset=utf-8"),
+        "pmtiles.js" => match PMTILES_JS {
+            Some(js) => (js, "text/javascript; charset=utf-8"),
+            None => {
+                return Err(ApiError::NotFound(
+                    "no map asset pmtiles.js in this build (run scripts/web.sh, then rebuild)".into(),
+                ))
+            }
+        },
         "maplibre-gl.js" | "maplibre-gl.css" => {
             let Some(m) = MAPLIBRE else {
                 // Not an outage of the database: say exactly what the operator must do.

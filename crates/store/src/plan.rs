@@ -21,6 +21,7 @@ use crate::reproject::CrsShape;
 use crate::{quote_ident, table_name};
 
 mod area;
+mod export;
 mod history;
 mod query;
 mod request;

@@ -339,13 +339,13 @@ impl CollectionPlan {
 }
 
 /// The CRS part of a statement's shape.
-fn crs_shape(output: OutputCrs, bbox_polygon: bool) -> CrsShape {
+pub(super) fn crs_shape(output: OutputCrs, bbox_polygon: bool) -> CrsShape {
     CrsShape { transform: output.rule_srid.is_some(), flip: output.flip, bbox_polygon }
 }
 
 /// The values that lead every statement of a shape (see [`crate::reproject`]): the rule SRID
 /// when transforming, then the bbox polygon.
-fn leading_values(output: OutputCrs, bbox: &BboxFilter) -> Vec<Param> {
+pub(super) fn leading_values(output: OutputCrs, bbox: &BboxFilter) -> Vec<Param> {
     let mut values = Vec::with_capacity(16);
     if let Some(srid) = output.rule_srid {
         values.push(Param::Int(srid));
