@@ -24,6 +24,7 @@ mod methods;
 mod migrate;
 mod monitoring;
 mod outputs;
+mod package_changes;
 mod partitions;
 mod personal_import;
 mod plans;
