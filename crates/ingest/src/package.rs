@@ -57,8 +57,12 @@ pub struct Layer {
     pub geometry_column: String,
     /// The EPSG code of its CRS (`None`: not an EPSG CRS).
     pub epsg: Option<i64>,
+    /// The geometry column's declared type (`POLYGON`, `MULTIPOLYGON`, …).
+    pub geometry_type: String,
     /// The property columns, in table order, with whether each is declared BOOLEAN.
     pub properties: Vec<(String, bool)>,
+    /// The property columns' declared types, in the same order.
+    pub declared: Vec<String>,
 }
 
 /// One row of a feature table.
@@ -94,7 +98,9 @@ impl Package {
             .prepare("SELECT key, value FROM geosector_package")
             .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(|e| {
-                malformed(format!("not a geosector package (table geosector_package: {e}); make one with geosector package"))
+                malformed(format!(
+                    "not a geosector package (table geosector_package: {e}); make one with geosector package"
+                ))
             })?;
         let key = |name: &str| -> Result<String, ImportError> {
             pairs
@@ -164,6 +170,8 @@ impl Package {
             .filter(|(org, _)| org.eq_ignore_ascii_case("EPSG"))
             .map(|(_, code)| code);
         let mut properties = Vec::new();
+        let mut declared = Vec::new();
+        let mut geometry_type = String::from("GEOMETRY");
         let mut own = Vec::new();
         let mut info = self.db.prepare(&format!("PRAGMA table_info({})", quote(&table))).map_err(sql)?;
         let mut rows = info.query([]).map_err(sql)?;
@@ -172,14 +180,27 @@ impl Package {
             let kind: String = row.get::<_, Option<String>>(2).map_err(sql)?.unwrap_or_default();
             if OWN_COLUMNS.contains(&name.as_str()) {
                 own.push(name);
-            } else if name != geometry_column {
+            } else if name == geometry_column {
+                geometry_type.clone_from(&kind);
+            } else {
                 properties.push((name, kind.eq_ignore_ascii_case("BOOLEAN")));
+                declared.push(kind);
             }
         }
         if let Some(missing) = OWN_COLUMNS.iter().find(|c| !own.iter().any(|o| o == *c)) {
-            return Err(self.malformed(format!("table {table}: column {missing} is missing (it must stay as packaged)")));
+            return Err(
+                self.malformed(format!("table {table}: column {missing} is missing (it must stay as packaged)"))
+            );
         }
-        Ok(Layer { collection: collection.to_owned(), table, geometry_column, epsg, properties })
+        Ok(Layer {
+            collection: collection.to_owned(),
+            table,
+            geometry_column,
+            epsg,
+            geometry_type,
+            properties,
+            declared,
+        })
     }
 
     /// Up to `limit` rows of a layer with `fid` above `after`, in `fid` order.
@@ -204,7 +225,8 @@ impl Package {
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sql)? {
             let fid: i64 = row.get(0).map_err(sql)?;
-            let at = |column: &str, e: String| self.malformed(format!("table {table}, feature fid {fid}, {column}: {e}"));
+            let at =
+                |column: &str, e: String| self.malformed(format!("table {table}, feature fid {fid}, {column}: {e}"));
             let id = match row.get_ref(1).map_err(sql)? {
                 ValueRef::Null => None,
                 ValueRef::Integer(i) => Some(i),
@@ -212,9 +234,9 @@ impl Package {
             };
             let version = match row.get_ref(2).map_err(sql)? {
                 ValueRef::Null => None,
-                ValueRef::Integer(i) => Some(
-                    i32::try_from(i).map_err(|_| at("geosector_version", format!("{i} is not a version")))?,
-                ),
+                ValueRef::Integer(i) => {
+                    Some(i32::try_from(i).map_err(|_| at("geosector_version", format!("{i} is not a version")))?)
+                }
                 _ => return Err(at("geosector_version", "not an integer (it must stay as packaged)".into())),
             };
             if id.is_some() != version.is_some() {
@@ -316,7 +338,11 @@ pub struct ConflictRow {
 ///
 /// # Errors
 /// [`ImportError::File`] naming `out` when it cannot be written.
-pub fn write_conflicts(package: &Package, out: &Path, layers: &[(&Layer, Vec<ConflictRow>)]) -> Result<(), ImportError> {
+pub fn write_conflicts(
+    package: &Package,
+    out: &Path,
+    layers: &[(&Layer, Vec<ConflictRow>)],
+) -> Result<(), ImportError> {
     let failed = |e: rusqlite::Error| ImportError::File { path: out.to_owned(), reason: format!("cannot write: {e}") };
     if out.exists() {
         std::fs::remove_file(out)
@@ -335,9 +361,18 @@ pub fn write_conflicts(package: &Package, out: &Path, layers: &[(&Layer, Vec<Con
     db.execute_batch("INSERT INTO main.gpkg_spatial_ref_sys SELECT * FROM p.gpkg_spatial_ref_sys").map_err(failed)?;
     for (layer, rows) in layers.iter().filter(|(_, rows)| !rows.is_empty()) {
         let t = quote(&layer.table);
-        db.execute_batch(&ddl(&layer.table)?).map_err(failed)?;
-        db.execute_batch(&format!("ALTER TABLE {t} ADD COLUMN side TEXT; ALTER TABLE {t} ADD COLUMN change TEXT;"))
-            .map_err(failed)?;
+        // The package's columns and types, without its constraints (a side may lack a value).
+        let mut columns = vec![
+            "fid INTEGER PRIMARY KEY AUTOINCREMENT".to_owned(),
+            format!("{} {}", quote(&layer.geometry_column), layer.geometry_type),
+            "geosector_id INTEGER".to_owned(),
+            "geosector_version INTEGER".to_owned(),
+        ];
+        for ((name, _), kind) in layer.properties.iter().zip(&layer.declared) {
+            columns.push(format!("{} {kind}", quote(name)));
+        }
+        columns.extend(["side TEXT NOT NULL".to_owned(), "change TEXT NOT NULL".to_owned()]);
+        db.execute_batch(&format!("CREATE TABLE {t} ({})", columns.join(", "))).map_err(failed)?;
         db.execute(
             "INSERT INTO main.gpkg_contents (table_name, data_type, identifier, description, last_change, min_x, min_y, max_x, max_y, srs_id)
              SELECT table_name, data_type, identifier || ' (conflicts)', description, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), min_x, min_y, max_x, max_y, srs_id
@@ -345,9 +380,10 @@ pub fn write_conflicts(package: &Package, out: &Path, layers: &[(&Layer, Vec<Con
             [&layer.table],
         )
         .map_err(failed)?;
-        db.execute("INSERT INTO main.gpkg_geometry_columns SELECT * FROM p.gpkg_geometry_columns WHERE table_name = ?1", [
-            &layer.table,
-        ])
+        db.execute(
+            "INSERT INTO main.gpkg_geometry_columns SELECT * FROM p.gpkg_geometry_columns WHERE table_name = ?1",
+            [&layer.table],
+        )
         .map_err(failed)?;
         let copied = ["geosector_id", "geosector_version", layer.geometry_column.as_str()]
             .into_iter()
@@ -369,7 +405,8 @@ pub fn write_conflicts(package: &Package, out: &Path, layers: &[(&Layer, Vec<Con
                     let mut values: Vec<SqlValue> = vec![
                         SqlValue::Integer(row.id),
                         row.version.map_or(SqlValue::Null, |v| SqlValue::Integer(i64::from(v))),
-                        wkb.as_deref().map_or(SqlValue::Null, |w| SqlValue::Blob(gpkg_blob(w, layer.epsg.unwrap_or(4326)))),
+                        wkb.as_deref()
+                            .map_or(SqlValue::Null, |w| SqlValue::Blob(gpkg_blob(w, layer.epsg.unwrap_or(4326)))),
                     ];
                     for (name, boolean) in &layer.properties {
                         values.push(sql_value(properties.get(name).unwrap_or(&Value::Null), *boolean));
@@ -406,7 +443,9 @@ fn sql_value(value: &Value, boolean: bool) -> SqlValue {
         Value::Null => SqlValue::Null,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
         Value::Number(n) if boolean => SqlValue::Integer(i64::from(n.as_i64() != Some(0))),
-        Value::Number(n) => n.as_i64().map_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(f64::NAN)), SqlValue::Integer),
+        Value::Number(n) => {
+            n.as_i64().map_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(f64::NAN)), SqlValue::Integer)
+        }
         Value::String(s) => SqlValue::Text(s.clone()),
         other => SqlValue::Text(other.to_string()),
     }

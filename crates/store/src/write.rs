@@ -465,8 +465,9 @@ pub async fn versions_of(
         object.push_str(&format!("'{}', v.{}", field.column.replace('\'', "''"), quote_ident(field.column)));
     }
     object.push_str(")::text");
-    let geometry =
-        dataset.geometry.map_or_else(|| "NULL::bytea".to_owned(), |g| format!("ST_AsBinary(v.{})", quote_ident(g.column)));
+    let geometry = dataset
+        .geometry
+        .map_or_else(|| "NULL::bytea".to_owned(), |g| format!("ST_AsBinary(v.{})", quote_ident(g.column)));
     let sql = format!(
         "WITH w AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS w(id, version))
          SELECT v.id, v.version, {object}, {geometry}

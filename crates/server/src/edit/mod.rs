@@ -563,7 +563,9 @@ async fn apply_once(
     }
     if let Some(mark) = options.package {
         write::mark_package(&tx, mark).await.map_err(|e| match e {
-            geosector_store::StoreError::Db(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            geosector_store::StoreError::Db(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
+            {
                 Failure::Api(ApiError::Conflict(format!(
                     "the package made at {} was applied meanwhile by another import",
                     mark.made_at
@@ -579,10 +581,8 @@ async fn apply_once(
             None => by_collection.push((done.collection, vec![done.id])),
         }
     }
-    let entries: Vec<AuditEntry> = by_collection
-        .into_iter()
-        .map(|(collection, ids)| crate::audit::write_entry(origin, collection, ids))
-        .collect();
+    let entries: Vec<AuditEntry> =
+        by_collection.into_iter().map(|(collection, ids)| crate::audit::write_entry(origin, collection, ids)).collect();
     geosector_store::audit::append(&tx, &entries).await?;
     if options.dry_run {
         tx.rollback().await?;

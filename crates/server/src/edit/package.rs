@@ -428,8 +428,7 @@ pub async fn import_changes(
             })
             .collect();
         let edits: Vec<Edit> = found.iter().map(|f| f.edit.clone()).collect();
-        let options =
-            ApplyOptions { labels: Some(&labels), package: Some(&mark), dry_run: options.dry_run };
+        let options = ApplyOptions { labels: Some(&labels), package: Some(&mark), dry_run: options.dry_run };
         let (begun, applied): (Begun, Vec<Applied>) =
             super::apply_with(writer, origin, changeset, &edits, options).await?;
         if !report.dry_run {
@@ -512,7 +511,10 @@ fn edit_properties(collection: &Collection, properties: &Map<String, Value>) -> 
 fn edit_value(kind: FieldType, value: &Value) -> Value {
     match (kind, value) {
         (FieldType::TextList | FieldType::FloatList | FieldType::Json, Value::String(s)) => {
-            serde_json::from_str::<Value>(s).ok().filter(|v| v.is_array() || v.is_object()).unwrap_or_else(|| value.clone())
+            serde_json::from_str::<Value>(s)
+                .ok()
+                .filter(|v| v.is_array() || v.is_object())
+                .unwrap_or_else(|| value.clone())
         }
         _ => value.clone(),
     }
@@ -586,7 +588,8 @@ pub async fn upload(
     }
     let given = req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = given.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if !["application/geopackage+sqlite3", "application/x-sqlite3", "application/octet-stream"].contains(&essence.as_str())
+    if !["application/geopackage+sqlite3", "application/x-sqlite3", "application/octet-stream"]
+        .contains(&essence.as_str())
     {
         return Err(ApiError::UnsupportedMediaType(format!(
             "Content-Type {given:?} is not accepted here; send the package as application/geopackage+sqlite3"
