@@ -73,7 +73,10 @@ pub async fn run(url: &str, args: ChangesArgs<'_>, say: impl Fn(&str)) -> anyhow
     let open = |id: &str| -> Result<Opened, ApiError> {
         let collection = registry.get(id).ok_or_else(|| ApiError::NotFound(format!("collection {id} not found")))?;
         if collection.decl.dataset.history.is_none() {
-            return Err(ApiError::param("collections", format!("collection {id} is not versioned and takes no edits")));
+            return Err(ApiError::MethodNotAllowed {
+                allow: "GET".into(),
+                message: format!("collection {id} is not versioned and takes no edits"),
+            });
         }
         Ok((std::sync::Arc::clone(collection), None))
     };

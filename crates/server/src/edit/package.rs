@@ -130,6 +130,8 @@ pub struct ChangesReport {
     pub conflicts: Vec<Conflict>,
     /// Packaged features unchanged in the field.
     pub unchanged: u64,
+    /// Collections of the package not read, and why (not versioned: reference layers).
+    pub skipped: Vec<String>,
     /// The conflicts GeoPackage, when written.
     pub conflicts_file: Option<PathBuf>,
 }
@@ -195,6 +197,9 @@ impl ChangesReport {
                 c.server_version.map_or_else(|| "retired".to_owned(), |v| format!("version {v}"))
             );
         }
+        for skipped in &self.skipped {
+            let _ = writeln!(out, "  skipped {skipped}");
+        }
         if let Some(path) = &self.conflicts_file {
             let _ = writeln!(out, "  both versions of each conflict: {}", path.display());
         }
@@ -258,6 +263,7 @@ pub async fn import_changes(
         applied: Vec::new(),
         conflicts: Vec::new(),
         unchanged: 0,
+        skipped: Vec::new(),
         conflicts_file: None,
     };
     let client = writer.pool.get().await?;
@@ -268,7 +274,15 @@ pub async fn import_changes(
     let mut found: Vec<Found> = Vec::new();
     let mut conflict_rows: Vec<(Layer, Vec<ConflictRow>)> = Vec::new();
     for collection_id in &info.collections {
-        let (collection, scope) = open(collection_id)?;
+        let (collection, scope) = match open(collection_id) {
+            Ok(opened) => opened,
+            // A collection without history takes no edit: a layer packaged for reference only.
+            Err(ApiError::MethodNotAllowed { message, .. }) => {
+                report.skipped.push(format!("{collection_id}: {message}; its table is not read"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let layer = package.layer(collection_id).map_err(bad)?;
         check_layer(name, &layer, &collection)?;
         let dataset = collection.decl.dataset;
