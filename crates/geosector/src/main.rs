@@ -2,6 +2,7 @@
 //! function per subcommand. No SQL, route or rule lives here.
 
 mod admin;
+mod changes;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -200,12 +201,19 @@ struct ServeArgs {
 #[derive(Debug, clap::Args)]
 struct ImportArgs {
     /// Dataset id, e.g. land.parcels (see `geosector datasets`).
-    dataset: String,
+    #[arg(required_unless_present = "changes")]
+    dataset: Option<String>,
     /// Input files (a directory is read recursively for station files), or the items URL of
     /// another server's OGC API - Features collection to harvest
     /// (`https://…/collections/{id}/items?bbox=…&filter=…`; docs/import.md).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "changes")]
     files: Vec<PathBuf>,
+    /// An offline package (`geosector package`) coming back from the field: apply what changed
+    /// in it since it was made as one changeset; features changed on the server meanwhile are
+    /// conflicts, written to <package>-conflicts.gpkg and not applied (docs/packages.md).
+    /// `validate --changes` checks and stores nothing.
+    #[arg(long, value_name = "PACKAGE.gpkg", conflicts_with_all = ["dataset", "files", "replace", "since", "crs", "format"])]
+    changes: Option<PathBuf>,
     /// Source CRS: EPSG:5897, a URN or URI, CRS84, or VN2000:TM3:<central meridian>.
     #[arg(long)]
     crs: Option<String>,
@@ -563,9 +571,22 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn import(url: Option<&str>, args: ImportArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
-    let Some(dataset) = datasets().find(|d| d.id == args.dataset) else {
+    if let Some(file) = &args.changes {
+        let changes = changes::ChangesArgs {
+            file,
+            reference: args.reference.clone(),
+            reference_date: args.reference_date,
+            note: args.note.clone(),
+            change_type: args.change_type.clone(),
+            dry_run,
+            report: args.report.as_deref(),
+        };
+        return changes::run(database_url(url)?, changes, say).await;
+    }
+    let wanted = args.dataset.as_deref().unwrap_or_default();
+    let Some(dataset) = datasets().find(|d| d.id == wanted) else {
         let known = datasets().map(|d| d.id).collect::<Vec<_>>().join(", ");
-        bail!("unknown dataset {} (known: {known})", args.dataset);
+        bail!("unknown dataset {wanted} (known: {known})");
     };
     let crs = args.crs.as_deref().map(geosector_crs::Crs::parse).transpose()?;
     let format = match args.format.as_deref() {

@@ -34,6 +34,7 @@ pub mod geohash;
 pub mod geometry;
 pub mod load;
 pub mod overlaps;
+pub mod package;
 pub mod progress;
 pub mod readers;
 pub mod reference;

@@ -91,15 +91,44 @@ pub fn read_entry(caller: &Caller, req: &HttpRequest, collection: &Collection, f
     }
 }
 
+/// Who made a write and how, for its audit rows: an HTTP caller and request, or a local actor
+/// (`geosector import --changes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOrigin {
+    /// The actor: a token subject, `key:<id>`, `cli:<user>`.
+    pub actor: String,
+    /// Its roles.
+    pub roles: Vec<String>,
+    /// The client's address.
+    pub client: Option<String>,
+    /// The request's method (or the command).
+    pub method: String,
+    /// The request's path, less the API key (or the file).
+    pub path: String,
+}
+
+impl WriteOrigin {
+    /// The origin of a request's writes.
+    pub fn of(caller: &Caller, req: &HttpRequest) -> WriteOrigin {
+        WriteOrigin {
+            actor: caller.identity.subject.clone(),
+            roles: caller.roles.clone(),
+            client: caller.client.clone(),
+            method: req.method().to_string(),
+            path: path_without_key(req),
+        }
+    }
+}
+
 /// The audit entry of a write: the features written in one collection.
-pub fn write_entry(caller: &Caller, req: &HttpRequest, collection: &str, ids: Vec<i64>) -> AuditEntry {
+pub fn write_entry(origin: &WriteOrigin, collection: &str, ids: Vec<i64>) -> AuditEntry {
     AuditEntry {
         action: "write",
-        actor: caller.identity.subject.clone(),
-        roles: caller.roles.clone(),
-        client: caller.client.clone(),
-        method: req.method().to_string(),
-        path: path_without_key(req),
+        actor: origin.actor.clone(),
+        roles: origin.roles.clone(),
+        client: origin.client.clone(),
+        method: origin.method.clone(),
+        path: origin.path.clone(),
         collection: Some(collection.to_owned()),
         ..AuditEntry::default()
     }

@@ -379,6 +379,7 @@ pub async fn start(
                 "/collections/{collectionId}/items/{featureId}" => [GET => features::item, PUT => edit::replace, PATCH => edit::update, DELETE => edit::delete, OPTIONS => edit::options],
                 "/changesets" => [POST => edit::changesets::create],
                 "/changesets/{changesetId}" => [GET => edit::changesets::get],
+                "/packages/changes" => [POST => edit::package::upload],
                 "/collections/{collectionId}/items/{featureId}/timeseries" => [GET => timeseries::timeseries],
                 "/collections/{collectionId}/items/{featureId}/lineage" => [GET => lineage::lineage],
                 "/collections/{collectionId}/items/{featureId}/versions" => [GET => versions::versions],

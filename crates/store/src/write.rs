@@ -394,3 +394,131 @@ pub struct LineageEdge<'a> {
     /// The share of the parent's area the child took (0–1), when known.
     pub area_share: Option<f64>,
 }
+
+/// An offline package whose field changes a changeset applies (`geosector import --changes`):
+/// what names it, as its `geosector_package` table says. One package applies once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageMark {
+    /// `made_at`, as written in the package (RFC 3339).
+    pub made_at: String,
+    /// `source`: the server's base URL or `database`.
+    pub source: String,
+    /// `caller`: who made it.
+    pub caller: String,
+    /// `area`, as given.
+    pub area: String,
+    /// `collections` (a JSON array).
+    pub collections: String,
+    /// The file it was read from (for the operator).
+    pub file: String,
+}
+
+/// Records that the transaction's changeset applies a package (migration 0029's
+/// `meta.package_imports`).
+///
+/// # Errors
+/// A unique violation when the package was applied already (by a concurrent import); a
+/// database error.
+pub async fn mark_package(tx: &impl GenericClient, mark: &PackageMark) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta.package_imports (made_at, source, caller, area, collections, file, changeset_id)
+         VALUES ($1, $2, $3, $4, $5, $6, meta.current_changeset())",
+        &[&mark.made_at, &mark.source, &mark.caller, &mark.area, &mark.collections, &mark.file],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The changeset that applied a package already, and its time, if one did.
+///
+/// # Errors
+/// A database error.
+pub async fn package_applied(client: &impl GenericClient, mark: &PackageMark) -> Result<Option<(i64, DateTime<Utc>)>> {
+    let row = client
+        .query_opt(
+            "SELECT c.id, c.at FROM meta.package_imports AS p JOIN meta.changesets AS c ON c.id = p.changeset_id
+             WHERE p.made_at = $1 AND p.source = $2 AND p.caller = $3 AND p.area = $4 AND p.collections = $5",
+            &[&mark.made_at, &mark.source, &mark.caller, &mark.area, &mark.collections],
+        )
+        .await?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// The versions of features of a versioned dataset, live or in the history: for each
+/// `(id, version)` asked that exists, its declared fields by column name and its geometry as WKB
+/// (EPSG:4326).
+///
+/// # Errors
+/// A database error.
+pub async fn versions_of(
+    client: &impl GenericClient,
+    dataset: &Dataset,
+    wanted: &[(i64, i32)],
+) -> Result<Vec<StoredVersion>> {
+    let table = table_name(dataset);
+    let history = format!("{}.{}", quote_ident(dataset.schema), quote_ident(&History::table(dataset)));
+    let mut object = String::from("json_build_object(");
+    for (i, field) in dataset.fields.iter().enumerate() {
+        if i > 0 {
+            object.push_str(", ");
+        }
+        object.push_str(&format!("'{}', v.{}", field.column.replace('\'', "''"), quote_ident(field.column)));
+    }
+    object.push_str(")::text");
+    let geometry = dataset
+        .geometry
+        .map_or_else(|| "NULL::bytea".to_owned(), |g| format!("ST_AsBinary(v.{})", quote_ident(g.column)));
+    let sql = format!(
+        "WITH w AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS w(id, version))
+         SELECT v.id, v.version, {object}, {geometry}
+         FROM (SELECT t.* FROM {table} AS t JOIN w USING (id, version)) AS v
+         UNION ALL
+         SELECT v.id, v.version, {object}, {geometry}
+         FROM (SELECT h.* FROM {history} AS h JOIN w USING (id, version)) AS v"
+    );
+    let ids: Vec<i64> = wanted.iter().map(|w| w.0).collect();
+    let versions: Vec<i32> = wanted.iter().map(|w| w.1).collect();
+    let rows = client.query(&sql, &[&ids, &versions]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let properties: String = r.get(2);
+            StoredVersion {
+                id: r.get(0),
+                version: r.get(1),
+                properties: match serde_json::from_str(&properties) {
+                    Ok(serde_json::Value::Object(map)) => map,
+                    _ => serde_json::Map::new(),
+                },
+                wkb: r.get(3),
+            }
+        })
+        .collect())
+}
+
+/// The live versions of features (`None`: retired or never stored), in the order asked.
+///
+/// # Errors
+/// A database error.
+pub async fn live_versions(client: &impl GenericClient, dataset: &Dataset, ids: &[i64]) -> Result<Vec<Option<i32>>> {
+    let sql = format!(
+        "SELECT w.id, t.version FROM unnest($1::bigint[]) AS w(id) LEFT JOIN {} AS t USING (id)",
+        table_name(dataset)
+    );
+    let rows = client.query(&sql, &[&ids]).await?;
+    let found: std::collections::HashMap<i64, Option<i32>> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    Ok(ids.iter().map(|id| found.get(id).copied().flatten()).collect())
+}
+
+/// One version of a feature ([`versions_of`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredVersion {
+    /// The feature.
+    pub id: i64,
+    /// The version.
+    pub version: i32,
+    /// Its declared fields, by column name.
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    /// Its geometry as WKB in EPSG:4326 (`None`: none).
+    pub wkb: Option<Vec<u8>>,
+}

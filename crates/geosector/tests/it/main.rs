@@ -25,6 +25,7 @@ mod migrate;
 mod monitoring;
 mod outputs;
 mod package;
+mod package_changes;
 mod partitions;
 mod personal_import;
 mod plans;

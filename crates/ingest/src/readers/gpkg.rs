@@ -180,7 +180,7 @@ fn declared_crs(db: &Connection, srs_id: i64) -> Option<String> {
 
 /// A GeoPackage geometry blob: "GP", version, flags (byte order, envelope kind, empty), srs_id,
 /// envelope, then WKB.
-fn geometry(blob: &[u8]) -> Result<Option<geo_types::Geometry<f64>>, String> {
+pub(crate) fn geometry(blob: &[u8]) -> Result<Option<geo_types::Geometry<f64>>, String> {
     if blob.len() < 8 || &blob[..2] != b"GP" {
         return Err("not a GeoPackage geometry (no \"GP\" header)".into());
     }

@@ -102,7 +102,7 @@ fn rings(p: &Polygon<f64>) -> Value {
 }
 
 /// A geo geometry as a GeoJSON geometry object (null for kinds the datasets never hold).
-fn to_geojson(g: &Geometry<f64>) -> Value {
+pub fn to_geojson(g: &Geometry<f64>) -> Value {
     match g {
         Geometry::Point(p) => json!({"type": "Point", "coordinates": position(p.0)}),
         Geometry::MultiPoint(mp) => {

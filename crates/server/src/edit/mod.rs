@@ -13,6 +13,7 @@
 pub mod changesets;
 pub mod input;
 pub mod openapi;
+pub mod package;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -399,6 +400,45 @@ pub async fn options(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     Ok(response.finish())
 }
 
+/// What the write path needs of the server: the pool, the sector rules, and the collections
+/// whose edits must state the version they change. The HTTP handlers take it from the
+/// [`AppState`]; `geosector import --changes` builds its own (a local actor, no HTTP request).
+pub struct Writer<'a> {
+    /// The connection pool.
+    pub pool: &'a deadpool_postgres::Pool,
+    /// The rules of the datasets edited so far.
+    pub checkers: &'a crate::checkers::Checkers,
+    /// The collections whose writes must carry `If-Match` (428 without).
+    pub require_if_match: &'a [String],
+}
+
+impl Writer<'_> {
+    /// Whether writes to a collection must carry `If-Match`.
+    pub fn require_if_match(&self, collection: &str) -> bool {
+        self.require_if_match.iter().any(|c| c == collection)
+    }
+}
+
+impl AppState {
+    /// The write path's view of the server.
+    pub fn writer(&self) -> Writer<'_> {
+        Writer { pool: &self.pool, checkers: &self.checkers, require_if_match: &self.require_if_match }
+    }
+}
+
+/// How [`apply_with`] names and ends a changeset besides its edits.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ApplyOptions<'a> {
+    /// What each edit is called in errors instead of `operation <n>` (e.g. a package's table and
+    /// feature), one per edit.
+    pub labels: Option<&'a [String]>,
+    /// An offline package whose changes these edits are, recorded in the same transaction (a
+    /// second import of it is refused).
+    pub package: Option<&'a write::PackageMark>,
+    /// Check everything and roll back: nothing is stored.
+    pub dry_run: bool,
+}
+
 /// Applies edits in one transaction under one changeset, all or none; tried again (with a new
 /// changeset) when a concurrent changeset committed a newer version first. Writes the audit row
 /// in the same transaction.
@@ -412,10 +452,25 @@ pub async fn apply(
     changeset: &Changeset,
     edits: &[Edit],
 ) -> Result<(Begun, Vec<Applied>), ApiError> {
+    let origin = crate::audit::WriteOrigin::of(caller, req);
+    apply_with(&state.writer(), &origin, changeset, edits, ApplyOptions::default()).await
+}
+
+/// [`apply`] for any writer: an HTTP caller or a local actor (`origin` goes in the audit row).
+///
+/// # Errors
+/// The first edit's error; nothing is stored then.
+pub async fn apply_with(
+    writer: &Writer<'_>,
+    origin: &crate::audit::WriteOrigin,
+    changeset: &Changeset,
+    edits: &[Edit],
+    options: ApplyOptions<'_>,
+) -> Result<(Begun, Vec<Applied>), ApiError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match apply_once(state, req, caller, changeset, edits).await {
+        match apply_once(writer, origin, changeset, edits, options).await {
             Err(Failure::Retry(why)) if attempt < ATTEMPTS => {
                 tracing::info!(%why, attempt, "a concurrent changeset wrote first; trying again");
             }
@@ -484,25 +539,40 @@ fn refusal(e: tokio_postgres::Error) -> ApiError {
 }
 
 async fn apply_once(
-    state: &AppState,
-    req: &HttpRequest,
-    caller: &Caller,
+    writer: &Writer<'_>,
+    origin: &crate::audit::WriteOrigin,
     changeset: &Changeset,
     edits: &[Edit],
+    options: ApplyOptions<'_>,
 ) -> Result<(Begun, Vec<Applied>), Failure> {
-    let mut pooled = state.pool.get().await.map_err(ApiError::from)?;
+    let mut pooled = writer.pool.get().await.map_err(ApiError::from)?;
     let client: &mut tokio_postgres::Client = &mut pooled;
     let tx = client.transaction().await?;
     let begun = write::begin(&tx, changeset).await?;
     let mut applied: Vec<Applied> = Vec::with_capacity(edits.len());
     for (index, edit) in edits.iter().enumerate() {
-        let done = apply_edit(state, &tx, edit, (index, changeset.change_type.as_deref()), &applied).await.map_err(
-            |f| match f {
-                Failure::Api(e) if edits.len() > 1 => Failure::Api(in_operation(e, index)),
-                other => other,
+        let label = options.labels.and_then(|l| l.get(index));
+        let done = apply_edit(writer, &tx, edit, (index, changeset.change_type.as_deref()), &applied).await.map_err(
+            |f| match (f, label) {
+                (Failure::Api(e), Some(label)) => Failure::Api(in_named_operation(e, index, label)),
+                (Failure::Api(e), None) if edits.len() > 1 => Failure::Api(in_operation(e, index)),
+                (other, _) => other,
             },
         )?;
         applied.push(done);
+    }
+    if let Some(mark) = options.package {
+        write::mark_package(&tx, mark).await.map_err(|e| match e {
+            geosector_store::StoreError::Db(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
+            {
+                Failure::Api(ApiError::Conflict(format!(
+                    "the package made at {} was applied meanwhile by another import",
+                    mark.made_at
+                )))
+            }
+            other => Failure::from(other),
+        })?;
     }
     let mut by_collection: Vec<(&'static str, Vec<i64>)> = Vec::new();
     for done in &applied {
@@ -511,22 +581,32 @@ async fn apply_once(
             None => by_collection.push((done.collection, vec![done.id])),
         }
     }
-    let entries: Vec<AuditEntry> = by_collection
-        .into_iter()
-        .map(|(collection, ids)| crate::audit::write_entry(caller, req, collection, ids))
-        .collect();
+    let entries: Vec<AuditEntry> =
+        by_collection.into_iter().map(|(collection, ids)| crate::audit::write_entry(origin, collection, ids)).collect();
     geosector_store::audit::append(&tx, &entries).await?;
-    tx.commit().await?;
+    if options.dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
     Ok((begun, applied))
 }
 
 /// An error of the `index`-th operation of a changeset, saying which.
 fn in_operation(e: ApiError, index: usize) -> ApiError {
-    let at = |m: &str| format!("operation {index}: {m}");
     match e {
         ApiError::BadParameter { param, message } => {
             ApiError::BadParameter { param: format!("operations[{index}].{param}"), message }
         }
+        other => in_named_operation(other, index, &format!("operation {index}")),
+    }
+}
+
+/// An error of the `index`-th edit of a changeset, naming it by `label`.
+fn in_named_operation(e: ApiError, index: usize, label: &str) -> ApiError {
+    let at = |m: &str| format!("{label}: {m}");
+    match e {
+        ApiError::BadParameter { param, message } => ApiError::BadParameter { param, message: at(&message) },
         ApiError::NotFound(m) => ApiError::NotFound(at(&m)),
         ApiError::Gone(m) => ApiError::Gone(at(&m)),
         ApiError::Conflict(m) => ApiError::Conflict(at(&m)),
@@ -546,7 +626,7 @@ fn in_operation(e: ApiError, index: usize) -> ApiError {
 
 /// One edit in the changeset's transaction.
 async fn apply_edit(
-    state: &AppState,
+    writer: &Writer<'_>,
     tx: &tokio_postgres::Transaction<'_>,
     edit: &Edit,
     (index, change_type): (usize, Option<&str>),
@@ -569,7 +649,7 @@ async fn apply_edit(
                 if !current.in_scope {
                     return Err(ApiError::Forbidden.into());
                 }
-                if state.require_if_match(collection.id()) && !edit.preconditions.is_conditional() {
+                if writer.require_if_match(collection.id()) && !edit.preconditions.is_conditional() {
                     return Err(ApiError::PreconditionRequired(format!(
                         "collection {} requires If-Match (the ETag of the version the edit starts from)",
                         collection.id()
@@ -615,7 +695,7 @@ async fn apply_edit(
     if let Some(g) = feature.get_mut("geometry") {
         input::to_east_north(g, crs);
     }
-    let checker = state.checkers.get(&state.pool, dataset).await?;
+    let checker = writer.checkers.get(writer.pool, dataset).await?;
     let mut checked = checker
         .check(feature, &crs.crs(), Path::new("request"), u64::try_from(index).unwrap_or(0))
         .map_err(|e| ApiError::param("Content-Crs", e.to_string()))?;
