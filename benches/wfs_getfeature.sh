@@ -18,7 +18,10 @@ WORK="$(mktemp -d /tmp/wfs-bench.XXXXXX)"
 DATABASE_URL="$PG" RUST_LOG=warn "$BIN" serve --bind "127.0.0.1:$PORT" --workers 2 --max-limit "$N" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-until curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; do sleep 0.2; done
+until curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; do
+  kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
+  sleep 0.2
+done
 # The whole extent: the first 100,000 parcels by id, whatever the bbox code path costs.
 read -r X0 Y0 X1 Y1 < <(psql "$PG" -Atc "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM land.parcels) s" | tr '|' ' ')
 BASE="http://127.0.0.1:$PORT"
@@ -36,16 +39,16 @@ one() { # label url
 }
 echo "uptime: $(uptime)"
 echo "RSS at rest: $(rss) kB"
-one warm-gml "$GML" >/dev/null; one warm-json "$JSON" >/dev/null
-grep -c '<wfs:member>' "$WORK/out" >/dev/null || true
+one warm-gml "$GML" >/dev/null
+echo "GML members: $(grep -o '<wfs:member>' "$WORK/out" | wc -l)"
+one warm-json "$JSON" >/dev/null
 for i in $(seq "$RUNS"); do one gml "$GML"; one geojson "$JSON"; done | tee "$WORK/runs"
-awk -v n="$N" '
-  { t[$1] = t[$1] " " $2; s[$1] = $3; p[$1] = (p[$1] > $4 ? p[$1] : $4) }
-  END {
-    for (k in t) {
-      m = split(substr(t[k], 2), a, " "); asort(a); med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-      rate[k] = n / med
-      printf "%-8s median %.2f s  %.0f features/s  %.1f MB  peak RSS %.0f MB\n", k, med, rate[k], s[k] / 1e6, p[k] / 1024
-    }
-    printf "GML / GeoJSON rate: %.2f\n", rate["gml"] / rate["geojson"]
-  }' "$WORK/runs"
+median() { awk -v k="$1" '$1 == k {print $2}' "$WORK/runs" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+peak() { awk -v k="$1" '$1 == k && $4 > p {p = $4} END {print p}' "$WORK/runs"; }
+size() { awk -v k="$1" '$1 == k {s = $3} END {print s}' "$WORK/runs"; }
+G=$(median gml); J=$(median geojson)
+for k in gml geojson; do
+  awk -v k="$k" -v m="$(median "$k")" -v n="$N" -v s="$(size "$k")" -v p="$(peak "$k")" \
+    'BEGIN {printf "%-8s median %.2f s  %.0f features/s  %.1f MB  peak RSS %.0f MB\n", k, m, n / m, s / 1e6, p / 1024}'
+done
+awk -v g="$G" -v j="$J" 'BEGIN {printf "GML / GeoJSON rate: %.2f\n", j / g}'

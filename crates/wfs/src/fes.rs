@@ -250,7 +250,7 @@ fn node(e: &Element, srs: &mut Option<String>, inherited: Option<&str>) -> Resul
                 op,
                 left: operand(a)?,
                 right: operand(b)?,
-                match_case: !e.attr("matchCase").is_some_and(|v| v.trim() == "false"),
+                match_case: e.attr("matchCase").is_none_or(|v| v.trim() != "false"),
             })
         }
         "PropertyIsLike" => {
@@ -262,7 +262,7 @@ fn node(e: &Element, srs: &mut Option<String>, inherited: Option<&str>) -> Resul
             Ok(Node::Like {
                 property,
                 pattern: like_pattern(&pattern, wild, single, escape)?,
-                match_case: !e.attr("matchCase").is_some_and(|v| v.trim() == "false"),
+                match_case: e.attr("matchCase").is_none_or(|v| v.trim() != "false"),
             })
         }
         "PropertyIsNull" | "PropertyIsNil" => Ok(Node::IsNull(property_child(e)?)),

@@ -84,7 +84,7 @@ mod tests {
             ],
             geometry: Some(GeometrySpec { name: "geom", kind: GeometryKind::MultiPolygon }),
         };
-        let xsd = write(&[t.clone()], GmlVersion::V32);
+        let xsd = write(std::slice::from_ref(&t), GmlVersion::V32);
         assert!(xsd.contains("<xsd:element name=\"land.parcels\" type=\"gs:land.parcels_Type\" substitutionGroup=\"gml:AbstractFeature\"/>"));
         assert!(xsd.contains(
             "<xsd:element name=\"land_use_codes\" type=\"xsd:string\" minOccurs=\"0\" maxOccurs=\"unbounded\"/>"
