@@ -4,9 +4,7 @@
 #
 #   1. `geosector package --no-tiles` (the GeoPackage part) and, in the same run,
 #      `ogr2ogr -f GPKG out.gpkg PG:… land.parcels` (GDAL's copy of the same table), REPS times each;
-#   2. `geosector package` with tiles z0–MAXZOOM (GeoPackage + PMTiles + MBTiles), once;
-#   3. the floor of the tiles: the CPU seconds PostgreSQL spends in the tile statements alone,
-#      from pg_stat_statements when it is loaded (else skipped).
+#   2. `geosector package` with tiles z0–MAXZOOM (GeoPackage + PMTiles + MBTiles), once.
 #
 #   benches/package.sh BINARY [URL] [MAXZOOM] [REPS]
 #

@@ -74,12 +74,14 @@ fn symbol(out: &mut String, name: &str, style: &StyleDecl, kind: GeometryKind, c
     out.push_str("</layer></symbol>");
 }
 
+/// A category: its value (`None`: every other value) and its colour.
+type Category = (Option<&'static str>, &'static str);
+
 /// The categories of a style coloured by code: value, label and colour, then `None` (every other
 /// value) with the `unknown` colour.
-fn categories(style: &StyleDecl) -> Option<(&'static str, Vec<(Option<&'static str>, &'static str)>)> {
+fn categories(style: &StyleDecl) -> Option<(&'static str, Vec<Category>)> {
     let codes = style.fill.and_then(|f| f.by_code)?;
-    let mut list: Vec<(Option<&'static str>, &'static str)> =
-        codes.codes().map(|(c, colour)| (Some(*c), *colour)).collect();
+    let mut list: Vec<Category> = codes.codes().map(|(c, colour)| (Some(*c), *colour)).collect();
     list.extend(codes.legacy.iter().map(|(legacy, _)| (Some(*legacy), codes.colour(legacy))));
     list.push((None, codes.unknown));
     Some((codes.property, list))

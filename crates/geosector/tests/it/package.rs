@@ -261,8 +261,7 @@ async fn a_scoped_key_packages_only_its_area_and_the_endpoint_follows_the_policy
     assert_eq!(db.geosector(&["import", "land.parcels", "data-samples/land/parcels_soc_son.fgb"]).code, Some(0));
     let client = db.client().await;
     // The sample lies in one commune: move every other parcel to another commune of province 01.
-    let commune: String =
-        client.query_one("SELECT min(commune_code) FROM land.parcels", &[]).await.unwrap().get(0);
+    let commune: String = client.query_one("SELECT min(commune_code) FROM land.parcels", &[]).await.unwrap().get(0);
     let other: String = client
         .query_one(
             "SELECT min(code) FROM reference.admin_units WHERE level = 'commune' AND parent_code = '01' AND code <> $1",
