@@ -39,7 +39,7 @@ pub async fn run(url: &str, args: ChangesArgs<'_>, say: impl Fn(&str)) -> anyhow
     };
     let pool = geosector_server::pool(&config).map_err(anyhow::Error::msg)?;
     let client = pool.get().await.with_context(|| format!("database {}", geosector_store::redact_url(url)))?;
-    let registry = geosector_store::Registry::load(&**client, &crate::collections())
+    let registry = geosector_store::Registry::load(&client, &crate::collections())
         .await
         .context("loading the collections (has `geosector migrate` run?)")?;
     drop(client);

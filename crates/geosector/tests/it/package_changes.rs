@@ -82,7 +82,7 @@ async fn make_package(db: &TestDb, client: &Client, dir: &Path) -> PathBuf {
         "SELECT id AS geosector_id, version AS geosector_version, {}, geom FROM land.parcels ORDER BY id",
         columns.join(", ")
     );
-    let pg = format!("PG:{}", pg_conninfo(&db.url));
+    let pg = format!("PG:{}", db.url);
     gdal(
         "ogr2ogr",
         &[
@@ -111,11 +111,6 @@ async fn make_package(db: &TestDb, client: &Client, dir: &Path) -> PathBuf {
         gpkg_sql(&file, &statement);
     }
     file
-}
-
-/// libpq key=value words of a postgresql:// URL (GDAL's PG driver takes either).
-fn pg_conninfo(url: &str) -> String {
-    url.to_owned()
 }
 
 /// Every stored parcel (id, version, a digest of the row) and the history's rows.
@@ -212,7 +207,7 @@ async fn offline_round_trip_applies_eleven_and_reports_one_conflict() {
     ]);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(run.stdout.contains("11 applied (0 created, 9 updated, 2 deleted), 1 conflict(s)"), "{}", run.text());
-    assert!(run.stdout.contains(&format!("CONFLICT land_parcels")), "{}", run.text());
+    assert!(run.stdout.contains("CONFLICT land_parcels"), "{}", run.text());
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(report["applied"].as_array().unwrap().len(), 11);
