@@ -42,6 +42,7 @@ pub mod tiles;
 pub mod timeseries;
 pub mod versions;
 pub mod viewer;
+pub mod wfs;
 
 pub use state::AppState;
 
@@ -376,6 +377,7 @@ pub async fn start(
                 "/collections/{collectionId}/items" => [GET => features::items, POST => edit::create, OPTIONS => edit::options],
                 "/collections/{collectionId}/items/{featureId}" => [GET => features::item, PUT => edit::replace, PATCH => edit::update, DELETE => edit::delete, OPTIONS => edit::options],
                 "/changesets" => [POST => edit::changesets::create],
+                "/wfs" => [POST => wfs::post],
                 "/changesets/{changesetId}" => [GET => edit::changesets::get],
                 "/collections/{collectionId}/items/{featureId}/timeseries" => [GET => timeseries::timeseries],
                 "/collections/{collectionId}/items/{featureId}/lineage" => [GET => lineage::lineage],

@@ -37,3 +37,4 @@ mod sea_sector;
 mod statistics;
 mod tiles;
 mod viewer;
+mod wfst;
