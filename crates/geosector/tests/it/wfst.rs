@@ -528,5 +528,7 @@ async fn qgis_3_22_commits_an_insert_an_update_and_a_delete_through_wfs_t() {
 fn tempfile_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("geosector-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // Qt wants its runtime directory private.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     dir
 }

@@ -107,7 +107,8 @@ impl Fault {
                     texts.push(finding_text(finding));
                 }
                 Fault {
-                    status,
+                    // WFS gives InvalidParameterValue a 400 (the API answers 422).
+                    status: StatusCode::BAD_REQUEST,
                     code: "InvalidParameterValue",
                     locator: locator.or_else(|| labels.first().cloned()),
                     texts,
