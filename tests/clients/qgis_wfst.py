@@ -78,8 +78,9 @@ def main():
         out["deleted"] = layer.deleteFeature(doomed.id())
         out["delete_committed"] = layer.commitChanges()
         out["delete_errors"] = layer.commitErrors()
-    print(json.dumps(out, ensure_ascii=False))
-    app.exitQgis()
+    print(json.dumps(out, ensure_ascii=False), flush=True)
+    # QGIS 3.22 may crash while tearing its providers down headless; what it did is printed.
+    os._exit(0)
 
 
 if __name__ == "__main__":

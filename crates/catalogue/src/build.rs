@@ -88,6 +88,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         applies: always,
     },
     Endpoint {
+        path: "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gs:{id}",
+        rel: "alternate",
+        media_type: "application/gml+xml; version=3.2",
+        title: "Dịch vụ WFS / WFS 2.0 (GML 3.2)",
+        protocol: "OGC:WFS",
+        applies: always,
+    },
+    Endpoint {
         path: "/collections/{id}/tiles",
         rel: "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
         media_type: "application/json",

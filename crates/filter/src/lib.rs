@@ -140,6 +140,30 @@ pub fn compile(
     worker.join().unwrap_or_else(|_| Err(FilterError::new(format!("not valid {}", lang_name(lang)))))
 }
 
+/// Checks the limits of an expression built by another front end (WFS's Filter Encoding, see
+/// `geosector-wfs`) and translates it exactly as [`compile`] translates a parsed CQL2 text, on
+/// the same large-stack thread.
+///
+/// # Errors
+/// [`FilterError`] as for [`compile`], less the parsing errors.
+pub fn compile_expr(
+    expr: cql2::Expr,
+    queryables: &Queryables,
+    crs: &FilterCrs,
+    limits: Limits,
+) -> Result<Compiled, FilterError> {
+    let (queryables, crs) = (queryables.clone(), crs.clone());
+    let worker = std::thread::Builder::new()
+        .name("cql2".into())
+        .stack_size(PARSER_STACK)
+        .spawn(move || -> Result<Compiled, FilterError> {
+            translate::check_limits(&expr, limits)?;
+            translate(&expr, &queryables, &crs, 1)
+        })
+        .map_err(|e| FilterError::new(format!("cannot be read now ({e})")))?;
+    worker.join().unwrap_or_else(|_| Err(FilterError::new("cannot be translated")))
+}
+
 fn lang_name(lang: Lang) -> &'static str {
     match lang {
         Lang::Text => "CQL2 text",

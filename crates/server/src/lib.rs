@@ -377,7 +377,6 @@ pub async fn start(
                 "/collections/{collectionId}/items" => [GET => features::items, POST => edit::create, OPTIONS => edit::options],
                 "/collections/{collectionId}/items/{featureId}" => [GET => features::item, PUT => edit::replace, PATCH => edit::update, DELETE => edit::delete, OPTIONS => edit::options],
                 "/changesets" => [POST => edit::changesets::create],
-                "/wfs" => [POST => wfs::post],
                 "/changesets/{changesetId}" => [GET => edit::changesets::get],
                 "/collections/{collectionId}/items/{featureId}/timeseries" => [GET => timeseries::timeseries],
                 "/collections/{collectionId}/items/{featureId}/lineage" => [GET => lineage::lineage],
@@ -401,6 +400,7 @@ pub async fn start(
                 "/statistics/{sector}/{form}" => [GET => statistics::form],
                 "/map" => [GET => viewer::map],
                 "/map/assets/{name}" => [GET => viewer::asset],
+                "/wfs" => [GET => wfs::get, POST => wfs::post],
         })
         .default_service(web::to(not_found))
     });

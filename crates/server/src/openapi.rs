@@ -38,6 +38,20 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
     paths.insert("/map".into(), json!({ "get": { "summary": "Map viewer (HTML)", "operationId": "getMap",
         "parameters": [{ "name": "lang", "in": "query", "required": false, "schema": { "type": "string", "enum": ["vi", "en"], "default": "vi" }, "description": "Language of the viewer" }],
         "responses": { "200": { "description": "The viewer", "content": { "text/html": { "schema": { "type": "string" } } } }, "400": error.clone() } } }));
+    paths.insert("/wfs".into(), json!({
+        "get": { "summary": "WFS 2.0 / 1.1.0 (KVP): GetCapabilities, DescribeFeatureType, GetFeature, GetPropertyValue, ListStoredQueries, DescribeStoredQueries (docs/wfs.md)", "operationId": "getWfs",
+            "parameters": [
+                { "name": "SERVICE", "in": "query", "required": false, "schema": { "type": "string", "enum": ["WFS"] } },
+                { "name": "REQUEST", "in": "query", "required": true, "schema": { "type": "string" } },
+                { "name": "VERSION", "in": "query", "required": false, "schema": { "type": "string", "enum": ["2.0.0", "1.1.0"] } }
+            ],
+            "responses": { "200": { "description": "The operation's XML (or GeoJSON) answer", "content": { "application/xml": { "schema": { "type": "string" } }, "application/gml+xml; version=3.2": { "schema": { "type": "string" } } } },
+                "400": { "description": "An OWS exception report naming the parameter", "content": { "application/xml": { "schema": { "type": "string" } } } } } },
+        "post": { "summary": "WFS 2.0 / 1.1.0 (XML encoding), dispatched on the root element", "operationId": "postWfs",
+            "requestBody": { "required": true, "content": { "application/xml": { "schema": { "type": "string" } } } },
+            "responses": { "200": { "description": "The operation's answer", "content": { "application/xml": { "schema": { "type": "string" } } } },
+                "400": { "description": "An OWS exception report", "content": { "application/xml": { "schema": { "type": "string" } } } } } }
+    }));
     tile_paths(&mut paths, collections, &error);
     crate::catalogue::openapi_paths(&mut paths, limits, &error);
     for c in collections {

@@ -213,6 +213,43 @@ async fn no_owner_leaks_to_anyone_not_entitled() {
             }
         }
     }
+    // WFS: the same collections, rows and fields, whatever the operation, version or format.
+    let wfs = "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=";
+    paths.push("/wfs?SERVICE=WFS&REQUEST=GetCapabilities".into());
+    paths.push("/wfs?SERVICE=WFS&VERSION=1.1.0&REQUEST=GetCapabilities".into());
+    paths.push(format!("{wfs}DescribeFeatureType"));
+    paths.push(format!("{wfs}ListStoredQueries"));
+    let like = |property: &str, pattern: &str| {
+        crate::support::encode(&format!(
+            r#"<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"><fes:PropertyIsLike wildCard="*" singleChar="." escapeChar="!"><fes:ValueReference>{property}</fes:ValueReference><fes:Literal>{pattern}</fes:Literal></fes:PropertyIsLike></fes:Filter>"#
+        ))
+    };
+    for c in RESTRICTED.iter().chain(&["land.parcels"]) {
+        paths.push(format!("{wfs}DescribeFeatureType&TYPENAMES={c}"));
+        for extra in [
+            String::new(),
+            "&OUTPUTFORMAT=application/json".into(),
+            "&SORTBY=full_name".into(),
+            "&SORTBY=id_number%20DESC".into(),
+            "&PROPERTYNAME=full_name,id_number".into(),
+            format!("&FILTER={}", like("full_name", "Ng*")),
+            format!("&FILTER={}", like("id_number", "001*")),
+        ] {
+            paths.push(format!("{wfs}GetFeature&TYPENAMES={c}&COUNT=1000{extra}"));
+        }
+        for property in ["full_name", "id_number"] {
+            paths.push(format!("{wfs}GetPropertyValue&TYPENAMES={c}&VALUEREFERENCE={property}&COUNT=1000"));
+        }
+        paths.push(format!("/wfs?SERVICE=WFS&VERSION=1.1.0&REQUEST=GetFeature&TYPENAME={c}&MAXFEATURES=1000"));
+    }
+    for table in ["parties", "certificates"] {
+        for row in client.query(&ids(table), &[]).await.unwrap() {
+            let id: i64 = row.get(0);
+            paths.push(format!(
+                "{wfs}GetFeature&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById&ID=land.{table}.{id}"
+            ));
+        }
+    }
 
     // Anonymous and an officer of another province: nothing, whatever they ask.
     let anonymous = crawl(&server, None, &paths);
@@ -241,6 +278,22 @@ async fn no_owner_leaks_to_anyone_not_entitled() {
                 })
             };
             assert!(!RESTRICTED.iter().any(|c| named(c)), "anonymous: {path} lists a restricted record");
+        }
+    }
+    for (path, response) in anonymous.iter().filter(|(p, _)| p.starts_with("/wfs")) {
+        let text = response.text();
+        for c in RESTRICTED {
+            assert!(!text.contains(&format!("gs:{c}<")), "anonymous: {path} lists the restricted {c}");
+            if path.contains(&format!("={c}"))
+                || path.contains(&format!("={c}&"))
+                || path.contains(&format!("ID=land.{}", &c[5..]))
+            {
+                assert!(
+                    matches!(response.status, 400 | 404) && text.contains("ows:ExceptionReport"),
+                    "anonymous: {path} must not exist ({})",
+                    response.status
+                );
+            }
         }
     }
     let metrics = server.get("/metrics").text();

@@ -37,4 +37,5 @@ mod sea_sector;
 mod statistics;
 mod tiles;
 mod viewer;
+mod wfs;
 mod wfst;

@@ -183,6 +183,21 @@ pub async fn handle(state: &AppState, req: &HttpRequest, body: &[u8]) -> HttpRes
     }
 }
 
+/// Whether a body's root element is a `Transaction` (in any namespace), read only up to it: the
+/// POST dispatcher hands such a body here whatever its version (1.0.0 included).
+pub fn is_transaction(body: &[u8]) -> bool {
+    let mut reader = quick_xml::Reader::from_reader(body);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                return e.local_name().as_ref() == b"Transaction"
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// The version of a `Transaction` root element.
 ///
 /// # Errors

@@ -113,8 +113,31 @@ pub enum TileVariant {
 }
 
 impl CollectionPlan {
-    /// The statement of a page of items.
-    pub fn items(&self, request: &ItemsRequest<'_>) -> Statement {
+    /// The statement counting every feature a request matches (one `bigint` row), whatever its
+    /// page, sort, property selection and output CRS: WFS `resultType=hits`, which a client asks
+    /// for explicitly. It binds the same filter values as [`Self::items`].
+    pub fn count(&self, request: &ItemsRequest<'_>) -> Statement {
+        let counted = ItemsRequest {
+            output: OutputCrs::STORED,
+            page: Page::First,
+            sort: Vec::new(),
+            properties: None,
+            ..request.clone()
+        };
+        let (shape, mut values) = self.shape_and_values(&counted);
+        let mut n = 0;
+        let (from, mut conditions) = self.shape_conditions(&shape, &mut n);
+        if let Some(filter) = request.filter {
+            conditions.push(filter.condition_from(n + 1).into_owned());
+            values.extend(filter.values.iter().cloned().map(Param::Filter));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        Statement::one_off(format!("SELECT count(*) FROM {from}{filter}"), values)
+    }
+
+    /// The shape of a request and the values of its shape's placeholders (before the filter's,
+    /// the cursor and the limit).
+    fn shape_and_values(&self, request: &ItemsRequest<'_>) -> (FilterShape, Vec<Param>) {
         // Only what this plan has a placeholder for is bound: time bounds when the collection has
         // a time property, equality on its published properties.
         let as_of = request.as_of.filter(|_| self.versions.is_some());
@@ -143,6 +166,12 @@ impl CollectionPlan {
         values.extend(as_of.map(Param::Timestamp));
         values.extend(scope.map(|s| Param::TextArray(s.codes.clone())));
         values.extend(equals.iter().map(|(_, v)| Param::Text(v.clone())));
+        (shape, values)
+    }
+
+    /// The statement of a page of items.
+    pub fn items(&self, request: &ItemsRequest<'_>) -> Statement {
+        let (shape, mut values) = self.shape_and_values(request);
         let per_request = request.filter.is_some()
             || !request.sort.is_empty()
             || request.properties.is_some()
@@ -423,6 +452,29 @@ mod tests {
             keyset.sql()
         );
         assert_eq!(&keyset.params()[2..], [Param::BigInt(7), Param::BigInt(6)]);
+    }
+
+    #[test]
+    fn a_count_binds_the_shape_and_the_filter_but_no_page() {
+        let plan = CollectionPlan::new(&DECL, &DECL.properties(), &[]);
+        let cql = filter("commune_code = '00376'");
+        let request = ItemsRequest {
+            bbox: BboxFilter::Envelopes(vec![[105.0, 20.0, 106.0, 21.0]]),
+            filter: Some(&cql),
+            sort: vec![("survey_date", true)],
+            page: Page::Offset(40),
+            limit: 10,
+            output: OutputCrs { rule_srid: Some(905_897), flip: true },
+            ..ItemsRequest::default()
+        };
+        let count = plan.count(&request);
+        assert_eq!(
+            count.sql(),
+            "SELECT count(*) FROM \"land\".\"parcels\" WHERE (ST_Intersects(\"geom\", ST_MakeEnvelope($1, $2, $3, $4, 4326))) AND ((\"commune_code\" = $5::text))"
+        );
+        assert_eq!(placeholders(count.sql()), count.params().len());
+        assert_eq!(count.params()[0], Param::Float(105.0), "no SRID: nothing is written");
+        assert_eq!(plan.count(&ItemsRequest::default()).sql(), "SELECT count(*) FROM \"land\".\"parcels\"");
     }
 
     #[test]
