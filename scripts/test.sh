@@ -3,7 +3,8 @@
 # (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh, with its contrib extensions such as
 # unaccent; GDAL's ogrinfo/ogr2ogr, PROJ's cs2cs and xmllint from Debian; OWSLib,
 # openapi-spec-validator and pyogrio (a GDAL with OGC API - Features Part 2) into
-# .geosector/venv, and the ISO 19139 schemas pycsw ships; Debian's chromium and, through
+# .geosector/venv, and the ISO 19139 schemas pycsw ships; Debian's QGIS 3.22 (python3-qgis,
+# qgis-providers) for the WFS-T test; Debian's chromium and, through
 # scripts/web.sh, MapLibre GL JS and playwright-core into web/node_modules for the map viewer test;
 # cargo-nextest when missing), starts
 # the private PostGIS cluster unless DATABASE_URL is set, and runs every test against it.
@@ -50,6 +51,12 @@ fi
 if ! command -v xmllint >/dev/null 2>&1; then
   echo "installing libxml2-utils (apt: xmllint)" >&2
   apt_install libxml2-utils
+fi
+# Debian 12's QGIS 3.22 (its Python bindings and data providers, run headless by the system
+# python3) edits through WFS-T in the suite.
+if ! /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || [ ! -e /usr/lib/qgis/plugins/libprovider_wfs.so ]; then
+  echo "installing python3-qgis and qgis-providers (apt)" >&2
+  apt_install python3-qgis qgis-providers
 fi
 export GEOSECTOR_PYTHON="$PWD/$VENV/bin/python"
 

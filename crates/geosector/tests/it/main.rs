@@ -40,3 +40,4 @@ mod statistics;
 mod tiles;
 mod viewer;
 mod wfs;
+mod wfst;

@@ -11,6 +11,7 @@
 //! Errors are OWS exception reports naming the parameter at fault.
 
 mod getfeature;
+pub mod transaction;
 
 use std::sync::Arc;
 
@@ -149,6 +150,9 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, mut payload: web
             WfsError::new(Code::OperationParsingFailed, "body", "the body is not UTF-8").into(),
         );
     };
+    if transaction::is_transaction(text.as_bytes()) {
+        return transaction::handle(&state, &req, text.as_bytes()).await;
+    }
     let limits = geosector_wfs::xml::Limits { max_bytes: MAX_POST_BYTES, ..geosector_wfs::xml::Limits::default() };
     let request = match geosector_wfs::post::parse(text, limits) {
         Ok(r) => r,
@@ -156,12 +160,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, mut payload: web
     };
     let version = request.version();
     if request == Request::Transaction {
-        // WFS-T hooks in here: `crate::wfs::transaction::handle(&state, &req, text).await`.
-        return report(
-            version,
-            WfsError::new(Code::OperationNotSupported, "Transaction", "Transaction is not offered by this server")
-                .into(),
-        );
+        return transaction::handle(&state, &req, text.as_bytes()).await;
     }
     match dispatch(&state, &req, request, None).await {
         Ok(response) => response,
@@ -255,7 +254,9 @@ fn capabilities_document(state: &AppState, req: &HttpRequest, caller: &Caller, v
             "Natural-resources sector data of Viet Nam (the same collections as the OGC API - Features at /collections)"
                 .into(),
         count_default: state.limits.max,
-        transaction: false,
+        // Offered to a caller who may write some visible versioned collection (WFS-T).
+        transaction: auth::visible(state, caller)
+            .any(|c| c.decl.dataset.history.is_some() && auth::open(state, caller, c.id(), Operation::Write).is_ok()),
     };
     match version {
         Version::V200 => capabilities::v200(&service, &types),
