@@ -3,7 +3,7 @@
 //! all or nothing, with the caller's `write` grant and area, the sector's rules, versions in the
 //! history and the audit row — the same as an OGC API - Features - Part 4 edit.
 //!
-//! Feature ids are `<collection id>.<id>` (`land.parcels.601`, the read side's `gml:id`); a
+//! Feature ids are `<collection id>.<id>` (`sector.things.601`, the read side's `gml:id`); a
 //! `fes:ResourceId` with `version="n"` applies only while the feature is at version n (412
 //! otherwise). Update and Delete select features by `fes:ResourceId`, `ogc:FeatureId` or
 //! `ogc:GmlObjectId`; other filters are refused, naming the filter. Geometries are GML 2, 3.1.1
@@ -374,8 +374,8 @@ fn edit_of(opened: auth::Opened, kind: EditKind, crs: ApiCrs, version: Option<i3
     Edit { kind, collection: opened.collection, scope: opened.scope, crs, preconditions, parents: Vec::new() }
 }
 
-/// The collection a feature type name names: its local part (`gs:land.parcels` →
-/// `land.parcels`).
+/// The collection a feature type name names: its local part (`gs:sector.things` →
+/// `sector.things`).
 pub fn collection_id(type_name: &str) -> String {
     let local = type_name.trim().rsplit(':').next().unwrap_or_default();
     local.to_owned()
