@@ -7,9 +7,10 @@
 //! nothing and names the file, the table, the feature and the field; the upload endpoint needs
 //! the write grant.
 //!
-//! The package is made to the format of docs/packages.md from the database with GDAL (ogr2ogr
-//! from PostGIS, then the `geosector_package` and `geosector_origin` tables through `ogrinfo
-//! -sql`), so the test depends only on the format.
+//! The round trip's package is made by `geosector package`; the other test's is made to the
+//! format of docs/packages.md from the database with GDAL (ogr2ogr from PostGIS, then the
+//! `geosector_package` and `geosector_origin` tables through `ogrinfo -sql`), so any tool that
+//! writes the format can carry edits back.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,6 +114,34 @@ async fn make_package(db: &TestDb, client: &Client, dir: &Path) -> PathBuf {
     file
 }
 
+/// A package of every stored parcel made by `geosector package` (the GeoPackage only: the
+/// changes are read from it).
+async fn packaged_by_geosector(db: &TestDb, client: &Client, dir: &Path) -> PathBuf {
+    let extent = client
+        .query_one(
+            "SELECT format('%s,%s,%s,%s', ST_XMin(e) - 0.01, ST_YMin(e) - 0.01, ST_XMax(e) + 0.01, ST_YMax(e) + 0.01) FROM (SELECT ST_Extent(geom) AS e FROM land.parcels) AS x",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, String>(0);
+    let out = dir.join("field");
+    let made = db.geosector(&[
+        "package",
+        "--area",
+        &extent,
+        "--collections",
+        "land.parcels",
+        "--no-tiles",
+        "--made-at",
+        MADE_AT,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, Some(0), "{}", made.text());
+    out.join("package.gpkg")
+}
+
 /// Every stored parcel (id, version, a digest of the row) and the history's rows.
 async fn snapshot(client: &Client) -> (Vec<(i64, i32, String)>, Vec<(i64, i32, bool)>, i64) {
     let live = client
@@ -153,7 +182,7 @@ fn key(db: &TestDb, role: &str) -> String {
 async fn offline_round_trip_applies_eleven_and_reports_one_conflict() {
     let Some((db, dir, policy)) = fixture().await else { return };
     let client = db.client().await;
-    let package = make_package(&db, &client, dir.path()).await;
+    let package = packaged_by_geosector(&db, &client, dir.path()).await;
     let packaged = snapshot(&client).await;
     let ids: Vec<(i64, i32)> = client
         .query("SELECT id, version FROM land.parcels ORDER BY id LIMIT 12", &[])
@@ -281,8 +310,8 @@ async fn offline_round_trip_applies_eleven_and_reports_one_conflict() {
         .get(0);
     assert_eq!(written, 11);
 
-    // The conflicts GeoPackage holds both versions, read by GDAL.
-    let conflicts = dir.path().join("package-conflicts.gpkg");
+    // The conflicts GeoPackage, beside the package, holds both versions, read by GDAL.
+    let conflicts = package.with_file_name("package-conflicts.gpkg");
     let listed = gdal(
         "ogrinfo",
         &[
