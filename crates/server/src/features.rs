@@ -154,7 +154,7 @@ struct StreamedPage {
 fn stream_page<S>(
     client: deadpool_postgres::Object,
     first: Option<tokio_postgres::Row>,
-    mut rows: std::pin::Pin<Box<S>>,
+    rows: std::pin::Pin<Box<S>>,
     page: StreamedPage,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>>
 where
@@ -167,18 +167,9 @@ where
         out.put_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
         let (mut returned, mut last_id, mut more): (i64, Option<i64>, bool) = (0, None, false);
         let mut ids: Vec<i64> = Vec::new();
-        // A stream that already ended must not be polled again (it would report a closed
-        // connection).
-        let mut ended = first.is_none();
-        let mut next_row = first.map(Ok);
+        let mut rows = crate::rows::AfterFirst::new(first, rows);
         loop {
-            let row = match next_row.take() {
-                Some(row) => Some(row),
-                None if ended => None,
-                None => rows.next().await,
-            };
-            ended |= row.is_none();
-            let row = match row {
+            let row = match rows.next().await {
                 None => break,
                 Some(Ok(r)) => r,
                 Some(Err(e)) => {

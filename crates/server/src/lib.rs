@@ -35,6 +35,7 @@ pub mod peer;
 pub mod proxies;
 pub mod query;
 pub mod queryables;
+pub mod rows;
 pub mod state;
 pub mod statistics;
 pub mod style;

@@ -143,24 +143,7 @@ pub fn v200(s: &Service, types: &[FeatureType]) -> String {
     out.push_str("<ows:Constraint name=\"QueryExpressions\"><ows:AllowedValues><ows:Value>wfs:Query</ows:Value><ows:Value>wfs:StoredQuery</ows:Value></ows:AllowedValues></ows:Constraint>");
     out.push_str("</ows:OperationsMetadata><wfs:FeatureTypeList>");
     for t in types {
-        out.push_str(&format!(
-            "<wfs:FeatureType><wfs:Name>gs:{}</wfs:Name><wfs:Title>{}</wfs:Title><wfs:Abstract>{}</wfs:Abstract>{}",
-            escape(&t.name),
-            escape(&t.title),
-            escape(&t.abstract_text),
-            keywords(t)
-        ));
-        for (i, crs) in t.crs.iter().enumerate() {
-            let tag = if i == 0 { "DefaultCRS" } else { "OtherCRS" };
-            out.push_str(&format!("<wfs:{tag}>{}</wfs:{tag}>", escape(crs)));
-        }
-        out.push_str("<wfs:OutputFormats>");
-        for f in OUTPUT_FORMATS_V200 {
-            out.push_str(&format!("<wfs:Format>{}</wfs:Format>", escape(f)));
-        }
-        out.push_str("</wfs:OutputFormats>");
-        out.push_str(&wgs84(t));
-        out.push_str("</wfs:FeatureType>");
+        feature_type(&mut out, t, "CRS", OUTPUT_FORMATS_V200);
     }
     out.push_str("</wfs:FeatureTypeList>");
     out.push_str(&filter_capabilities_v200());
@@ -241,24 +224,7 @@ pub fn v110(s: &Service, types: &[FeatureType]) -> String {
     ));
     out.push_str("</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:Operations><wfs:Operation>Query</wfs:Operation></wfs:Operations>");
     for t in types {
-        out.push_str(&format!(
-            "<wfs:FeatureType><wfs:Name>gs:{}</wfs:Name><wfs:Title>{}</wfs:Title><wfs:Abstract>{}</wfs:Abstract>{}",
-            escape(&t.name),
-            escape(&t.title),
-            escape(&t.abstract_text),
-            keywords(t)
-        ));
-        for (i, crs) in t.crs.iter().enumerate() {
-            let tag = if i == 0 { "DefaultSRS" } else { "OtherSRS" };
-            out.push_str(&format!("<wfs:{tag}>{}</wfs:{tag}>", escape(crs)));
-        }
-        out.push_str("<wfs:OutputFormats>");
-        for f in OUTPUT_FORMATS_V110 {
-            out.push_str(&format!("<wfs:Format>{}</wfs:Format>", escape(f)));
-        }
-        out.push_str("</wfs:OutputFormats>");
-        out.push_str(&wgs84(t));
-        out.push_str("</wfs:FeatureType>");
+        feature_type(&mut out, t, "SRS", OUTPUT_FORMATS_V110);
     }
     out.push_str("</wfs:FeatureTypeList><ogc:Filter_Capabilities><ogc:Spatial_Capabilities><ogc:GeometryOperands>");
     for g in ["Envelope", "Point", "LineString", "Polygon"] {
@@ -318,6 +284,29 @@ pub fn describe_stored_queries(ids: &[String], type_names: &[String]) -> Result<
         crate::GET_FEATURE_BY_ID,
         returned.join(" ")
     ))
+}
+
+/// One `wfs:FeatureType` of a FeatureTypeList: its CRSs tagged `Default<crs_tag>` /
+/// `Other<crs_tag>` (`CRS` in 2.0, `SRS` in 1.1.0) and its output formats.
+fn feature_type(out: &mut String, t: &FeatureType, crs_tag: &str, formats: &[&str]) {
+    out.push_str(&format!(
+        "<wfs:FeatureType><wfs:Name>gs:{}</wfs:Name><wfs:Title>{}</wfs:Title><wfs:Abstract>{}</wfs:Abstract>{}",
+        escape(&t.name),
+        escape(&t.title),
+        escape(&t.abstract_text),
+        keywords(t)
+    ));
+    for (i, crs) in t.crs.iter().enumerate() {
+        let tag = if i == 0 { "Default" } else { "Other" };
+        out.push_str(&format!("<wfs:{tag}{crs_tag}>{}</wfs:{tag}{crs_tag}>", escape(crs)));
+    }
+    out.push_str("<wfs:OutputFormats>");
+    for f in formats {
+        out.push_str(&format!("<wfs:Format>{}</wfs:Format>", escape(f)));
+    }
+    out.push_str("</wfs:OutputFormats>");
+    out.push_str(&wgs84(t));
+    out.push_str("</wfs:FeatureType>");
 }
 
 #[cfg(test)]

@@ -474,7 +474,7 @@ impl Spool {
 fn stream<S>(
     client: deadpool_postgres::Object,
     first: Option<tokio_postgres::Row>,
-    mut rows: std::pin::Pin<Box<S>>,
+    rows: std::pin::Pin<Box<S>>,
     mut page: PageOut,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>>
 where
@@ -490,16 +490,9 @@ where
         }
         let (mut returned, mut more) = (0i64, false);
         let mut ids: Vec<i64> = Vec::new();
-        let mut ended = first.is_none();
-        let mut next_row = first.map(Ok);
+        let mut rows = crate::rows::AfterFirst::new(first, rows);
         loop {
-            let row = match next_row.take() {
-                Some(row) => Some(row),
-                None if ended => None,
-                None => rows.next().await,
-            };
-            ended |= row.is_none();
-            let row = match row {
+            let row = match rows.next().await {
                 None => break,
                 Some(Ok(r)) => r,
                 Some(Err(e)) => {

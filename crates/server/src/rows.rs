@@ -1,0 +1,36 @@
+//! The rows of a streamed answer whose first row was read before the status line was sent (so a
+//! database error there is answered as an error): that row, then the rest of the stream, which is
+//! never polled again once it has ended (it would report a closed connection).
+
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt};
+use tokio_postgres::{Error, Row};
+
+/// A first row already read, then the rest of its stream.
+pub struct AfterFirst<S> {
+    first: Option<Row>,
+    rest: Pin<Box<S>>,
+    ended: bool,
+}
+
+impl<S: Stream<Item = Result<Row, Error>>> AfterFirst<S> {
+    /// `first` is `None` when the stream had no row at all.
+    pub fn new(first: Option<Row>, rest: Pin<Box<S>>) -> Self {
+        let ended = first.is_none();
+        Self { first, rest, ended }
+    }
+
+    /// The next row; `None` once the stream has ended.
+    pub async fn next(&mut self) -> Option<Result<Row, Error>> {
+        if let Some(row) = self.first.take() {
+            return Some(Ok(row));
+        }
+        if self.ended {
+            return None;
+        }
+        let row = self.rest.next().await;
+        self.ended = row.is_none();
+        row
+    }
+}
