@@ -8,8 +8,11 @@
 //! type's XML Schema); a null is left out (every property is `minOccurs="0"`), a list repeats
 //! its element, a JSON value is its text.
 
+use std::collections::HashMap;
+
 use bytes::{BufMut, BytesMut};
 use geosector_domain::FieldType;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::xml::escape;
@@ -137,39 +140,74 @@ impl FeatureWriter {
     /// type (the statement's output, so a server fault).
     pub fn write(&self, out: &mut BytesMut, id: i64, geometry: Option<&str>, properties: &str) -> Result<(), String> {
         let ty = &self.type_name;
-        out.put_slice(format!("<gs:{ty} gml:id=\"{ty}.{id}\">").as_bytes());
-        let values: serde_json::Map<String, Value> =
-            serde_json::from_str(properties).map_err(|e| format!("properties of {ty}.{id}: {e}"))?;
+        let fail = |e: serde_json::Error| format!("properties of {ty}.{id}: {e}");
+        let id_text = id.to_string();
+        out.put_slice(b"<gs:");
+        out.put_slice(ty.as_bytes());
+        out.put_slice(b" gml:id=\"");
+        out.put_slice(ty.as_bytes());
+        out.put_u8(b'.');
+        out.put_slice(id_text.as_bytes());
+        out.put_slice(b"\">");
+        // The values are written from their JSON text: no tree of values per feature.
+        let values: HashMap<&str, &RawValue> = serde_json::from_str(properties).map_err(fail)?;
         for p in &self.properties {
-            match values.get(p.name) {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(items)) => {
-                    for item in items.iter().filter(|i| !i.is_null()) {
-                        write_value(out, p.name, item);
+            let Some(raw) = values.get(p.name) else { continue };
+            match raw.get().as_bytes().first() {
+                Some(b'n') => {}
+                Some(b'[') => {
+                    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(fail)?;
+                    for item in items.into_iter().filter(|i| i.get() != "null") {
+                        write_value(out, p.name, item).map_err(fail)?;
                     }
                 }
-                Some(v) => write_value(out, p.name, v),
+                _ => write_value(out, p.name, raw).map_err(fail)?,
             }
         }
         if let (Some(g), Some(json)) = (&self.geometry, geometry) {
-            out.put_slice(format!("<gs:{}>", g.name).as_bytes());
-            let gid = format!("{ty}.{id}.g");
+            tag(out, b"<gs:", g.name);
+            let gid = format!("{ty}.{id_text}.g");
             geometry_gml(out, json, &self.srs_name, &gid)?;
-            out.put_slice(format!("</gs:{}>", g.name).as_bytes());
+            tag(out, b"</gs:", g.name);
         }
-        out.put_slice(format!("</gs:{ty}>").as_bytes());
+        tag(out, b"</gs:", ty);
         Ok(())
     }
 }
 
-fn write_value(out: &mut BytesMut, name: &str, value: &Value) {
-    let text = match value {
-        Value::String(s) => escape(s),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => escape(&other.to_string()),
-    };
-    out.put_slice(format!("<gs:{name}>{text}</gs:{name}>").as_bytes());
+/// `<gs:name>` or `</gs:name>`, as `start` says.
+fn tag(out: &mut BytesMut, start: &[u8], name: &str) {
+    out.put_slice(start);
+    out.put_slice(name.as_bytes());
+    out.put_u8(b'>');
+}
+
+/// One property element from the value's JSON text: a string unescaped from JSON and escaped
+/// for XML, a number or boolean as written, an object or list as its compact JSON text.
+fn write_value(out: &mut BytesMut, name: &str, raw: &RawValue) -> Result<(), serde_json::Error> {
+    let text = raw.get();
+    tag(out, b"<gs:", name);
+    match text.as_bytes().first() {
+        Some(b'"') => match serde_json::from_str::<&str>(text) {
+            Ok(plain) => put_escaped(out, plain),
+            // Escapes in the JSON string: it cannot be borrowed.
+            Err(_) => put_escaped(out, &serde_json::from_str::<String>(text)?),
+        },
+        Some(b'{' | b'[') => put_escaped(out, &serde_json::from_str::<Value>(text)?.to_string()),
+        _ => out.put_slice(text.as_bytes()),
+    }
+    tag(out, b"</gs:", name);
+    Ok(())
+}
+
+/// Text escaped for XML; as it is when nothing in it needs escaping.
+fn put_escaped(out: &mut BytesMut, text: &str) {
+    let plain = !text.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') || b < 0x20);
+    if plain {
+        out.put_slice(text.as_bytes());
+    } else {
+        out.put_slice(escape(text).as_bytes());
+    }
 }
 
 /// A cursor over the coordinates of a GeoJSON geometry.
@@ -276,10 +314,14 @@ fn open(out: &mut BytesMut, element: &str, id: Option<&str>, srs: Option<&str>) 
     out.put_slice(b"<gml:");
     out.put_slice(element.as_bytes());
     if let Some(gid) = id {
-        out.put_slice(format!(" gml:id=\"{gid}\"").as_bytes());
+        out.put_slice(b" gml:id=\"");
+        out.put_slice(gid.as_bytes());
+        out.put_u8(b'"');
     }
     if let Some(srs) = srs {
-        out.put_slice(format!(" srsName=\"{srs}\" srsDimension=\"2\"").as_bytes());
+        out.put_slice(b" srsName=\"");
+        out.put_slice(srs.as_bytes());
+        out.put_slice(b"\" srsDimension=\"2\"");
     }
     out.put_u8(b'>');
 }
