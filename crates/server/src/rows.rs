@@ -4,7 +4,9 @@
 
 use std::pin::Pin;
 
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc::Sender;
 use tokio_postgres::{Error, Row};
 
 /// A first row already read, then the rest of its stream.
@@ -32,5 +34,24 @@ impl<S: Stream<Item = Result<Row, Error>>> AfterFirst<S> {
         let row = self.rest.next().await;
         self.ended = row.is_none();
         row
+    }
+
+    /// The next row of a streamed body, `Ok(None)` at its end. A database error is logged
+    /// (naming `what` streamed) and ends the body sent through `sender` as broken: `Err(())`,
+    /// and the caller stops.
+    pub async fn next_or_break(
+        &mut self,
+        what: &str,
+        sender: &Sender<Result<Bytes, std::io::Error>>,
+    ) -> Result<Option<Row>, ()> {
+        match self.next().await {
+            None => Ok(None),
+            Some(Ok(row)) => Ok(Some(row)),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "{what} stream failed");
+                let _ = sender.send(Err(std::io::Error::other("database error"))).await;
+                Err(())
+            }
+        }
     }
 }

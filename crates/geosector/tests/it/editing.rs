@@ -91,7 +91,8 @@ async fn stored(client: &Client, id: i64) -> Option<(i32, String, Value)> {
         .map(|r| (r.get(0), r.get(1), r.get(2)))
 }
 
-async fn history(client: &Client, id: i64) -> Vec<(i32, bool)> {
+/// The history rows of a parcel: (version, retired).
+pub(crate) async fn history(client: &Client, id: i64) -> Vec<(i32, bool)> {
     client
         .query("SELECT version, retired FROM land.parcels_history WHERE id = $1 ORDER BY version", &[&id])
         .await

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
+use crate::editing::history;
 use crate::support::{Response, Server, TestDb};
 
 const PARCELS: &str = "data-samples/land/parcels_soc_son.fgb";
@@ -109,16 +110,6 @@ async fn row(client: &Client, id: i64) -> Option<(i32, String, i32)> {
         .await
         .unwrap()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
-}
-
-async fn history(client: &Client, id: i64) -> Vec<(i32, bool)> {
-    client
-        .query("SELECT version, retired FROM land.parcels_history WHERE id = $1 ORDER BY version", &[&id])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect()
 }
 
 async fn centroid(client: &Client, id: i64) -> (f64, f64) {

@@ -492,14 +492,10 @@ where
         let mut ids: Vec<i64> = Vec::new();
         let mut rows = crate::rows::AfterFirst::new(first, rows);
         loop {
-            let row = match rows.next().await {
-                None => break,
-                Some(Ok(r)) => r,
-                Some(Err(e)) => {
-                    tracing::error!(error = %e, "wfs stream failed");
-                    let _ = sender.send(Err(std::io::Error::other("database error"))).await;
-                    return;
-                }
+            let row = match rows.next_or_break("wfs", &sender).await {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(()) => return,
             };
             if returned == page.limit {
                 more = true;
