@@ -3,7 +3,7 @@
 //! (docs/packages.md).
 
 use anyhow::{bail, Context};
-use geosector_access::identity::{apikey, Identity, Source};
+use geosector_access::identity::{apikey, Identity};
 use geosector_access::policy::PolicyHandle;
 use geosector_package::{Layer, Options, Report};
 use geosector_store::Registry;
@@ -70,15 +70,7 @@ pub async fn make(url: &str, request: &PackageRequest, mut options: Options) -> 
 async fn key_identity(client: &geosector_store::Client, presented: &str) -> anyhow::Result<Identity> {
     let Some(key) = apikey::parse(presented.trim()) else { bail!("--key: not an API key") };
     let stored = geosector_store::keys::find(client, &key.id).await?;
-    let Some(stored) = stored.filter(|s| s.is_live(chrono::Utc::now()) && apikey::matches(&key.secret, &s.secret_hash))
-    else {
-        bail!("--key: unknown, expired or revoked API key");
-    };
-    Ok(Identity {
-        subject: format!("key:{}", stored.id),
-        username: Some(stored.name),
-        roles: stored.roles,
-        areas: stored.areas,
-        source: Source::ApiKey { id: stored.id },
-    })
+    stored
+        .and_then(|stored| geosector_server::auth::verified_key(&key, stored))
+        .ok_or_else(|| anyhow::anyhow!("--key: unknown, expired or revoked API key"))
 }

@@ -109,11 +109,15 @@ async fn key_identity(state: &AppState, presented: &str) -> Result<Identity, Api
             stored
         }
     };
-    let stored = stored.ok_or_else(refused)?;
+    stored.and_then(|stored| verified_key(&key, stored)).ok_or_else(refused)
+}
+
+/// The identity of a presented key, if the stored key it names is live and its secret matches.
+pub fn verified_key(key: &apikey::ApiKey, stored: geosector_store::keys::StoredKey) -> Option<Identity> {
     if !stored.is_live(chrono::Utc::now()) || !apikey::matches(&key.secret, &stored.secret_hash) {
-        return Err(refused());
+        return None;
     }
-    Ok(Identity {
+    Some(Identity {
         subject: format!("key:{}", stored.id),
         username: Some(stored.name),
         roles: stored.roles,

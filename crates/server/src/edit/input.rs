@@ -79,9 +79,13 @@ pub fn content_crs(req: &HttpRequest) -> Result<ApiCrs, ApiError> {
 /// Puts a GeoJSON geometry's coordinates in easting, northing (longitude, latitude) order when
 /// its CRS is north first (EPSG:4326, EPSG:4756), as the importer reads them.
 pub fn to_east_north(geometry: &mut Value, crs: ApiCrs) {
-    if !crs.swaps_axes() {
-        return;
+    if crs.swaps_axes() {
+        swap_axes(geometry);
     }
+}
+
+/// Swaps the two axes of every position of a GeoJSON geometry (and of a collection's parts).
+pub fn swap_axes(geometry: &mut Value) {
     fn swap(value: &mut Value) {
         let Value::Array(items) = value else { return };
         if items.len() >= 2 && items.iter().all(Value::is_number) {
@@ -94,7 +98,7 @@ pub fn to_east_north(geometry: &mut Value, crs: ApiCrs) {
         Some(coordinates) => swap(coordinates),
         None => {
             if let Some(Value::Array(parts)) = geometry.get_mut("geometries") {
-                parts.iter_mut().for_each(|g| to_east_north(g, crs));
+                parts.iter_mut().for_each(swap_axes);
             }
         }
     }

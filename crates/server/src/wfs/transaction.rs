@@ -444,7 +444,7 @@ fn value_of(property: &Element, version: Version, at: &str) -> Result<Read, Faul
                 .map_err(|why| Fault::invalid(at, format!("{at}, {}: {why}", property.name)))?;
             let mut json = read.json;
             if east_north && crs.swaps_axes() {
-                swap_axes(&mut json);
+                crate::edit::input::swap_axes(&mut json);
             }
             Ok(Read::Geometry(json, crs))
         }
@@ -480,21 +480,6 @@ pub fn crs_of(srs_name: Option<&str>, version: Version) -> Result<(ApiCrs, bool)
     };
     let crs = ApiCrs::parse(&uri).map_err(|e| format!("srsName=\"{name}\": {e}"))?;
     Ok((crs, east_north || crs == ApiCrs::Crs84))
-}
-
-/// Swaps the two axes of every position of a GeoJSON geometry.
-fn swap_axes(geometry: &mut Value) {
-    fn swap(value: &mut Value) {
-        let Value::Array(items) = value else { return };
-        if items.len() >= 2 && items.iter().all(Value::is_number) {
-            items.swap(0, 1);
-        } else {
-            items.iter_mut().for_each(swap);
-        }
-    }
-    if let Some(coordinates) = geometry.get_mut("coordinates") {
-        swap(coordinates);
-    }
 }
 
 /// The merge patch of an Update's properties (`wfs:Property` with `wfs:ValueReference` (2.0)
