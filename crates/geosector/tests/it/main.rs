@@ -32,6 +32,7 @@ mod plans;
 mod publish;
 mod readers;
 mod reference;
+mod replica;
 mod refused_values;
 mod rules;
 mod schema;
