@@ -92,7 +92,9 @@ impl Replica {
     fn set_problem(&self, problem: Option<String>) {
         let was_up = self.up.swap(problem.is_none(), Ordering::AcqRel);
         match (&problem, was_up) {
-            (Some(p), true) => tracing::warn!(replica = %self.label, problem = %p, "replica not used: reads go to the primary"),
+            (Some(p), true) => {
+                tracing::warn!(replica = %self.label, problem = %p, "replica not used: reads go to the primary")
+            }
             (None, false) => tracing::info!(replica = %self.label, "replica answers again"),
             _ => {}
         }
@@ -310,11 +312,21 @@ impl Reads {
         }
         out.push_str("# HELP geosector_replica_reads_total Reads answered by each replica.\n# TYPE geosector_replica_reads_total counter\n");
         for r in &self.replicas {
-            let _ = writeln!(out, "geosector_replica_reads_total{{replica=\"{}\"}} {}", r.label, r.served.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "geosector_replica_reads_total{{replica=\"{}\"}} {}",
+                r.label,
+                r.served.load(Ordering::Relaxed)
+            );
         }
         out.push_str("# HELP geosector_replica_up Whether a replica answered its last check.\n# TYPE geosector_replica_up gauge\n");
         for r in &self.replicas {
-            let _ = writeln!(out, "geosector_replica_up{{replica=\"{}\"}} {}", r.label, u8::from(r.up.load(Ordering::Acquire)));
+            let _ = writeln!(
+                out,
+                "geosector_replica_up{{replica=\"{}\"}} {}",
+                r.label,
+                u8::from(r.up.load(Ordering::Acquire))
+            );
         }
         out.push_str("# HELP geosector_primary_reads_total Reads sent to the primary although replicas are configured, by reason.\n# TYPE geosector_primary_reads_total counter\n");
         for (reason, i) in [("lagging", Fallback::Lagging), ("down", Fallback::Down), ("no_fence", Fallback::NoFence)] {
