@@ -145,6 +145,33 @@ fn parcels_numbered(server: &Server, number: &str) -> usize {
     page.json()["features"].as_array().expect("features").len()
 }
 
+/// An API key of the role `editor` (see [`POLICY`]), made on the database of `url`.
+fn editor_key(url: &str) -> String {
+    let created = geosector(Some(url), &["keys", "create", "--name", "editor", "--role", "editor", "--days", "1"]);
+    assert_eq!(created.code, Some(0), "{}", created.text());
+    created.stdout.lines().find(|l| l.starts_with("gsk_")).expect("the key is printed").trim().to_owned()
+}
+
+/// Sets the address of the first parcel through the server and reads it back at once: the
+/// edit's response names the new version and the very next read carries it (read-your-writes).
+fn edit_and_read_back(server: &Server, key: &str, address: &str) {
+    let page = server.get("/collections/land.parcels/items?limit=1");
+    let id = page.json()["features"][0]["id"].as_i64().expect("an id");
+    let patch = serde_json::to_vec(&json!({ "properties": { "address": address } })).expect("json");
+    let edited = server.request(
+        "PATCH",
+        &format!("/collections/land.parcels/items/{id}"),
+        &[("X-API-Key", key), ("Content-Type", "application/merge-patch+json")],
+        Some(&patch),
+    );
+    assert_eq!(edited.status, 200, "{}", edited.text());
+    let done = edited.json();
+    assert_eq!(done["id"], id, "the edit's own response: {done}");
+    assert!(done["version"].as_i64() > done["previousVersion"].as_i64(), "a new version: {done}");
+    let read: Value = server.get(&format!("/collections/land.parcels/items/{id}")).json();
+    assert_eq!(read["properties"]["address"], address, "the read right after the edit");
+}
+
 #[tokio::test]
 async fn reads_on_a_streaming_replica_are_never_stale() {
     let pair = Pair::start();
@@ -152,7 +179,15 @@ async fn reads_on_a_streaming_replica_are_never_stale() {
     assert_eq!(migrated.code, Some(0), "{}", migrated.text());
     let loaded = geosector(Some(&pair.primary), &["import", "land.parcels", PARCELS]);
     assert_eq!(loaded.code, Some(0), "{}", loaded.text());
-    let server = Server::start_url(&pair.primary, &["--replica-url", &pair.replica], &[]);
+    let key = editor_key(&pair.primary);
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let policy = tmp.path().join("policy.toml");
+    std::fs::write(&policy, POLICY).expect("write the policy");
+    let server = Server::start_url(
+        &pair.primary,
+        &["--replica-url", &pair.replica, "--access-file", policy.to_str().expect("path")],
+        &[],
+    );
 
     let health = server.get("/health");
     assert_eq!(health.status, 200, "{}", health.text());
@@ -170,7 +205,6 @@ async fn reads_on_a_streaming_replica_are_never_stale() {
     let tile = tile_path(18, lon, lat);
     assert!(!tile_strings(&server.get(&tile)).contains(&"r0".to_owned()));
     assert_eq!(server.get(&tile).header("x-tile-cache"), Some("hit"));
-    let tmp = tempfile::tempdir().expect("temporary directory");
 
     // Right after each import returns, its parcel is on the page and in the (cached) tile.
     let before = replica_reads(&server);
@@ -180,6 +214,9 @@ async fn reads_on_a_streaming_replica_are_never_stale() {
         assert_eq!(parcels_numbered(&server, &number), 1, "round {round}: the page is stale");
         assert!(tile_strings(&server.get(&tile)).contains(&number), "round {round}: the tile is stale");
     }
+    // An edit through the server: its own response and the next read hold it.
+    edit_and_read_back(&server, &key, "sửa qua máy chủ");
+
     // Reads keep reaching the replica when it has caught up.
     let deadline = Instant::now() + Duration::from_secs(20);
     while replica_reads(&server) <= before {
@@ -197,6 +234,7 @@ async fn reads_on_a_streaming_replica_are_never_stale() {
         assert_eq!(parcels_numbered(&server, "paused"), 1, "a read while the replica lags");
         assert!(tile_strings(&server.get(&tile)).contains(&"paused".to_owned()));
     }
+    edit_and_read_back(&server, &key, "sửa khi bản sao dừng phát lại");
     let replica_sees: i64 = standby
         .query_one("SELECT count(*) FROM land.parcels WHERE parcel_number = 'paused'", &[])
         .await
@@ -361,9 +399,7 @@ async fn serve_works_as_the_least_privileged_role_and_that_role_cannot_do_more()
     let Some(db) = TestDb::migrated().await else { return };
     let loaded = db.geosector(&["import", "land.parcels", PARCELS]);
     assert_eq!(loaded.code, Some(0), "{}", loaded.text());
-    let created = db.geosector(&["keys", "create", "--name", "editor", "--role", "editor", "--days", "1"]);
-    assert_eq!(created.code, Some(0), "{}", created.text());
-    let key = created.stdout.lines().find(|l| l.starts_with("gsk_")).expect("the key is printed").trim().to_owned();
+    let key = editor_key(&db.url);
     let tmp = tempfile::tempdir().expect("temporary directory");
     let policy = tmp.path().join("policy.toml");
     std::fs::write(&policy, POLICY).expect("write the policy");
