@@ -40,8 +40,16 @@ own_dir() {
   if [ "$(id -u)" = 0 ]; then chown postgres "$1"; chmod 700 "$1"; fi
 }
 
-start_server() { # DATA PORT
-  run_pg "$PG_BIN/pg_ctl" -D "$1" -l "$1/server.log" -w -t 60 -o "$(common_opts "$2")" start >/dev/null
+start_server() { # DATA PORT [EXTRA OPTIONS]
+  run_pg "$PG_BIN/pg_ctl" -D "$1" -l "$1/server.log" -w -t 60 -o "$(common_opts "$2") ${3:-}" start >/dev/null
+}
+
+# A standby refuses to replay with lower limits than its primary's: copy them.
+primary_limits() { # PRIMARY_PORT
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -tAc "
+    SELECT string_agg(format('-c %s=%s', name, setting), ' ') FROM pg_settings
+     WHERE name IN ('max_connections', 'max_locks_per_transaction', 'max_worker_processes',
+                    'max_prepared_transactions', 'max_wal_senders')"
 }
 
 stop_server() { # DATA
@@ -56,7 +64,7 @@ make_standby() { # PRIMARY_PORT DATA
   own_dir "$data"
   run_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$data" -R -X stream -c fast >&2
   port="$(free_port)"
-  start_server "$data" "$port"
+  start_server "$data" "$port" "$(primary_limits "$primary_port")"
   echo "$port"
 }
 
