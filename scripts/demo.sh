@@ -58,4 +58,15 @@ if [ -n "${GEOSECTOR_DEMO_NO_SERVE:-}" ]; then
 fi
 BIND="${GEOSECTOR_BIND:-127.0.0.1:8080}"
 echo "serving OGC API - Features on http://$BIND/ and the map viewer on http://$BIND/map (QGIS: add an OGC API - Features connection to it; Ctrl-C stops)"
-exec $GEOSECTOR serve --bind "$BIND"
+# The server runs as a login of the least-privilege role geosector_server (migration 0030:
+# reads, row writes for edits, audit appends; no DDL, no superuser; docs/deployment.md), not as
+# the superuser that migrated and loaded. GEOSECTOR_SERVE_URL overrides (e.g. with a password).
+PGOPTIONS='-c client_min_messages=warning' psql "$DATABASE_URL" -qAt -c "
+  DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'geosector_web') THEN
+      CREATE ROLE geosector_web LOGIN IN ROLE geosector_server;
+    END IF;
+  END \$\$"
+SERVE_URL="${GEOSECTOR_SERVE_URL:-$(printf '%s' "$DATABASE_URL" | sed -E 's#^(postgres(ql)?://)[^@/]*@#\1geosector_web@#')}"
+echo "serving as the database role geosector_web (member of geosector_server)"
+exec env DATABASE_URL="$SERVE_URL" $GEOSECTOR serve --bind "$BIND"

@@ -52,6 +52,11 @@ if ! command -v xmllint >/dev/null 2>&1; then
   echo "installing libxml2-utils (apt: xmllint)" >&2
   apt_install libxml2-utils
 fi
+# haproxy balances two server instances in the replica test (docs/deployment.md).
+if ! command -v haproxy >/dev/null 2>&1; then
+  echo "installing haproxy (apt)" >&2
+  apt_install haproxy
+fi
 # Debian 12's QGIS 3.22 (its Python bindings and data providers, run headless by the system
 # python3) edits through WFS-T in the suite.
 if ! /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || [ ! -e /usr/lib/qgis/plugins/libprovider_wfs.so ]; then

@@ -155,8 +155,8 @@ struct PackageArgs {
 /// Server settings: the config file first, then GEOSECTOR_* variables and flags.
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// TOML file with any of: bind, database_url, pool_size, default_limit, max_limit,
-    /// statement_timeout_ms, workers.
+    /// TOML file with any of: bind, database_url, replica_urls, pool_size, default_limit,
+    /// max_limit, statement_timeout_ms, workers (and the other settings of docs/api.md).
     #[arg(long, env = "GEOSECTOR_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free one) [default: 127.0.0.1:8080].
@@ -196,6 +196,11 @@ struct ServeArgs {
     /// (docs/catalogue.md).
     #[arg(long = "catalogue", env = "GEOSECTOR_CATALOGUE_FILE", value_name = "FILE")]
     catalogue_file: Option<PathBuf>,
+    /// A streaming replica (hot standby) of the database that takes reads once it has replayed
+    /// what each request must see (else the read goes to the primary); repeat for several
+    /// (docs/deployment.md).
+    #[arg(long = "replica-url", value_name = "URL")]
+    replica_urls: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -562,6 +567,7 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.change_types.extend(args.change_types);
     config.trusted_proxies.extend(args.trusted_proxies);
     config.catalogue_file = args.catalogue_file.or(config.catalogue_file);
+    config.replica_urls.extend(args.replica_urls);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));

@@ -48,7 +48,7 @@ pub async fn items(
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let query = query::items(&pairs, &collection, state.limits, accept).await?;
 
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     // At an instant past the margin the page can no longer change: its tag is the instant's.
     let immutable = query.as_of.is_some_and(|at| history::settled(&state, at));
     let tag = if immutable {
@@ -280,7 +280,7 @@ pub async fn item(
     let at = history::requested(&params::query_pairs(&req)?, &collection)?;
     let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
     let id: i64 = feature_id.parse().map_err(|_| not_found())?;
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let versioned = collection.plan.is_versioned();
     // A feature of a versioned collection has its own strong tag, read with its row; others the
     // table's weak one, read first.
@@ -401,7 +401,7 @@ pub async fn related(
     let target = auth::open(&state, &caller, relation.collection, Operation::ReadItems)?;
     let not_found = || ApiError::NotFound(format!("feature {feature_id} not found in {collection_id}"));
     let id: i64 = feature_id.parse().map_err(|_| not_found())?;
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let feature = opened.collection.plan.item(id, OutputCrs::STORED, opened.scope.as_ref());
     let row = db::one(&client, &feature).await?.ok_or_else(not_found)?;
     let properties: serde_json::Value = serde_json::from_str(row.get::<_, &str>(2)).unwrap_or_default();

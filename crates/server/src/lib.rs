@@ -35,6 +35,7 @@ pub mod peer;
 pub mod proxies;
 pub mod query;
 pub mod queryables;
+pub mod replicas;
 pub mod rows;
 pub mod state;
 pub mod statistics;
@@ -114,8 +115,11 @@ use crate::params::Limits;
 pub struct ServerConfig {
     /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port).
     pub bind: String,
-    /// PostgreSQL URL.
+    /// PostgreSQL URL (the primary: writes, the change feed, and reads no replica can take).
     pub database_url: Option<String>,
+    /// Streaming replicas of that database (hot standbys) that take reads once they have
+    /// replayed what was committed before the request (see [`replicas`]).
+    pub replica_urls: Vec<String>,
     /// Connections in the pool.
     pub pool_size: usize,
     /// Features per page when the request gives no `limit`.
@@ -159,6 +163,7 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: "127.0.0.1:8080".into(),
             database_url: None,
+            replica_urls: Vec::new(),
             pool_size: 16,
             default_limit: 10,
             max_limit: 10_000,
@@ -215,7 +220,12 @@ impl ServerConfig {
 /// A message for a URL that does not parse.
 pub fn pg_config(config: &ServerConfig) -> Result<tokio_postgres::Config, String> {
     let url = config.database_url.as_deref().ok_or("database_url: not set")?;
-    let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("database_url: {e}"))?;
+    pg_config_of(config, url, "database_url")
+}
+
+/// The connection settings of a server connection to `url` (`setting` names it in errors).
+fn pg_config_of(config: &ServerConfig, url: &str, setting: &str) -> Result<tokio_postgres::Config, String> {
+    let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("{setting}: {e}"))?;
     pg.options(format!(
         "-c statement_timeout={} -c max_parallel_workers_per_gather={} -c TimeZone=UTC -c jit=off",
         config.statement_timeout_ms, config.parallel_workers_per_query
@@ -238,6 +248,36 @@ pub fn pool(config: &ServerConfig) -> Result<Pool, String> {
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()
         .map_err(|e| format!("pool: {e}"))
+}
+
+/// The replicas' pools: each as large as the primary's, quick to give up on a replica that does
+/// not answer (its reads then go to the primary).
+///
+/// # Errors
+/// A message naming the replica URL that does not parse.
+pub fn replica_pools(config: &ServerConfig) -> Result<Vec<replicas::Replica>, String> {
+    config
+        .replica_urls
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let pg = pg_config_of(config, url, &format!("replica_urls[{i}]"))?;
+            let label = replicas::label(&pg);
+            let manager = Manager::from_config(
+                pg,
+                tokio_postgres::NoTls,
+                ManagerConfig { recycling_method: RecyclingMethod::Fast },
+            );
+            let pool = Pool::builder(manager)
+                .max_size(config.pool_size)
+                .wait_timeout(Some(Duration::from_secs(2)))
+                .create_timeout(Some(Duration::from_secs(2)))
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .build()
+                .map_err(|e| format!("replica_urls[{i}]: {e}"))?;
+            Ok(replicas::Replica::new(label, pool))
+        })
+        .collect()
 }
 
 /// A started server: its bound addresses, and the future that runs it until shutdown
@@ -291,6 +331,8 @@ pub async fn start(
     drop(client);
     let feed = std::sync::Arc::new(changes::ChangeFeed::new(registry.iter().map(|c| c.table_key().to_owned())));
     tokio::spawn(std::sync::Arc::clone(&feed).run(pg_config(config)?));
+    let reads = std::sync::Arc::new(replicas::Reads::new(pool.clone(), replica_pools(config)?));
+    tokio::spawn(std::sync::Arc::clone(&reads).watch());
     let limits = Limits { default: config.default_limit, max: config.max_limit };
     // The public document: every collection but the restricted ones, without personal
     // properties (a caller who sees more gets its own, see `openapi::api`).
@@ -300,6 +342,7 @@ pub async fn start(
     statistics::document(&mut openapi, sectors);
     let state = web::Data::new(AppState {
         pool: pool.clone(),
+        reads,
         registry,
         sectors: sectors.to_vec(),
         limits,
@@ -435,6 +478,7 @@ fn reload_on_hangup(state: web::Data<AppState>) {
 async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
     use std::fmt::Write as _;
     let mut body = state.metrics.render(&state.pool.status());
+    body.push_str(&state.reads.metrics());
     body.push_str("# HELP geosector_change_feed_live Whether data-change notifications are received (1) or versions are read per request (0).\n# TYPE geosector_change_feed_live gauge\n");
     let _ = writeln!(body, "geosector_change_feed_live {}", u8::from(state.feed.is_live()));
     body.push_str("# HELP geosector_data_version Data version of each published table, as the change feed last heard.\n# TYPE geosector_data_version gauge\n");

@@ -54,7 +54,7 @@ pub async fn lineage(
             .filter(|g| (1..=MAX_GENERATIONS).contains(g))
             .ok_or_else(|| ApiError::param("generations", format!("an integer from 1 to {MAX_GENERATIONS}")))?,
     };
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let area = opened.collection.decl.access.area.as_ref();
     let retired =
         match write::peek(&**client, dataset, area, id, opened.scope.as_ref()).await.map_err(ApiError::from)? {

@@ -148,7 +148,7 @@ async fn resolve_communes(
         return Err(ApiError::param(parameter, "a commune name has at most 100 characters and no NUL"));
     }
     let pattern = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let rows = client.query(COMMUNES_NAMED, &[&pattern, &(MAX_COMMUNES + 1)]).await?;
     if rows.is_empty() {
         return Err(ApiError::NotFound(format!("{parameter}: no commune in force today is named like \"{value}\"")));

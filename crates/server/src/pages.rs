@@ -148,7 +148,7 @@ pub async fn collections(state: web::Data<AppState>, req: HttpRequest) -> Result
     let caller = crate::auth::caller(&state, &req).await?;
     let visible: Vec<_> = crate::auth::visible(&state, &caller).cloned().collect();
     // One query for every data version; extents are recomputed only where data changed.
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let statement = client.prepare_cached("SELECT schema_name, table_name, version FROM meta.table_versions").await?;
     let versions: std::collections::HashMap<(String, String), i64> =
         client.query(&statement, &[]).await?.iter().map(|r| ((r.get(0), r.get(1)), r.get(2))).collect();
@@ -193,7 +193,7 @@ pub async fn collection(
         .find(|c| c.id() == path.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("collection {} not found", path.as_str())))?;
     let format = params::format_only(&req)?;
-    etag::refresh_extent(&state.pool.get().await?, c).await?;
+    etag::refresh_extent(&state.reads.get().await?, c).await?;
     let json = collection_json(&base_url(&req), c);
     Ok(respond(&req, format, &json, || html::collection(c)))
 }
@@ -204,9 +204,19 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         Ok(client) => client.query_one("SELECT 1", &[]).await.is_ok(),
         Err(_) => false,
     };
-    if ok {
-        HttpResponse::Ok().json(json!({ "status": "ok", "database": "ok" }))
+    // Replicas only take reads off the primary: one that is down or behind sends its reads to
+    // the primary, so it never makes the server unavailable; it is listed with its state.
+    let mut body = if ok {
+        json!({ "status": "ok", "database": "ok" })
     } else {
-        HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "database": "unreachable" }))
+        json!({ "status": "unavailable", "database": "unreachable" })
+    };
+    if state.reads.has_replicas() {
+        body["replicas"] = serde_json::Value::Array(state.reads.health());
+    }
+    if ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }

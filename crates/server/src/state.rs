@@ -1,4 +1,4 @@
-//! What every handler shares: the pool, the registry, the limits, the caches, the change feed,
+//! What every handler shares: the pools (primary and replicas), the registry, the limits, the caches, the change feed,
 //! the access policy and the audit log, built once by [`crate::start`].
 
 use deadpool_postgres::Pool;
@@ -10,8 +10,10 @@ use crate::{changes, metrics, tilecache};
 
 /// What every handler shares.
 pub struct AppState {
-    /// The connection pool.
+    /// The connection pool on the primary (writes, and reads when no replica is configured).
     pub pool: Pool,
+    /// Where reads go: a replica that has replayed what the request must see, else the primary.
+    pub reads: std::sync::Arc<crate::replicas::Reads>,
     /// The published collections.
     pub registry: Registry,
     /// The declared sectors (titles of styles and of the viewer's layer groups).

@@ -247,7 +247,7 @@ pub async fn style(
         let known = sectors(&state).iter().map(|s| s.id).collect::<Vec<_>>().join(", ");
         return Err(ApiError::NotFound(format!("style {sector} not found (styles: {known})")));
     }
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let mut styled = Vec::with_capacity(members.len());
     for c in &members {
         let (_, bbox) = etag::refresh_extent(&client, c).await?;

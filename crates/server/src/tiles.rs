@@ -578,16 +578,19 @@ struct Db<'a> {
     client: Option<deadpool_postgres::Object>,
     /// The requesting client's connection, watched while a tile renders.
     peer: Option<PeerSocket>,
+    /// When the request arrived: what was committed before must be in its answer (a replica
+    /// answers only once it has replayed that, see [`crate::replicas`]).
+    arrived: std::time::Instant,
 }
 
 impl<'a> Db<'a> {
     fn new(state: &'a AppState, req: &HttpRequest) -> Db<'a> {
-        Db { state, client: None, peer: PeerSocket::of(req) }
+        Db { state, client: None, peer: PeerSocket::of(req), arrived: std::time::Instant::now() }
     }
 
     async fn client(&mut self) -> Result<&deadpool_postgres::Object, ApiError> {
         if self.client.is_none() {
-            self.client = Some(self.state.pool.get().await?);
+            self.client = Some(self.state.reads.get_since(self.arrived).await?);
         }
         self.client.as_ref().ok_or_else(|| ApiError::Internal("no connection".into()))
     }
@@ -611,10 +614,14 @@ impl LayerNow {
     }
 }
 
-/// The version from the change feed when it is live (and the extent known at it), else both
-/// from the database.
+/// The version from the read fence when replicas are in use, else from the change feed when it
+/// is live (and the extent known at it), else both from the database.
 async fn current_layer(db: &mut Db<'_>, c: &Collection) -> Result<LayerNow, ApiError> {
-    if let Some(version) = db.state.feed.version(c.table_key()) {
+    let known = match db.state.reads.version(db.arrived, c.table_key()).await {
+        Some(version) => Some(version),
+        None => db.state.feed.version(c.table_key()),
+    };
+    if let Some(version) = known {
         if let Some(bbox) = c.extent_if_current(version) {
             return Ok(LayerNow { version, bbox, stale: false });
         }

@@ -115,7 +115,7 @@ pub async fn timeseries(
     let pairs = params::query_pairs(&req)?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let q = parse(decl, &pairs, accept)?;
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let key: String = db::one(&client, &plan.feature(&feature, opened.scope.as_ref()))
         .await?
         .map(|r| r.get(0))

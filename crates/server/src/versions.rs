@@ -70,7 +70,7 @@ pub async fn versions(
         .plan
         .versions(id, opened.scope.as_ref(), offset, limit)
         .ok_or_else(|| ApiError::Internal("a versioned collection without a versions statement".into()))?;
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let version = etag::data_version(&client, collection).await?;
     let tag = etag::tag(version, &req, format, opened.fingerprint);
     if etag::matches(&req, &tag) {

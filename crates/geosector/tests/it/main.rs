@@ -33,6 +33,7 @@ mod publish;
 mod readers;
 mod reference;
 mod refused_values;
+mod replica;
 mod rules;
 mod schema;
 mod sea_sector;

@@ -249,6 +249,11 @@ impl Server {
     /// Starts the server with extra environment variables (`GEOSECTOR_TEST_LOG` in the test's
     /// environment sets the server's `RUST_LOG`, `warn` by default).
     pub fn start_env(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_url(&db.url, extra, env)
+    }
+
+    /// Starts the server on the database of a URL (another cluster, or another role).
+    pub fn start_url(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
         use std::io::BufRead;
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_geosector"));
         command
@@ -256,7 +261,7 @@ impl Server {
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2", "--pool-size", "4"])
             .args(extra)
             .current_dir(repo())
-            .env("DATABASE_URL", &db.url)
+            .env("DATABASE_URL", url)
             .env("RUST_LOG", std::env::var("GEOSECTOR_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());

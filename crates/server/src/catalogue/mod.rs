@@ -84,7 +84,7 @@ fn lang(pairs: &[(String, String)]) -> Result<Lang, ApiError> {
 
 /// Brings the records up to date with the data (a no-op when no data version moved).
 async fn refreshed(state: &AppState) -> Result<deadpool_postgres::Object, ApiError> {
-    let mut client = state.pool.get().await?;
+    let mut client = state.reads.get().await?;
     state.catalogue.refresh(&mut client, &state.registry).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(client)
 }

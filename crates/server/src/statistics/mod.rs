@@ -189,7 +189,7 @@ pub async fn form(
     let q = parse(&pairs, accept, today)?;
     let caller = crate::auth::caller(&state, &req).await?;
     let opened = crate::auth::open(&state, &caller, decl.collection, Operation::ReadItems)?;
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let (unit, parent) = match report::unit_at(&q.unit, q.date) {
         None => (UnitInfo { level: "country", code: "VN".into(), name: "Việt Nam".into() }, None),
         Some(statement) => {

@@ -131,7 +131,7 @@ pub(super) async fn run(
         scope: opened.scope.as_ref(),
         ..ItemsRequest::default()
     };
-    let client = state.pool.get().await?;
+    let client = state.reads.get().await?;
     let filtered = compiled.is_some();
     let time_stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if g.result_type == ResultType::Hits {
