@@ -13,6 +13,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod changes;
 pub mod checkers;
+pub mod clients;
 pub mod crs;
 pub mod db;
 pub mod edit;
@@ -118,6 +119,10 @@ pub struct ServerConfig {
     pub database_url: Option<String>,
     /// Connections in the pool.
     pub pool_size: usize,
+    /// How long a request waits for a free connection, in milliseconds, before it is answered
+    /// 503 with `Retry-After`: when every connection is busy, waiting requests do not pile up
+    /// for longer than this. Opening a connection is bounded by the same time.
+    pub pool_timeout_ms: u64,
     /// Features per page when the request gives no `limit`.
     pub default_limit: i64,
     /// Largest page; larger `limit`s are capped.
@@ -152,6 +157,10 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// The catalogue file: external records and agency overrides (docs/catalogue.md).
     pub catalogue_file: Option<std::path::PathBuf>,
+    /// Requests one client may have in flight at once (its credential, else its address, the
+    /// forwarded one only from `trusted_proxies`); more are answered 429 with `Retry-After`.
+    /// 0: no limit.
+    pub max_concurrent_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -160,6 +169,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8080".into(),
             database_url: None,
             pool_size: 16,
+            pool_timeout_ms: 5_000,
             default_limit: 10,
             max_limit: 10_000,
             statement_timeout_ms: 30_000,
@@ -173,6 +183,7 @@ impl Default for ServerConfig {
             history_margin_s: history::DEFAULT_MARGIN_S,
             trusted_proxies: Vec::new(),
             catalogue_file: None,
+            max_concurrent_per_client: 32,
         }
     }
 }
@@ -198,6 +209,9 @@ impl ServerConfig {
         if self.pool_size == 0 {
             return Err("pool_size: must be at least 1".into());
         }
+        if self.pool_timeout_ms == 0 {
+            return Err("pool_timeout_ms: must be at least 1".into());
+        }
         if self.default_limit < 1 || self.max_limit < self.default_limit {
             return Err(format!(
                 "default_limit/max_limit: need 1 <= default_limit ({}) <= max_limit ({})",
@@ -221,6 +235,7 @@ pub fn pg_config(config: &ServerConfig) -> Result<tokio_postgres::Config, String
         config.statement_timeout_ms, config.parallel_workers_per_query
     ));
     pg.application_name("geosector");
+    pg.connect_timeout(Duration::from_millis(config.pool_timeout_ms));
     Ok(pg)
 }
 
@@ -232,9 +247,11 @@ pub fn pool(config: &ServerConfig) -> Result<Pool, String> {
     let pg = pg_config(config)?;
     let manager =
         Manager::from_config(pg, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let timeout = Duration::from_millis(config.pool_timeout_ms);
     Pool::builder(manager)
         .max_size(config.pool_size)
-        .wait_timeout(Some(Duration::from_secs(10)))
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()
         .map_err(|e| format!("pool: {e}"))
@@ -316,6 +333,7 @@ pub async fn start(
         change_types: config.change_types.clone(),
         history_margin: Duration::from_secs(config.history_margin_s),
         trusted_proxies,
+        client_limit: clients::ClientLimit::new(config.max_concurrent_per_client),
         catalogue,
     });
     reload_on_hangup(state.clone());
@@ -337,7 +355,7 @@ pub async fn start(
             ])
             .max_age(3600);
         let app =
-            App::new().app_data(state.clone()).wrap(middleware::Compress::default()).wrap(cors).wrap_fn(|req, srv| {
+            App::new().app_data(state.clone()).wrap(middleware::Compress::default()).wrap(cors).wrap_fn(clients::limit).wrap_fn(|req, srv| {
                 let started = std::time::Instant::now();
                 let (method, path) = (req.method().to_string(), req.path().to_owned());
                 let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());
