@@ -144,7 +144,10 @@ impl MessageBody for Counted {
 }
 
 /// The middleware: counts the request against its client, or answers 429.
-pub fn limit<S, B>(req: ServiceRequest, srv: &S) -> LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>>
+pub fn limit<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
     S::Future: 'static,

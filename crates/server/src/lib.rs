@@ -354,8 +354,12 @@ pub async fn start(
                 "Last-Modified",
             ])
             .max_age(3600);
-        let app =
-            App::new().app_data(state.clone()).wrap(middleware::Compress::default()).wrap(cors).wrap_fn(clients::limit).wrap_fn(|req, srv| {
+        let app = App::new()
+            .app_data(state.clone())
+            .wrap(middleware::Compress::default())
+            .wrap(cors)
+            .wrap_fn(clients::limit)
+            .wrap_fn(|req, srv| {
                 let started = std::time::Instant::now();
                 let (method, path) = (req.method().to_string(), req.path().to_owned());
                 let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());

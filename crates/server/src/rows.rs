@@ -53,7 +53,9 @@ impl<S: Stream<Item = Result<Row, Error>>> AfterFirst<S> {
                     crate::error::ApiError::Unavailable(cause) => {
                         crate::error::log_unavailable(&format!("{what} stream broken off: {cause}"));
                     }
-                    crate::error::ApiError::Internal(detail) => tracing::error!(error = %detail, "{what} stream failed"),
+                    crate::error::ApiError::Internal(detail) => {
+                        tracing::error!(error = %detail, "{what} stream failed")
+                    }
                     other => tracing::error!(error = %other, "{what} stream failed"),
                 }
                 let _ = sender.send(Err(std::io::Error::other("database error"))).await;

@@ -21,8 +21,10 @@ async fn an_address_search_reads_the_trigram_index_and_a_world_bbox_reads_in_id_
     let Some(db) = TestDb::migrated().await else { return };
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("parcels.geojsonl");
-    let run =
-        crate::support::geosector(None, &["sample-data", "--parcels", "20000", "--seed", "4", "--out", file.to_str().unwrap()]);
+    let run = crate::support::geosector(
+        None,
+        &["sample-data", "--parcels", "20000", "--seed", "4", "--out", file.to_str().unwrap()],
+    );
     assert_eq!(run.code, Some(0), "{}", run.text());
     let run = db.geosector(&["import", "land.parcels", file.to_str().unwrap(), "--crs", "EPSG:5897"]);
     assert_eq!(run.code, Some(0), "{}", run.text());

@@ -200,7 +200,10 @@ async fn a_stopped_postgresql_is_503_with_retry_after_and_the_server_recovers_wi
     let (lon, lat): (f64, f64) = {
         let client = TestDb::client_for(&cluster.url).await;
         let row = client
-            .query_one("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM land.parcels LIMIT 1", &[])
+            .query_one(
+                "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM land.parcels LIMIT 1",
+                &[],
+            )
             .await
             .unwrap();
         (row.get(0), row.get(1))
@@ -306,7 +309,10 @@ async fn a_stopped_postgresql_is_503_with_retry_after_and_the_server_recovers_wi
         }
     }
     assert!(refused > 20 && stale > 5, "load during the outage: {refused} refused, {stale} stale tiles");
-    eprintln!("{} requests: {refused} refused with 503 and {stale} stale cached tiles during the outage", samples.len());
+    eprintln!(
+        "{} requests: {refused} refused with 503 and {stale} stale cached tiles during the outage",
+        samples.len()
+    );
     assert!(lines_during <= 4, "a few log lines per outage, not one per request: {lines_during}");
 
     // Afterwards: healthy, the change feed back (within its 5 s back-off), tiles fresh.
@@ -329,7 +335,8 @@ async fn an_exhausted_pool_answers_503_at_once_instead_of_queueing() {
     let Some(db) = TestDb::migrated().await else { return };
     let load = db.geosector(&["import", "land.parcels", "data-samples/land/parcels_soc_son.fgb"]);
     assert_eq!(load.code, Some(0), "{}", load.text());
-    let server = Server::start(&db, &["--pool-size", "2", "--pool-timeout-ms", "300", "--statement-timeout-ms", "20000"]);
+    let server =
+        Server::start(&db, &["--pool-size", "2", "--pool-timeout-ms", "300", "--statement-timeout-ms", "20000"]);
     assert_eq!(server.get("/collections/land.parcels/items?limit=1").status, 200);
     // Every request on parcels waits for this lock, holding its connection: slow requests.
     let mut holder = db.client().await;
@@ -381,7 +388,9 @@ fn sample_with(base: &str, path: &'static str, headers: &'static [(&'static str,
         took: started.elapsed(),
         status: r.status,
         retry_after: r.header("retry-after").map(str::to_owned),
-        code: serde_json::from_slice::<serde_json::Value>(&r.body).ok().and_then(|v| v["code"].as_str().map(str::to_owned)),
+        code: serde_json::from_slice::<serde_json::Value>(&r.body)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_owned)),
         stale: false,
     }
 }
@@ -391,10 +400,8 @@ async fn a_client_over_its_concurrent_request_limit_gets_429_and_others_are_serv
     let Some(db) = TestDb::migrated().await else { return };
     let load = db.geosector(&["import", "land.parcels", "data-samples/land/parcels_soc_son.fgb"]);
     assert_eq!(load.code, Some(0), "{}", load.text());
-    let server = Server::start(
-        &db,
-        &["--pool-size", "8", "--max-concurrent-per-client", "2", "--trusted-proxy", "127.0.0.1"],
-    );
+    let server =
+        Server::start(&db, &["--pool-size", "8", "--max-concurrent-per-client", "2", "--trusted-proxy", "127.0.0.1"]);
     let mut holder = db.client().await;
     let tx = holder.transaction().await.unwrap();
     tx.batch_execute("LOCK TABLE land.parcels IN ACCESS EXCLUSIVE MODE").await.unwrap();

@@ -562,11 +562,18 @@ mod tests {
             let Verdict::Invalid { reason, at } = check(&mut g, false) else { panic!("{name}: accepted") };
             assert_eq!(reason, DISCONNECTED, "{name}");
             let at = at.unwrap_or_else(|| panic!("{name}: no location"));
-            assert!(wkt.contains(&format!("{} {}", at.x, at.y)) || name.contains("non-vertex") || name.contains("shell at all"), "{name}: {at:?}");
+            assert!(
+                wkt.contains(&format!("{} {}", at.x, at.y))
+                    || name.contains("non-vertex")
+                    || name.contains("shell at all"),
+                "{name}: {at:?}"
+            );
             // The same polygon as a part of a multipolygon.
             let Geometry::Polygon(p) = parse(wkt) else { unreachable!() };
             let mut multi = Geometry::MultiPolygon(MultiPolygon(vec![p]));
-            let Verdict::Invalid { reason, .. } = check(&mut multi, false) else { panic!("{name}: accepted in a multipolygon") };
+            let Verdict::Invalid { reason, .. } = check(&mut multi, false) else {
+                panic!("{name}: accepted in a multipolygon")
+            };
             assert_eq!(reason, format!("polygon at index 0 is invalid: {DISCONNECTED}"), "{name}");
         }
         for (name, wkt) in [
