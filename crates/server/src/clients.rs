@@ -10,7 +10,7 @@
 //! `X-Forwarded-For`, the nearest address that is not itself a trusted proxy).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -23,23 +23,24 @@ use bytes::Bytes;
 use futures_util::future::LocalBoxFuture;
 
 use crate::proxies::{trusted, Block};
-use crate::state::AppState;
 
 /// Seconds a client over its limit is told to wait (`Retry-After`).
 pub const RETRY_AFTER_S: u64 = 1;
 
-/// Requests in flight per client.
+/// Requests in flight per client (the app data [`limit`] reads).
 #[derive(Debug)]
 pub struct ClientLimit {
     max: usize,
+    proxies: Vec<Block>,
     active: Arc<Mutex<HashMap<String, usize>>>,
     hasher: std::collections::hash_map::RandomState,
 }
 
 impl ClientLimit {
-    /// A limit of `max` concurrent requests per client (0: no limit).
-    pub fn new(max: usize) -> ClientLimit {
-        ClientLimit { max, active: Arc::default(), hasher: std::collections::hash_map::RandomState::new() }
+    /// A limit of `max` concurrent requests per client (0: no limit); forwarded addresses are
+    /// taken from `proxies` only.
+    pub fn new(max: usize, proxies: Vec<Block>) -> ClientLimit {
+        ClientLimit { max, proxies, active: Arc::default(), hasher: std::collections::hash_map::RandomState::new() }
     }
 
     /// A slot for one more request of `client`, or `None` when it has `max` in flight.
@@ -61,9 +62,7 @@ impl ClientLimit {
             .map(|v| v.as_bytes().to_vec())
             .or_else(|| crate::auth::presented_key(req).map(String::into_bytes));
         if let Some(credential) = credential {
-            let mut h = self.hasher.build_hasher();
-            credential.hash(&mut h);
-            return format!("credential {:016x}", h.finish());
+            return format!("credential {:016x}", self.hasher.hash_one(&credential));
         }
         let peer = req.peer_addr().map(|a| a.ip());
         let address = if trusted(proxies, peer) { forwarded_client(req, proxies).or(peer) } else { peer };
@@ -153,13 +152,13 @@ where
     S::Future: 'static,
     B: MessageBody + 'static,
 {
-    let slot = match req.app_data::<web::Data<AppState>>() {
-        Some(state) if state.client_limit.max > 0 => {
-            let client = state.client_limit.client_of(req.request(), &state.trusted_proxies);
-            match state.client_limit.acquire(client) {
+    let slot = match req.app_data::<web::Data<ClientLimit>>() {
+        Some(limit) if limit.max > 0 => {
+            let client = limit.client_of(req.request(), &limit.proxies);
+            match limit.acquire(client) {
                 Some(slot) => Some(slot),
                 None => {
-                    let max = state.client_limit.max;
+                    let max = limit.max;
                     let response = HttpResponse::TooManyRequests()
                         .insert_header((actix_web::http::header::RETRY_AFTER, RETRY_AFTER_S.to_string()))
                         .json(serde_json::json!({
@@ -188,7 +187,7 @@ mod tests {
 
     #[test]
     fn a_client_gets_its_limit_and_its_slots_back() {
-        let limit = ClientLimit::new(2);
+        let limit = ClientLimit::new(2, Vec::new());
         let a = limit.acquire("a".into()).unwrap();
         let _b = limit.acquire("a".into()).unwrap();
         assert!(limit.acquire("a".into()).is_none(), "a third at once is refused");
@@ -200,7 +199,7 @@ mod tests {
     #[test]
     fn forwarded_addresses_come_from_trusted_proxies_only() {
         let proxies = vec![Block::parse("10.0.0.0/8").unwrap()];
-        let limit = ClientLimit::new(1);
+        let limit = ClientLimit::new(1, Vec::new());
         let via = |peer: &str, header: (&str, &str)| {
             let req = actix_web::test::TestRequest::default()
                 .peer_addr(format!("{peer}:5000").parse().unwrap())

@@ -287,6 +287,8 @@ pub async fn start(
     };
     let trusted_proxies =
         config.trusted_proxies.iter().map(|t| proxies::Block::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    let client_limit =
+        web::Data::new(clients::ClientLimit::new(config.max_concurrent_per_client, trusted_proxies.clone()));
     let file = match &config.catalogue_file {
         Some(path) => geosector_catalogue::CatalogueFile::read(path).map_err(|e| format!("catalogue_file: {e}"))?,
         None => geosector_catalogue::CatalogueFile::default(),
@@ -333,7 +335,6 @@ pub async fn start(
         change_types: config.change_types.clone(),
         history_margin: Duration::from_secs(config.history_margin_s),
         trusted_proxies,
-        client_limit: clients::ClientLimit::new(config.max_concurrent_per_client),
         catalogue,
     });
     reload_on_hangup(state.clone());
@@ -356,6 +357,7 @@ pub async fn start(
             .max_age(3600);
         let app = App::new()
             .app_data(state.clone())
+            .app_data(client_limit.clone())
             .wrap(middleware::Compress::default())
             .wrap(cors)
             .wrap_fn(clients::limit)

@@ -42,8 +42,6 @@ pub struct AppState {
     pub change_types: Vec<String>,
     /// The proxies whose forwarded headers are honoured.
     pub trusted_proxies: Vec<crate::proxies::Block>,
-    /// Requests in flight per client, and their limit (`max_concurrent_per_client`).
-    pub client_limit: crate::clients::ClientLimit,
     /// How far back an instant must lie for answers at it to be immutable (see
     /// [`crate::history`]).
     pub history_margin: std::time::Duration,
