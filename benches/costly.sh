@@ -10,7 +10,8 @@
 # psql's \timing is printed, with `uptime` first. The SQL is the plan's (crates/geosector/tests/
 # it/snapshots/it__plans__plans.snap, land.parcels), the JSON of every row built as served.
 #
-#   benches/costly.sh                 (BENCH_PG overrides postgresql://postgres@127.0.0.1:55432)
+#   benches/costly.sh                 (BENCH_PG overrides postgresql://postgres@127.0.0.1:55432;
+#                                      PARTS="bbox" or "address" runs one part)
 #
 # `gis_costly` is made on the first run by the `geosector` binary on PATH (GEOSECTOR_BIN):
 # migrate, sample-data --parcels 300000 --seed 22, import --crs EPSG:5897, ANALYZE.
@@ -33,6 +34,8 @@ BBOX_SQL='SELECT id, ST_AsGeoJSON("geom", 9), json_build_object('"'"'commune_cod
 FILTER_SQL='SELECT id, ST_AsGeoJSON("geom", 9), json_build_object('"'"'commune_code'"'"', "commune_code", '"'"'former_commune_code'"'"', "former_commune_code", '"'"'sheet_number'"'"', "sheet_number", '"'"'parcel_number'"'"', "parcel_number", '"'"'former_sheet_number'"'"', "former_sheet_number", '"'"'former_parcel_number'"'"', "former_parcel_number", '"'"'land_use_codes'"'"', "land_use_codes", '"'"'land_use_areas_m2'"'"', "land_use_areas_m2", '"'"'declared_area_m2'"'"', "declared_area_m2", '"'"'legal_area_m2'"'"', "legal_area_m2", '"'"'address'"'"', "address", '"'"'map_scale'"'"', "map_scale", '"'"'survey_date'"'"', "survey_date", '"'"'national_id'"'"', "national_id", '"'"'main_land_use'"'"', "main_land_use", '"'"'computed_area_m2'"'"', "computed_area_m2", '"'"'source_srid'"'"', "source_srid")::text FROM (SELECT id, "geom", "commune_code", "former_commune_code", "sheet_number", "parcel_number", "former_sheet_number", "former_parcel_number", "land_use_codes", "land_use_areas_m2", "declared_area_m2", "legal_area_m2", "address", "map_scale", "survey_date", "national_id", "main_land_use", "computed_area_m2", "source_srid" FROM "land"."parcels" WHERE (meta.accenti("address") LIKE $1::text) ORDER BY id LIMIT $2::bigint) AS page ORDER BY id'
 
 echo "uptime: $(uptime)"
+PARTS=${PARTS:-bbox address}
+if [[ $PARTS == *bbox* ]]; then
 # 1. Before: PREPARE and EXECUTE (the sixth run on takes the generic plan); after: the same SQL
 #    sent with its values (an unnamed statement, planned for them).
 prepared=$( { echo "PREPARE q(float8, float8, float8, float8, bigint) AS $BBOX_SQL;";
@@ -43,6 +46,8 @@ echo "world bbox page (limit 100), 1M parcels: prepared (generic plan, before) $
 street=${BBOX_SQL//\$1/105.80}; street=${street//\$2/21.00}; street=${street//\$3/105.81}; street=${street//\$4/21.01}; street=${street//\$5/101}
 streets=$( { for _ in $(seq $((RUNS + 1))); do echo "$street;"; done; } | timed "$PG/gis")
 echo "a street's bbox (0.01 deg), planned with its values (now) ${streets} ms"
+fi
+[[ $PARTS == *address* ]] || exit 0
 
 # 2.
 if [ "$(psql "$PG/postgres" -qAtc "SELECT count(*) FROM pg_database WHERE datname = 'gis_costly'")" = 0 ]; then
