@@ -155,8 +155,9 @@ struct PackageArgs {
 /// Server settings: the config file first, then GEOSECTOR_* variables and flags.
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// TOML file with any of: bind, database_url, replica_urls, pool_size, default_limit,
-    /// max_limit, statement_timeout_ms, workers (and the other settings of docs/api.md).
+    /// TOML file with any of: bind, database_url, replica_urls, pool_size, pool_timeout_ms,
+    /// default_limit, max_limit, statement_timeout_ms, workers (and the other settings of
+    /// docs/api.md).
     #[arg(long, env = "GEOSECTOR_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free one) [default: 127.0.0.1:8080].
@@ -165,6 +166,13 @@ struct ServeArgs {
     /// Database connections in the pool [default: 16].
     #[arg(long, env = "GEOSECTOR_POOL_SIZE")]
     pool_size: Option<usize>,
+    /// Requests one client (credential, else address) may have in flight; more are 429,
+    /// 0 = no limit [default: 32].
+    #[arg(long, env = "GEOSECTOR_MAX_CONCURRENT_PER_CLIENT")]
+    max_concurrent_per_client: Option<usize>,
+    /// Milliseconds a request waits for a free connection before a 503 [default: 5000].
+    #[arg(long, env = "GEOSECTOR_POOL_TIMEOUT_MS")]
+    pool_timeout_ms: Option<u64>,
     /// Features per page when a request gives no limit [default: 10].
     #[arg(long, env = "GEOSECTOR_DEFAULT_LIMIT")]
     default_limit: Option<i64>,
@@ -351,8 +359,15 @@ fn parse_instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 fn main() -> ExitCode {
-    let filter =
+    let mut filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,geosector_server=info".into());
+    // The pool warns once per connection the database drops; the server logs the outage itself
+    // (once per 10 s, issue 22), so the pool's lines are kept out unless RUST_LOG names it.
+    if !std::env::var("RUST_LOG").is_ok_and(|l| l.contains("deadpool")) {
+        if let Ok(quiet) = "deadpool=error".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // Structured logs: key=value text by default, one JSON object per line for log collectors.
     if std::env::var("GEOSECTOR_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
@@ -558,6 +573,8 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     config.bind = args.bind.unwrap_or(config.bind);
     config.pool_size = args.pool_size.unwrap_or(config.pool_size);
+    config.pool_timeout_ms = args.pool_timeout_ms.unwrap_or(config.pool_timeout_ms);
+    config.max_concurrent_per_client = args.max_concurrent_per_client.unwrap_or(config.max_concurrent_per_client);
     config.default_limit = args.default_limit.unwrap_or(config.default_limit);
     config.max_limit = args.max_limit.unwrap_or(config.max_limit);
     config.statement_timeout_ms = args.statement_timeout_ms.unwrap_or(config.statement_timeout_ms);

@@ -85,6 +85,12 @@ pub enum ImportError {
     /// The database refused the load (e.g. a constraint); the transaction was rolled back.
     #[error("the database refused the load, nothing was stored: {0}")]
     Database(String),
+    /// The database's disk (or the tablespace the data live on) is full: PostgreSQL could not
+    /// extend or write a file (SQLSTATE 53100). The transaction was rolled back.
+    #[error(
+        "the database's disk is full, nothing was stored: {0}; free space on the database server (or its tablespace) and run the import again"
+    )]
+    DiskFull(String),
     /// The reading task stopped without a verdict (a bug); the transaction was rolled back.
     #[error("the reader stopped unexpectedly, nothing was stored: {0}")]
     ReaderStopped(String),
@@ -112,6 +118,9 @@ impl From<geosector_store::hook::HookError> for ImportError {
 impl From<tokio_postgres::Error> for ImportError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.as_db_error() {
+            Some(db) if *db.code() == tokio_postgres::error::SqlState::DISK_FULL => {
+                ImportError::DiskFull(db.message().to_owned())
+            }
             Some(db) => {
                 let mut text = db.message().to_owned();
                 match db.detail() {

@@ -89,7 +89,8 @@ fn bearer(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     }
 }
 
-fn presented_key(req: &HttpRequest) -> Option<String> {
+/// The API key a request presents (header or `api_key` query parameter), unverified.
+pub(crate) fn presented_key(req: &HttpRequest) -> Option<String> {
     if let Some(value) = req.headers().get(KEY_HEADER).and_then(|v| v.to_str().ok()) {
         return Some(value.trim().to_owned());
     }

@@ -83,11 +83,21 @@ impl ApiError {
 impl From<tokio_postgres::Error> for ApiError {
     fn from(e: tokio_postgres::Error) -> Self {
         if e.is_closed() || e.code().is_some_and(database_away) {
-            return ApiError::Unavailable(e.to_string());
+            // "db error" alone says nothing: the server's message (and SQLSTATE) or the cause.
+            let cause = match (e.as_db_error(), std::error::Error::source(&e)) {
+                (Some(db), _) => format!("{}: {}", db.code().code(), db.message()),
+                (None, Some(source)) => format!("{e}: {source}"),
+                (None, None) => e.to_string(),
+            };
+            return ApiError::Unavailable(cause);
         }
         match e.code() {
             Some(code) if *code == tokio_postgres::error::SqlState::QUERY_CANCELED => {
                 ApiError::Unavailable(format!("statement timeout: {e}"))
+            }
+            // A write the database's full disk refused: to be tried again once space is freed.
+            Some(code) if *code == tokio_postgres::error::SqlState::DISK_FULL => {
+                ApiError::Unavailable(format!("the database's disk is full: {e}"))
             }
             _ => ApiError::Internal(format!("{e:?}")),
         }
@@ -137,6 +147,15 @@ impl Throttle {
         }
         self.unlogged.fetch_add(1, Ordering::Relaxed);
         None
+    }
+}
+
+/// Logs that the database is away (a 503, or a streamed body broken off by it), at most once
+/// per [`LOG_EVERY_S`] seconds with how many were left out.
+pub fn log_unavailable(cause: &str) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if let Some(left_out) = UNAVAILABLE_LOG.admit(now) {
+        tracing::error!(%cause, left_out, "service unavailable (further ones in the next {LOG_EVERY_S} s are counted, not logged)");
     }
 }
 
@@ -193,12 +212,7 @@ impl ResponseError for ApiError {
             ApiError::Internal(_) => "ServerError",
         };
         match self {
-            ApiError::Unavailable(cause) => {
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                if let Some(left_out) = UNAVAILABLE_LOG.admit(now) {
-                    tracing::error!(%cause, left_out, "service unavailable (further ones in the next {LOG_EVERY_S} s are counted, not logged)");
-                }
-            }
+            ApiError::Unavailable(cause) => log_unavailable(cause),
             ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
             _ => {}
         }

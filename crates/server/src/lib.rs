@@ -13,6 +13,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod changes;
 pub mod checkers;
+pub mod clients;
 pub mod crs;
 pub mod db;
 pub mod edit;
@@ -122,6 +123,10 @@ pub struct ServerConfig {
     pub replica_urls: Vec<String>,
     /// Connections in the pool.
     pub pool_size: usize,
+    /// How long a request waits for a free connection, in milliseconds, before it is answered
+    /// 503 with `Retry-After`: when every connection is busy, waiting requests do not pile up
+    /// for longer than this. Opening a connection is bounded by the same time.
+    pub pool_timeout_ms: u64,
     /// Features per page when the request gives no `limit`.
     pub default_limit: i64,
     /// Largest page; larger `limit`s are capped.
@@ -156,6 +161,10 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// The catalogue file: external records and agency overrides (docs/catalogue.md).
     pub catalogue_file: Option<std::path::PathBuf>,
+    /// Requests one client may have in flight at once (its credential, else its address, the
+    /// forwarded one only from `trusted_proxies`); more are answered 429 with `Retry-After`.
+    /// 0: no limit.
+    pub max_concurrent_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -165,6 +174,7 @@ impl Default for ServerConfig {
             database_url: None,
             replica_urls: Vec::new(),
             pool_size: 16,
+            pool_timeout_ms: 5_000,
             default_limit: 10,
             max_limit: 10_000,
             statement_timeout_ms: 30_000,
@@ -178,6 +188,7 @@ impl Default for ServerConfig {
             history_margin_s: history::DEFAULT_MARGIN_S,
             trusted_proxies: Vec::new(),
             catalogue_file: None,
+            max_concurrent_per_client: 32,
         }
     }
 }
@@ -202,6 +213,9 @@ impl ServerConfig {
         }
         if self.pool_size == 0 {
             return Err("pool_size: must be at least 1".into());
+        }
+        if self.pool_timeout_ms == 0 {
+            return Err("pool_timeout_ms: must be at least 1".into());
         }
         if self.default_limit < 1 || self.max_limit < self.default_limit {
             return Err(format!(
@@ -231,6 +245,7 @@ fn pg_config_of(config: &ServerConfig, url: &str, setting: &str) -> Result<tokio
         config.statement_timeout_ms, config.parallel_workers_per_query
     ));
     pg.application_name("geosector");
+    pg.connect_timeout(Duration::from_millis(config.pool_timeout_ms));
     Ok(pg)
 }
 
@@ -239,15 +254,21 @@ fn pg_config_of(config: &ServerConfig, url: &str, setting: &str) -> Result<tokio
 /// # Errors
 /// A message for a URL that does not parse.
 pub fn pool(config: &ServerConfig) -> Result<Pool, String> {
-    let pg = pg_config(config)?;
+    pool_of(pg_config(config)?, config.pool_size, Duration::from_millis(config.pool_timeout_ms))
+        .map_err(|e| format!("pool: {e}"))
+}
+
+/// A pool of `size` connections that gives up waiting for, or opening, one after `timeout`.
+fn pool_of(pg: tokio_postgres::Config, size: usize, timeout: Duration) -> Result<Pool, String> {
     let manager =
         Manager::from_config(pg, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
-        .max_size(config.pool_size)
-        .wait_timeout(Some(Duration::from_secs(10)))
+        .max_size(size)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()
-        .map_err(|e| format!("pool: {e}"))
+        .map_err(|e| e.to_string())
 }
 
 /// The replicas' pools: each as large as the primary's, quick to give up on a replica that does
@@ -263,17 +284,7 @@ pub fn replica_pools(config: &ServerConfig) -> Result<Vec<replicas::Replica>, St
         .map(|(i, url)| {
             let pg = pg_config_of(config, url, &format!("replica_urls[{i}]"))?;
             let label = replicas::label(&pg);
-            let manager = Manager::from_config(
-                pg,
-                tokio_postgres::NoTls,
-                ManagerConfig { recycling_method: RecyclingMethod::Fast },
-            );
-            let pool = Pool::builder(manager)
-                .max_size(config.pool_size)
-                .wait_timeout(Some(Duration::from_secs(2)))
-                .create_timeout(Some(Duration::from_secs(2)))
-                .runtime(deadpool_postgres::Runtime::Tokio1)
-                .build()
+            let pool = pool_of(pg, config.pool_size, Duration::from_secs(2))
                 .map_err(|e| format!("replica_urls[{i}]: {e}"))?;
             Ok(replicas::Replica::new(label, pool))
         })
@@ -310,6 +321,8 @@ pub async fn start(
     };
     let trusted_proxies =
         config.trusted_proxies.iter().map(|t| proxies::Block::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    let client_limit =
+        web::Data::new(clients::ClientLimit::new(config.max_concurrent_per_client, trusted_proxies.clone()));
     let file = match &config.catalogue_file {
         Some(path) => geosector_catalogue::CatalogueFile::read(path).map_err(|e| format!("catalogue_file: {e}"))?,
         None => geosector_catalogue::CatalogueFile::default(),
@@ -379,8 +392,13 @@ pub async fn start(
                 "Last-Modified",
             ])
             .max_age(3600);
-        let app =
-            App::new().app_data(state.clone()).wrap(middleware::Compress::default()).wrap(cors).wrap_fn(|req, srv| {
+        let app = App::new()
+            .app_data(state.clone())
+            .app_data(client_limit.clone())
+            .wrap(middleware::Compress::default())
+            .wrap(cors)
+            .wrap_fn(clients::limit)
+            .wrap_fn(|req, srv| {
                 let started = std::time::Instant::now();
                 let (method, path) = (req.method().to_string(), req.path().to_owned());
                 let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());

@@ -30,7 +30,7 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
     paths.insert("/conformance".into(), simple("Conformance classes", "getConformance"));
     paths.insert("/collections".into(), simple("The collections", "getCollections"));
     paths.insert("/api".into(), json!({ "get": { "summary": "This document", "operationId": "getApi", "responses": { "200": { "description": "OpenAPI 3.0", "content": { "application/vnd.oai.openapi+json;version=3.0": { "schema": { "type": "object" } } } } } } }));
-    paths.insert("/health".into(), json!({ "get": { "summary": "Health (database reachable)", "operationId": "getHealth", "responses": { "200": { "description": "healthy" }, "503": { "description": "the database cannot be reached" } } } }));
+    paths.insert("/health".into(), json!({ "get": { "summary": "Health (database reachable)", "operationId": "getHealth", "responses": { "200": { "description": "healthy" }, "503": { "description": "the database cannot be reached or every connection is busy (Retry-After; the body says which)" } } } }));
     paths.insert("/styles".into(), json!({ "get": { "summary": "MapLibre styles, one per sector", "operationId": "getStyles", "responses": { "200": { "description": "The styles", "content": { "application/json": { "schema": { "type": "object" } } } }, "400": error.clone() } } }));
     paths.insert("/styles/{styleId}".into(), json!({ "get": { "summary": "A sector's MapLibre style (v8)", "operationId": "getStyle",
         "parameters": [{ "name": "styleId", "in": "path", "required": true, "schema": { "type": "string" }, "description": "A sector: land, minerals, water, environment" }],

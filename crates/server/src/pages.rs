@@ -198,25 +198,37 @@ pub async fn collection(
     Ok(respond(&req, format, &json, || html::collection(c)))
 }
 
-/// `GET /health`: 200 when the database answers, 503 otherwise.
+/// `GET /health`: 200 when the database answers, 503 (with `Retry-After`) when it does not,
+/// saying which part is down: `database` is `ok`, `unreachable` (no connection can be opened or
+/// it fails) or `busy` (every pooled connection stays in use past `pool_timeout_ms`);
+/// `change_feed` is `live` or `reconnecting` (versions are then read per request, and cached
+/// tiles are served marked stale while the database is away); `pool` counts connections.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let ok = match state.pool.get().await {
-        Ok(client) => client.query_one("SELECT 1", &[]).await.is_ok(),
-        Err(_) => false,
+    let database = match state.pool.get().await {
+        Ok(client) => match client.query_one("SELECT 1", &[]).await {
+            Ok(_) => "ok",
+            Err(_) => "unreachable",
+        },
+        Err(deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => "busy",
+        Err(_) => "unreachable",
     };
+    let pool = state.pool.status();
+    let mut body = json!({
+        "status": if database == "ok" { "ok" } else { "unavailable" },
+        "database": database,
+        "change_feed": if state.feed.is_live() { "live" } else { "reconnecting" },
+        "pool": { "size": pool.size, "max_size": pool.max_size, "available": pool.available, "waiting": pool.waiting },
+    });
     // Replicas only take reads off the primary: one that is down or behind sends its reads to
     // the primary, so it never makes the server unavailable; it is listed with its state.
-    let mut body = if ok {
-        json!({ "status": "ok", "database": "ok" })
-    } else {
-        json!({ "status": "unavailable", "database": "unreachable" })
-    };
     if state.reads.has_replicas() {
         body["replicas"] = serde_json::Value::Array(state.reads.health());
     }
-    if ok {
+    if database == "ok" {
         HttpResponse::Ok().json(body)
     } else {
-        HttpResponse::ServiceUnavailable().json(body)
+        HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, crate::error::RETRY_AFTER_S.to_string()))
+            .json(body)
     }
 }

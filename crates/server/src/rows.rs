@@ -48,7 +48,16 @@ impl<S: Stream<Item = Result<Row, Error>>> AfterFirst<S> {
             None => Ok(None),
             Some(Ok(row)) => Ok(Some(row)),
             Some(Err(e)) => {
-                tracing::error!(error = %e, "{what} stream failed");
+                // The database going away breaks every stream alike: logged as an outage, once.
+                match crate::error::ApiError::from(e) {
+                    crate::error::ApiError::Unavailable(cause) => {
+                        crate::error::log_unavailable(&format!("{what} stream broken off: {cause}"));
+                    }
+                    crate::error::ApiError::Internal(detail) => {
+                        tracing::error!(error = %detail, "{what} stream failed")
+                    }
+                    other => tracing::error!(error = %other, "{what} stream failed"),
+                }
                 let _ = sender.send(Err(std::io::Error::other("database error"))).await;
                 Err(())
             }

@@ -8,7 +8,10 @@ mod ats;
 mod bad_inputs;
 mod catalogue;
 mod clients;
+mod cluster;
+mod costly;
 mod crs;
+mod disk_full;
 mod editing;
 mod faults;
 mod filter;
@@ -18,6 +21,7 @@ mod history_import;
 mod history_read;
 
 mod import;
+mod import_kills;
 mod layering;
 mod leaks;
 mod methods;

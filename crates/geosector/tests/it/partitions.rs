@@ -91,7 +91,10 @@ async fn replace_swaps_one_province_and_nothing_else() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(indexes, 5, "primary key, geometry, parcel key, land-use and national id (migration 0022) indexes");
+    assert_eq!(
+        indexes, 6,
+        "primary key, geometry, parcel key, land-use, national id (migration 0022) and address trigram (0031) indexes"
+    );
 
     // The swap recomputed the overview from the rows it loaded plus the kept parcel of
     // partition 00 inside Sóc Sơn's box: the same cells as the triggers' SQL from scratch.

@@ -249,22 +249,32 @@ impl Server {
     /// Starts the server with extra environment variables (`GEOSECTOR_TEST_LOG` in the test's
     /// environment sets the server's `RUST_LOG`, `warn` by default).
     pub fn start_env(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        Server::start_url(&db.url, extra, env)
+        Server::start_on(&db.url, extra, env, None)
     }
 
     /// Starts the server on the database of a URL (another cluster, or another role).
     pub fn start_url(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_on(url, extra, env, None)
+    }
+
+    /// Starts the server on a database URL; its log (standard error) goes to `log` when given.
+    pub fn start_on(url: &str, extra: &[&str], env: &[(&str, &str)], log: Option<&Path>) -> Server {
         use std::io::BufRead;
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_geosector"));
+        let stderr = match log {
+            Some(path) => std::process::Stdio::from(std::fs::File::create(path).expect("server log file")),
+            None => std::process::Stdio::inherit(),
+        };
         command
             .envs(env.iter().copied())
-            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2", "--pool-size", "4"])
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
+            .args(if extra.contains(&"--pool-size") { &[][..] } else { &["--pool-size", "4"][..] })
             .args(extra)
             .current_dir(repo())
             .env("DATABASE_URL", url)
             .env("RUST_LOG", std::env::var("GEOSECTOR_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit());
+            .stderr(stderr);
         let mut child = command.spawn().expect("start geosector serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();

@@ -8,6 +8,11 @@
 //! but only on pairs of segments whose bounding boxes touch, found by a sweep along x; geo's
 //! check then runs only on what that cannot vouch for, so the verdict is always geo's. The
 //! location search runs only on invalid input.
+//!
+//! geo checks each pair of rings but not whether the interior stays connected; `disconnected`
+//! adds GEOS's rule (`PolygonTopologyAnalyzer`): rings that touch at two distinct points, or
+//! touches that chain rings into a cycle, cut the interior into pieces, and the polygon is
+//! invalid as `ST_IsValid` says. It runs only on polygons with holes that geo found valid.
 
 use geo::algorithm::line_intersection::{line_intersection, LineIntersection};
 use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
@@ -95,8 +100,78 @@ fn problem_polygon(p: &Polygon<f64>) -> Option<(String, Option<Coord<f64>>)> {
             let at = locate_polygon(p, &e);
             Some((e.to_string(), at))
         }
-        Ok(()) => collapsed(p),
+        Ok(()) => collapsed(p).or_else(|| disconnected(p).map(|at| (DISCONNECTED.to_owned(), Some(at)))),
     }
+}
+
+/// The message of a polygon whose rings cut its interior in pieces.
+const DISCONNECTED: &str = "interior is disconnected: its rings touch so as to cut it in pieces";
+
+/// Where the rings of a polygon (valid by geo's checks: rings meet at points only) cut its
+/// interior in pieces, as GEOS finds it: two rings touching at two distinct points, or the
+/// touches linking rings in a cycle (a chain of holes from the shell back to it, or around an
+/// area). Touches at one shared point do not count as a cycle (GEOS skips the entry point).
+fn disconnected(p: &Polygon<f64>) -> Option<Coord<f64>> {
+    if p.interiors().is_empty() {
+        return None;
+    }
+    let rings: Vec<&LineString<f64>> = std::iter::once(p.exterior()).chain(p.interiors()).collect();
+    let boxes: Vec<[f64; 4]> = rings.iter().map(|r| bounds(&r.0)).collect();
+    // touches[i]: (other ring, point), at most one per pair.
+    let mut touches: Vec<Vec<(usize, Coord<f64>)>> = vec![Vec::new(); rings.len()];
+    for i in 0..rings.len() {
+        for j in (i + 1)..rings.len() {
+            if apart(&boxes[i], &boxes[j]) {
+                continue;
+            }
+            let mut found: Option<Coord<f64>> = None;
+            for a in rings[i].lines() {
+                let box_a = bounds(&[a.start, a.end]);
+                if apart(&box_a, &boxes[j]) {
+                    continue;
+                }
+                for b in rings[j].lines() {
+                    let point = match line_intersection(a, b) {
+                        Some(LineIntersection::SinglePoint { intersection, .. }) => intersection,
+                        Some(LineIntersection::Collinear { intersection }) => intersection.start,
+                        None => continue,
+                    };
+                    match found {
+                        None => found = Some(point),
+                        Some(seen) if seen != point => return Some(point),
+                        Some(_) => {}
+                    }
+                }
+            }
+            if let Some(point) = found {
+                touches[i].push((j, point));
+                touches[j].push((i, point));
+            }
+        }
+    }
+    // GEOS's hole-cycle scan: from each ring not yet reached, walk the touches, never leaving a
+    // ring by the point it was entered at; reaching a ring already in this set is a cycle.
+    let mut root: Vec<Option<usize>> = vec![None; rings.len()];
+    for start in 0..rings.len() {
+        if root[start].is_some() {
+            continue;
+        }
+        root[start] = Some(start);
+        let mut stack: Vec<(usize, Option<Coord<f64>>)> = vec![(start, None)];
+        while let Some((ring, entered_at)) = stack.pop() {
+            for &(other, point) in &touches[ring] {
+                if Some(point) == entered_at {
+                    continue;
+                }
+                if root[other] == Some(start) {
+                    return Some(point);
+                }
+                root[other] = Some(start);
+                stack.push((other, Some(point)));
+            }
+        }
+    }
+    None
 }
 
 /// A ring of four or more points enclosing no area (`0 0, 10 0, 20 0, 0 0`) folds back on
@@ -122,7 +197,9 @@ fn problem_multi(mp: &MultiPolygon<f64>) -> Option<(String, Option<Coord<f64>>)>
     let checked = if surely_valid(&mp.0) { Ok(()) } else { mp.check_validation() };
     let Err(e) = checked else {
         return mp.0.iter().enumerate().find_map(|(i, p)| {
-            collapsed(p).map(|(reason, at)| (format!("polygon at index {i} is invalid: {reason}"), at))
+            collapsed(p)
+                .or_else(|| disconnected(p).map(|at| (DISCONNECTED.to_owned(), Some(at))))
+                .map(|(reason, at)| (format!("polygon at index {i} is invalid: {reason}"), at))
         });
     };
     let at = match &e {
@@ -446,18 +523,69 @@ mod tests {
         assert!(!surely_valid(std::slice::from_ref(&crossed)) && !crossed.is_valid());
     }
 
-    /// GEOS/JTS cases where geo 0.33's `Validation` gives another verdict (each explained in
-    /// docs/validation.md).
-    /// All are "interior disconnected" cases: holes that touch the shell or each other so that
-    /// they cut the polygon's interior in pieces. geo 0.33 checks each pair of rings but not the
-    /// connectivity of the interior (GEOS's `checkConnectedInteriors`), so it calls them valid.
-    const KNOWN_DIFFERENCES: &[&str] = &[
-        "A - hole touches shell twice (interior disconnected)",
-        "A - chain of holes surrounds area (interior disconnected)",
-        "A - chain of holes splits polygon, touches at vertices (interior disconnected)",
-        "A - chain of holes splits polygon, touches at non-vertex (interior disconnected)",
-        "A - hole touches hole at all vertices (interior disconnected)",
-        "A - hole touches hole at two vertices (interior disconnected)",
-        "A - hole touches shell at all vertices (interior disconnected)",
-    ];
+    /// GEOS/JTS cases where our verdict differs from GEOS's (each explained in
+    /// docs/validation.md): none since the interior-connectivity check.
+    const KNOWN_DIFFERENCES: &[&str] = &[];
+
+    /// GEOS TestValid cases 73–79 (issue 22): polygons whose rings cut the interior in pieces,
+    /// which geo's `Validation` alone accepts and `ST_IsValid` refuses. Each is invalid, located
+    /// at a touch point; their neighbours that touch once stay valid.
+    #[test]
+    fn a_disconnected_interior_is_invalid_as_in_geos() {
+        let cases = [
+            ("hole touches shell twice", "POLYGON ((0 60, 0 0, 60 0, 60 60, 0 60), (0 40, 20 20, 60 20, 0 40))"),
+            (
+                "chain of holes surrounds area",
+                "POLYGON ((40 300, 40 20, 280 20, 280 300, 40 300), (120 240, 80 180, 160 220, 120 240), (220 240, 160 220, 220 160, 220 240), (160 100, 80 180, 100 80, 160 100), (160 100, 220 160, 240 100, 160 100))",
+            ),
+            (
+                "chain of holes splits polygon, touches at vertices",
+                "POLYGON ((40 320, 340 320, 340 20, 40 20, 40 320), (100 120, 40 20, 180 100, 100 120), (200 200, 180 100, 240 160, 200 200), (260 260, 240 160, 300 200, 260 260), (300 300, 300 200, 340 320, 300 300))",
+            ),
+            (
+                "chain of holes splits polygon, touches at non-vertex",
+                "POLYGON ((40 320, 340 320, 340 20, 40 20, 40 320), (100 120, 40 20, 180 100, 100 120), (200 200, 180 100, 240 160, 200 200), (260 260, 240 160, 300 200, 260 260), (300 300, 300 200, 340 260, 300 300))",
+            ),
+            (
+                "hole touches hole at all vertices",
+                "POLYGON( (0 0, 0 5, 6 5, 6 0, 0 0), (2 1, 4 1, 3 2, 2 1), (2 1, 1 4, 5 4, 4 1, 4 3, 3 2, 2 3, 2 1) )",
+            ),
+            (
+                "hole touches hole at two vertices",
+                "POLYGON ((0 0, 0 5, 6 5, 6 0, 0 0), (2.5 1, 3.5 1, 3.5 2, 2.5 2, 2.5 1), (2.5 1.5, 1 4, 5 4, 3.5 1.5, 4 3, 3 2, 2 3, 2.5 1.5))",
+            ),
+            ("hole touches shell at all vertices", "POLYGON ((0 0, 10 10, 10 0, 0 0), (5 5, 5 0, 10 5, 5 5))"),
+        ];
+        let parse = |wkt: &str| <Geometry<f64> as wkt::TryFromWkt<f64>>::try_from_wkt_str(wkt).unwrap();
+        for (name, wkt) in cases {
+            let mut g = parse(wkt);
+            let Verdict::Invalid { reason, at } = check(&mut g, false) else { panic!("{name}: accepted") };
+            assert_eq!(reason, DISCONNECTED, "{name}");
+            let at = at.unwrap_or_else(|| panic!("{name}: no location"));
+            assert!(
+                wkt.contains(&format!("{} {}", at.x, at.y))
+                    || name.contains("non-vertex")
+                    || name.contains("shell at all"),
+                "{name}: {at:?}"
+            );
+            // The same polygon as a part of a multipolygon.
+            let Geometry::Polygon(p) = parse(wkt) else { unreachable!() };
+            let mut multi = Geometry::MultiPolygon(MultiPolygon(vec![p]));
+            let Verdict::Invalid { reason, .. } = check(&mut multi, false) else {
+                panic!("{name}: accepted in a multipolygon")
+            };
+            assert_eq!(reason, format!("polygon at index 0 is invalid: {DISCONNECTED}"), "{name}");
+        }
+        for (name, wkt) in [
+            ("hole touches shell once", "POLYGON ((0 60, 0 0, 60 0, 60 60, 0 60), (0 40, 20 20, 40 40, 0 40))"),
+            ("two holes touch once", "POLYGON ((0 0, 0 10, 10 10, 10 0, 0 0), (2 2, 4 2, 4 4, 2 2), (4 4, 6 4, 6 6, 4 4))"),
+            (
+                "three holes meet at one point",
+                "POLYGON ((0 0, 0 10, 10 10, 10 0, 0 0), (5 5, 7 5, 7 6, 5 5), (5 5, 3 5, 3 4, 5 5), (5 5, 5 8, 4 8, 5 5))",
+            ),
+            ("chain of holes touching the shell at one end", "POLYGON ((0 0, 0 10, 10 10, 10 0, 0 0), (0 5, 3 4, 3 6, 0 5), (3 6, 5 5, 5 7, 3 6))"),
+        ] {
+            assert_eq!(check(&mut parse(wkt), false), Verdict::Valid, "{name}");
+        }
+    }
 }

@@ -810,6 +810,9 @@ fn excuse_untouched(checked: &mut Checked, patch: &Value) {
 fn ingest_error(e: geosector_ingest::ImportError) -> ApiError {
     match e {
         geosector_ingest::ImportError::Database(m) => ApiError::Internal(m),
+        geosector_ingest::ImportError::DiskFull(m) => {
+            ApiError::Unavailable(format!("the database's disk is full: {m}"))
+        }
         other => ApiError::Internal(other.to_string()),
     }
 }

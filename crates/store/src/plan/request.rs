@@ -181,7 +181,10 @@ impl CollectionPlan {
                 values.push(Param::BigInt(id));
             }
             values.push(Param::BigInt(request.limit.saturating_add(1)));
-            return Statement::reusable(self.items_sql(&shape), values);
+            return match request.bbox {
+                BboxFilter::None => Statement::reusable(self.items_sql(&shape), values),
+                _ => Statement::planned_with_values(self.items_sql(&shape), values),
+            };
         }
         let first = values.len() + 1;
         if let Some(filter) = request.filter {
@@ -393,7 +396,9 @@ mod tests {
             ..ItemsRequest::default()
         };
         let statement = plan.items(&request);
-        assert!(statement.is_reusable());
+        assert!(!statement.is_reusable(), "a bbox is planned with its values on every run");
+        let plain = ItemsRequest { bbox: BboxFilter::None, ..request.clone() };
+        assert!(plan.items(&plain).is_reusable(), "without a bbox, one plan serves every page");
         assert_eq!(
             statement.params(),
             [
