@@ -16,6 +16,7 @@ mod forwarded;
 mod harvest;
 mod history_import;
 mod history_read;
+mod hostile;
 
 mod import;
 mod layering;
