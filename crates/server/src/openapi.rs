@@ -317,8 +317,7 @@ pub const INSTANT_PATTERN: &str = r"^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9]
 /// whole document once it is built: the request limits ([`crate::limits`]) as the 400, 413 and
 /// 414 answers every operation may give and as bounds of its parameters (`maxLength`, and
 /// `minLength`/`minItems` 1 since an empty value is refused), whole numbers within 64 bits,
-/// non-negative cursors and offsets, `limit` without a maximum (larger values are capped, not
-/// refused), and instants as [`INSTANT_PATTERN`] instead of `format: date-time` (which allows
+/// non-negative offsets, and instants as [`INSTANT_PATTERN`] instead of `format: date-time` (which allows
 /// years and offsets the server refuses).
 pub fn harden(doc: &mut Value, limits: &crate::limits::RequestLimits) {
     let error = json!({ "description": "An OGC exception naming the parameter", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
@@ -394,9 +393,6 @@ fn bound_schema(name: &str, schema: &mut Map<String, Value>, limits: &crate::lim
         Some("integer") => {
             if name == "offset" {
                 schema.insert("minimum".into(), json!(0));
-            }
-            if name == "limit" {
-                schema.remove("maximum");
             }
             schema.entry("minimum").or_insert(json!(i64::MIN));
             schema.entry("maximum").or_insert(json!(i64::MAX));
