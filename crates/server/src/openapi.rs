@@ -214,12 +214,14 @@ fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error:
     let json_ok = |what: &str| json!({ "200": { "description": what, "content": { "application/json": { "schema": { "type": "object" } } } }, "400": error, "404": error });
     let path_param =
         |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } });
+    // The largest row or column of the deepest tile matrix (a larger one is a 404 at any zoom).
+    let max_index = (1u64 << crate::tiles::MAX_ZOOM) - 1;
     let tile_params = || {
         vec![
             json!({ "name": "tileMatrixSetId", "in": "path", "required": true, "schema": { "type": "string", "enum": ["WebMercatorQuad"] } }),
             json!({ "name": "tileMatrix", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": crate::tiles::MAX_ZOOM } }),
-            json!({ "name": "tileRow", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }),
-            json!({ "name": "tileCol", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }),
+            json!({ "name": "tileRow", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": max_index } }),
+            json!({ "name": "tileCol", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": max_index } }),
         ]
     };
     let tile_ok = json!({
