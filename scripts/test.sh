@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh Debian 12 machine with Rust: installs what the tests need
 # (PostgreSQL 15 + PostGIS 3 through scripts/dev-db.sh, with its contrib extensions such as
 # unaccent; GDAL's ogrinfo/ogr2ogr, PROJ's cs2cs and xmllint from Debian; OWSLib,
-# openapi-spec-validator and pyogrio (a GDAL with OGC API - Features Part 2) into
+# openapi-spec-validator, schemathesis and pyogrio (a GDAL with OGC API - Features Part 2) into
 # .geosector/venv, and the ISO 19139 schemas pycsw ships; Debian's QGIS 3.22 (python3-qgis,
 # qgis-providers) for the WFS-T test; Debian's chromium and, through
 # scripts/web.sh, MapLibre GL JS and playwright-core into web/node_modules for the map viewer test;
@@ -34,7 +34,7 @@ if ! command -v cs2cs >/dev/null 2>&1; then
   apt_install proj-bin
 fi
 VENV=.geosector/venv
-if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator, pyogrio, openpyxl, pygeoapi, pmtiles, mapbox_vector_tile' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import owslib, openapi_spec_validator, pyogrio, openpyxl, pygeoapi, pmtiles, mapbox_vector_tile, schemathesis' >/dev/null 2>&1; then
   echo "installing the Python clients into $VENV" >&2
   if ! python3 -m venv --clear "$VENV" >&2; then
     apt_install python3-venv

@@ -74,12 +74,15 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most expression nodes (properties, literals, operators; a geometry literal is one node).
     pub max_nodes: usize,
+    /// Most vertices (positions) of one geometry literal.
+    pub max_vertices: usize,
 }
 
 impl Default for Limits {
-    /// 32 KiB (a request line is at most 64 KiB anyway), depth 64, 1,000 nodes.
+    /// 32 KiB (a request line is at most 64 KiB anyway), depth 64, 1,000 nodes, 10,000
+    /// vertices per geometry literal.
     fn default() -> Self {
-        Limits { max_bytes: 32 * 1024, max_depth: 64, max_nodes: 1000 }
+        Limits { max_bytes: 32 * 1024, max_depth: 64, max_nodes: 1000, max_vertices: 10_000 }
     }
 }
 
@@ -259,6 +262,20 @@ mod tests {
         let nested =
             format!("{}sheet_number = 1{} AND S_INTERSECTS(geom, POINT(105 21))", "(".repeat(30), ")".repeat(30));
         assert!(cql2::parse_text(&nested).is_ok());
+    }
+
+    #[test]
+    fn geometry_literals_are_bounded_in_vertices() {
+        let ring = |n: usize| {
+            let mut points: Vec<String> = (0..n - 1).map(|i| format!("{} {}", 105.0 + i as f64 * 1e-4, 21.0)).collect();
+            points.push(points[0].clone());
+            format!("S_INTERSECTS(geom, POLYGON(({})))", points.join(", "))
+        };
+        let limits = Limits { max_vertices: 50, ..Limits::default() };
+        let expr = cql2::parse_text(&ring(50)).unwrap();
+        assert!(translate::check_limits(&expr, limits).is_ok());
+        let expr = cql2::parse_text(&ring(51)).unwrap();
+        assert!(translate::check_limits(&expr, limits).unwrap_err().0.contains("51 vertices"));
     }
 
     #[test]

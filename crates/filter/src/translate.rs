@@ -122,12 +122,31 @@ fn walk(expr: &Expr, depth: usize, parent: Option<&str>, nodes: &mut usize, limi
         Expr::Date { date } => vec![date.as_ref()],
         Expr::BBox { bbox } => bbox.iter().map(AsRef::as_ref).collect(),
         Expr::Array(items) => items.iter().map(AsRef::as_ref).collect(),
+        Expr::Geometry(g) => {
+            let vertices = vertices(g);
+            if vertices > limits.max_vertices {
+                return Err(FilterError::new(format!(
+                    "a geometry literal has {vertices} vertices, more than the limit of {}",
+                    limits.max_vertices
+                )));
+            }
+            Vec::new()
+        }
         _ => Vec::new(),
     };
     for c in children {
         walk(c, depth + 1, None, nodes, limits)?;
     }
     Ok(())
+}
+
+/// The vertices (positions) of a geometry literal, counted on its WKT: the comma-separated
+/// positions (an upper bound: the separator of two rings or parts counts too).
+fn vertices(g: &cql2::Geometry) -> usize {
+    match g.to_wkt() {
+        Ok(text) => text.matches(',').count() + 1,
+        Err(_) => 0,
+    }
 }
 
 /// The type of a translated operand.

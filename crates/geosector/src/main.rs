@@ -156,8 +156,9 @@ struct PackageArgs {
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// TOML file with any of: bind, database_url, replica_urls, pool_size, pool_timeout_ms,
-    /// default_limit, max_limit, statement_timeout_ms, workers (and the other settings of
-    /// docs/api.md).
+    /// default_limit, max_limit, statement_timeout_ms, workers, the request limits (max_body_bytes, max_url_bytes,
+    /// max_parameter_chars, max_filter_bytes, max_filter_depth, max_filter_nodes, max_vertices,
+    /// anonymous_bbox_deg2) and the other settings of docs/api.md.
     #[arg(long, env = "GEOSECTOR_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free one) [default: 127.0.0.1:8080].
@@ -209,6 +210,31 @@ struct ServeArgs {
     /// (docs/deployment.md).
     #[arg(long = "replica-url", value_name = "URL")]
     replica_urls: Vec<String>,
+    /// Largest request body in bytes; 413 beyond [default: 16777216].
+    #[arg(long, env = "GEOSECTOR_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Longest URL in bytes (at most 65000); 414 beyond [default: 61440].
+    #[arg(long, env = "GEOSECTOR_MAX_URL_BYTES")]
+    max_url_bytes: Option<usize>,
+    /// Longest value of a query parameter other than filter, in characters [default: 1024].
+    #[arg(long, env = "GEOSECTOR_MAX_PARAMETER_CHARS")]
+    max_parameter_chars: Option<usize>,
+    /// Longest filter in bytes [default: 16384].
+    #[arg(long, env = "GEOSECTOR_MAX_FILTER_BYTES")]
+    max_filter_bytes: Option<usize>,
+    /// Deepest nesting of a filter [default: 64].
+    #[arg(long, env = "GEOSECTOR_MAX_FILTER_DEPTH")]
+    max_filter_depth: Option<usize>,
+    /// Most expressions of a filter [default: 1000].
+    #[arg(long, env = "GEOSECTOR_MAX_FILTER_NODES")]
+    max_filter_nodes: Option<usize>,
+    /// Most vertices of one geometry (filter literals, edit bodies) [default: 10000].
+    #[arg(long, env = "GEOSECTOR_MAX_VERTICES")]
+    max_vertices: Option<usize>,
+    /// Largest bbox area, in square degrees, an anonymous caller may ask on items; 0 = no
+    /// limit [default: 0].
+    #[arg(long, env = "GEOSECTOR_ANONYMOUS_BBOX_DEG2")]
+    anonymous_bbox_deg2: Option<f64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -585,6 +611,14 @@ async fn serve(url: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.trusted_proxies.extend(args.trusted_proxies);
     config.catalogue_file = args.catalogue_file.or(config.catalogue_file);
     config.replica_urls.extend(args.replica_urls);
+    config.max_body_bytes = args.max_body_bytes.unwrap_or(config.max_body_bytes);
+    config.max_url_bytes = args.max_url_bytes.unwrap_or(config.max_url_bytes);
+    config.max_parameter_chars = args.max_parameter_chars.unwrap_or(config.max_parameter_chars);
+    config.max_filter_bytes = args.max_filter_bytes.unwrap_or(config.max_filter_bytes);
+    config.max_filter_depth = args.max_filter_depth.unwrap_or(config.max_filter_depth);
+    config.max_filter_nodes = args.max_filter_nodes.unwrap_or(config.max_filter_nodes);
+    config.max_vertices = args.max_vertices.unwrap_or(config.max_vertices);
+    config.anonymous_bbox_deg2 = args.anonymous_bbox_deg2.unwrap_or(config.anonymous_bbox_deg2);
     let started = geosector_server::start(&config, &collections(), &sectors()).await.map_err(anyhow::Error::msg)?;
     for addr in &started.addrs {
         say(&format!("geosector listening on http://{addr}"));

@@ -49,6 +49,9 @@ pub enum ApiError {
     /// The body is larger than the server accepts.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The URL is longer than the server accepts (the message names `url`).
+    #[error("{0}")]
+    UriTooLong(String),
     /// The body's media type is not one the resource takes.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -187,6 +190,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -206,6 +210,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed(_) => "PreconditionFailed",
             ApiError::PreconditionRequired(_) => "PreconditionRequired",
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
+            ApiError::UriTooLong(_) => "URITooLong",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::Unprocessable { .. } => "InvalidFeature",
             ApiError::Unavailable(_) => "ServiceUnavailable",

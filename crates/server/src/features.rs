@@ -46,7 +46,8 @@ pub async fn items(
     let collection = Arc::clone(&opened.collection);
     let pairs: Vec<(String, String)> = params::query_pairs(&req)?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let query = query::items(&pairs, &collection, state.limits, accept).await?;
+    let query =
+        query::items(&pairs, &collection, state.limits, accept, &state.request_limits, caller.is_anonymous()).await?;
 
     let client = state.reads.get().await?;
     // At an instant past the margin the page can no longer change: its tag is the instant's.

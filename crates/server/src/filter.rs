@@ -27,7 +27,7 @@ fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// # Errors
 /// 400 naming the parameter: an unknown language or CRS, or a filter that does not parse or
 /// names what the collection does not have.
-pub async fn compile(c: &Arc<Collection>, pairs: &[(String, String)]) -> Result<Option<Sql>, ApiError> {
+pub async fn compile(c: &Arc<Collection>, pairs: &[(String, String)], limits: Limits) -> Result<Option<Sql>, ApiError> {
     let lang = match get(pairs, "filter-lang") {
         None => Lang::Text,
         Some(v) => Lang::parse(v).map_err(|e| ApiError::param("filter-lang", e.0))?,
@@ -38,7 +38,7 @@ pub async fn compile(c: &Arc<Collection>, pairs: &[(String, String)]) -> Result<
     };
     let Some(text) = get(pairs, "filter") else { return Ok(None) };
     let (text, c) = (text.to_owned(), Arc::clone(c));
-    let compiled = web::block(move || geosector_filter::compile(&text, lang, &c.queryables, &crs, Limits::default()))
+    let compiled = web::block(move || geosector_filter::compile(&text, lang, &c.queryables, &crs, limits))
         .await
         .map_err(|e| ApiError::Internal(format!("filter worker: {e}")))?
         .map_err(|e| ApiError::param("filter", e.0))?;
@@ -63,7 +63,7 @@ pub fn db_error(e: tokio_postgres::Error, filtered: bool) -> ApiError {
 /// 400 for a parameter other than `filter`, `filter-lang` and `filter-crs` (and `datetime` on a
 /// versioned collection, read by [`crate::history::requested`], or on one whose features span an
 /// interval, read by the tile handler), a repeated one, or a bad filter.
-pub async fn of_tile(c: &Arc<Collection>, pairs: &[(String, String)]) -> Result<Option<Sql>, ApiError> {
+pub async fn of_tile(c: &Arc<Collection>, pairs: &[(String, String)], limits: Limits) -> Result<Option<Sql>, ApiError> {
     let versioned = c.plan.is_versioned() || c.plan.draws_in_force();
     crate::params::check_names(
         pairs,
@@ -77,5 +77,5 @@ pub async fn of_tile(c: &Arc<Collection>, pairs: &[(String, String)]) -> Result<
             format!("unknown parameter; a tile takes only filter, filter-lang{also}")
         },
     )?;
-    compile(c, pairs).await
+    compile(c, pairs, limits).await
 }

@@ -24,6 +24,7 @@ pub mod filter;
 pub mod history;
 pub mod html;
 pub mod keycache;
+pub mod limits;
 pub mod lineage;
 pub mod links;
 pub mod lookup;
@@ -57,7 +58,7 @@ use actix_cors::Cors;
 use actix_web::dev::Service as _;
 use actix_web::http::header;
 use actix_web::http::Method;
-use actix_web::{guard, middleware, web, App, HttpResponse, HttpServer};
+use actix_web::{guard, middleware, web, App, HttpResponse, HttpServer, ResponseError as _};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use geosector_domain::{CollectionDecl, SectorDecl};
 use geosector_store::Registry;
@@ -165,6 +166,24 @@ pub struct ServerConfig {
     /// forwarded one only from `trusted_proxies`); more are answered 429 with `Retry-After`.
     /// 0: no limit.
     pub max_concurrent_per_client: usize,
+    /// Largest request body in bytes (edits, changesets, WFS POST): 413 beyond.
+    pub max_body_bytes: usize,
+    /// Longest URL (path and query) in bytes: 414 beyond. At most 65,000: longer URLs are
+    /// refused by the HTTP layer itself, without an exception body.
+    pub max_url_bytes: usize,
+    /// Longest value of one query parameter (other than `filter`) in characters: 400 beyond.
+    pub max_parameter_chars: usize,
+    /// Longest `filter` in bytes: 400 beyond.
+    pub max_filter_bytes: usize,
+    /// Deepest nesting of a `filter` (parentheses, brackets, nested expressions): 400 beyond.
+    pub max_filter_depth: usize,
+    /// Most expressions of a `filter`: 400 beyond.
+    pub max_filter_nodes: usize,
+    /// Most vertices of one geometry, in a filter's geometry literal or an edit body: 400 beyond.
+    pub max_vertices: usize,
+    /// Largest bbox area (square degrees of CRS84) an anonymous caller may ask on items: 400
+    /// naming bbox beyond. 0, the default, sets no limit.
+    pub anonymous_bbox_deg2: f64,
 }
 
 impl Default for ServerConfig {
@@ -189,6 +208,14 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             catalogue_file: None,
             max_concurrent_per_client: 32,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_url_bytes: 60 * 1024,
+            max_parameter_chars: 1024,
+            max_filter_bytes: 16 * 1024,
+            max_filter_depth: 64,
+            max_filter_nodes: 1000,
+            max_vertices: 10_000,
+            anonymous_bbox_deg2: 0.0,
         }
     }
 }
@@ -223,7 +250,45 @@ impl ServerConfig {
                 self.default_limit, self.max_limit
             ));
         }
+        let positive = [
+            ("max_body_bytes", self.max_body_bytes),
+            ("max_url_bytes", self.max_url_bytes),
+            ("max_parameter_chars", self.max_parameter_chars),
+            ("max_filter_bytes", self.max_filter_bytes),
+            ("max_filter_depth", self.max_filter_depth),
+            ("max_filter_nodes", self.max_filter_nodes),
+            ("max_vertices", self.max_vertices),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{name}: must be at least 1"));
+        }
+        if self.max_url_bytes > 65_000 {
+            return Err(format!(
+                "max_url_bytes: {} is more than 65000, the longest URL the HTTP layer reads",
+                self.max_url_bytes
+            ));
+        }
+        if !(self.anonymous_bbox_deg2 >= 0.0 && self.anonymous_bbox_deg2.is_finite()) {
+            return Err("anonymous_bbox_deg2: must be 0 (no limit) or a positive number of square degrees".into());
+        }
         Ok(())
+    }
+
+    /// The request limits of these settings.
+    pub fn request_limits(&self) -> limits::RequestLimits {
+        limits::RequestLimits {
+            max_body_bytes: self.max_body_bytes,
+            max_url_bytes: self.max_url_bytes,
+            max_parameter_chars: self.max_parameter_chars,
+            filter: geosector_filter::Limits {
+                max_bytes: self.max_filter_bytes,
+                max_depth: self.max_filter_depth,
+                max_nodes: self.max_filter_nodes,
+                max_vertices: self.max_vertices,
+            },
+            max_vertices: self.max_vertices,
+            anonymous_bbox_deg2: self.anonymous_bbox_deg2,
+        }
     }
 }
 
@@ -351,14 +416,17 @@ pub async fn start(
     // properties (a caller who sees more gets its own, see `openapi::api`).
     let public: Vec<std::sync::Arc<geosector_store::Collection>> =
         registry.iter().filter(|c| !c.decl.access.restricted).cloned().collect();
+    let request_limits = config.request_limits();
     let mut openapi = openapi::document(&public, limits);
     statistics::document(&mut openapi, sectors);
+    openapi::harden(&mut openapi, &request_limits);
     let state = web::Data::new(AppState {
         pool: pool.clone(),
         reads,
         registry,
         sectors: sectors.to_vec(),
         limits,
+        request_limits,
         openapi,
         metrics: metrics::Metrics::default(),
         tiles: tilecache::TileCache::new(config.tile_cache_mb * 1024 * 1024),
@@ -404,7 +472,19 @@ pub async fn start(
                 let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());
                 let state = req.app_data::<web::Data<AppState>>().cloned();
                 let credentials = auth::presents_credentials(req.request());
-                let response = srv.call(req);
+                // Request limits are checked before any handler: a refusal answers at once.
+                let refused = state.as_ref().and_then(|s| s.request_limits.check_request(req.request()).err());
+                let response = match refused {
+                    Some(e) => futures_util::future::Either::Left(std::future::ready(Ok::<_, actix_web::Error>(
+                        req.into_response(e.error_response()),
+                    ))),
+                    None => {
+                        let call = srv.call(req);
+                        futures_util::future::Either::Right(async move {
+                            call.await.map(actix_web::dev::ServiceResponse::map_into_boxed_body)
+                        })
+                    }
+                };
                 async move {
                     let mut response = response.await?;
                     // Answers depend on who asks: no shared cache may hand one caller's answer to

@@ -122,6 +122,8 @@ pub async fn lookup(
         encode(&conditions.join(" AND "))
     );
     if let Some((_, f)) = pairs.iter().find(|(k, _)| k == "f") {
+        // The items' own formats: a bad one is refused here, not at the redirect's target.
+        crate::params::format(Some(f), None)?;
         location.push_str(&format!("&f={}", encode(f)));
     }
     if let Some(k) = query_key(&req) {

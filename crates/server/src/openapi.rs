@@ -41,8 +41,8 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
     paths.insert("/wfs".into(), json!({
         "get": { "summary": "WFS 2.0 / 1.1.0 (KVP): GetCapabilities, DescribeFeatureType, GetFeature, GetPropertyValue, ListStoredQueries, DescribeStoredQueries (docs/wfs.md)", "operationId": "getWfs",
             "parameters": [
-                { "name": "SERVICE", "in": "query", "required": false, "schema": { "type": "string", "enum": ["WFS"] } },
-                { "name": "REQUEST", "in": "query", "required": true, "schema": { "type": "string" } },
+                { "name": "SERVICE", "in": "query", "required": true, "schema": { "type": "string", "enum": ["WFS"] } },
+                { "name": "REQUEST", "in": "query", "required": true, "schema": { "type": "string", "enum": ["GetCapabilities", "DescribeFeatureType", "GetFeature", "GetPropertyValue", "ListStoredQueries", "DescribeStoredQueries", "Transaction"] } },
                 { "name": "VERSION", "in": "query", "required": false, "schema": { "type": "string", "enum": ["2.0.0", "1.1.0"] } }
             ],
             "responses": { "200": { "description": "The operation's XML (or GeoJSON) answer", "content": { "application/xml": { "schema": { "type": "string" } }, "application/gml+xml; version=3.2": { "schema": { "type": "string" } } } },
@@ -80,7 +80,7 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
                 None => column.to_owned(),
             };
             parameters
-                .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
+                .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": interval_pattern() },
                 "description": format!("Instant or interval (a/b, ../b, a/..) on {on}") }));
         }
         if let Some(key) = crate::lookup::key_of(c.decl) {
@@ -117,7 +117,7 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
                 "summary": format!("The versions of one feature of {id} (timemap), oldest first"), "operationId": format!("versions_{op}"),
                 "parameters": [f.clone(), feature_id,
                     { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": limits.max, "default": limits.default }, "description": "Versions per page" },
-                    { "name": "cursor", "in": "query", "required": false, "schema": { "type": "integer" }, "description": "Paging cursor; use the next link" }],
+                    { "name": "cursor", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 }, "description": "Paging cursor; use the next link" }],
                 "responses": { "200": { "description": "A FeatureCollection: each version a Feature with the feature's id, its properties (as the caller may see them), and the members version, validFrom, validTo (null: current), retired, changeset, changeType, reference, referenceDate", "content": { "application/geo+json": { "schema": { "type": "object" } }, "text/html": { "schema": { "type": "string" } } } },
                                "400": error.clone(), "404": error.clone() } } }));
         }
@@ -141,6 +141,12 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
     doc
 }
 
+/// An instant, or an interval of two instants or one and `..` (either side open).
+pub fn interval_pattern() -> String {
+    let instant = INSTANT_PATTERN.trim_start_matches('^').trim_end_matches('$');
+    format!(r"^({instant}(/({instant}|\.\.))?|\.\./{instant})$")
+}
+
 /// The `datetime` parameter of a versioned collection: it selects versions (see
 /// [`crate::history`]); `None` for another collection.
 fn as_of_parameter(c: &Collection) -> Option<Value> {
@@ -150,8 +156,10 @@ fn as_of_parameter(c: &Collection) -> Option<Value> {
     let property = c.decl.datetime.map_or(String::new(), |p| {
         format!(" To select by the time property {p}, use a CQL2 filter (T_INTERSECTS, comparisons) or {p}=<value>.")
     });
-    Some(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
-        "description": format!("This collection keeps a history: one instant (an RFC 3339 date-time, or a date meaning its 00:00 UTC) selects the versions valid then (Memento-Datetime in the response); an interval is refused (400).{property}") }))
+    Some(
+        json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": INSTANT_PATTERN },
+        "description": format!("This collection keeps a history: one instant (an RFC 3339 date-time, or a date meaning its 00:00 UTC) selects the versions valid then (Memento-Datetime in the response); an interval is refused (400).{property}") }),
+    )
 }
 
 fn schema_of(kind: FieldType) -> Value {
@@ -206,20 +214,23 @@ fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error:
     let json_ok = |what: &str| json!({ "200": { "description": what, "content": { "application/json": { "schema": { "type": "object" } } } }, "400": error, "404": error });
     let path_param =
         |name: &str| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } });
+    // The largest row or column of the deepest tile matrix (a larger one is a 404 at any zoom).
+    let max_index = (1u64 << crate::tiles::MAX_ZOOM) - 1;
     let tile_params = || {
         vec![
             json!({ "name": "tileMatrixSetId", "in": "path", "required": true, "schema": { "type": "string", "enum": ["WebMercatorQuad"] } }),
             json!({ "name": "tileMatrix", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": crate::tiles::MAX_ZOOM } }),
-            json!({ "name": "tileRow", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }),
-            json!({ "name": "tileCol", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }),
+            json!({ "name": "tileRow", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": max_index } }),
+            json!({ "name": "tileCol", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": max_index } }),
         ]
     };
     let tile_ok = json!({
         "200": { "description": "A Mapbox Vector Tile (gzip or brotli when accepted); Geosector-Tile-Reduced reports a tile served without properties over the size cap",
                  "content": { crate::tiles::MVT: { "schema": { "type": "string", "format": "binary" } } } },
         "204": { "description": "No feature in this tile" }, "304": { "description": "Not modified (ETag)" }, "400": error, "404": error });
+    let layer_ids: Vec<&str> = layers.iter().filter(|c| c.has_geometry()).map(|c| c.id()).collect();
     let collections = json!({ "name": "collections", "in": "query", "required": false, "style": "form", "explode": false,
-        "schema": { "type": "array", "items": { "type": "string" } }, "description": "The collections to draw as layers, in order (default: all with geometry)" });
+        "schema": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": layer_ids } }, "description": "The collections to draw as layers, in order (default: all with geometry)" });
     paths.insert("/tileMatrixSets".into(), json!({ "get": { "summary": "Tile matrix sets", "operationId": "getTileMatrixSets", "responses": json_ok("The tile matrix sets") } }));
     paths.insert(
         "/tileMatrixSets/{tileMatrixSetId}".into(),
@@ -267,7 +278,7 @@ fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error:
             parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "format": "date-time" },
                 "description": "This collection keeps a history: the tile as of one instant (its features' versions valid then, drawn one by one at every zoom)" }));
         } else if c.plan.draws_in_force() {
-            parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string" },
+            parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": INSTANT_PATTERN },
                 "description": "One instant (a date or an RFC 3339 date-time): the tile of the features in force then; without it, those in force now" }));
         }
         paths.insert(
@@ -297,4 +308,100 @@ fn lookup_path(c: &Collection, key: &crate::lookup::LookupKey, op: &str, f: &Val
                      "headers": { "Location": { "schema": { "type": "string" } } },
                      "content": { "application/json": { "schema": { "type": "object" } } } },
             "400": error.clone(), "404": error.clone() } } })
+}
+
+/// One instant as the server reads it: a date, or an RFC 3339 date-time, in the years 1 to
+/// 9999 with a UTC offset within ±14:00 (what PostgreSQL stores; days past the 28th are left
+/// out of the pattern because their validity depends on the month).
+pub const INSTANT_PATTERN: &str = r"^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]))?$";
+
+/// What every operation's description owes its callers besides its own answers, added to the
+/// whole document once it is built: the request limits ([`crate::limits`]) as the 400, 413 and
+/// 414 answers every operation may give and as bounds of its parameters (`maxLength`, and
+/// `minLength`/`minItems` 1 since an empty value is refused), whole numbers within 64 bits,
+/// non-negative offsets, and instants as [`INSTANT_PATTERN`] instead of `format: date-time` (which allows
+/// years and offsets the server refuses).
+pub fn harden(doc: &mut Value, limits: &crate::limits::RequestLimits) {
+    let error = json!({ "description": "An OGC exception naming the parameter", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, op) in item.iter_mut() {
+            if !["get", "post", "put", "patch", "delete", "options"].contains(&method.as_str()) {
+                continue;
+            }
+            let has_body = op.get("requestBody").is_some();
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                responses.entry("400").or_insert_with(|| error.clone());
+                let mut too_long = error.clone();
+                too_long["description"] = json!(format!(
+                    "The URL is longer than {} bytes: an OGC exception naming url",
+                    limits.max_url_bytes
+                ));
+                responses.entry("414").or_insert(too_long);
+                if has_body {
+                    let mut too_large = error.clone();
+                    too_large["description"] = json!(format!(
+                        "The body is larger than {} bytes: an OGC exception naming body",
+                        limits.max_body_bytes
+                    ));
+                    responses.entry("413").or_insert(too_large);
+                }
+            }
+            if path == "/wfs" {
+                continue;
+            }
+            let takes_html = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter().any(|p| {
+                    p["name"] == "f" && p["schema"]["enum"].as_array().is_some_and(|e| e.contains(&json!("html")))
+                })
+            });
+            if let Some(content) = op.pointer_mut("/responses/200/content").and_then(Value::as_object_mut) {
+                if takes_html {
+                    content.entry("text/html").or_insert(json!({ "schema": { "type": "string" } }));
+                }
+            }
+            let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+            for p in parameters.iter_mut().filter(|p| p["in"] == "query") {
+                let name = p["name"].as_str().unwrap_or_default().to_owned();
+                let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) else { continue };
+                bound_schema(&name, schema, limits);
+            }
+        }
+    }
+}
+
+/// The bounds of one query parameter's schema (see [`harden`]).
+fn bound_schema(name: &str, schema: &mut Map<String, Value>, limits: &crate::limits::RequestLimits) {
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => {
+            if name == "date" && schema.get("format").is_none() && schema.get("pattern").is_none() {
+                schema.insert("format".into(), json!("date"));
+            }
+            if schema.get("format").and_then(Value::as_str) == Some("date-time") {
+                schema.remove("format");
+                schema.insert("pattern".into(), json!(INSTANT_PATTERN));
+            }
+            if schema.contains_key("enum") {
+                return;
+            }
+            if schema.get("pattern").is_none() && schema.get("format").is_none() {
+                // NUL is refused in every text (PostgreSQL cannot store it).
+                schema.insert("pattern".into(), json!("^[^\\u0000]*$"));
+            }
+            schema.insert("minLength".into(), json!(1));
+            schema.insert("maxLength".into(), json!(limits.documented_chars(name)));
+        }
+        Some("integer") => {
+            if name == "offset" {
+                schema.insert("minimum".into(), json!(0));
+            }
+            schema.entry("minimum").or_insert(json!(i64::MIN));
+            schema.entry("maximum").or_insert(json!(i64::MAX));
+        }
+        Some("array") if name != "properties" => {
+            schema.entry("minItems").or_insert(json!(1));
+        }
+        _ => {}
+    }
 }

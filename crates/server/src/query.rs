@@ -105,6 +105,8 @@ pub async fn items(
     collection: &Arc<Collection>,
     limits: Limits,
     accept: Option<&str>,
+    request: &crate::limits::RequestLimits,
+    anonymous: bool,
 ) -> Result<ItemsQuery, ApiError> {
     params::check_names(
         pairs,
@@ -127,6 +129,14 @@ pub async fn items(
         }
         Some(v) => crate::crs::bbox(v, bbox_crs).map_err(|m| ApiError::param("bbox", m))?,
     };
+    if anonymous {
+        let envelopes = match &bbox {
+            BboxFilter::Envelopes(envelopes) => envelopes.clone(),
+            BboxFilter::Polygon(wkb) => geosector_store::reproject::polygon_wkb_envelope(wkb).into_iter().collect(),
+            BboxFilter::None => Vec::new(),
+        };
+        request.check_anonymous_bbox(&envelopes)?;
+    }
     let as_of = crate::history::requested(pairs, collection)?;
     let time = match get("datetime") {
         None => (None, None),
@@ -174,7 +184,7 @@ pub async fn items(
     // An HTML page is built whole (a table and a map preview) for a person to read: its pages
     // are shorter, whatever `limit` says (the next link goes on).
     let limit = if format == Format::Html { limit.min(HTML_MAX_LIMIT) } else { limit };
-    let filter = crate::filter::compile(collection, pairs).await?;
+    let filter = crate::filter::compile(collection, pairs, request.filter).await?;
     Ok(ItemsQuery { bbox, time, as_of, equals, filter, sort, properties, page, limit, format, crs })
 }
 

@@ -117,11 +117,17 @@ pub fn openapi_parameters(c: &Collection) -> Vec<Value> {
         json!({ "name": "filter-crs", "in": "query", "required": false, "schema": { "type": "string", "format": "uri", "default": geosector_filter::crs::CRS84 },
                 "description": "CRS of the filter's geometry literals: CRS84, EPSG:4326 (lat/lon), 3857, 4756, VN-2000 3405/3406, 5896–5899, 9205–9218" }),
         json!({ "name": "sortby", "in": "query", "required": false, "style": "form", "explode": false,
-                "schema": { "type": "array", "items": { "type": "string" } },
+                "schema": { "type": "array", "items": { "type": "string", "enum": sort_keys(c) } },
                 "description": format!("Sort keys, +name ascending (default) or -name descending, among the sortables ({})", c.queryables.sortable_names()) }),
         json!({ "name": "properties", "in": "query", "required": false, "style": "form", "explode": false,
-                "schema": { "type": "array", "items": { "type": "string" } }, "description": "The properties to return (empty: none)" }),
+                "schema": { "type": "array", "items": { "type": "string", "enum": c.properties.iter().map(|p| p.name).collect::<Vec<_>>() } }, "description": "The properties to return (empty: none)" }),
     ]
+}
+
+/// Every sort key `sortby` takes: each sortable, bare, `+` or `-`.
+fn sort_keys(c: &Collection) -> Vec<String> {
+    let names = c.queryables.sortable_names();
+    names.split(", ").filter(|n| !n.is_empty()).flat_map(|n| [n.to_owned(), format!("+{n}"), format!("-{n}")]).collect()
 }
 
 /// The OpenAPI paths this module adds for a collection.

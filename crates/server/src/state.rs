@@ -20,6 +20,8 @@ pub struct AppState {
     pub sectors: Vec<&'static SectorDecl>,
     /// Page limits.
     pub limits: Limits,
+    /// Request limits (body, URL, parameters, filter, vertices, anonymous bbox area).
+    pub request_limits: crate::limits::RequestLimits,
     /// The OpenAPI document (servers added per request).
     pub openapi: serde_json::Value,
     /// Request counters and latencies.

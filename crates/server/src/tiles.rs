@@ -498,7 +498,7 @@ pub async fn tile(
     let c = Arc::clone(&opened.collection);
     check_tms(&tms)?;
     let pairs = params::query_pairs(&req)?;
-    let filter = crate::filter::of_tile(&c, &pairs).await?;
+    let filter = crate::filter::of_tile(&c, &pairs, state.request_limits.filter).await?;
     let at = history::requested(&pairs, &c)?;
     let in_force = in_force_at(&pairs, &c)?;
     let (z, row, col) = tile_coordinates(&z, &row, &col)?;

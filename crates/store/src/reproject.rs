@@ -80,6 +80,22 @@ pub fn polygon_wkb(ring: &[(f64, f64)]) -> Vec<u8> {
     out
 }
 
+/// The lon/lat envelope `[min x, min y, max x, max y]` of a polygon written by
+/// [`polygon_wkb`]; `None` for other bytes.
+pub fn polygon_wkb_envelope(wkb: &[u8]) -> Option<[f64; 4]> {
+    if wkb.first() != Some(&1) || wkb.len() < 13 + 16 {
+        return None;
+    }
+    let number = |at: usize| wkb.get(at..at + 8).and_then(|b| b.try_into().ok()).map(f64::from_le_bytes);
+    let mut envelope = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut at = 13;
+    while let (Some(x), Some(y)) = (number(at), number(at + 8)) {
+        envelope = [envelope[0].min(x), envelope[1].min(y), envelope[2].max(x), envelope[3].max(y)];
+        at += 16;
+    }
+    envelope[0].is_finite().then_some(envelope)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

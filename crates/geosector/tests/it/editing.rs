@@ -35,14 +35,14 @@ area = ["79"]
 "#;
 
 /// A database with the sample parcels, a policy, and an API key per role.
-struct Fixture {
-    db: TestDb,
-    policy: std::path::PathBuf,
-    editor: String,
+pub(crate) struct Fixture {
+    pub(crate) db: TestDb,
+    pub(crate) policy: std::path::PathBuf,
+    pub(crate) editor: String,
     local_editor: String,
 }
 
-async fn fixture() -> Option<Fixture> {
+pub(crate) async fn fixture() -> Option<Fixture> {
     let db = TestDb::migrated().await?;
     let loaded = db.geosector(&["import", "land.parcels", PARCELS]);
     assert_eq!(loaded.code, Some(0), "{}", loaded.text());

@@ -19,6 +19,7 @@ mod forwarded;
 mod harvest;
 mod history_import;
 mod history_read;
+mod hostile;
 
 mod import;
 mod import_kills;

@@ -40,7 +40,8 @@ pub async fn create(
     let caller = auth::caller(&state, &req).await?;
     super::write_query(&req)?;
     input::media_type(&req, false)?;
-    let body = input::json(&input::body(payload).await?)?;
+    let body = input::json(&input::body(payload, state.request_limits.max_body_bytes).await?)?;
+    state.request_limits.check_body_geometries(&body)?;
     let Value::Object(members) = &body else { return Err(ApiError::param("body", "expected a changeset object")) };
     for name in members.keys() {
         if !["changeType", "reference", "referenceDate", "note", "operations", "crs", "datetime"]

@@ -10,26 +10,22 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// The largest body a write takes (16 MiB): a feature with a few hundred thousand vertices, or a
-/// changeset of several hundred parcels.
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
-
 /// The media types a feature body may have.
 const FEATURE_TYPES: &[&str] = &["application/geo+json", "application/json"];
 
 /// The media type of a merge patch (RFC 7396).
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
-/// Reads the body, at most [`MAX_BODY`] bytes.
+/// Reads the body, at most `max` bytes (the server's `max_body_bytes`).
 ///
 /// # Errors
 /// 413 beyond the cap; 400 when the connection fails mid-body.
-pub async fn body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+pub async fn body(mut payload: web::Payload, max: usize) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::param("body", format!("the body could not be read: {e}")))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::PayloadTooLarge(format!("the body is larger than {} MiB", MAX_BODY >> 20)));
+        if body.len() + chunk.len() > max {
+            return Err(ApiError::PayloadTooLarge(format!("body: larger than the limit of {max} bytes")));
         }
         body.extend_from_slice(&chunk);
     }

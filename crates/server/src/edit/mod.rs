@@ -247,7 +247,8 @@ pub async fn create(
     let opened = writable(&state, &caller, &path)?;
     write_query(&req)?;
     input::media_type(&req, false)?;
-    let feature = input::json(&input::body(payload).await?)?;
+    let feature = input::json(&input::body(payload, state.request_limits.max_body_bytes).await?)?;
+    state.request_limits.check_body_geometries(&feature)?;
     let edit = single(opened, &req, EditKind::Create(feature))?;
     let changeset = changeset_of(&req, &caller)?;
     check_change_type(&state, &[edit.collection.id()], changeset.change_type.as_deref(), "Geosector-Change-Type")?;
@@ -301,7 +302,8 @@ async fn change(
     let id = feature_id(&feature)?;
     write_query(req)?;
     input::media_type(req, patch)?;
-    let body = input::json(&input::body(payload).await?)?;
+    let body = input::json(&input::body(payload, state.request_limits.max_body_bytes).await?)?;
+    state.request_limits.check_body_geometries(&body)?;
     let kind = if patch { EditKind::Patch(id, body) } else { EditKind::Replace(id, body) };
     let edit = single(opened, req, kind)?;
     changed(state, req, &caller, edit).await

@@ -92,7 +92,10 @@ pub fn document(doc: &mut Value, collections: &[Arc<Collection>]) {
             );
             let mut opts = options("a feature");
             opts["operationId"] = json!(format!("options_item_{op}"));
-            opts["parameters"] = json!([feature_id]);
+            // Any id is taken: one not stored answers with the methods of the collection's
+            // features (QGIS probes with `unknown_id`).
+            opts["parameters"] =
+                json!([{ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } }]);
             item.insert("options".into(), opts);
         }
         paths.insert(format!("/collections/{id}/items/{{featureId}}/lineage"), json!({ "get": {

@@ -30,10 +30,6 @@ use crate::error::ApiError;
 use crate::links::base_url;
 use crate::state::AppState;
 
-/// The largest POST body read, in bytes (a request, not data: Transaction bodies are the WFS-T
-/// module's business).
-pub const MAX_POST_BYTES: usize = crate::edit::input::MAX_BODY;
-
 /// A failure answered as an exception report.
 #[derive(Debug)]
 pub enum Fail {
@@ -111,6 +107,12 @@ pub fn report(version: Version, fail: Fail) -> HttpResponse {
 
 /// `GET /wfs`: a KVP request.
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    // The request limits' checks of each value, answered as WFS does: an exception report whose
+    // locator is the parameter.
+    if let Err(ApiError::BadParameter { param, message }) = state.request_limits.check_values(req.query_string(), true)
+    {
+        return report(Version::V200, WfsError::invalid(&param, format!("{param}: {message}")).into());
+    }
     let pairs = match crate::params::query_pairs(&req) {
         Ok(p) => p,
         Err(e) => return report(Version::V200, e.into()),
@@ -136,10 +138,11 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, mut payload: web
                 WfsError::new(Code::OperationParsingFailed, "body", "the body could not be read").into(),
             );
         };
-        if body.len() + chunk.len() > MAX_POST_BYTES {
+        let max = state.request_limits.max_body_bytes;
+        if body.len() + chunk.len() > max {
             return report(
                 Version::V200,
-                Fail::Api(ApiError::PayloadTooLarge(format!("the body is larger than {} MiB", MAX_POST_BYTES >> 20))),
+                Fail::Api(ApiError::PayloadTooLarge(format!("body: larger than the limit of {max} bytes"))),
             );
         }
         body.extend_from_slice(&chunk);
@@ -153,7 +156,10 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, mut payload: web
     if transaction::is_transaction(text.as_bytes()) {
         return transaction::handle(&state, &req, text.as_bytes()).await;
     }
-    let limits = geosector_wfs::xml::Limits { max_bytes: MAX_POST_BYTES, ..geosector_wfs::xml::Limits::default() };
+    let limits = geosector_wfs::xml::Limits {
+        max_bytes: state.request_limits.max_body_bytes,
+        ..geosector_wfs::xml::Limits::default()
+    };
     let request = match geosector_wfs::post::parse(text, limits) {
         Ok(r) => r,
         Err(e) => return report(Version::V200, e.into()),
