@@ -7,7 +7,8 @@
 # qgis-providers) for the WFS-T test; Debian's chromium and, through
 # scripts/web.sh, MapLibre GL JS and playwright-core into web/node_modules for the map viewer test;
 # cargo-nextest when missing), starts
-# the private PostGIS cluster unless DATABASE_URL is set, and runs every test against it.
+# the private PostGIS cluster unless DATABASE_URL is set, and runs every test against it; then
+# the bounded fuzz pass (scripts/fuzz.sh ci, which installs its pinned cargo-fuzz).
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh -E 'test(import)'   # extra arguments go to cargo nextest
@@ -80,3 +81,9 @@ fi
 
 # Every fixture the tests read is in the repository (tests/data, data-samples); they need a real PostGIS always.
 cargo nextest run --workspace --no-fail-fast "$@"
+
+# The bounded fuzz pass (docs/testing.md): every fuzz target on its seeds, ~20 s each, with the
+# memory limits; on the whole suite only (not when arguments pick tests), unless GEOSECTOR_FUZZ=0.
+if [ $# -eq 0 ] && [ "${GEOSECTOR_FUZZ:-1}" != 0 ]; then
+  scripts/fuzz.sh ci "${GEOSECTOR_FUZZ_SECONDS:-20}"
+fi

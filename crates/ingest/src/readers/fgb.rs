@@ -4,13 +4,20 @@
 //! Polygons and multipolygons (what parcels come as) are read straight from the feature's
 //! coordinate arrays into `geo-types`, as geozero's `GeoWriter` would build them; every other
 //! kind, and anything unusual, goes through geozero.
+//!
+//! A hostile file cannot make the `flatgeobuf` crate panic or allocate what the file does not
+//! hold: before it reads, [`check_layout`] walks the size prefixes of the index and of every
+//! feature against the file's length (the crate would allocate a declared feature size of up to
+//! 4 GiB, and asserts on an index node size of 1), and properties are decoded here
+//! ([`properties`]) with every length checked, not by the crate's reader, which slices by the
+//! lengths the file declares.
 
-use std::io::BufReader;
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-use flatgeobuf::{FallibleStreamingIterator, FgbReader, GeometryType};
+use flatgeobuf::{ColumnType, FallibleStreamingIterator, FgbReader, GeometryType};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
-use geozero::{ColumnValue, FeatureProperties, PropertyProcessor, ToGeo};
+use geozero::ToGeo;
 use serde_json::Value;
 
 use crate::error::{ImportError, Location};
@@ -26,6 +33,10 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     let reader = FgbReader::open(BufReader::with_capacity(1 << 16, super::files::open(path)?))
         .map_err(|e| malformed(format!("not a readable FlatGeobuf file: {e}")))?;
     let header = reader.header();
+    let index_nodes = header.index_node_size();
+    let index_items = if index_nodes > 0 { header.features_count() } else { 0 };
+    check_layout(BufReader::with_capacity(1 << 16, super::files::open(path)?), index_items, index_nodes)
+        .map_err(malformed)?;
     let declared_crs = match header.crs() {
         Some(crs) if crs.code() > 0 => Some(format!("{}:{}", crs.org().unwrap_or("EPSG"), crs.code())),
         _ => None,
@@ -33,6 +44,8 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     // The properties of every feature are values in the header's columns.
     let names = header.columns().map(|c| c.iter().map(|c| c.name().to_owned()).collect::<Vec<_>>());
     let columns = Columns::new(names.unwrap_or_default());
+    let has_columns = header.columns().is_some();
+    let types: Vec<ColumnType> = header.columns().map(|c| c.iter().map(|c| c.type_()).collect()).unwrap_or_default();
     let declared_type = header.geometry_type();
     let has_geometry = declared_type != GeometryType::Unknown || header.columns().is_none();
     sink.begin(&SourceInfo { declared_crs, has_geometry, encoding: None })?;
@@ -42,8 +55,12 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     loop {
         let next = features.next().map_err(|e| malformed(format!("feature {index}: {e}")))?;
         let Some(feature) = next else { break };
-        let mut props = PropertyMap(columns.values());
-        feature.process_properties(&mut props).map_err(|e| malformed(format!("feature {index}: properties: {e}")))?;
+        let mut values = columns.values();
+        // As the crate's reader: properties are read only when the header has columns.
+        if let Some(bytes) = feature.fbs_feature().properties().filter(|_| has_columns) {
+            properties(bytes.bytes(), &types, &mut values)
+                .map_err(|e| malformed(format!("feature {index}: properties: {e}")))?;
+        }
         let geometry = match feature.geometry() {
             None => None,
             Some(g) => match polygonal(&g, declared_type) {
@@ -53,7 +70,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         };
         let raw = RawFeature {
             location: Location { file: file.clone(), index, is_line: false },
-            body: RawBody::Decoded { properties: Properties::Columns(props.0), geometry },
+            body: RawBody::Decoded { properties: Properties::Columns(values), geometry },
         };
         index += 1;
         if sink.feature(raw)? == Flow::Stop {
@@ -117,39 +134,174 @@ fn polygon(g: &flatgeobuf::Geometry<'_>) -> Option<Polygon<f64>> {
     Some(Polygon::new(exterior, rings))
 }
 
-struct PropertyMap(ColumnValues);
-
-impl PropertyProcessor for PropertyMap {
-    fn property(&mut self, idx: usize, _name: &str, value: &ColumnValue) -> geozero::error::Result<bool> {
-        let v = match value {
-            ColumnValue::Byte(v) => Value::from(*v),
-            ColumnValue::UByte(v) => Value::from(*v),
-            ColumnValue::Bool(v) => Value::from(*v),
-            ColumnValue::Short(v) => Value::from(*v),
-            ColumnValue::UShort(v) => Value::from(*v),
-            ColumnValue::Int(v) => Value::from(*v),
-            ColumnValue::UInt(v) => Value::from(*v),
-            ColumnValue::Long(v) => Value::from(*v),
-            ColumnValue::ULong(v) => Value::from(*v),
-            ColumnValue::Float(v) => Value::from(f64::from(*v)),
-            ColumnValue::Double(v) => Value::from(*v),
-            ColumnValue::String(v) | ColumnValue::DateTime(v) => Value::from(*v),
-            ColumnValue::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| Value::from(*v)),
-            ColumnValue::Binary(_) => Value::Null,
-        };
-        // flatgeobuf checks `idx` against the header's columns; checked here too, so that a
-        // malformed file can never reach `set`'s panic.
-        if idx >= self.0.columns().column_count() {
-            return Err(geozero::error::GeozeroError::Property(format!("column {idx} is not in the header")));
+/// Checks that the index the header announces (`items` features in nodes of `node_size`) and
+/// every feature's size prefix fit in the file, so that reading allocates no more than the file
+/// holds. Reads 4 bytes per feature.
+fn check_layout<R: Read + Seek>(mut file: BufReader<R>, items: u64, node_size: u16) -> Result<(), String> {
+    let file_len = file.seek(std::io::SeekFrom::End(0)).map_err(|e| format!("cannot read: {e}"))?;
+    file.seek(std::io::SeekFrom::Start(8)).map_err(|e| format!("cannot read: {e}"))?;
+    let mut word = [0u8; 4];
+    file.read_exact(&mut word).map_err(|e| format!("cannot read the header size: {e}"))?;
+    let header_end = 12 + u64::from(u32::from_le_bytes(word));
+    let index = index_size(items, node_size).ok_or_else(|| {
+        format!("the header announces an index of {items} features in nodes of {node_size}, which cannot be")
+    })?;
+    let mut pos = header_end.checked_add(index).filter(|end| *end <= file_len).ok_or_else(|| {
+        format!("the header announces an index of {index} bytes ({items} features), more than the file holds ({file_len} bytes)")
+    })?;
+    file.seek(std::io::SeekFrom::Start(pos)).map_err(|e| format!("cannot read: {e}"))?;
+    let mut feature = 0u64;
+    while pos + 4 <= file_len {
+        file.read_exact(&mut word).map_err(|e| format!("feature {feature}: cannot read its size: {e}"))?;
+        let size = u64::from(u32::from_le_bytes(word));
+        if pos + 4 + size > file_len {
+            return Err(format!(
+                "feature {feature} at byte {pos} announces {size} bytes, more than the file holds ({file_len} bytes)"
+            ));
         }
-        self.0.set(idx, v);
-        Ok(false)
+        file.seek_relative(i64::try_from(size).map_err(|_| "feature size overflows".to_owned())?)
+            .map_err(|e| format!("feature {feature}: {e}"))?;
+        pos += 4 + size;
+        feature += 1;
     }
+    Ok(())
+}
+
+/// The size in bytes of a packed Hilbert R-tree index of `items` features with `node_size`
+/// children per node (40 bytes a node), as the `flatgeobuf` crate computes it, without its
+/// assertion (a node size below 2) or overflow. `Some(0)` when there is no index.
+fn index_size(items: u64, node_size: u16) -> Option<u64> {
+    if items == 0 || node_size == 0 {
+        return Some(0);
+    }
+    if node_size < 2 {
+        return None;
+    }
+    let (mut n, mut nodes) = (items, items);
+    loop {
+        n = n.div_ceil(u64::from(node_size));
+        nodes = nodes.checked_add(n)?;
+        if n == 1 {
+            break;
+        }
+    }
+    nodes.checked_mul(40)
+}
+
+/// Decodes a feature's properties (column index, then the value in the column's type) into
+/// `values`. The same reading as `flatgeobuf`'s `process_properties`, trailing byte tolerated,
+/// but every length is checked against the bytes there are.
+fn properties(bytes: &[u8], types: &[ColumnType], values: &mut ColumnValues) -> Result<(), String> {
+    fn take<'a>(bytes: &'a [u8], at: &mut usize, n: usize) -> Result<&'a [u8], String> {
+        let part = at
+            .checked_add(n)
+            .and_then(|end| bytes.get(*at..end))
+            .ok_or_else(|| format!("a value of {n} bytes at byte {at} runs past the end ({} bytes)", bytes.len()))?;
+        *at += n;
+        Ok(part)
+    }
+    fn array<const N: usize>(b: &[u8]) -> [u8; N] {
+        let mut out = [0u8; N];
+        out.copy_from_slice(b);
+        out
+    }
+    fn text(b: &[u8]) -> Result<&str, String> {
+        std::str::from_utf8(b).map_err(|_| "text is not UTF-8".to_owned())
+    }
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        let column = usize::from(u16::from_le_bytes(array(take(bytes, &mut at, 2)?)));
+        let kind = *types.get(column).ok_or_else(|| format!("column {column} is not in the header"))?;
+        let value = match kind {
+            ColumnType::Byte => Value::from(i8::from_le_bytes(array(take(bytes, &mut at, 1)?))),
+            ColumnType::UByte => Value::from(take(bytes, &mut at, 1)?[0]),
+            ColumnType::Bool => Value::from(take(bytes, &mut at, 1)?[0] != 0),
+            ColumnType::Short => Value::from(i16::from_le_bytes(array(take(bytes, &mut at, 2)?))),
+            ColumnType::UShort => Value::from(u16::from_le_bytes(array(take(bytes, &mut at, 2)?))),
+            ColumnType::Int => Value::from(i32::from_le_bytes(array(take(bytes, &mut at, 4)?))),
+            ColumnType::UInt => Value::from(u32::from_le_bytes(array(take(bytes, &mut at, 4)?))),
+            ColumnType::Long => Value::from(i64::from_le_bytes(array(take(bytes, &mut at, 8)?))),
+            ColumnType::ULong => Value::from(u64::from_le_bytes(array(take(bytes, &mut at, 8)?))),
+            ColumnType::Float => Value::from(f64::from(f32::from_le_bytes(array(take(bytes, &mut at, 4)?)))),
+            ColumnType::Double => Value::from(f64::from_le_bytes(array(take(bytes, &mut at, 8)?))),
+            ColumnType::String | ColumnType::DateTime | ColumnType::Json | ColumnType::Binary => {
+                let len = u32::from_le_bytes(array(take(bytes, &mut at, 4)?));
+                let raw = take(bytes, &mut at, usize::try_from(len).map_err(|_| "text too long".to_owned())?)?;
+                match kind {
+                    ColumnType::Binary => Value::Null,
+                    ColumnType::Json => {
+                        let t = text(raw)?;
+                        serde_json::from_str(t).unwrap_or_else(|_| Value::from(t))
+                    }
+                    _ => Value::from(text(raw)?),
+                }
+            }
+            // A type this version does not know: skipped, as the crate's reader does.
+            _ => continue,
+        };
+        values.set(column, value);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{bad_input, Collect};
     use super::*;
+
+    /// `poly00.fgb` with `patch` applied at the first feature's size prefix, read by [`read`].
+    fn read_patched(patch: impl FnOnce(&mut Vec<u8>, usize)) -> Result<(), ImportError> {
+        let mut bytes = std::fs::read(bad_input("flatgeobuf", "poly00.fgb")).unwrap();
+        let reader = FgbReader::open(std::io::Cursor::new(&bytes)).unwrap();
+        let (items, nodes) = (reader.header().features_count(), reader.header().index_node_size());
+        let header_end = 12 + u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+        let first = header_end + index_size(items, nodes).unwrap() as usize;
+        patch(&mut bytes, first);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("patched.fgb");
+        std::fs::write(&path, &bytes).unwrap();
+        read(&path, &mut Collect::default())
+    }
+
+    #[test]
+    fn a_feature_size_past_the_end_is_refused_before_it_is_allocated() {
+        assert!(read_patched(|_, _| {}).is_ok());
+        let err = read_patched(|b, at| b[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes())).unwrap_err();
+        assert!(
+            err.to_string().contains("feature 0 at byte") && err.to_string().contains("more than the file holds"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn index_sizes_are_the_crates_without_its_panics() {
+        for (items, nodes) in [(1, 16), (2, 2), (5, 16), (100_000, 16), (1_000_000, 2)] {
+            let ours = index_size(items, nodes).unwrap();
+            assert_eq!(ours, flatgeobuf::packed_r_tree::PackedRTree::index_size(items as usize, nodes) as u64);
+        }
+        assert_eq!(index_size(0, 16), Some(0));
+        assert_eq!(index_size(7, 0), Some(0));
+        assert_eq!(index_size(7, 1), None);
+        assert_eq!(index_size(u64::MAX, 2), None);
+        assert!(index_size(1 << 40, 16).unwrap() > 1 << 40);
+    }
+
+    #[test]
+    fn truncated_properties_are_errors() {
+        let columns = Columns::new(["a".to_owned(), "b".to_owned()]);
+        let types = [ColumnType::Int, ColumnType::String];
+        let mut values = columns.values();
+        // Column 1 (a string) of 2^32 - 1 bytes in a 7-byte buffer; column 0 with 2 of its 4 bytes.
+        for bytes in [&[1, 0, 0xff, 0xff, 0xff, 0xff, b'x'][..], &[0, 0, 1, 2][..], &[9, 0, 1, 2][..]] {
+            assert!(properties(bytes, &types, &mut values).is_err(), "{bytes:?}");
+        }
+        let mut values = columns.values();
+        properties(&[0, 0, 7, 0, 0, 0, 1, 0, 2, 0, 0, 0, b'h', b'i', 0], &types, &mut values).unwrap();
+        assert_eq!(
+            Properties::Columns(values).into_map(),
+            serde_json::json!({"a": 7, "b": "hi"}).as_object().unwrap().clone()
+        );
+    }
 
     /// The direct reading of polygons gives what geozero gives, on every FlatGeobuf test file.
     #[test]

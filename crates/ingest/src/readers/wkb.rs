@@ -12,6 +12,11 @@ use geo_types::{
 /// How deep geometry collections may nest.
 const MAX_DEPTH: usize = 32;
 
+/// The most members or rings reserved before they are read: a count is only checked against the
+/// bytes left, and nested collections each announcing the most their bytes allow would
+/// otherwise reserve many times the blob's size at once.
+const RESERVE: usize = 1024;
+
 /// Parses one WKB geometry. An empty point (NaN coordinates) is `Ok(None)`.
 ///
 /// # Errors
@@ -104,7 +109,7 @@ fn geometry(c: &mut Cursor<'_>, depth: usize) -> Result<Option<Geometry<f64>>, S
         3 => Geometry::Polygon(polygon(c, n)?),
         4..=7 => {
             let count = c.count(5)?;
-            let mut members = Vec::with_capacity(count);
+            let mut members = Vec::with_capacity(count.min(RESERVE));
             for _ in 0..count {
                 if let Some(m) = geometry(c, depth + 1)? {
                     members.push(m);
@@ -179,7 +184,7 @@ fn line(c: &mut Cursor<'_>, dims: usize) -> Result<LineString<f64>, String> {
 
 fn polygon(c: &mut Cursor<'_>, dims: usize) -> Result<Polygon<f64>, String> {
     let rings = c.count(4)?;
-    let mut all = Vec::with_capacity(rings);
+    let mut all = Vec::with_capacity(rings.min(RESERVE));
     for _ in 0..rings {
         all.push(line(c, dims)?);
     }
@@ -232,5 +237,19 @@ mod tests {
         assert!(parse(&b).unwrap_err().contains("announces"));
         assert!(parse(&le_point_zm(1.0, 2.0)[..20]).unwrap_err().contains("truncated"));
         assert!(parse(&[7]).is_err());
+    }
+
+    /// 32 nested collections, each announcing as many members as the bytes left allow, in a
+    /// 1 MiB blob: an error, without reserving ~14 bytes per announced member at every level.
+    #[test]
+    fn nested_counts_reserve_little() {
+        let mut b = Vec::new();
+        for _ in 0..=MAX_DEPTH {
+            b.push(1);
+            b.extend(7u32.to_le_bytes());
+            b.extend(200_000u32.to_le_bytes());
+        }
+        b.resize(1 << 20, 0);
+        assert!(parse(&b).is_err());
     }
 }

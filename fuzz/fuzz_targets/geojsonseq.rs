@@ -1,0 +1,7 @@
+//! GeoJSONSeq (one Feature per line, RFC 8142) through the importer's reader and row checks.
+#![no_main]
+
+use geosector_ingest::readers::Format;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| geosector_fuzz::read_files(Format::GeoJsonSeq, &[("input.geojsonl", data)]));
