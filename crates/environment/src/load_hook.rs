@@ -239,28 +239,48 @@ impl<K> AqiRows<K> {
     }
 }
 
+/// A station the staged rows touched: its code, first and last time of a VN_AQI pollutant, and
+/// the distinct times of the VN_WQI parameters.
+type Touched = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Vec<DateTime<Utc>>);
+
 /// The stations the staged rows (the table `staging`, a quoted name the importer gives)
-/// touched, in code order: first and last time of a VN_AQI pollutant, and the distinct times of
-/// the VN_WQI parameters.
-async fn touched(
-    tx: &Transaction<'_>,
-    cfg: &IndexConfig,
-    staging: &str,
-) -> Result<Vec<tokio_postgres::Row>, HookError> {
+/// touched, in code order. Two hashed aggregates (the distinct sample times only over the rows
+/// of VN_WQI parameters), not one that sorts the whole load.
+async fn touched(tx: &Transaction<'_>, cfg: &IndexConfig, staging: &str) -> Result<Vec<Touched>, HookError> {
     let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
     let wqi_params: Vec<&str> = cfg.wqi.curves.keys().map(String::as_str).collect();
-    Ok(tx
+    let ranges = tx
         .query(
             &format!(
                 "SELECT station_code,
                         min(observed_at) FILTER (WHERE parameter = ANY($1)),
-                        max(observed_at) FILTER (WHERE parameter = ANY($1)),
-                        coalesce(array_agg(DISTINCT observed_at) FILTER (WHERE parameter = ANY($2)), '{{}}')
-                 FROM {staging} GROUP BY station_code ORDER BY station_code"
+                        max(observed_at) FILTER (WHERE parameter = ANY($1))
+                 FROM {staging} GROUP BY station_code"
             ),
-            &[&aqi_params, &wqi_params],
+            &[&aqi_params],
         )
-        .await?)
+        .await?;
+    let samples = tx
+        .query(
+            &format!(
+                "SELECT station_code, array_agg(DISTINCT observed_at)
+                 FROM {staging} WHERE parameter = ANY($1) GROUP BY station_code"
+            ),
+            &[&wqi_params],
+        )
+        .await?;
+    let mut samples: std::collections::HashMap<String, Vec<DateTime<Utc>>> =
+        samples.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut out: Vec<Touched> = ranges
+        .iter()
+        .map(|r| {
+            let code: String = r.get(0);
+            let times = samples.remove(&code).unwrap_or_default();
+            (code, r.get(1), r.get(2), times)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// Recomputes the indices the staged rows (the table `staging`, a quoted name the importer
@@ -279,11 +299,7 @@ pub async fn refresh_indices(
     let mut out = IndexRefresh::default();
     let mut spans = Vec::new();
     let mut stations = Vec::new();
-    for row in &touched {
-        let station: String = row.get(0);
-        let first: Option<DateTime<Utc>> = row.get(1);
-        let last: Option<DateTime<Utc>> = row.get(2);
-        let samples: Vec<DateTime<Utc>> = row.get(3);
+    for (station, first, last, samples) in touched {
         if let (Some(first), Some(last)) = (first, last) {
             spans.push(crate::refresh::Span::new(station.clone(), hour_of(first), hour_of(last), window));
         }
@@ -326,11 +342,7 @@ pub async fn refresh_indices_per_station(
         )
         .await?;
     let mut stations = Vec::new();
-    for row in &touched {
-        let station: String = row.get(0);
-        let first: Option<DateTime<Utc>> = row.get(1);
-        let last: Option<DateTime<Utc>> = row.get(2);
-        let samples: Vec<DateTime<Utc>> = row.get(3);
+    for (station, first, last, samples) in touched {
         if let (Some(first), Some(last)) = (first, last) {
             let (h0, h1) = (hour_of(first), hour_of(last) + window - 1);
             let (d0, d1) = (aqi::local_day_start(hour_of(first)), aqi::local_day_start(hour_of(last)));

@@ -625,7 +625,7 @@ async fn new_keys_are_inserted_and_a_key_twice_or_stored_is_upserted() {
     let csv = write(
         dir.path(),
         "new.csv",
-        "station,parameter,value,unit,sampled_at\nT_KK,PM10,40,ug/m3,2026-10-01 08:00:00+07\nT_KK,PM10,41,ug/m3,2026-10-01 09:00:00+07\n",
+        "station,parameter,value,unit,sampled_at\nT_KK,PM10,40,ug/m3,2026-10-01T08:00:00+07:00\nT_KK,PM10,41,ug/m3,2026-10-01T09:00:00+07:00\n",
     );
     let run = db.geosector(&["import", "environment.observations", &csv]);
     assert_eq!(run.code, Some(0), "{}", run.text());
@@ -634,21 +634,21 @@ async fn new_keys_are_inserted_and_a_key_twice_or_stored_is_upserted() {
     let csv = write(
         dir.path(),
         "twice.csv",
-        "station,parameter,value,unit,sampled_at\nT_KK,PM10,50,ug/m3,2026-10-02 08:00:00+07\nT_KK,PM10,51,ug/m3,2026-10-02 08:00:00+07\n",
+        "station,parameter,value,unit,sampled_at\nT_KK,PM10,50,ug/m3,2026-10-02T08:00:00+07:00\nT_KK,PM10,51,ug/m3,2026-10-02T08:00:00+07:00\n",
     );
     let run = db.geosector(&["import", "environment.observations", &csv]);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(run.stdout.contains("1 rows written"), "{}", run.text());
-    assert_eq!(value("2026-10-02 08:00:00+07").await, 51.0, "the last occurrence wins");
+    assert_eq!(value("2026-10-02T08:00:00+07:00").await, 51.0, "the last occurrence wins");
     // A new key and a stored one (found by the probe): upserted.
     let csv = write(
         dir.path(),
         "stored.csv",
-        "station,parameter,value,unit,sampled_at\nT_KK,PM10,60,ug/m3,2026-10-03 08:00:00+07\nT_KK,PM10,42,ug/m3,2026-10-01 09:00:00+07\n",
+        "station,parameter,value,unit,sampled_at\nT_KK,PM10,60,ug/m3,2026-10-03T08:00:00+07:00\nT_KK,PM10,42,ug/m3,2026-10-01T09:00:00+07:00\n",
     );
     let run = db.geosector(&["import", "environment.observations", &csv]);
     assert_eq!(run.code, Some(0), "{}", run.text());
     assert!(run.stdout.contains("2 rows written"), "{}", run.text());
-    assert_eq!(value("2026-10-01 09:00:00+07").await, 42.0, "the stored value is updated");
+    assert_eq!(value("2026-10-01T09:00:00+07:00").await, 42.0, "the stored value is updated");
     assert_eq!(db.count("environment.observations").await, 4);
 }
