@@ -90,7 +90,12 @@ fn band(min: f64, max: f64, vi: &str, en: &str, rgb: [u8; 3]) -> Band {
 /// The band a value falls in (the first whose range holds it; values between two bands' ranges,
 /// e.g. 50.5 before rounding, go to the upper one).
 pub fn band_of(bands: &[Band], value: f64) -> Option<&Band> {
-    bands.iter().find(|b| value >= b.min && value <= b.max).or_else(|| bands.iter().find(|b| value < b.min))
+    band_index_of(bands, value).and_then(|i| bands.get(i))
+}
+
+/// The position of [`band_of`]'s band in `bands`.
+pub fn band_index_of(bands: &[Band], value: f64) -> Option<usize> {
+    bands.iter().position(|b| value >= b.min && value <= b.max).or_else(|| bands.iter().position(|b| value < b.min))
 }
 
 /// VN_AQI settings: breakpoints, NowCast and daily rules, bands. Defaults are the domain brief's

@@ -18,6 +18,7 @@ pub mod aqi;
 pub mod config;
 pub mod load_hook;
 pub mod parameters;
+pub mod refresh;
 pub mod series;
 pub mod style;
 pub mod wqi;

@@ -197,21 +197,21 @@ impl IndexRefresh {
     }
 }
 
-fn hour_of(t: DateTime<Utc>) -> i64 {
+pub(crate) fn hour_of(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(3600)
 }
 
-fn time_of_hour(h: i64) -> DateTime<Utc> {
+pub(crate) fn time_of_hour(h: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(h * 3600, 0).single().unwrap_or_default()
 }
 
-fn local_date_of_day_start(h: i64) -> NaiveDate {
+pub(crate) fn local_date_of_day_start(h: i64) -> NaiveDate {
     // The local day starting at hour h (UTC+7): its date is the UTC date of h + 7 hours.
     time_of_hour(h + 7).date_naive()
 }
 
 /// Sub-index columns in the order of the tables (si_pm25 … si_co).
-const SUB_INDEX_ORDER: [Pollutant; 6] =
+pub(crate) const SUB_INDEX_ORDER: [Pollutant; 6] =
     [Pollutant::Pm25, Pollutant::Pm10, Pollutant::O3, Pollutant::No2, Pollutant::So2, Pollutant::Co];
 
 #[derive(Default)]
@@ -239,8 +239,53 @@ impl<K> AqiRows<K> {
     }
 }
 
+/// A station the staged rows touched: its code, first and last time of a VN_AQI pollutant, and
+/// the distinct times of the VN_WQI parameters.
+type Touched = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Vec<DateTime<Utc>>);
+
+/// The stations the staged rows (the table `staging`, a quoted name the importer gives)
+/// touched, in code order. Two hashed aggregates (the distinct sample times only over the rows
+/// of VN_WQI parameters), not one that sorts the whole load.
+async fn touched(tx: &Transaction<'_>, cfg: &IndexConfig, staging: &str) -> Result<Vec<Touched>, HookError> {
+    let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
+    let wqi_params: Vec<&str> = cfg.wqi.curves.keys().map(String::as_str).collect();
+    let ranges = tx
+        .query(
+            &format!(
+                "SELECT station_code,
+                        min(observed_at) FILTER (WHERE parameter = ANY($1)),
+                        max(observed_at) FILTER (WHERE parameter = ANY($1))
+                 FROM {staging} GROUP BY station_code"
+            ),
+            &[&aqi_params],
+        )
+        .await?;
+    let samples = tx
+        .query(
+            &format!(
+                "SELECT station_code, array_agg(DISTINCT observed_at)
+                 FROM {staging} WHERE parameter = ANY($1) GROUP BY station_code"
+            ),
+            &[&wqi_params],
+        )
+        .await?;
+    let mut samples: std::collections::HashMap<String, Vec<DateTime<Utc>>> =
+        samples.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut out: Vec<Touched> = ranges
+        .iter()
+        .map(|r| {
+            let code: String = r.get(0);
+            let times = samples.remove(&code).unwrap_or_default();
+            (code, r.get(1), r.get(2), times)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// Recomputes the indices the staged rows (the table `staging`, a quoted name the importer
-/// gives) touched, inside the import's transaction, and the latest values on the stations.
+/// gives) touched, inside the import's transaction, and the latest values on the stations:
+/// VN_AQI set-based ([`crate::refresh`]), VN_WQI per station and sample time.
 ///
 /// # Errors
 /// A database error; the import is then rolled back.
@@ -249,20 +294,42 @@ pub async fn refresh_indices(
     cfg: &IndexConfig,
     staging: &str,
 ) -> Result<IndexRefresh, HookError> {
+    let touched = touched(tx, cfg, staging).await?;
+    let window = i64::try_from(cfg.aqi.nowcast_hours).unwrap_or(12);
+    let mut out = IndexRefresh::default();
+    let mut spans = Vec::new();
+    let mut stations = Vec::new();
+    for (station, first, last, samples) in touched {
+        if let (Some(first), Some(last)) = (first, last) {
+            spans.push(crate::refresh::Span::new(station.clone(), hour_of(first), hour_of(last), window));
+        }
+        if !samples.is_empty() {
+            out.wqi_samples += refresh_wqi(tx, &station, &samples, cfg).await?;
+        }
+        stations.push(station);
+    }
+    let written = crate::refresh::refresh_aqi(tx, cfg, &spans).await?;
+    out.aqi_hours = written.hours;
+    out.aqi_days = written.days;
+    out.stations = stations.len() as u64;
+    latest_on_stations(tx, &stations).await?;
+    Ok(out)
+}
+
+/// [`refresh_indices`] one station at a time: a query of its hourly means, the values computed
+/// and upserted per station. The method of the first releases, kept as the reference the
+/// set-based refresh is tested against (`crates/geosector/tests/it/monitoring.rs`).
+///
+/// # Errors
+/// A database error.
+#[doc(hidden)]
+pub async fn refresh_indices_per_station(
+    tx: &Transaction<'_>,
+    cfg: &IndexConfig,
+    staging: &str,
+) -> Result<IndexRefresh, HookError> {
     let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
-    let wqi_params: Vec<&str> = cfg.wqi.curves.keys().map(String::as_str).collect();
-    let touched = tx
-        .query(
-            &format!(
-                "SELECT station_code,
-                        min(observed_at) FILTER (WHERE parameter = ANY($1)),
-                        max(observed_at) FILTER (WHERE parameter = ANY($1)),
-                        coalesce(array_agg(DISTINCT observed_at) FILTER (WHERE parameter = ANY($2)), '{{}}')
-                 FROM {staging} GROUP BY station_code ORDER BY station_code"
-            ),
-            &[&aqi_params, &wqi_params],
-        )
-        .await?;
+    let touched = touched(tx, cfg, staging).await?;
     let mut out = IndexRefresh::default();
     let window = i64::try_from(cfg.aqi.nowcast_hours).unwrap_or(12);
     let fetch = tx
@@ -275,11 +342,7 @@ pub async fn refresh_indices(
         )
         .await?;
     let mut stations = Vec::new();
-    for row in &touched {
-        let station: String = row.get(0);
-        let first: Option<DateTime<Utc>> = row.get(1);
-        let last: Option<DateTime<Utc>> = row.get(2);
-        let samples: Vec<DateTime<Utc>> = row.get(3);
+    for (station, first, last, samples) in touched {
         if let (Some(first), Some(last)) = (first, last) {
             let (h0, h1) = (hour_of(first), hour_of(last) + window - 1);
             let (d0, d1) = (aqi::local_day_start(hour_of(first)), aqi::local_day_start(hour_of(last)));
@@ -336,7 +399,12 @@ pub async fn refresh_indices(
         stations.push(station);
     }
     out.stations = stations.len() as u64;
-    // The latest hourly VN_AQI and VN_WQI on each touched station, written only when they moved.
+    latest_on_stations(tx, &stations).await?;
+    Ok(out)
+}
+
+/// The latest hourly VN_AQI and VN_WQI on each touched station, written only when they moved.
+async fn latest_on_stations(tx: &Transaction<'_>, stations: &[String]) -> Result<(), HookError> {
     for (index, table) in [("aqi", "aqi_hourly"), ("wqi", "wqi")] {
         let sql = format!(
             "UPDATE environment.stations s
@@ -348,7 +416,7 @@ pub async fn refresh_indices(
         );
         tx.execute(&sql, &[&stations]).await?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Upserts one station's AQI rows of a range and deletes the range's rows that no longer have

@@ -528,3 +528,127 @@ async fn indices_are_served_as_collections_time_series_and_tiles() {
     assert_eq!(tile.status, 200);
     assert!(tile.body.windows(7).any(|w| w == b"#ffff00"), "the tile carries aqi_colour");
 }
+
+/// Every column of every computed VN_AQI value and the stations' latest AQI, as one text.
+async fn aqi_fingerprint(client: &tokio_postgres::Transaction<'_>) -> (i64, i64, String) {
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM environment.aqi_hourly), (SELECT count(*) FROM environment.aqi_daily),
+                    md5((SELECT string_agg(concat_ws(',', station_code, observed_at, aqi, level, colour, dominant,
+                                 si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co), ';' ORDER BY station_code, observed_at)
+                         FROM environment.aqi_hourly)
+                     || (SELECT string_agg(concat_ws(',', station_code, day, aqi, level, colour, dominant,
+                                 si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co), ';' ORDER BY station_code, day)
+                         FROM environment.aqi_daily)
+                     || (SELECT string_agg(concat_ws(',', station_code, aqi, aqi_level, aqi_colour, aqi_at), ';' ORDER BY station_code)
+                         FROM environment.stations))",
+            &[],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// The VN_AQI of the whole database as the per-station method of the first releases computes
+/// it from scratch (`refresh_indices_per_station`), in a transaction rolled back afterwards.
+async fn per_station_reference(db: &TestDb) -> ((i64, i64, String), u64) {
+    let mut client = db.client().await;
+    let tx = client.transaction().await.unwrap();
+    tx.batch_execute(
+        "TRUNCATE environment.aqi_hourly, environment.aqi_daily;
+         UPDATE environment.stations SET aqi = NULL, aqi_level = NULL, aqi_colour = NULL, aqi_at = NULL;
+         CREATE TEMP TABLE reference_staging ON COMMIT DROP AS SELECT * FROM environment.observations",
+    )
+    .await
+    .unwrap();
+    let cfg = geosector_environment::IndexConfig::default();
+    let refreshed =
+        geosector_environment::load_hook::refresh_indices_per_station(&tx, &cfg, "reference_staging").await.unwrap();
+    let fingerprint = aqi_fingerprint(&tx).await;
+    tx.rollback().await.unwrap();
+    (fingerprint, refreshed.aqi_hours)
+}
+
+async fn current(db: &TestDb) -> (i64, i64, String) {
+    let mut client = db.client().await;
+    let tx = client.transaction().await.unwrap();
+    aqi_fingerprint(&tx).await
+}
+
+#[tokio::test]
+async fn set_based_aqi_equals_the_per_station_method() {
+    let Some(db) = TestDb::migrated().await else { return };
+    assert_eq!(db.geosector(&["import", "environment.stations", STATIONS]).code, Some(0));
+    let run = db.geosector(&["import", "environment.observations", OBSERVATIONS, CAMPAIGN, "--skip-rejected"]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let (reference, hours) = per_station_reference(&db).await;
+    assert!(reference.0 > 16 * 600, "hourly AQI for most station-hours: {reference:?}");
+    assert_eq!(current(&db).await, reference, "the set-based refresh of a first import");
+    assert!(run.stdout.contains(&format!("{hours} hourly")), "the same count of hourly values: {}", run.text());
+
+    // A second import that changes stored hours (the upsert and the deletion of stale values):
+    // HN_KK_ThanhCong re-sends 24 Oct 07:00 local with other values, and 08:00 as calibration
+    // (its hourly AQI and the NowCast of the hours after it change; a value may go away).
+    let dir = tempfile::tempdir().unwrap();
+    let lines = |v: &'static str| vec![("PM2,5", v, "µg/Nm3"), ("PM10", v, "µg/Nm3"), ("NO2", "250", "µg/Nm3")];
+    station_file(dir.path(), "HN_KK_ThanhCong", "20261024070000", "00", &lines("180"));
+    station_file(dir.path(), "HN_KK_ThanhCong", "20261024080000", "01", &lines("20"));
+    let run = db.geosector(&["import", "environment.observations", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.stdout.contains("indices: 1 stations"), "{}", run.text());
+    let after = current(&db).await;
+    assert_ne!(after, reference, "the re-sent hours changed the AQI");
+    assert_eq!(after, per_station_reference(&db).await.0, "the set-based refresh of a re-sent load");
+}
+
+#[tokio::test]
+async fn new_keys_are_inserted_and_a_key_twice_or_stored_is_upserted() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(db.geosector(&["import", "environment.stations", &test_stations(dir.path())]).code, Some(0));
+    let value = |time: &'static str| {
+        let db = &db;
+        async move {
+            db.client()
+                .await
+                .query_one(
+                    "SELECT value FROM environment.observations
+                     WHERE station_code = 'T_KK' AND parameter = 'PM10' AND observed_at = $1::text::timestamptz",
+                    &[&time],
+                )
+                .await
+                .unwrap()
+                .get::<_, f64>(0)
+        }
+    };
+    // New keys only: the plain insert.
+    let csv = write(
+        dir.path(),
+        "new.csv",
+        "station,parameter,value,unit,sampled_at\nT_KK,PM10,40,ug/m3,2026-10-01T08:00:00+07:00\nT_KK,PM10,41,ug/m3,2026-10-01T09:00:00+07:00\n",
+    );
+    let run = db.geosector(&["import", "environment.observations", &csv]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.stdout.contains("2 rows written"), "{}", run.text());
+    // New keys, one of them twice: the plain insert is refused, the upsert keeps the last.
+    let csv = write(
+        dir.path(),
+        "twice.csv",
+        "station,parameter,value,unit,sampled_at\nT_KK,PM10,50,ug/m3,2026-10-02T08:00:00+07:00\nT_KK,PM10,51,ug/m3,2026-10-02T08:00:00+07:00\n",
+    );
+    let run = db.geosector(&["import", "environment.observations", &csv]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.stdout.contains("1 rows written"), "{}", run.text());
+    assert_eq!(value("2026-10-02T08:00:00+07:00").await, 51.0, "the last occurrence wins");
+    // A new key and a stored one (found by the probe): upserted.
+    let csv = write(
+        dir.path(),
+        "stored.csv",
+        "station,parameter,value,unit,sampled_at\nT_KK,PM10,60,ug/m3,2026-10-03T08:00:00+07:00\nT_KK,PM10,42,ug/m3,2026-10-01T09:00:00+07:00\n",
+    );
+    let run = db.geosector(&["import", "environment.observations", &csv]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert!(run.stdout.contains("2 rows written"), "{}", run.text());
+    assert_eq!(value("2026-10-01T09:00:00+07:00").await, 42.0, "the stored value is updated");
+    assert_eq!(db.count("environment.observations").await, 4);
+}

@@ -12,10 +12,10 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{ImportError, Location};
-use crate::source::{FeatureSink, Flow, RawBody, RawFeature, SourceInfo};
+use crate::source::{Columns, FeatureSink, Flow, Properties, RawBody, RawFeature, SourceInfo};
 
 const WKT_NAMES: [&str; 3] = ["wkt", "geometry", "geom"];
 const X_NAMES: [&str; 6] = ["lon", "lng", "long", "longitude", "kinh_do", "x"];
@@ -113,6 +113,7 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     let geometry_at = geometry_columns(&headers);
     sink.begin(&SourceInfo { declared_crs: None, has_geometry: geometry_at.is_some(), encoding: None })?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let columns = Columns::new(std::iter::once("source_file".to_owned()).chain(headers.iter().cloned()));
     let mut record = csv::StringRecord::new();
     let file: std::sync::Arc<Path> = path.into();
     loop {
@@ -124,13 +125,17 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         }
         let line = record.position().map_or(line, csv::Position::line);
         let body = if record.len() == headers.len() {
-            let mut properties = Map::new();
-            properties.insert("source_file".into(), Value::from(file_name.as_str()));
-            for (name, cell) in headers.iter().zip(record.iter()) {
-                properties.insert(name.clone(), if cell.is_empty() { Value::Null } else { Value::from(cell) });
+            // Values by column of the header (no name allocated or hashed per record); the
+            // file name first, so that a `source_file` column of the file wins, as in a map.
+            let mut properties = columns.values();
+            properties.set(0, Value::from(file_name.as_str()));
+            for (i, cell) in record.iter().enumerate() {
+                properties.set(i + 1, if cell.is_empty() { Value::Null } else { Value::from(cell) });
             }
             match geometry_at.map(|g| record_geometry(g, &headers, &record)).transpose() {
-                Ok(geometry) => RawBody::Decoded { properties: properties.into(), geometry: geometry.flatten() },
+                Ok(geometry) => {
+                    RawBody::Decoded { properties: Properties::Columns(properties), geometry: geometry.flatten() }
+                }
                 Err((field, reason)) => RawBody::Invalid { field, reason },
             }
         } else {

@@ -1,0 +1,337 @@
+//! The set-based refresh of VN_AQI after an import ([`refresh_aqi`]): every touched station's
+//! hourly means read in a few statements, the index computed in Rust with the pure functions of
+//! [`crate::aqi`] (the same calls, in the same order, as one station at a time), and the values
+//! written with COPY and one statement per table.
+//!
+//! 1. The touched stations are cut into chunks of at most [`CHUNK_HOURS`] station-hours (the
+//!    memory of one chunk's hourly means is bounded by it).
+//! 2. Per chunk, one query returns the hourly means of every station of the chunk (a lateral
+//!    join: the same aggregate, index range scan and partition pruning as the per-station
+//!    query), and the computed hourly and daily values are COPYed into two temporary tables.
+//! 3. Once every chunk is in, per table: when no stored value lies in any touched range (the
+//!    usual load: new hours), one plain `INSERT … SELECT`; else the stale values of the ranges
+//!    (hours re-sent as calibration) are deleted and the new ones upserted, changed rows only.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{pin_mut, TryStreamExt};
+use geosector_store::hook::HookError;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::Transaction;
+
+use crate::aqi::{self, AqiValue, HourlySeries, Pollutant};
+use crate::load_hook::{local_date_of_day_start, time_of_hour, SUB_INDEX_ORDER};
+use crate::IndexConfig;
+
+/// Station-hours (of the hours read, NowCast window included) per chunk: with six pollutants,
+/// at most 1.2 M hourly means in memory at a time.
+pub const CHUNK_HOURS: i64 = 200_000;
+
+/// One touched station's ranges, in hour numbers (see [`crate::aqi::HourlySeries`]).
+#[derive(Debug, Clone)]
+pub struct Span {
+    /// The station.
+    pub station: String,
+    /// First and last hour whose hourly AQI is recomputed.
+    pub hours: (i64, i64),
+    /// First hours of the first and last local day whose daily AQI is recomputed.
+    pub days: (i64, i64),
+    /// The hours read: `[from, to)`.
+    pub read: (i64, i64),
+}
+
+impl Span {
+    /// The span of a station whose first and last staged hour are `first` and `last`: the hours
+    /// from `first` to `last` plus the NowCast window after them, their local days, and the hours
+    /// those need (the window before the first hour, whole days).
+    pub fn new(station: String, first: i64, last: i64, window: i64) -> Span {
+        let (h0, h1) = (first, last + window - 1);
+        let (d0, d1) = (aqi::local_day_start(first), aqi::local_day_start(last));
+        let from = (h0 - window + 1).min(d0);
+        let to = (h1 + 1).max(d1 + 24);
+        Span { station, hours: (h0, h1), days: (d0, d1), read: (from, to) }
+    }
+}
+
+/// Level name and colour of every band, worked out once.
+struct BandTexts(Vec<(String, String)>);
+
+impl BandTexts {
+    fn new(bands: &[aqi::Band]) -> BandTexts {
+        BandTexts(bands.iter().map(|b| (b.name_vi.clone(), b.colour_hex())).collect())
+    }
+
+    fn of(&self, bands: &[aqi::Band], value: i32) -> (&str, &str) {
+        aqi::band_index_of(bands, f64::from(value))
+            .and_then(|i| self.0.get(i))
+            .map_or(("", ""), |(name, colour)| (name.as_str(), colour.as_str()))
+    }
+}
+
+/// The sub-indices of a value in the tables' column order, rounded to one decimal.
+fn sub_columns(v: &AqiValue) -> [Option<f64>; 6] {
+    SUB_INDEX_ORDER.map(|p| v.sub_indices.iter().find(|(q, _)| *q == p).map(|&(_, s)| (s * 10.0).round() / 10.0))
+}
+
+const AQI_TYPES: [Type; 12] = [
+    Type::TEXT,
+    Type::TIMESTAMPTZ,
+    Type::INT4,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::FLOAT8,
+    Type::FLOAT8,
+    Type::FLOAT8,
+    Type::FLOAT8,
+    Type::FLOAT8,
+    Type::FLOAT8,
+];
+
+/// Hourly and daily values written by [`refresh_aqi`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AqiWritten {
+    /// Hourly values inserted or changed.
+    pub hours: u64,
+    /// Daily values inserted or changed.
+    pub days: u64,
+}
+
+/// Recomputes the hourly and daily VN_AQI of `spans` in the import's transaction (see the
+/// module's documentation); returns the rows inserted or changed.
+///
+/// # Errors
+/// A database error; the import is then rolled back.
+pub async fn refresh_aqi(tx: &Transaction<'_>, cfg: &IndexConfig, spans: &[Span]) -> Result<AqiWritten, HookError> {
+    if spans.is_empty() {
+        return Ok(AqiWritten::default());
+    }
+    tx.batch_execute(
+        "CREATE TEMP TABLE IF NOT EXISTS geosector_aqi_hours ON COMMIT DROP AS
+             SELECT station_code, observed_at, aqi, level, colour, dominant, si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co
+             FROM environment.aqi_hourly WITH NO DATA;
+         CREATE TEMP TABLE IF NOT EXISTS geosector_aqi_days ON COMMIT DROP AS
+             SELECT station_code, day, aqi, level, colour, dominant, si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co
+             FROM environment.aqi_daily WITH NO DATA;
+         TRUNCATE geosector_aqi_hours, geosector_aqi_days",
+    )
+    .await?;
+    let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
+    let means = tx
+        .prepare(
+            "SELECT t.i, m.parameter, m.hour, m.mean
+             FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS t(code, t0, t1, i)
+             CROSS JOIN LATERAL (
+                 SELECT parameter, floor(extract(epoch FROM observed_at) / 3600)::bigint AS hour, avg(value) AS mean
+                 FROM environment.observations
+                 WHERE station_code = t.code AND parameter = ANY($4) AND status = '00'
+                   AND observed_at >= t.t0 AND observed_at < t.t1
+                 GROUP BY 1, 2) AS m",
+        )
+        .await?;
+    let texts = BandTexts::new(&cfg.aqi.bands);
+    let mut start = 0;
+    while start < spans.len() {
+        let mut end = start + 1;
+        let mut hours = spans[start].read.1 - spans[start].read.0;
+        while end < spans.len() && hours + (spans[end].read.1 - spans[end].read.0) <= CHUNK_HOURS {
+            hours += spans[end].read.1 - spans[end].read.0;
+            end += 1;
+        }
+        let chunk = &spans[start..end];
+        let series = hourly_means(tx, &means, chunk, &aqi_params).await?;
+        write_chunk(tx, cfg, &texts, chunk, &series).await?;
+        start = end;
+    }
+    tx.batch_execute("ANALYZE geosector_aqi_hours; ANALYZE geosector_aqi_days").await?;
+    let codes: Vec<&str> = spans.iter().map(|s| s.station.as_str()).collect();
+    let hour_range = |f: fn(&Span) -> i64| spans.iter().map(|s| time_of_hour(f(s))).collect::<Vec<_>>();
+    let day_range = |f: fn(&Span) -> i64| spans.iter().map(|s| local_date_of_day_start(f(s))).collect::<Vec<_>>();
+    let hours = write_table(
+        tx,
+        Table { name: "aqi_hourly", key: "observed_at", key_type: "timestamptz", new: "geosector_aqi_hours" },
+        &codes,
+        (&hour_range(|s| s.hours.0), &hour_range(|s| s.hours.1 + 1)),
+    )
+    .await?;
+    let days = write_table(
+        tx,
+        Table { name: "aqi_daily", key: "day", key_type: "date", new: "geosector_aqi_days" },
+        &codes,
+        (&day_range(|s| s.days.0), &day_range(|s| s.days.1 + 24)),
+    )
+    .await?;
+    Ok(AqiWritten { hours, days })
+}
+
+/// The hourly means of a chunk's stations, by position in the chunk.
+async fn hourly_means(
+    tx: &Transaction<'_>,
+    means: &tokio_postgres::Statement,
+    chunk: &[Span],
+    aqi_params: &[&str],
+) -> Result<Vec<HourlySeries>, HookError> {
+    let codes: Vec<&str> = chunk.iter().map(|s| s.station.as_str()).collect();
+    let from: Vec<DateTime<Utc>> = chunk.iter().map(|s| time_of_hour(s.read.0)).collect();
+    let to: Vec<DateTime<Utc>> = chunk.iter().map(|s| time_of_hour(s.read.1)).collect();
+    let params: [&(dyn ToSql + Sync); 4] = [&codes, &from, &to, &aqi_params];
+    let rows = tx.query_raw(means, params).await?;
+    pin_mut!(rows);
+    let mut series = vec![HourlySeries::new(); chunk.len()];
+    while let Some(r) = rows.try_next().await? {
+        let at = usize::try_from(r.get::<_, i64>(0) - 1).unwrap_or(usize::MAX);
+        let symbol: &str = r.get(1);
+        if let (Some(s), Some(p)) = (series.get_mut(at), Pollutant::from_symbol(symbol)) {
+            s.entry(p).or_default().insert(r.get::<_, i64>(2), r.get::<_, f64>(3));
+        }
+    }
+    Ok(series)
+}
+
+/// Computes a chunk's hourly and daily values and COPYs them into the temporary tables.
+async fn write_chunk(
+    tx: &Transaction<'_>,
+    cfg: &IndexConfig,
+    texts: &BandTexts,
+    chunk: &[Span],
+    series: &[HourlySeries],
+) -> Result<(), HookError> {
+    let bands = &cfg.aqi.bands;
+    let sink = tx
+        .copy_in(
+            "COPY geosector_aqi_hours (station_code, observed_at, aqi, level, colour, dominant,
+                  si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co) FROM STDIN (FORMAT binary)",
+        )
+        .await?;
+    let writer = BinaryCopyInWriter::new(sink, &AQI_TYPES);
+    pin_mut!(writer);
+    let mut days: Vec<(usize, NaiveDate, AqiValue)> = Vec::new();
+    for (i, (span, series)) in chunk.iter().zip(series).enumerate() {
+        for h in span.hours.0..=span.hours.1 {
+            if let Some(v) = aqi::hourly_aqi(series, h, &cfg.aqi) {
+                let (level, colour) = texts.of(bands, v.aqi);
+                let [a, b, c, d, e, f] = sub_columns(&v);
+                let at = time_of_hour(h);
+                let dominant = v.dominant.symbol();
+                writer
+                    .as_mut()
+                    .write(&[&span.station, &at, &v.aqi, &level, &colour, &dominant, &a, &b, &c, &d, &e, &f])
+                    .await?;
+            }
+        }
+        let mut d = span.days.0;
+        while d <= span.days.1 {
+            if let Some(v) = aqi::daily_aqi(series, d, &cfg.aqi) {
+                days.push((i, local_date_of_day_start(d), v));
+            }
+            d += 24;
+        }
+    }
+    writer.finish().await?;
+    let sink = tx
+        .copy_in(
+            "COPY geosector_aqi_days (station_code, day, aqi, level, colour, dominant,
+                  si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co) FROM STDIN (FORMAT binary)",
+        )
+        .await?;
+    let mut types = AQI_TYPES;
+    types[1] = Type::DATE;
+    let writer = BinaryCopyInWriter::new(sink, &types);
+    pin_mut!(writer);
+    for (i, day, v) in &days {
+        let (level, colour) = texts.of(bands, v.aqi);
+        let [a, b, c, d, e, f] = sub_columns(v);
+        let dominant = v.dominant.symbol();
+        writer
+            .as_mut()
+            .write(&[&chunk[*i].station, day, &v.aqi, &level, &colour, &dominant, &a, &b, &c, &d, &e, &f])
+            .await?;
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// An index table, its key column and the temporary table of its new values. Names are
+/// constants of this module; every value is bound.
+#[derive(Clone, Copy)]
+struct Table {
+    name: &'static str,
+    key: &'static str,
+    key_type: &'static str,
+    new: &'static str,
+}
+
+/// Writes the new values of a table: a plain insert when nothing is stored in the touched
+/// ranges, else deletes the ranges' stale values and upserts (changed rows only). Returns the
+/// rows inserted or changed.
+async fn write_table<K: ToSql + Sync>(
+    tx: &Transaction<'_>,
+    table: Table,
+    codes: &[&str],
+    ranges: (&[K], &[K]),
+) -> Result<u64, HookError> {
+    let Table { name, key, key_type, new } = table;
+    let spans = format!("unnest($1::text[], $2::{key_type}[], $3::{key_type}[]) AS s(code, k0, k1)");
+    let in_span = format!("t.station_code = s.code AND t.{key} >= s.k0 AND t.{key} < s.k1");
+    let stored: bool = tx
+        .query_one(
+            &format!("SELECT EXISTS (SELECT 1 FROM {spans} WHERE EXISTS (SELECT 1 FROM environment.{name} t WHERE {in_span}))"),
+            &[&codes, &ranges.0, &ranges.1],
+        )
+        .await?
+        .get(0);
+    let columns =
+        format!("station_code, {key}, aqi, level, colour, dominant, si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co");
+    if !stored {
+        return Ok(tx
+            .execute(&format!("INSERT INTO environment.{name} ({columns}) SELECT {columns} FROM {new}"), &[])
+            .await?);
+    }
+    tx.execute(
+        &format!(
+            "DELETE FROM environment.{name} t USING {spans}
+             WHERE {in_span} AND NOT EXISTS (SELECT 1 FROM {new} n WHERE n.station_code = t.station_code AND n.{key} = t.{key})"
+        ),
+        &[&codes, &ranges.0, &ranges.1],
+    )
+    .await?;
+    Ok(tx
+        .execute(
+            &format!(
+                "INSERT INTO environment.{name} AS t ({columns}) SELECT {columns} FROM {new}
+                 ON CONFLICT (station_code, {key}) DO UPDATE SET
+                        aqi = EXCLUDED.aqi, level = EXCLUDED.level, colour = EXCLUDED.colour, dominant = EXCLUDED.dominant,
+                        si_pm25 = EXCLUDED.si_pm25, si_pm10 = EXCLUDED.si_pm10, si_o3 = EXCLUDED.si_o3,
+                        si_no2 = EXCLUDED.si_no2, si_so2 = EXCLUDED.si_so2, si_co = EXCLUDED.si_co, computed_at = now()
+                 WHERE (t.aqi, t.dominant, t.si_pm25, t.si_pm10, t.si_o3, t.si_no2, t.si_so2, t.si_co)
+                       IS DISTINCT FROM (EXCLUDED.aqi, EXCLUDED.dominant, EXCLUDED.si_pm25, EXCLUDED.si_pm10,
+                                         EXCLUDED.si_o3, EXCLUDED.si_no2, EXCLUDED.si_so2, EXCLUDED.si_co)"
+            ),
+            &[],
+        )
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_covers_the_nowcast_window_and_whole_local_days() {
+        // Hour 498_209 = 2026-11-02 00:00 local; a load of hours 498_210 to 498_220.
+        let s = Span::new("S".into(), 498_210, 498_220, 12);
+        assert_eq!(s.hours, (498_210, 498_231), "the 11 hours after the last read it");
+        assert_eq!(s.days, (498_209, 498_209));
+        assert_eq!(s.read, (498_199, 498_233), "11 hours before the first, and the whole last day");
+    }
+
+    #[test]
+    fn band_texts_are_the_bands_names_and_colours() {
+        let cfg = IndexConfig::default();
+        let texts = BandTexts::new(&cfg.aqi.bands);
+        for v in [0, 50, 51, 87, 150, 151, 250, 301, 500] {
+            let band = aqi::band_of(&cfg.aqi.bands, f64::from(v)).unwrap();
+            assert_eq!(texts.of(&cfg.aqi.bands, v), (band.name_vi.as_str(), band.colour_hex().as_str()), "{v}");
+        }
+    }
+}
