@@ -32,6 +32,10 @@ pub enum Pollutant {
     Co,
 }
 
+/// Sub-index columns in the order of the tables (si_pm25 … si_co).
+pub(crate) const SUB_INDEX_ORDER: [Pollutant; 6] =
+    [Pollutant::Pm25, Pollutant::Pm10, Pollutant::O3, Pollutant::No2, Pollutant::So2, Pollutant::Co];
+
 impl Pollutant {
     /// Every pollutant, PM first.
     pub const ALL: [Pollutant; 6] =

@@ -16,6 +16,7 @@
 
 pub mod aqi;
 pub mod config;
+mod hours;
 pub mod load_hook;
 pub mod parameters;
 pub mod refresh;

@@ -21,12 +21,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use geosector_domain::{CellValue, Dataset};
 use geosector_store::hook::{HookError, HookFuture, HookReport, LoadHook, RowCheck, RowRejection};
 use tokio_postgres::Transaction;
 
-use crate::aqi::{self, AqiValue, HourlySeries, Pollutant};
+use crate::aqi::{self, AqiValue, HourlySeries, Pollutant, SUB_INDEX_ORDER};
+use crate::hours::{hour_of, local_date_of_day_start, time_of_hour};
 use crate::parameters::{self, Field};
 use crate::wqi::{self, Group};
 use crate::IndexConfig;
@@ -196,23 +197,6 @@ impl IndexRefresh {
         }
     }
 }
-
-pub(crate) fn hour_of(t: DateTime<Utc>) -> i64 {
-    t.timestamp().div_euclid(3600)
-}
-
-pub(crate) fn time_of_hour(h: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(h * 3600, 0).single().unwrap_or_default()
-}
-
-pub(crate) fn local_date_of_day_start(h: i64) -> NaiveDate {
-    // The local day starting at hour h (UTC+7): its date is the UTC date of h + 7 hours.
-    time_of_hour(h + 7).date_naive()
-}
-
-/// Sub-index columns in the order of the tables (si_pm25 … si_co).
-pub(crate) const SUB_INDEX_ORDER: [Pollutant; 6] =
-    [Pollutant::Pm25, Pollutant::Pm10, Pollutant::O3, Pollutant::No2, Pollutant::So2, Pollutant::Co];
 
 #[derive(Default)]
 struct AqiRows<K> {

@@ -19,8 +19,9 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Transaction;
 
+use crate::aqi::SUB_INDEX_ORDER;
 use crate::aqi::{self, AqiValue, HourlySeries, Pollutant};
-use crate::load_hook::{local_date_of_day_start, time_of_hour, SUB_INDEX_ORDER};
+use crate::hours::{local_date_of_day_start, time_of_hour};
 use crate::IndexConfig;
 
 /// Station-hours (of the hours read, NowCast window included) per chunk: with six pollutants,

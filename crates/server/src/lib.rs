@@ -349,8 +349,8 @@ pub fn replica_pools(config: &ServerConfig) -> Result<Vec<replicas::Replica>, St
         .map(|(i, url)| {
             let pg = pg_config_of(config, url, &format!("replica_urls[{i}]"))?;
             let label = replicas::label(&pg);
-            let pool = pool_of(pg, config.pool_size, Duration::from_secs(2))
-                .map_err(|e| format!("replica_urls[{i}]: {e}"))?;
+            let pool =
+                pool_of(pg, config.pool_size, Duration::from_secs(2)).map_err(|e| format!("replica_urls[{i}]: {e}"))?;
             Ok(replicas::Replica::new(label, pool))
         })
         .collect()

@@ -80,7 +80,7 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
                 None => column.to_owned(),
             };
             parameters
-                .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": interval_pattern() },
+                .push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": crate::params::interval_pattern() },
                 "description": format!("Instant or interval (a/b, ../b, a/..) on {on}") }));
         }
         if let Some(key) = crate::lookup::key_of(c.decl) {
@@ -141,12 +141,6 @@ pub fn document(collections: &[Arc<Collection>], limits: Limits) -> Value {
     doc
 }
 
-/// An instant, or an interval of two instants or one and `..` (either side open).
-pub fn interval_pattern() -> String {
-    let instant = INSTANT_PATTERN.trim_start_matches('^').trim_end_matches('$');
-    format!(r"^({instant}(/({instant}|\.\.))?|\.\./{instant})$")
-}
-
 /// The `datetime` parameter of a versioned collection: it selects versions (see
 /// [`crate::history`]); `None` for another collection.
 fn as_of_parameter(c: &Collection) -> Option<Value> {
@@ -157,7 +151,7 @@ fn as_of_parameter(c: &Collection) -> Option<Value> {
         format!(" To select by the time property {p}, use a CQL2 filter (T_INTERSECTS, comparisons) or {p}=<value>.")
     });
     Some(
-        json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": INSTANT_PATTERN },
+        json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": crate::params::INSTANT_PATTERN },
         "description": format!("This collection keeps a history: one instant (an RFC 3339 date-time, or a date meaning its 00:00 UTC) selects the versions valid then (Memento-Datetime in the response); an interval is refused (400).{property}") }),
     )
 }
@@ -278,7 +272,7 @@ fn tile_paths(paths: &mut Map<String, Value>, layers: &[Arc<Collection>], error:
             parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "format": "date-time" },
                 "description": "This collection keeps a history: the tile as of one instant (its features' versions valid then, drawn one by one at every zoom)" }));
         } else if c.plan.draws_in_force() {
-            parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": INSTANT_PATTERN },
+            parameters.push(json!({ "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": crate::params::INSTANT_PATTERN },
                 "description": "One instant (a date or an RFC 3339 date-time): the tile of the features in force then; without it, those in force now" }));
         }
         paths.insert(
@@ -310,16 +304,11 @@ fn lookup_path(c: &Collection, key: &crate::lookup::LookupKey, op: &str, f: &Val
             "400": error.clone(), "404": error.clone() } } })
 }
 
-/// One instant as the server reads it: a date, or an RFC 3339 date-time, in the years 1 to
-/// 9999 with a UTC offset within ±14:00 (what PostgreSQL stores; days past the 28th are left
-/// out of the pattern because their validity depends on the month).
-pub const INSTANT_PATTERN: &str = r"^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]))?$";
-
 /// What every operation's description owes its callers besides its own answers, added to the
 /// whole document once it is built: the request limits ([`crate::limits`]) as the 400, 413 and
 /// 414 answers every operation may give and as bounds of its parameters (`maxLength`, and
 /// `minLength`/`minItems` 1 since an empty value is refused), whole numbers within 64 bits,
-/// non-negative offsets, and instants as [`INSTANT_PATTERN`] instead of `format: date-time` (which allows
+/// non-negative offsets, and instants as [`crate::params::INSTANT_PATTERN`] instead of `format: date-time` (which allows
 /// years and offsets the server refuses).
 pub fn harden(doc: &mut Value, limits: &crate::limits::RequestLimits) {
     let error = json!({ "description": "An OGC exception naming the parameter", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/exception" } } } });
@@ -380,7 +369,7 @@ fn bound_schema(name: &str, schema: &mut Map<String, Value>, limits: &crate::lim
             }
             if schema.get("format").and_then(Value::as_str) == Some("date-time") {
                 schema.remove("format");
-                schema.insert("pattern".into(), json!(INSTANT_PATTERN));
+                schema.insert("pattern".into(), json!(crate::params::INSTANT_PATTERN));
             }
             if schema.contains_key("enum") {
                 return;

@@ -223,6 +223,18 @@ pub fn canonical_value(kind: FieldType, text: &str) -> Result<String, String> {
     }
 }
 
+/// One instant as the server reads it (as `INSTANT_PATTERN` in the OpenAPI document): a date,
+/// or an RFC 3339 date-time, in the years 1 to 9999 with a UTC offset within ±14:00 (what
+/// PostgreSQL stores). Days are those of their month; February 29th is left out, its validity
+/// depending on the year.
+pub const INSTANT_PATTERN: &str = r"^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]))?$";
+
+/// An instant, or an interval of two instants or one and `..` (either side open).
+pub fn interval_pattern() -> String {
+    let instant = INSTANT_PATTERN.trim_start_matches('^').trim_end_matches('$');
+    format!(r"^({instant}(/({instant}|\.\.))?|\.\./{instant})$")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

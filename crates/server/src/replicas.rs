@@ -43,7 +43,8 @@ const SEGMENT: u64 = 16 * 1024 * 1024;
 fn replay_target(insert: u64) -> u64 {
     if insert % SEGMENT == LONG_HEADER {
         insert - LONG_HEADER
-    } else if insert % PAGE == SHORT_HEADER {
+    } else if insert % PAGE == SHORT_HEADER && insert % SEGMENT != SHORT_HEADER {
+        // A segment's first page has the long header: 24 bytes into it is inside that header.
         insert - SHORT_HEADER
     } else {
         insert

@@ -202,7 +202,7 @@ pub fn document(doc: &mut Value, collections: &[std::sync::Arc<geosector_store::
             "parameters": [
                 { "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" }, "description": format!("The feature id or its {}", decl.key) },
                 { "name": decl.selector.name, "in": "query", "required": true, "schema": { "type": "string" }, "description": decl.selector.description },
-                { "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": crate::openapi::interval_pattern() }, "description": "Instant or interval (a/b, ../b, a/..); a date as upper bound covers the day" },
+                { "name": "datetime", "in": "query", "required": false, "schema": { "type": "string", "pattern": crate::params::interval_pattern() }, "description": "Instant or interval (a/b, ../b, a/..); a date as upper bound covers the day" },
                 { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }, "description": "Values returned, oldest first" },
                 { "name": "f", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"] }, "description": "Response format" }
             ],
