@@ -433,13 +433,8 @@ async fn write_aqi<K: tokio_postgres::types::ToSql + Sync>(
                         si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co)
                  SELECT $1, * FROM unnest($2::{key_type}[], $3::int[], $4::text[], $5::text[], $6::text[],
                         $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[])
-                 ON CONFLICT (station_code, {key}) DO UPDATE SET
-                        aqi = EXCLUDED.aqi, level = EXCLUDED.level, colour = EXCLUDED.colour, dominant = EXCLUDED.dominant,
-                        si_pm25 = EXCLUDED.si_pm25, si_pm10 = EXCLUDED.si_pm10, si_o3 = EXCLUDED.si_o3,
-                        si_no2 = EXCLUDED.si_no2, si_so2 = EXCLUDED.si_so2, si_co = EXCLUDED.si_co, computed_at = now()
-                 WHERE (t.aqi, t.dominant, t.si_pm25, t.si_pm10, t.si_o3, t.si_no2, t.si_so2, t.si_co)
-                       IS DISTINCT FROM (EXCLUDED.aqi, EXCLUDED.dominant, EXCLUDED.si_pm25, EXCLUDED.si_pm10,
-                                         EXCLUDED.si_o3, EXCLUDED.si_no2, EXCLUDED.si_so2, EXCLUDED.si_co)"
+                 {}",
+                crate::refresh::upsert_changed(key)
             ),
             &[&station, &rows.keys, &rows.aqi, &rows.level, &rows.colour, &rows.dominant, s0, s1, s2, s3, s4, s5],
         )

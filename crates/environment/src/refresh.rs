@@ -299,18 +299,26 @@ async fn write_table<K: ToSql + Sync>(
     Ok(tx
         .execute(
             &format!(
-                "INSERT INTO environment.{name} AS t ({columns}) SELECT {columns} FROM {new}
-                 ON CONFLICT (station_code, {key}) DO UPDATE SET
-                        aqi = EXCLUDED.aqi, level = EXCLUDED.level, colour = EXCLUDED.colour, dominant = EXCLUDED.dominant,
-                        si_pm25 = EXCLUDED.si_pm25, si_pm10 = EXCLUDED.si_pm10, si_o3 = EXCLUDED.si_o3,
-                        si_no2 = EXCLUDED.si_no2, si_so2 = EXCLUDED.si_so2, si_co = EXCLUDED.si_co, computed_at = now()
-                 WHERE (t.aqi, t.dominant, t.si_pm25, t.si_pm10, t.si_o3, t.si_no2, t.si_so2, t.si_co)
-                       IS DISTINCT FROM (EXCLUDED.aqi, EXCLUDED.dominant, EXCLUDED.si_pm25, EXCLUDED.si_pm10,
-                                         EXCLUDED.si_o3, EXCLUDED.si_no2, EXCLUDED.si_so2, EXCLUDED.si_co)"
+                "INSERT INTO environment.{name} AS t ({columns}) SELECT {columns} FROM {new} {}",
+                upsert_changed(key)
             ),
             &[],
         )
         .await?)
+}
+
+/// The `ON CONFLICT` clause of an index table (`t`) keyed by station and `key`: a stored row is
+/// rewritten only when a value differs.
+pub(crate) fn upsert_changed(key: &str) -> String {
+    format!(
+        "ON CONFLICT (station_code, {key}) DO UPDATE SET
+                aqi = EXCLUDED.aqi, level = EXCLUDED.level, colour = EXCLUDED.colour, dominant = EXCLUDED.dominant,
+                si_pm25 = EXCLUDED.si_pm25, si_pm10 = EXCLUDED.si_pm10, si_o3 = EXCLUDED.si_o3,
+                si_no2 = EXCLUDED.si_no2, si_so2 = EXCLUDED.si_so2, si_co = EXCLUDED.si_co, computed_at = now()
+         WHERE (t.aqi, t.dominant, t.si_pm25, t.si_pm10, t.si_o3, t.si_no2, t.si_so2, t.si_co)
+               IS DISTINCT FROM (EXCLUDED.aqi, EXCLUDED.dominant, EXCLUDED.si_pm25, EXCLUDED.si_pm10,
+                                 EXCLUDED.si_o3, EXCLUDED.si_no2, EXCLUDED.si_so2, EXCLUDED.si_co)"
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use geozero::mvt::{Message, Tile};
 use serde_json::{json, Value};
 
 use crate::ats::load_samples;
-use crate::support::{encode, geosector, http_get, repo, Response, Server, TestDb};
+use crate::support::{encode, geosector, http_get, repo, tile_path, Response, Server, TestDb};
 
 const PARCELS: &str = "data-samples/land/parcels_soc_son.fgb";
 
@@ -94,15 +94,6 @@ fn metric(server: &Server, prefix: &str) -> f64 {
 /// Reads answered by the replicas.
 fn replica_reads(server: &Server) -> f64 {
     metric(server, "geosector_replica_reads_total{")
-}
-
-/// The parcels tile holding a lon/lat point at zoom z.
-fn tile_path(z: u32, lon: f64, lat: f64) -> String {
-    let n = f64::from(1u32 << z);
-    let col = ((lon + 180.0) / 360.0 * n).floor();
-    let lat = lat.to_radians();
-    let row = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
-    format!("/collections/land.parcels/tiles/WebMercatorQuad/{z}/{row}/{col}")
 }
 
 /// Every string value of a tile's first layer.

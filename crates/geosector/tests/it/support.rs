@@ -441,3 +441,12 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: Opt
     }
     Response { status, headers, body }
 }
+
+/// The parcels tile holding a lon/lat point at zoom z.
+pub fn tile_path(z: u32, lon: f64, lat: f64) -> String {
+    let n = f64::from(1u32 << z);
+    let col = ((lon + 180.0) / 360.0 * n).floor();
+    let lat = lat.to_radians();
+    let row = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    format!("/collections/land.parcels/tiles/WebMercatorQuad/{z}/{row}/{col}")
+}

@@ -7,7 +7,7 @@ use geozero::mvt::{Message, Tile};
 use serde_json::Value;
 
 use crate::ats::load_samples;
-use crate::support::{repo, testdata, Server, TestDb};
+use crate::support::{repo, testdata, tile_path, Server, TestDb};
 
 #[tokio::test]
 async fn vector_tiles_of_a_collection() {
@@ -159,15 +159,6 @@ async fn vector_tiles_of_a_collection() {
     let far_tile = server.get(&tile_path(16, 106.7002, 10.7802));
     assert_eq!(far_tile.status, 200, "the new area's tile is inside the limits now");
     assert_eq!(Tile::decode(far_tile.body.as_slice()).unwrap().layers[0].features.len(), 1);
-}
-
-/// The parcels tile holding a lon/lat point at zoom z.
-fn tile_path(z: u32, lon: f64, lat: f64) -> String {
-    let n = f64::from(1u32 << z);
-    let col = ((lon + 180.0) / 360.0 * n).floor();
-    let lat = lat.to_radians();
-    let row = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
-    format!("/collections/land.parcels/tiles/WebMercatorQuad/{z}/{row}/{col}")
 }
 
 /// Every integer value of a property over the features of an MVT layer.
