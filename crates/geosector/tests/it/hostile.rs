@@ -441,6 +441,23 @@ async fn request_limits_are_configurable_and_refused_naming_the_parameter() {
     assert_eq!(response.status, 400, "{}", response.text());
     let description = response.json()["description"].as_str().unwrap().to_owned();
     assert!(description.starts_with("body:") && description.contains("vertices"), "{description}");
+    // A WFS filter (Filter Encoding, POSTed) is held to the same filter limits.
+    let equalities: String = (0..8)
+        .map(|i| format!("<fes:PropertyIsEqualTo><fes:ValueReference>sheet_number</fes:ValueReference><fes:Literal>{i}</fes:Literal></fes:PropertyIsEqualTo>"))
+        .collect();
+    let get_feature = |filter: &str| {
+        format!(
+            r#"<wfs:GetFeature service="WFS" version="2.0.0" xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:fes="http://www.opengis.net/fes/2.0"><wfs:Query typeNames="land.parcels"><fes:Filter>{filter}</fes:Filter></wfs:Query></wfs:GetFeature>"#
+        )
+    };
+    let wide =
+        server.request("POST", "/wfs", &[], Some(get_feature(&format!("<fes:Or>{equalities}</fes:Or>")).as_bytes()));
+    let text = wide.text();
+    assert_eq!(wide.status, 400, "{text}");
+    assert!(text.contains("more than 12") && text.contains("locator=\"filter\""), "{text}");
+    let narrow = get_feature(&equalities[..equalities.find("</fes:PropertyIsEqualTo>").unwrap() + 24]);
+    let narrow = server.request("POST", "/wfs", &[], Some(narrow.as_bytes()));
+    assert_eq!(narrow.status, 200, "{}", narrow.text());
     // The published document states the limits it enforces.
     let api = server.get("/api").json();
     let address = api["paths"][items]["get"]["parameters"]

@@ -104,7 +104,7 @@ pub(super) async fn run(
     };
     let compiled = match fes {
         None => None,
-        Some(f) => Some(compile(&collection, f, crs, g.version, filter_locator).await?),
+        Some(f) => Some(compile(&collection, f, crs, g.version, filter_locator, state.request_limits.filter).await?),
     };
     let sort = sort_keys(&g.query.sort_by, &collection)?;
     let value_reference = match &g.value_reference {
@@ -184,13 +184,15 @@ pub(super) async fn run(
     Ok(HttpResponse::Ok().content_type(media).streaming(body))
 }
 
-/// Translates a FES filter over a collection, the `id` queryable added for `ResourceId`.
+/// Translates a FES filter over a collection, the `id` queryable added for `ResourceId`, within
+/// the server's filter limits (as a CQL2 filter).
 async fn compile(
     c: &Arc<Collection>,
     f: Filter,
     crs: ApiCrs,
     version: Version,
     locator: &'static str,
+    limits: geosector_filter::Limits,
 ) -> Result<Sql, Fail> {
     let literal_crs = match &f.srs_name {
         Some(s) => srs::parse(s, version).map_err(|m| WfsError::invalid(locator, format!("srsName {m}")))?,
@@ -199,12 +201,10 @@ async fn compile(
     let queryables = c.queryables.clone().with_column(ID_QUERYABLE, Kind::Integer);
     let expr = f.to_expr(c.id(), &queryables).map_err(|m| WfsError::invalid(locator, m))?;
     let filter_crs = srs::filter_crs(literal_crs);
-    web::block(move || {
-        geosector_filter::compile_expr(expr, &queryables, &filter_crs, geosector_filter::Limits::default())
-    })
-    .await
-    .map_err(|e| Fail::Api(crate::error::ApiError::Internal(format!("filter worker: {e}"))))?
-    .map_err(|e| WfsError::invalid(locator, e.0).into())
+    web::block(move || geosector_filter::compile_expr(expr, &queryables, &filter_crs, limits))
+        .await
+        .map_err(|e| Fail::Api(crate::error::ApiError::Internal(format!("filter worker: {e}"))))?
+        .map_err(|e| WfsError::invalid(locator, e.0).into())
 }
 
 /// `sortBy` over the sortables.
