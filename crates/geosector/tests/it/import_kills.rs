@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{repo, TestDb};
+use crate::support::TestDb;
 
 const PARCELS_FGB: &str = "data-samples/land/parcels_soc_son.fgb";
 
@@ -116,18 +116,6 @@ async fn base(files: &Files) -> TestDb {
     db
 }
 
-fn spawn(db: &TestDb, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_geosector"))
-        .args(args)
-        .current_dir(repo())
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 /// A small xorshift, seeded from the clock (printed, so a failing run can be repeated with
 /// `GEOSECTOR_KILL_SEED`).
 fn seed() -> u64 {
@@ -165,7 +153,7 @@ async fn killed_at_random_moments(kind: &str, args: impl Fn(&Files) -> Vec<Strin
     for k in 0..5 {
         let before = stored(&client).await;
         let at = duration.mul_f64(0.9 * (f64::from(k) + next(&mut state)) / 5.0);
-        let mut child = spawn(&db, &args);
+        let mut child = db.spawn(&args);
         let started = Instant::now();
         tokio::time::sleep(at).await;
         if let Some(status) = child.try_wait().unwrap() {

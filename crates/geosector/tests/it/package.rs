@@ -197,15 +197,7 @@ async fn a_killed_package_resumes_to_the_bytes_of_an_uninterrupted_one() {
     assert_eq!(made.code, Some(0), "{}", made.text());
 
     // Killed (SIGKILL) once the features and the first ten zooms are committed.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_geosector"))
-        .args(args(&killed))
-        .current_dir(repo())
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start geosector package");
+    let mut child = db.spawn(&args(&killed));
     let state = killed.join("package.partial/state.sqlite");
     let started = std::time::Instant::now();
     loop {

@@ -125,6 +125,20 @@ impl TestDb {
         self.count("pg_class WHERE relname LIKE 'parcels_load_%' AND relkind = 'r'").await
     }
 
+    /// Starts the `geosector` binary against this database without waiting for it (its output
+    /// discarded), for tests that kill it.
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_geosector"))
+            .args(args)
+            .current_dir(repo())
+            .env("DATABASE_URL", &self.url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start geosector")
+    }
+
     /// Runs the `geosector` binary against this database.
     pub fn geosector(&self, args: &[&str]) -> Run {
         geosector(Some(&self.url), args)
