@@ -5,6 +5,7 @@
 #
 #   scripts/fuzz.sh ci [SECONDS]        # every target SECONDS (default 20) on its seeds: CI's pass
 #   scripts/fuzz.sh run TARGET MINUTES  # one long run; the corpus grows in fuzz/corpus/TARGET
+#                                       # (every run first replays fuzz/regressions/TARGET/)
 #   scripts/fuzz.sh repro TARGET FILE   # run one input (a crash artifact) and show what it does
 #   scripts/fuzz.sh build               # only build the targets
 #   scripts/fuzz.sh list                # the targets
@@ -15,6 +16,7 @@
 # hang. Crashes are written to fuzz/artifacts/TARGET/ and fail the command.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+caller=$PWD
 cd "$root/fuzz"
 export RUSTC_BOOTSTRAP=1
 CARGO_FUZZ_VERSION=0.13.2
@@ -37,7 +39,9 @@ build() {
     install
     # Release with debug assertions and overflow checks (cargo-fuzz's default), so an integer
     # overflow on a hostile size is found even though release builds would wrap silently.
-    cargo fuzz build --sanitizer "$sanitizer" --target-dir "$target_dir" ${FUZZ_JOBS:+--jobs "$FUZZ_JOBS"} >&2
+    # (cargo fuzz build has no --jobs option; cargo reads CARGO_BUILD_JOBS.)
+    [ -z "${FUZZ_JOBS:-}" ] || export CARGO_BUILD_JOBS=$FUZZ_JOBS
+    cargo fuzz build --sanitizer "$sanitizer" --target-dir "$target_dir" >&2
 }
 
 # run TARGET SECONDS [libFuzzer options…]: fuzzes TARGET on its corpus (seeded when empty).
@@ -47,7 +51,11 @@ run() {
     [ -x "$bin_dir/$t" ] || { echo "unknown target $t (scripts/fuzz.sh list)" >&2; exit 2; }
     [ -n "$(ls -A "corpus/$t" 2>/dev/null)" ] || ./seed.sh "$t" >&2
     mkdir -p "artifacts/$t"
-    "$bin_dir/$t" "corpus/$t" "${limits[@]}" -max_total_time="$secs" -artifact_prefix="artifacts/$t/" "$@"
+    # Every crash found so far is kept in regressions/TARGET/ and read with the corpus first, so
+    # each run (CI's too) replays them; new inputs are written to the first folder only.
+    local dirs=("corpus/$t")
+    [ -d "regressions/$t" ] && dirs+=("regressions/$t")
+    "$bin_dir/$t" "${dirs[@]}" "${limits[@]}" -max_total_time="$secs" -artifact_prefix="artifacts/$t/" "$@"
 }
 
 case ${1:-} in
@@ -80,7 +88,8 @@ case ${1:-} in
     repro)
         [ $# -eq 3 ] || { echo "usage: scripts/fuzz.sh repro TARGET FILE" >&2; exit 2; }
         build
-        "$bin_dir/$2" "${limits[@]}" "$3"
+        case $3 in /*) input=$3 ;; *) input=$caller/$3 ;; esac
+        "$bin_dir/$2" "${limits[@]}" "$input"
         ;;
     *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

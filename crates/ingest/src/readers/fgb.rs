@@ -65,7 +65,11 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
             None => None,
             Some(g) => match polygonal(&g, declared_type) {
                 Some(g) => Some(g),
-                None => Some(feature.to_geo().map_err(|e| malformed(format!("feature {index}: geometry: {e}")))?),
+                None => {
+                    let kind = if declared_type == GeometryType::Unknown { g.type_() } else { declared_type };
+                    check_arrays(&g, kind).map_err(|e| malformed(format!("feature {index}: geometry: {e}")))?;
+                    Some(feature.to_geo().map_err(|e| malformed(format!("feature {index}: geometry: {e}")))?)
+                }
             },
         };
         let raw = RawFeature {
@@ -132,6 +136,35 @@ fn polygon(g: &flatgeobuf::Geometry<'_>) -> Option<Polygon<f64>> {
     }
     let exterior = rings.remove(0);
     Some(Polygon::new(exterior, rings))
+}
+
+/// Checks the coordinate arrays of a geometry read as `kind` (and of its parts) against each
+/// other, as geozero's reader indexes them without checking: `xy` holds pairs, a point has one,
+/// and ring or line `ends` rise and stay within `xy`. (Z and M are not read: the geometry is
+/// built in XY.) Fuzzing found a polygon whose `ends` point past its `xy` panicking in geozero.
+fn check_arrays(g: &flatgeobuf::Geometry<'_>, kind: GeometryType) -> Result<(), String> {
+    let pairs = match g.xy() {
+        Some(xy) if xy.len() % 2 != 0 => return Err(format!("{} xy values are not x,y pairs", xy.len())),
+        Some(xy) if xy.is_empty() && kind == GeometryType::Point => return Err("a point without xy".into()),
+        Some(xy) => xy.len() / 2,
+        None => 0,
+    };
+    if let Some(ends) = g.ends().filter(|ends| ends.len() > 1) {
+        let mut previous = 0;
+        for (i, end) in ends.iter().enumerate() {
+            let end = usize::try_from(end).map_err(|_| format!("end {i} does not fit in memory"))?;
+            if end < previous || end > pairs {
+                return Err(format!("end {i} is {end}, outside {previous}..={pairs} (the xy pairs)"));
+            }
+            previous = end;
+        }
+    }
+    for part in g.parts().iter().flat_map(|parts| parts.iter()) {
+        // Only a collection's parts are read as their own type (as points, too).
+        let part_kind = if kind == GeometryType::GeometryCollection { part.type_() } else { GeometryType::Unknown };
+        check_arrays(&part, part_kind)?;
+    }
+    Ok(())
 }
 
 /// Checks that the index the header announces (`items` features in nodes of `node_size`) and
@@ -301,6 +334,77 @@ mod tests {
             Properties::Columns(values).into_map(),
             serde_json::json!({"a": 7, "b": "hi"}).as_object().unwrap().clone()
         );
+    }
+
+    /// One geometry table, built as a writer would (with `parts` under it), for [`check_arrays`].
+    fn geometry_table(
+        b: &mut flatbuffers::FlatBufferBuilder<'static>,
+        kind: GeometryType,
+        xy: &[f64],
+        ends: &[u32],
+        parts: &[flatbuffers::WIPOffset<flatgeobuf::Geometry<'static>>],
+    ) -> flatbuffers::WIPOffset<flatgeobuf::Geometry<'static>> {
+        let xy = (!xy.is_empty()).then(|| b.create_vector(xy));
+        let ends = (!ends.is_empty()).then(|| b.create_vector(ends));
+        let parts = (!parts.is_empty()).then(|| b.create_vector(parts));
+        let args = flatgeobuf::GeometryArgs { xy, ends, parts, type_: kind, ..Default::default() };
+        flatgeobuf::Geometry::create(b, &args)
+    }
+
+    /// `check_arrays` on one geometry, built by `build`.
+    fn checked(
+        build: impl FnOnce(
+            &mut flatbuffers::FlatBufferBuilder<'static>,
+        ) -> flatbuffers::WIPOffset<flatgeobuf::Geometry<'static>>,
+        kind: GeometryType,
+    ) -> Result<(), String> {
+        let mut b = flatbuffers::FlatBufferBuilder::new();
+        let root = build(&mut b);
+        b.finish_minimal(root);
+        let g = flatbuffers::root::<flatgeobuf::Geometry>(b.finished_data()).unwrap();
+        check_arrays(&g, kind)
+    }
+
+    /// Fuzzing found a polygon whose `ends` point past its `xy` panicking in geozero's reader;
+    /// such arrays (also inside a multipolygon's parts, or in odd numbers) are now the feature's
+    /// error, and well-formed ones pass.
+    #[test]
+    fn coordinate_arrays_that_do_not_fit_are_errors() {
+        let (line, lines, multi_kind) =
+            (GeometryType::LineString, GeometryType::MultiLineString, GeometryType::MultiPolygon);
+        let square = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0];
+        let ok =
+            |kind, xy: &'static [f64], ends: &'static [u32]| checked(|b| geometry_table(b, kind, xy, ends, &[]), kind);
+        assert_eq!(ok(lines, &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], &[1, 3]), Ok(()));
+        assert_eq!(ok(line, &[0.0, 0.0, 1.0, 1.0], &[]), Ok(()));
+        let e = ok(lines, &[0.0, 0.0, 1.0, 1.0], &[1, 50_000]).unwrap_err();
+        assert!(e.contains("end 1 is 50000, outside 1..=2"), "{e}");
+        assert!(ok(lines, &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], &[2, 1]).is_err());
+        assert!(ok(line, &[0.0, 0.0, 1.0], &[]).unwrap_err().contains("not x,y pairs"));
+        let multi = |ends: &'static [u32]| {
+            checked(
+                |b| {
+                    let good = geometry_table(b, GeometryType::Unknown, &square, &[], &[]);
+                    let bad = geometry_table(b, GeometryType::Unknown, &square, ends, &[]);
+                    geometry_table(b, multi_kind, &[], &[], &[good, bad])
+                },
+                multi_kind,
+            )
+        };
+        assert_eq!(multi(&[4, 5]), Ok(()));
+        assert!(multi(&[4, 6]).unwrap_err().contains("end 1 is 6, outside 4..=5"));
+        // A collection's parts are read as their own types: a point there needs its xy pair.
+        let collection = checked(
+            |b| {
+                let empty = b.create_vector::<f64>(&[]);
+                let args =
+                    flatgeobuf::GeometryArgs { xy: Some(empty), type_: GeometryType::Point, ..Default::default() };
+                let point = flatgeobuf::Geometry::create(b, &args);
+                geometry_table(b, GeometryType::GeometryCollection, &[], &[], &[point])
+            },
+            GeometryType::GeometryCollection,
+        );
+        assert_eq!(collection, Err("a point without xy".to_owned()));
     }
 
     /// The direct reading of polygons gives what geozero gives, on every FlatGeobuf test file.

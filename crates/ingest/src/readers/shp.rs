@@ -168,11 +168,22 @@ impl Bytes<'_> {
         self.array(at).map(f64::from_le_bytes)
     }
 
+    /// The X and Y at `at`, which must be finite numbers: a NaN or infinite coordinate is no
+    /// position (and NaN breaks ring closure, which assigning holes relies on).
+    fn coord(&self, at: usize) -> Result<Coord<f64>, String> {
+        let (x, y) = (self.f64(at)?, self.f64(at + 8)?);
+        if x.is_finite() && y.is_finite() {
+            Ok(Coord { x, y })
+        } else {
+            Err(format!("coordinate ({x}, {y}) at byte {at} is not a finite number"))
+        }
+    }
+
     fn points(&self, at: usize, n: usize) -> Result<Vec<Coord<f64>>, String> {
         if at.saturating_add(n.saturating_mul(16)) > self.0.len() {
             return Err(format!("{n} points announced but the shape record has {} bytes", self.0.len()));
         }
-        (0..n).map(|i| Ok(Coord { x: self.f64(at + 16 * i)?, y: self.f64(at + 16 * i + 8)? })).collect()
+        (0..n).map(|i| self.coord(at + 16 * i)).collect()
     }
 }
 
@@ -182,7 +193,7 @@ fn shape(content: &[u8]) -> Result<Option<Geometry<f64>>, String> {
     let kind = b.i32(0)?;
     Ok(Some(match kind {
         0 => return Ok(None),
-        1 | 11 | 21 => Geometry::Point(Point(Coord { x: b.f64(4)?, y: b.f64(12)? })),
+        1 | 11 | 21 => Geometry::Point(Point(b.coord(4)?)),
         8 | 18 | 28 => {
             let n = b.count(36)?;
             Geometry::MultiPoint(MultiPoint(b.points(40, n)?.into_iter().map(Point).collect()))
@@ -325,5 +336,21 @@ mod tests {
         huge[40..44].copy_from_slice(&i32::MAX.to_le_bytes());
         assert!(shape(&huge).unwrap_err().contains("announced"));
         assert_eq!(shape(&0i32.to_le_bytes()).unwrap(), None);
+    }
+
+    /// Fuzzing found a ring with a NaN coordinate panicking in geo's `contains` (a NaN ring is
+    /// never closed); non-finite coordinates are now the feature's error, in every shape kind.
+    #[test]
+    fn non_finite_coordinates_are_errors() {
+        let outer: &[(f64, f64)] = &[(0.0, 0.0), (0.0, 10.0), (10.0, 10.0), (10.0, 0.0), (0.0, 0.0)];
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let hole: &[(f64, f64)] = &[(2.0, 2.0), (4.0, 2.0), (bad, 4.0), (2.0, 4.0), (2.0, 2.0)];
+            let e = shape(&polygon_record(&[outer, hole])).unwrap_err();
+            assert!(e.contains("is not a finite number"), "{e}");
+            let mut point = 1i32.to_le_bytes().to_vec();
+            point.extend(1.0f64.to_le_bytes());
+            point.extend(bad.to_le_bytes());
+            assert!(shape(&point).unwrap_err().contains("at byte 4 is not a finite number"));
+        }
     }
 }
