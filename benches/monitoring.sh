@@ -5,16 +5,23 @@
 #     ROUNDS times (floor, import, floor, import, …) so that the machine's load weighs on both
 #     alike; prints every run and the medians;
 #  2. hourly + daily VN_AQI of 1,000 stations × 1 year (17.5 M lines of PM2.5 and NO2), timed by
-#     the import's "load hook ran" log line (AQI_ROUNDS times).
+#     the import's "load hook ran" log line (AQI_ROUNDS times);
+#  3. the same refresh alone, against its floor: the year's observations \copy'd once into a
+#     fresh database, then benches/examples/aqi_refresh.rs alternates the refresh (rolled back)
+#     with a plain COPY of the very same hourly and daily values into the same tables
+#     (REFRESH_ROUNDS times; needs the example's release build, REFRESH_BIN).
 # Needs a release build (BIN, default target/release/geosector) and a PostgreSQL: DATABASE_URL's
 # server (the docs use the bench PostGIS of ../shared/tools, port 55432), else the dev cluster.
 #   BIN=target/release/geosector DATABASE_URL=postgresql://postgres@127.0.0.1:55432/gis benches/monitoring.sh
-# ROUNDS=0 skips part 1, AQI_ROUNDS=0 part 2.
+# ROUNDS=0 skips part 1, AQI_ROUNDS=0 part 2, REFRESH_ROUNDS=0 part 3. Part 3's program:
+#   cargo build --release -p geosector-benches --example aqi_refresh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=${BIN:-target/release/geosector}
 ROUNDS=${ROUNDS:-3}
 AQI_ROUNDS=${AQI_ROUNDS:-1}
+REFRESH_ROUNDS=${REFRESH_ROUNDS:-3}
+REFRESH_BIN=${REFRESH_BIN:-$(dirname "$BIN")/examples/aqi_refresh}
 URL=${DATABASE_URL:-$(scripts/dev-db.sh url | tail -n 1)}
 BASE=${URL%/*}
 LOGS=${LOGS:-/tmp/monitoring-bench}
@@ -61,10 +68,10 @@ if [ "$ROUNDS" -gt 0 ]; then
   echo "   ratio geosector / \\copy: $(echo "scale=2; $i / $c" | bc) with the index refresh, $(echo "scale=2; ($i - $h) / $c" | bc) without"
 fi
 
-[ "$AQI_ROUNDS" -eq 0 ] && exit 0
-echo "== hourly + daily VN_AQI, 1,000 stations × 1 year (PM2.5 + NO2)"
+[ "$AQI_ROUNDS" -eq 0 ] && [ "$REFRESH_ROUNDS" -eq 0 ] && exit 0
 [ -f /tmp/obs1y/observations.csv ] ||
   python3 benches/monitoring_data.py --stations 1000 --hours 8760 --params 2 --start 2025-01-01T00:00:00 --out /tmp/obs1y
+[ "$AQI_ROUNDS" -eq 0 ] || echo "== hourly + daily VN_AQI, 1,000 stations × 1 year (PM2.5 + NO2)"
 aqi=()
 for round in $(seq 1 "$AQI_ROUNDS"); do
   fresh bench_aqi
@@ -78,4 +85,16 @@ for round in $(seq 1 "$AQI_ROUNDS"); do
   grep -E 'rows written|indices:|max RSS' "$log" | sed 's/^/   /'
   psql -q "$BASE/postgres" -c "DROP DATABASE bench_aqi"
 done
-echo "== VN_AQI refresh, median of $AQI_ROUNDS: $(median "${aqi[@]}") s"
+[ "$AQI_ROUNDS" -eq 0 ] || echo "== VN_AQI refresh, median of $AQI_ROUNDS: $(median "${aqi[@]}") s"
+[ "$REFRESH_ROUNDS" -eq 0 ] && exit 0
+echo "== VN_AQI refresh alone vs a COPY of its values, 1,000 stations × 1 year"
+fresh bench_refresh
+$BIN --database-url "$BASE/bench_refresh" import environment.stations /tmp/obs1y/stations.geojson >/dev/null
+psql -q "$BASE/bench_refresh" -c "SELECT environment.ensure_observation_partitions('2024-12-01', '2026-01-31')" >/dev/null
+psql -q "$BASE/bench_refresh" -c \
+  "\\copy environment.observations (station_code, parameter, value, unit, status, observed_at) FROM '/tmp/obs1y/observations.csv' CSV HEADER"
+psql -q "$BASE/bench_refresh" -c "VACUUM ANALYZE environment.observations"
+echo "   uptime: $(uptime)"
+"$REFRESH_BIN" "$BASE/bench_refresh" "$REFRESH_ROUNDS" "$LOGS"
+echo "   uptime after: $(uptime)"
+psql -q "$BASE/postgres" -c "DROP DATABASE bench_refresh"
