@@ -257,7 +257,8 @@ struct Table {
     new: &'static str,
 }
 
-const HOURLY: Table = Table { name: "aqi_hourly", key: "observed_at", key_type: "timestamptz", new: "geosector_aqi_hours" };
+const HOURLY: Table =
+    Table { name: "aqi_hourly", key: "observed_at", key_type: "timestamptz", new: "geosector_aqi_hours" };
 const DAILY: Table = Table { name: "aqi_daily", key: "day", key_type: "date", new: "geosector_aqi_days" };
 
 impl Table {
