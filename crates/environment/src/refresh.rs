@@ -191,13 +191,7 @@ async fn write_chunk(
     into: (&str, &str),
 ) -> Result<AqiWritten, HookError> {
     let bands = &cfg.aqi.bands;
-    let sink = tx
-        .copy_in(&format!(
-            "COPY {} (station_code, observed_at, aqi, level, colour, dominant,
-                  si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co) FROM STDIN (FORMAT binary)",
-            into.0
-        ))
-        .await?;
+    let sink = tx.copy_in(&format!("COPY {} ({}) FROM STDIN (FORMAT binary)", into.0, HOURLY.columns())).await?;
     let writer = BinaryCopyInWriter::new(sink, &AQI_TYPES);
     pin_mut!(writer);
     let mut days: Vec<(usize, NaiveDate, AqiValue)> = Vec::new();
@@ -223,13 +217,7 @@ async fn write_chunk(
         }
     }
     let hours = writer.finish().await?;
-    let sink = tx
-        .copy_in(&format!(
-            "COPY {} (station_code, day, aqi, level, colour, dominant,
-                  si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co) FROM STDIN (FORMAT binary)",
-            into.1
-        ))
-        .await?;
+    let sink = tx.copy_in(&format!("COPY {} ({}) FROM STDIN (FORMAT binary)", into.1, DAILY.columns())).await?;
     let mut types = AQI_TYPES;
     types[1] = Type::DATE;
     let writer = BinaryCopyInWriter::new(sink, &types);
@@ -258,10 +246,18 @@ struct Table {
 }
 
 const HOURLY: Table =
-    Table { name: "aqi_hourly", key: "observed_at", key_type: "timestamptz", new: "geosector_aqi_hours" };
-const DAILY: Table = Table { name: "aqi_daily", key: "day", key_type: "date", new: "geosector_aqi_days" };
+    Table { name: "environment.aqi_hourly", key: "observed_at", key_type: "timestamptz", new: "geosector_aqi_hours" };
+const DAILY: Table = Table { name: "environment.aqi_daily", key: "day", key_type: "date", new: "geosector_aqi_days" };
 
 impl Table {
+    /// The columns the refresh writes.
+    fn columns(self) -> String {
+        format!(
+            "station_code, {}, aqi, level, colour, dominant, si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co",
+            self.key
+        )
+    }
+
     /// The touched ranges, `unnest`ed from the bound codes ($1) and range bounds ($2, $3).
     fn spans(self) -> String {
         format!("unnest($1::text[], $2::{}[], $3::{}[]) AS s(code, k0, k1)", self.key_type, self.key_type)
@@ -278,7 +274,6 @@ impl Table {
 struct Target {
     table: Table,
     stored: bool,
-    qualified: String,
 }
 
 impl Target {
@@ -293,30 +288,28 @@ impl Target {
         let (spans, in_span, name, new) = (table.spans(), table.in_span(), table.name, table.new);
         let stored: bool = tx
             .query_one(
-                &format!("SELECT EXISTS (SELECT 1 FROM {spans} WHERE EXISTS (SELECT 1 FROM environment.{name} t WHERE {in_span}))"),
+                &format!("SELECT EXISTS (SELECT 1 FROM {spans} WHERE EXISTS (SELECT 1 FROM {name} t WHERE {in_span}))"),
                 &[&codes, &ranges.0, &ranges.1],
             )
             .await?
             .get(0);
         if stored {
             tx.batch_execute(&format!(
-                "CREATE TEMP TABLE IF NOT EXISTS {new} ON COMMIT DROP AS
-                     SELECT station_code, {key}, aqi, level, colour, dominant, si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co
-                     FROM environment.{name} WITH NO DATA;
+                "CREATE TEMP TABLE IF NOT EXISTS {new} ON COMMIT DROP AS SELECT {} FROM {name} WITH NO DATA;
                  TRUNCATE {new}",
-                key = table.key
+                table.columns()
             ))
             .await?;
         }
-        Ok(Target { table, stored, qualified: format!("environment.{name}") })
+        Ok(Target { table, stored })
     }
 
     /// The table the COPY writes into.
-    fn copy_into(&self) -> &str {
+    fn copy_into(&self) -> &'static str {
         if self.stored {
             self.table.new
         } else {
-            &self.qualified
+            self.table.name
         }
     }
 }
@@ -332,11 +325,10 @@ async fn merge<K: ToSql + Sync>(
     let (spans, in_span) = (table.spans(), table.in_span());
     let Table { name, key, new, .. } = table;
     tx.batch_execute(&format!("ANALYZE {new}")).await?;
-    let columns =
-        format!("station_code, {key}, aqi, level, colour, dominant, si_pm25, si_pm10, si_o3, si_no2, si_so2, si_co");
+    let columns = table.columns();
     tx.execute(
         &format!(
-            "DELETE FROM environment.{name} t USING {spans}
+            "DELETE FROM {name} t USING {spans}
              WHERE {in_span} AND NOT EXISTS (SELECT 1 FROM {new} n WHERE n.station_code = t.station_code AND n.{key} = t.{key})"
         ),
         &[&codes, &ranges.0, &ranges.1],
@@ -344,10 +336,7 @@ async fn merge<K: ToSql + Sync>(
     .await?;
     Ok(tx
         .execute(
-            &format!(
-                "INSERT INTO environment.{name} AS t ({columns}) SELECT {columns} FROM {new} {}",
-                upsert_changed(key)
-            ),
+            &format!("INSERT INTO {name} AS t ({columns}) SELECT {columns} FROM {new} {}", upsert_changed(key)),
             &[],
         )
         .await?)

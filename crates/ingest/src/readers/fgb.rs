@@ -63,14 +63,17 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
         }
         let geometry = match feature.geometry() {
             None => None,
-            Some(g) => match polygonal(&g, declared_type) {
-                Some(g) => Some(g),
-                None => {
-                    let kind = if declared_type == GeometryType::Unknown { g.type_() } else { declared_type };
-                    check_arrays(&g, kind).map_err(|e| malformed(format!("feature {index}: geometry: {e}")))?;
-                    Some(feature.to_geo().map_err(|e| malformed(format!("feature {index}: geometry: {e}")))?)
+            Some(g) => {
+                let kind = read_as(&g, declared_type);
+                let invalid = |e: String| malformed(format!("feature {index}: geometry: {e}"));
+                match polygonal(&g, kind) {
+                    Some(g) => Some(g),
+                    None => {
+                        check_arrays(&g, kind).map_err(invalid)?;
+                        Some(feature.to_geo().map_err(|e| invalid(e.to_string()))?)
+                    }
                 }
-            },
+            }
         };
         let raw = RawFeature {
             location: Location { file: file.clone(), index, is_line: false },
@@ -84,12 +87,21 @@ pub fn read(path: &Path, sink: &mut dyn FeatureSink) -> Result<(), ImportError> 
     Ok(())
 }
 
-/// A Polygon or MultiPolygon geometry (of the header's type, or its own when the header says
-/// Unknown), as geozero's reader and `GeoWriter` give it: the XY of each ring (Z and M dropped),
+/// The type a geometry is read as: the header's, or the feature's own when the header says
+/// Unknown (as geozero's reader does).
+fn read_as(g: &flatgeobuf::Geometry<'_>, declared: GeometryType) -> GeometryType {
+    if declared == GeometryType::Unknown {
+        g.type_()
+    } else {
+        declared
+    }
+}
+
+/// A geometry read as a Polygon or MultiPolygon (`kind`), as geozero's reader and `GeoWriter`
+/// give it: the XY of each ring (Z and M dropped),
 /// rings split at `ends` (when there are two or more), rings closed by `Polygon::new`. `None`
 /// for other kinds and for arrays geozero would refuse or not read whole (then it decides).
-fn polygonal(g: &flatgeobuf::Geometry<'_>, declared: GeometryType) -> Option<geo_types::Geometry<f64>> {
-    let kind = if declared == GeometryType::Unknown { g.type_() } else { declared };
+fn polygonal(g: &flatgeobuf::Geometry<'_>, kind: GeometryType) -> Option<geo_types::Geometry<f64>> {
     match kind {
         GeometryType::Polygon => polygon(g).map(geo_types::Geometry::Polygon),
         GeometryType::MultiPolygon => {
@@ -423,7 +435,7 @@ mod tests {
                 let Ok(mut features) = reader.select_all_seq() else { continue };
                 while let Ok(Some(feature)) = features.next() {
                     let Some(g) = feature.geometry() else { continue };
-                    if let Some(ours) = polygonal(&g, declared) {
+                    if let Some(ours) = polygonal(&g, read_as(&g, declared)) {
                         assert_eq!(Some(ours), feature.to_geo().ok(), "{}", path.display());
                         compared += 1;
                     }
