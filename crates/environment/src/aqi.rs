@@ -302,8 +302,15 @@ pub fn hourly_aqi(series: &HourlySeries, hour: i64, cfg: &AqiConfig) -> Option<A
     let mut conc = Vec::new();
     for (&p, values) in series {
         let c = if p.is_pm() {
-            let window: Vec<Option<f64>> =
-                (0..cfg.nowcast_hours as i64).map(|back| values.get(&(hour - back)).copied()).collect();
+            // One range walk over the window instead of a lookup per hour.
+            let mut window = vec![None; cfg.nowcast_hours];
+            let first =
+                hour.saturating_sub(i64::try_from(cfg.nowcast_hours).unwrap_or(i64::MAX).saturating_sub(1).max(0));
+            for (&h, &c) in values.range(first..=hour) {
+                if let Some(slot) = usize::try_from(hour - h).ok().and_then(|back| window.get_mut(back)) {
+                    *slot = Some(c);
+                }
+            }
             nowcast(&window, cfg)
         } else {
             values.get(&hour).copied()

@@ -228,8 +228,9 @@ impl<K> AqiRows<K> {
 type Touched = (String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Vec<DateTime<Utc>>);
 
 /// The stations the staged rows (the table `staging`, a quoted name the importer gives)
-/// touched, in code order. Two hashed aggregates (the distinct sample times only over the rows
-/// of VN_WQI parameters), not one that sorts the whole load.
+/// touched, in code order. One hashed aggregate over the load, and a second (the distinct sample
+/// times, over the rows of VN_WQI parameters) only when the first counted such rows: neither
+/// sorts the whole load.
 async fn touched(tx: &Transaction<'_>, cfg: &IndexConfig, staging: &str) -> Result<Vec<Touched>, HookError> {
     let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
     let wqi_params: Vec<&str> = cfg.wqi.curves.keys().map(String::as_str).collect();
@@ -238,23 +239,26 @@ async fn touched(tx: &Transaction<'_>, cfg: &IndexConfig, staging: &str) -> Resu
             &format!(
                 "SELECT station_code,
                         min(observed_at) FILTER (WHERE parameter = ANY($1)),
-                        max(observed_at) FILTER (WHERE parameter = ANY($1))
+                        max(observed_at) FILTER (WHERE parameter = ANY($1)),
+                        count(*) FILTER (WHERE parameter = ANY($2)) > 0
                  FROM {staging} GROUP BY station_code"
             ),
-            &[&aqi_params],
+            &[&aqi_params, &wqi_params],
         )
         .await?;
-    let samples = tx
-        .query(
-            &format!(
-                "SELECT station_code, array_agg(DISTINCT observed_at)
-                 FROM {staging} WHERE parameter = ANY($1) GROUP BY station_code"
-            ),
-            &[&wqi_params],
-        )
-        .await?;
-    let mut samples: std::collections::HashMap<String, Vec<DateTime<Utc>>> =
-        samples.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut samples: std::collections::HashMap<String, Vec<DateTime<Utc>>> = std::collections::HashMap::new();
+    if ranges.iter().any(|r| r.get::<_, bool>(3)) {
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT station_code, array_agg(DISTINCT observed_at)
+                     FROM {staging} WHERE parameter = ANY($1) GROUP BY station_code"
+                ),
+                &[&wqi_params],
+            )
+            .await?;
+        samples = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    }
     let mut out: Vec<Touched> = ranges
         .iter()
         .map(|r| {
@@ -332,6 +336,8 @@ pub async fn refresh_indices_per_station(
             let (d0, d1) = (aqi::local_day_start(hour_of(first)), aqi::local_day_start(hour_of(last)));
             let from = (h0 - window + 1).min(d0);
             let to = (h1 + 1).max(d1 + 24);
+            tx.execute("SELECT environment.ensure_aqi_hourly_months($1, $2)", &[&time_of_hour(h0), &time_of_hour(h1)])
+                .await?;
             let mut series = HourlySeries::new();
             for r in tx.query(&fetch, &[&station, &aqi_params, &time_of_hour(from), &time_of_hour(to)]).await? {
                 let symbol: String = r.get(0);

@@ -1,19 +1,26 @@
 //! The set-based refresh of VN_AQI after an import ([`refresh_aqi`]): every touched station's
-//! hourly means read in a few statements, the index computed in Rust with the pure functions of
-//! [`crate::aqi`] (the same calls, in the same order, as one station at a time), and the values
-//! written with COPY and one statement per table.
+//! observations read in a few statements, the hourly means and the index computed in Rust with
+//! the pure functions of [`crate::aqi`] (the same calls, in the same order, as one station at a
+//! time), and the values written with COPY and one statement per table.
 //!
-//! 1. The touched stations are cut into chunks of at most [`CHUNK_HOURS`] station-hours (the
-//!    memory of one chunk's hourly means is bounded by it).
+//! 1. The touched ranges are cut by UTC month (the partitions of `environment.aqi_hourly`,
+//!    migration 0032), then into chunks of at most [`CHUNK_HOURS`] station-hours (the memory of
+//!    one chunk's hourly means is bounded by it).
 //! 2. Per table, one query tells whether any value is stored in the touched ranges. When none
 //!    is (the usual load: new hours), the values are COPYed straight into the table; else into
-//!    a temporary table, merged at the end (step 4).
-//! 3. Per chunk, one query returns the hourly means of every station of the chunk (a lateral
-//!    join: the same aggregate, index range scan and partition pruning as the per-station
-//!    query; the hour taken from the float epoch, not the numeric one, which cost a third of
-//!    the query), and the computed hourly and daily values are COPYed.
-//! 4. For a table with stored values in the ranges (hours re-sent as calibration), the stale
+//!    a temporary table, merged at the end (step 5).
+//! 3. A month the hourly table does not hold yet is written in bulk: into a table of its own
+//!    created in this transaction, without indexes, attached (its indexes built once over its
+//!    rows) after the chunks; a year of new months costs about half of the COPY into the
+//!    indexed table.
+//! 4. Per chunk, one query returns the observations of every station of the chunk (per station
+//!    and pollutant, its times and values as two arrays; the range scan pruned to the chunk's
+//!    months), the hourly means are summed up in Rust (`avg` by hour in SQL cost more than the
+//!    read), and the computed hourly and daily values are COPYed.
+//! 5. For a table with stored values in the ranges (hours re-sent as calibration), the stale
 //!    values of the ranges are deleted and the new ones upserted, changed rows only.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{pin_mut, TryStreamExt};
@@ -24,7 +31,7 @@ use tokio_postgres::Transaction;
 
 use crate::aqi::SUB_INDEX_ORDER;
 use crate::aqi::{self, AqiValue, HourlySeries, Pollutant};
-use crate::hours::{local_date_of_day_start, time_of_hour};
+use crate::hours::{hour_of, local_date_of_day_start, month_of_hour, time_of_hour};
 use crate::IndexConfig;
 
 /// Station-hours (of the hours read, NowCast window included) per chunk: with six pollutants,
@@ -55,6 +62,46 @@ impl Span {
         let to = (h1 + 1).max(d1 + 24);
         Span { station, hours: (h0, h1), days: (d0, d1), read: (from, to) }
     }
+
+    /// The part of the span in the hours `[month.0, month.1)`: its hours there, the local days
+    /// starting there, and the hours those need; `None` when neither lies there. An empty part
+    /// of the two is `(first, last)` with `first > last`.
+    pub fn within(&self, month: (i64, i64), window: i64) -> Option<Span> {
+        let hours = (self.hours.0.max(month.0), self.hours.1.min(month.1 - 1));
+        // Day starts are `days.0 + 24 k`: the first at or after the month's start, the last before its end.
+        let first_day = self.days.0 + ((month.0 - self.days.0).max(0) + 23) / 24 * 24;
+        let last_day = self.days.1 - ((self.days.1 - (month.1 - 1)).max(0) + 23) / 24 * 24;
+        let days = (first_day, last_day);
+        let (has_hours, has_days) = (hours.0 <= hours.1, days.0 <= days.1);
+        let from = [has_hours.then(|| hours.0 - window + 1), has_days.then_some(days.0)].into_iter().flatten().min()?;
+        let to = [has_hours.then_some(hours.1 + 1), has_days.then_some(days.1 + 24)].into_iter().flatten().max()?;
+        Some(Span { station: self.station.clone(), hours, days, read: (from, to) })
+    }
+
+    /// Whether the span has hourly values to compute.
+    fn has_hours(&self) -> bool {
+        self.hours.0 <= self.hours.1
+    }
+}
+
+/// The spans cut into chunks of at most [`CHUNK_HOURS`] hours read (a station with more is a
+/// chunk of its own).
+fn chunks(spans: &[Span]) -> impl Iterator<Item = &[Span]> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= spans.len() {
+            return None;
+        }
+        let mut end = start + 1;
+        let mut hours = spans[start].read.1 - spans[start].read.0;
+        while end < spans.len() && hours + (spans[end].read.1 - spans[end].read.0) <= CHUNK_HOURS {
+            hours += spans[end].read.1 - spans[end].read.0;
+            end += 1;
+        }
+        let chunk = &spans[start..end];
+        start = end;
+        Some(chunk)
+    })
 }
 
 /// Level name and colour of every band, worked out once.
@@ -118,34 +165,43 @@ pub async fn refresh_aqi(tx: &Transaction<'_>, cfg: &IndexConfig, spans: &[Span]
     let hourly = Target::of(tx, HOURLY, &codes, (&hour_from, &hour_to)).await?;
     let daily = Target::of(tx, DAILY, &codes, (&day_from, &day_to)).await?;
     let aqi_params: Vec<&str> = Pollutant::ALL.iter().map(|p| p.symbol()).collect();
-    let means = tx
+    let readings = tx
         .prepare(
-            "SELECT t.i, m.parameter, m.hour, m.mean
+            "SELECT t.i, m.parameter, m.times, m.values
              FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS t(code, t0, t1, i)
              CROSS JOIN LATERAL (
-                 SELECT parameter, floor(date_part('epoch', observed_at) / 3600)::bigint AS hour, avg(value) AS mean
+                 SELECT parameter, array_agg(observed_at) AS times, array_agg(value) AS values
                  FROM environment.observations
                  WHERE station_code = t.code AND parameter = ANY($4) AND status = '00'
-                   AND observed_at >= t.t0 AND observed_at < t.t1
-                 GROUP BY 1, 2) AS m",
+                   AND observed_at >= t.t0 AND observed_at < t.t1 AND observed_at >= $5 AND observed_at < $6
+                 GROUP BY parameter) AS m",
         )
         .await?;
     let texts = BandTexts::new(&cfg.aqi.bands);
+    let window = i64::try_from(cfg.aqi.nowcast_hours).unwrap_or(12);
+    let first = spans.iter().map(|s| s.hours.0.min(s.days.0)).min().unwrap_or_default();
+    let last = spans.iter().map(|s| s.hours.1.max(s.days.1)).max().unwrap_or_default();
     let mut written = AqiWritten::default();
-    let mut start = 0;
-    while start < spans.len() {
-        let mut end = start + 1;
-        let mut hours = spans[start].read.1 - spans[start].read.0;
-        while end < spans.len() && hours + (spans[end].read.1 - spans[end].read.0) <= CHUNK_HOURS {
-            hours += spans[end].read.1 - spans[end].read.0;
-            end += 1;
+    let mut new_months = Vec::new();
+    let mut month = month_of_hour(first);
+    while month.0 <= last {
+        let parts: Vec<Span> = spans.iter().filter_map(|s| s.within(month, window)).collect();
+        let fresh: Option<String> = if parts.iter().any(Span::has_hours) {
+            tx.query_one("SELECT environment.begin_aqi_hourly_month($1)", &[&time_of_hour(month.0)]).await?.get(0)
+        } else {
+            None
+        };
+        let into = (fresh.as_deref().unwrap_or(hourly.copy_into()), daily.copy_into());
+        for chunk in chunks(&parts) {
+            let series = hourly_means(tx, &readings, chunk, &aqi_params).await?;
+            let copied = write_chunk(tx, cfg, &texts, chunk, &series, into).await?;
+            written.hours += copied.hours;
+            written.days += copied.days;
         }
-        let chunk = &spans[start..end];
-        let series = hourly_means(tx, &means, chunk, &aqi_params).await?;
-        let copied = write_chunk(tx, cfg, &texts, chunk, &series, (hourly.copy_into(), daily.copy_into())).await?;
-        written.hours += copied.hours;
-        written.days += copied.days;
-        start = end;
+        if fresh.is_some() {
+            new_months.push(month.0);
+        }
+        month = month_of_hour(month.1);
     }
     if hourly.stored {
         written.hours = merge(tx, HOURLY, &codes, (&hour_from, &hour_to)).await?;
@@ -153,31 +209,52 @@ pub async fn refresh_aqi(tx: &Transaction<'_>, cfg: &IndexConfig, spans: &[Span]
     if daily.stored {
         written.days = merge(tx, DAILY, &codes, (&day_from, &day_to)).await?;
     }
+    for m in new_months {
+        tx.execute("SELECT environment.attach_aqi_hourly_month($1)", &[&time_of_hour(m)]).await?;
+    }
     Ok(written)
 }
 
-/// The hourly means of a chunk's stations, by position in the chunk.
+/// The hourly means of a chunk's stations, by position in the chunk: the observations of each
+/// station's range, read by `readings` as one pair of arrays (times, values) per pollutant
+/// (a row per observation cost half as much again), summed up by pollutant and hour.
 async fn hourly_means(
     tx: &Transaction<'_>,
-    means: &tokio_postgres::Statement,
+    readings: &tokio_postgres::Statement,
     chunk: &[Span],
     aqi_params: &[&str],
 ) -> Result<Vec<HourlySeries>, HookError> {
     let codes: Vec<&str> = chunk.iter().map(|s| s.station.as_str()).collect();
     let from: Vec<DateTime<Utc>> = chunk.iter().map(|s| time_of_hour(s.read.0)).collect();
     let to: Vec<DateTime<Utc>> = chunk.iter().map(|s| time_of_hour(s.read.1)).collect();
-    let params: [&(dyn ToSql + Sync); 4] = [&codes, &from, &to, &aqi_params];
-    let rows = tx.query_raw(means, params).await?;
+    let lower = from.iter().min().copied().unwrap_or_default();
+    let upper = to.iter().max().copied().unwrap_or_default();
+    let params: [&(dyn ToSql + Sync); 6] = [&codes, &from, &to, &aqi_params, &lower, &upper];
+    let rows = tx.query_raw(readings, params).await?;
     pin_mut!(rows);
-    let mut series = vec![HourlySeries::new(); chunk.len()];
+    type Sums = BTreeMap<Pollutant, BTreeMap<i64, (f64, u32)>>;
+    let mut sums: Vec<Sums> = vec![Sums::new(); chunk.len()];
     while let Some(r) = rows.try_next().await? {
         let at = usize::try_from(r.get::<_, i64>(0) - 1).unwrap_or(usize::MAX);
         let symbol: &str = r.get(1);
-        if let (Some(s), Some(p)) = (series.get_mut(at), Pollutant::from_symbol(symbol)) {
-            s.entry(p).or_default().insert(r.get::<_, i64>(2), r.get::<_, f64>(3));
+        if let (Some(s), Some(p)) = (sums.get_mut(at), Pollutant::from_symbol(symbol)) {
+            let hours = s.entry(p).or_default();
+            let (times, values): (Vec<DateTime<Utc>>, Vec<f64>) = (r.get(2), r.get(3));
+            for (t, v) in times.into_iter().zip(values) {
+                let sum = hours.entry(hour_of(t)).or_insert((0.0, 0));
+                sum.0 += v;
+                sum.1 += 1;
+            }
         }
     }
-    Ok(series)
+    Ok(sums
+        .into_iter()
+        .map(|s| {
+            s.into_iter()
+                .map(|(p, hours)| (p, hours.into_iter().map(|(h, (sum, n))| (h, sum / f64::from(n))).collect()))
+                .collect()
+        })
+        .collect())
 }
 
 /// Computes a chunk's hourly and daily values and COPYs them into `into` (the tables or their
@@ -367,6 +444,36 @@ mod tests {
         assert_eq!(s.hours, (498_210, 498_231), "the 11 hours after the last read it");
         assert_eq!(s.days, (498_209, 498_209));
         assert_eq!(s.read, (498_199, 498_233), "11 hours before the first, and the whole last day");
+    }
+
+    #[test]
+    fn a_span_is_cut_at_the_month() {
+        let hour = |t: &str| crate::hours::hour_of(t.parse().unwrap());
+        // 2026-08-31 06:00Z to 2026-09-01 11:00Z (+11 NowCast hours); local days start at 17:00Z.
+        let s = Span::new("S".into(), hour("2026-08-31T06:00:00Z"), hour("2026-09-01T11:00:00Z"), 12);
+        let aug = month_of_hour(s.hours.0);
+        let sep = month_of_hour(aug.1);
+        let a = s.within(aug, 12).unwrap();
+        assert_eq!(a.hours, (s.hours.0, aug.1 - 1), "August's hours of the span");
+        assert_eq!(a.days, (s.days.0, hour("2026-08-31T17:00:00Z")), "the days starting in August");
+        assert_eq!(a.read, (s.read.0, a.days.1 + 24), "the whole last day, which runs into September");
+        let b = s.within(sep, 12).unwrap();
+        assert_eq!(b.hours, (aug.1, s.hours.1));
+        assert!(b.days.0 > b.days.1, "no local day starts in September's part: {:?}", b.days);
+        assert_eq!(b.read, (aug.1 - 11, s.hours.1 + 1), "the NowCast window reaches back into August");
+        assert!(s.within(month_of_hour(sep.1), 12).is_none(), "nothing in October");
+        // Every hour and day of the span is in exactly one part.
+        assert_eq!((a.hours.1 - a.hours.0 + 1) + (b.hours.1 - b.hours.0 + 1), s.hours.1 - s.hours.0 + 1);
+        assert_eq!(a.days.1 - a.days.0, s.days.1 - s.days.0);
+    }
+
+    #[test]
+    fn chunks_hold_at_most_chunk_hours_unless_one_span_is_longer() {
+        let span = |len: i64| Span { station: "S".into(), hours: (0, 0), days: (0, 0), read: (0, len) };
+        let spans = [span(CHUNK_HOURS / 2), span(CHUNK_HOURS / 2), span(1), span(CHUNK_HOURS * 3), span(5)];
+        let sizes: Vec<usize> = chunks(&spans).map(<[Span]>::len).collect();
+        assert_eq!(sizes, [2, 1, 1, 1]);
+        assert_eq!(chunks(&[]).count(), 0);
     }
 
     #[test]

@@ -601,6 +601,93 @@ async fn set_based_aqi_equals_the_per_station_method() {
     assert_eq!(after, per_station_reference(&db).await.0, "the set-based refresh of a re-sent load");
 }
 
+/// The hourly PM10 and NO2 lines of T_KK from `from` for `hours` hours, as a CSV file.
+fn hourly_csv(dir: &Path, name: &str, from: &str, hours: i64) -> String {
+    let start: chrono::DateTime<chrono::Utc> = from.parse().unwrap();
+    let mut text = String::from("station,parameter,value,unit,sampled_at\n");
+    for h in 0..hours {
+        let at = (start + chrono::Duration::hours(h)).to_rfc3339();
+        text += &format!("T_KK,PM10,{},ug/m3,{at}\nT_KK,NO2,{},ug/m3,{at}\n", 40 + h % 90, 60 + h % 50);
+    }
+    write(dir, name, &text)
+}
+
+/// The months `environment.aqi_hourly` holds (its partitions), each with its index count.
+async fn aqi_months(db: &TestDb) -> Vec<(String, i64)> {
+    db.client()
+        .await
+        .query(
+            "SELECT c.relname::text, (SELECT count(*) FROM pg_index x WHERE x.indrelid = c.oid)
+             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'environment.aqi_hourly'::regclass ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+async fn aqi_hourly_version(db: &TestDb) -> i64 {
+    db.client()
+        .await
+        .query_one(
+            "SELECT version FROM meta.table_versions WHERE schema_name = 'environment' AND table_name = 'aqi_hourly'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn months_not_held_are_written_in_bulk_and_attached() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(db.geosector(&["import", "environment.stations", &test_stations(dir.path())]).code, Some(0));
+    assert_eq!(aqi_months(&db).await, [], "no month before the first import");
+    let before = aqi_hourly_version(&db).await;
+
+    // 30 hours across the end of August (UTC): the hours, their NowCast tails and the local
+    // day that straddles the two months are cut at the month, each month built as a new table.
+    let run = db.geosector(&[
+        "import",
+        "environment.observations",
+        &hourly_csv(dir.path(), "a.csv", "2026-08-31T06:00:00Z", 30),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    let three = |m: &str| (format!("aqi_hourly_{m}"), 3);
+    assert_eq!(aqi_months(&db).await, [three("2026_08"), three("2026_09")], "attached, with their three indexes");
+    assert!(aqi_hourly_version(&db).await > before, "the attach bumps the data version (ETags, caches)");
+    let (reference, hours) = per_station_reference(&db).await;
+    assert!(reference.0 >= 30, "an hourly value for every hour: {reference:?}");
+    assert_eq!(current(&db).await, reference, "the values of the bulk months");
+    assert!(run.stdout.contains(&format!("{hours} hourly")), "{}", run.text());
+
+    // Hours that overlap September (held: through the table, the stored values merged) and
+    // run into October (not held: built in bulk) give the same values as from scratch.
+    let run = db.geosector(&[
+        "import",
+        "environment.observations",
+        &hourly_csv(dir.path(), "b.csv", "2026-09-01T08:00:00Z", 730),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.text());
+    assert_eq!(aqi_months(&db).await, [three("2026_08"), three("2026_09"), three("2026_10")]);
+    assert_eq!(current(&db).await, per_station_reference(&db).await.0, "held and new months in one import");
+    let items = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*), count(DISTINCT id) FROM environment.aqi_hourly WHERE observed_at >= '2026-10-01T00:00:00Z'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(items.get::<_, i64>(0) > 0);
+    assert_eq!(items.get::<_, i64>(0), items.get::<_, i64>(1), "ids stay unique");
+}
+
 #[tokio::test]
 async fn new_keys_are_inserted_and_a_key_twice_or_stored_is_upserted() {
     let Some(db) = TestDb::migrated().await else { return };
