@@ -54,7 +54,7 @@ for round in $(seq 1 "$ROUNDS"); do
   $BIN --database-url "$BASE/bench_import" import environment.stations /tmp/obs10m/stations.geojson >/dev/null
   log="$LOGS/import-$round.log"
   t0=$(now)
-  RUST_LOG=geosector_ingest=info /usr/bin/time -f "max RSS %M kB" \
+  RUST_LOG=geosector_ingest=info,geosector_environment=info /usr/bin/time -f "max RSS %M kB" \
     $BIN --database-url "$BASE/bench_import" import environment.observations /tmp/obs10m/observations.csv >"$log" 2>&1
   imports+=("$(echo "$(now) - $t0" | bc)")
   staged+=("$(step "$log" 'staged dataset')") moved+=("$(step "$log" 'moved into the live table')") hooks+=("$(step "$log" 'load hook ran')")
@@ -78,7 +78,7 @@ for round in $(seq 1 "$AQI_ROUNDS"); do
   $BIN --database-url "$BASE/bench_aqi" import environment.stations /tmp/obs1y/stations.geojson >/dev/null
   log="$LOGS/aqi-$round.log"
   echo "   uptime: $(uptime)"
-  RUST_LOG=geosector_ingest=info /usr/bin/time -f "max RSS %M kB" \
+  RUST_LOG=geosector_ingest=info,geosector_environment=info /usr/bin/time -f "max RSS %M kB" \
     $BIN --database-url "$BASE/bench_aqi" import environment.observations /tmp/obs1y/observations.csv >"$log" 2>&1
   aqi+=("$(step "$log" 'load hook ran')")
   echo "   staged at $(step "$log" 'staged dataset') s, move $(step "$log" 'moved into the live table') s, VN_AQI refresh ${aqi[-1]} s"

@@ -282,7 +282,9 @@ pub async fn refresh_indices(
     cfg: &IndexConfig,
     staging: &str,
 ) -> Result<IndexRefresh, HookError> {
+    let start = std::time::Instant::now();
     let touched = touched(tx, cfg, staging).await?;
+    tracing::info!(stations = touched.len(), seconds = start.elapsed().as_secs_f64(), "touched stations found");
     let window = i64::try_from(cfg.aqi.nowcast_hours).unwrap_or(12);
     let mut out = IndexRefresh::default();
     let mut spans = Vec::new();

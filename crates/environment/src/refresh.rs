@@ -21,6 +21,7 @@
 //!    values of the ranges are deleted and the new ones upserted, changed rows only.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{pin_mut, TryStreamExt};
@@ -183,6 +184,7 @@ pub async fn refresh_aqi(tx: &Transaction<'_>, cfg: &IndexConfig, spans: &[Span]
     let last = spans.iter().map(|s| s.hours.1.max(s.days.1)).max().unwrap_or_default();
     let mut written = AqiWritten::default();
     let mut new_months = Vec::new();
+    let (mut reading, mut writing) = (Duration::ZERO, Duration::ZERO);
     let mut month = month_of_hour(first);
     while month.0 <= last {
         let parts: Vec<Span> = spans.iter().filter_map(|s| s.within(month, window)).collect();
@@ -193,8 +195,12 @@ pub async fn refresh_aqi(tx: &Transaction<'_>, cfg: &IndexConfig, spans: &[Span]
         };
         let into = (fresh.as_deref().unwrap_or(hourly.copy_into()), daily.copy_into());
         for chunk in chunks(&parts) {
+            let start = Instant::now();
             let series = hourly_means(tx, &readings, chunk, &aqi_params).await?;
+            reading += start.elapsed();
+            let start = Instant::now();
             let copied = write_chunk(tx, cfg, &texts, chunk, &series, into).await?;
+            writing += start.elapsed();
             written.hours += copied.hours;
             written.days += copied.days;
         }
@@ -203,15 +209,26 @@ pub async fn refresh_aqi(tx: &Transaction<'_>, cfg: &IndexConfig, spans: &[Span]
         }
         month = month_of_hour(month.1);
     }
+    let start = Instant::now();
     if hourly.stored {
         written.hours = merge(tx, HOURLY, &codes, (&hour_from, &hour_to)).await?;
     }
     if daily.stored {
         written.days = merge(tx, DAILY, &codes, (&day_from, &day_to)).await?;
     }
-    for m in new_months {
+    let merging = start.elapsed();
+    let start = Instant::now();
+    for &m in &new_months {
         tx.execute("SELECT environment.attach_aqi_hourly_month($1)", &[&time_of_hour(m)]).await?;
     }
+    tracing::info!(
+        reading = reading.as_secs_f64(),
+        computing_and_copying = writing.as_secs_f64(),
+        merging = merging.as_secs_f64(),
+        attaching = start.elapsed().as_secs_f64(),
+        new_months = new_months.len(),
+        "VN_AQI written"
+    );
     Ok(written)
 }
 
