@@ -58,11 +58,15 @@ $$;
 -- The month of p_at as a new table, not yet a partition, when the table holds no such month:
 -- returns its qualified name, for the caller to fill (COPY) and attach
 -- (environment.attach_aqi_hourly_month) in the same transaction; NULL when the month is held.
+-- The month is locked until the transaction ends: a second import that starts the same month
+-- meanwhile waits, then finds it held (and writes through the parent) instead of failing on
+-- the table's name.
 CREATE FUNCTION environment.begin_aqi_hourly_month(p_at timestamptz) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     m record := environment.aqi_hourly_month(p_at);
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('environment.aqi_hourly'), hashtext(m.name));
     IF to_regclass(format('environment.%I', m.name)) IS NOT NULL THEN
         IF NOT EXISTS (SELECT 1 FROM pg_inherits
                        WHERE inhrelid = format('environment.%I', m.name)::regclass

@@ -689,6 +689,29 @@ async fn months_not_held_are_written_in_bulk_and_attached() {
 }
 
 #[tokio::test]
+async fn a_second_import_starting_the_same_new_month_waits_and_finds_it_held() {
+    let Some(db) = TestDb::migrated().await else { return };
+    let (mut first, mut second) = (db.client().await, db.client().await);
+    let tx = first.transaction().await.unwrap();
+    let begin = "SELECT environment.begin_aqi_hourly_month('2026-05-10T00:00:00Z')";
+    let name: Option<String> = tx.query_one(begin, &[]).await.unwrap().get(0);
+    assert_eq!(name.as_deref(), Some("environment.aqi_hourly_2026_05"));
+    let waiting = tokio::spawn(async move {
+        let tx = second.transaction().await.unwrap();
+        let name: Option<String> = tx.query_one(begin, &[]).await.unwrap().get(0);
+        tx.commit().await.unwrap();
+        name
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the second waits for the first's month");
+    tx.execute("SELECT environment.attach_aqi_hourly_month('2026-05-10T00:00:00Z')", &[]).await.unwrap();
+    tx.commit().await.unwrap();
+    let second_saw = tokio::time::timeout(std::time::Duration::from_secs(10), waiting).await.unwrap().unwrap();
+    assert_eq!(second_saw, None, "then finds the month held");
+    assert_eq!(aqi_months(&db).await, [("aqi_hourly_2026_05".to_owned(), 3)]);
+}
+
+#[tokio::test]
 async fn new_keys_are_inserted_and_a_key_twice_or_stored_is_upserted() {
     let Some(db) = TestDb::migrated().await else { return };
     let dir = tempfile::tempdir().unwrap();
