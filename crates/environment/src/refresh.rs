@@ -207,6 +207,9 @@ pub async fn refresh_aqi(tx: &Transaction<'_>, cfg: &IndexConfig, spans: &[Span]
         if fresh.is_some() {
             new_months.push(month.0);
         }
+        if month.1 <= month.0 {
+            break; // past chrono's last date: no month after this one
+        }
         month = month_of_hour(month.1);
     }
     let start = Instant::now();
